@@ -1,0 +1,310 @@
+"""Element kinds of the shared metamodel: system dynamics, architecture and neural components.
+
+Elements are plain dataclasses owned by a ``Model`` under a stable ``id``. They reference one another
+by id (a stock's inflows, a connector's ends) and equations reference variables by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from metamodel.equations.ast import Num, UnaryOp
+from metamodel.equations.parser import parse
+from metamodel.errors import ParseError
+from metamodel.names import canonical
+
+GF_TYPES = ("continuous", "extrapolate", "discrete")
+PORT_DIRECTIONS = ("in", "out", "inout")
+INTEGRATION_METHODS = ("euler", "rk2", "rk4", "rk45", "lsoda", "bdf", "radau")
+
+
+@dataclass
+class Element:
+    """Base of all elements: a stable id, a display name and documentation."""
+
+    kind: ClassVar[str] = "element"
+    id: str
+    name: str = ""
+    doc: str = ""
+    owner: str | None = None
+
+    @property
+    def canonical(self) -> str:
+        return canonical(self.name)
+
+
+# --------------------------------------------------------------------------------------------------
+# System dynamics
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GraphicalFunction:
+    """A lookup table; ``xpts`` may be empty when the x values are spread evenly over ``xscale``."""
+
+    ypts: list[float] = field(default_factory=list)
+    xpts: list[float] = field(default_factory=list)
+    xscale: tuple[float, float] | None = None
+    yscale: tuple[float, float] | None = None
+    type: str = "continuous"
+
+    def points(self) -> tuple[list[float], list[float]]:
+        """Return explicit ``(xs, ys)``, spreading evenly over ``xscale`` when ``xpts`` is empty."""
+        if self.xpts:
+            return list(self.xpts), list(self.ypts)
+        n = len(self.ypts)
+        lo, hi = self.xscale if self.xscale else (0.0, float(max(n - 1, 1)))
+        if n == 1:
+            return [lo], list(self.ypts)
+        return [lo + (hi - lo) * i / (n - 1) for i in range(n)], list(self.ypts)
+
+
+@dataclass
+class Variable(Element):
+    """An SD variable with an equation; arrayed when ``dimensions`` names dimensions.
+
+    ``element_equations`` maps comma-joined element names (``"north,q1"``) to equations that override
+    ``equation`` for those elements (XMILE's non-apply-to-all arrays).
+    """
+
+    equation: str = ""
+    units: str = ""
+    dimensions: list[str] = field(default_factory=list)
+    element_equations: dict[str, str] = field(default_factory=dict)
+    range: tuple[float, float] | None = None
+
+    def equations(self) -> list[str]:
+        """All equation texts of this variable (the apply-to-all one and per-element ones)."""
+        texts = [self.equation] if self.equation else []
+        texts.extend(self.element_equations.values())
+        return texts
+
+
+@dataclass
+class Stock(Variable):
+    """A level; ``equation`` is its initial value; inflows and outflows are flow ids."""
+
+    kind: ClassVar[str] = "stock"
+    inflows: list[str] = field(default_factory=list)
+    outflows: list[str] = field(default_factory=list)
+    non_negative: bool = False
+
+
+@dataclass
+class Flow(Variable):
+    """A rate; ``non_negative`` makes it a uniflow (negative values are cut to zero)."""
+
+    kind: ClassVar[str] = "flow"
+    non_negative: bool = False
+    gf: GraphicalFunction | None = None
+
+
+@dataclass
+class Aux(Variable):
+    """An auxiliary; a constant equation makes it a parameter; ``gf`` makes the equation its input."""
+
+    kind: ClassVar[str] = "aux"
+    gf: GraphicalFunction | None = None
+
+    @property
+    def is_parameter(self) -> bool:
+        if self.gf is not None or self.element_equations:
+            return False
+        try:
+            node = parse(self.equation)
+        except ParseError:
+            return False
+        return isinstance(node, Num) or (isinstance(node, UnaryOp) and isinstance(node.operand, Num))
+
+
+@dataclass
+class Dimension:
+    """A named array dimension with its element names."""
+
+    name: str
+    elements: list[str] = field(default_factory=list)
+
+    @property
+    def canonical(self) -> str:
+        return canonical(self.name)
+
+
+@dataclass
+class ModuleConnection:
+    """Binds ``to`` (a name inside the module, or outside for outputs) to the variable ``source``."""
+
+    to: str
+    source: str
+
+
+@dataclass
+class Module(Element):
+    """An instance of a submodel (``model_name`` in ``Model.submodels``) with its input bindings."""
+
+    kind: ClassVar[str] = "module"
+    model_name: str = ""
+    connections: list[ModuleConnection] = field(default_factory=list)
+
+
+@dataclass
+class SimSpec:
+    """Simulation specs: time grid, save period (``None`` means every ``dt``), method, time units."""
+
+    start: float = 0.0
+    stop: float = 100.0
+    dt: float = 1.0
+    save_per: float | None = None
+    method: str = "euler"
+    time_units: str = ""
+
+
+# --------------------------------------------------------------------------------------------------
+# Architecture
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Package(Element):
+    kind: ClassVar[str] = "package"
+
+
+@dataclass
+class Block(Element):
+    """A block; ``behavior`` is the id of a Module or NeuralComponent that gives it dynamics."""
+
+    kind: ClassVar[str] = "block"
+    is_abstract: bool = False
+    behavior: str | None = None
+    stereotype: str = "Block"
+
+
+@dataclass
+class ValueType(Element):
+    kind: ClassVar[str] = "value_type"
+    units: str = ""
+
+
+@dataclass
+class Part(Element):
+    """A property of ``owner`` typed by ``type`` (an element id); ``aggregation`` part/reference/value."""
+
+    kind: ClassVar[str] = "part"
+    type: str | None = None
+    aggregation: str = "part"
+    lower: int = 1
+    upper: int | None = 1  # None = unbounded (*)
+    default: str = ""
+
+
+@dataclass
+class Port(Element):
+    """A port on ``owner``; ``flow_type`` names an element id or a type name, ``units`` its flow unit."""
+
+    kind: ClassVar[str] = "port"
+    direction: str = "inout"
+    port_kind: str = "proxy"  # proxy, full, flow, standard
+    type: str | None = None
+    flow_type: str = ""
+    units: str = ""
+    conjugated: bool = False
+    required: bool = False
+    lower: int = 1
+    upper: int | None = 1
+
+
+@dataclass
+class ConnectorEnd:
+    """One end of a connector: the port or part ``role``, reached through ``part_with_port``."""
+
+    role: str | None = None
+    part_with_port: str | None = None
+    nested_path: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Connector(Element):
+    kind: ClassVar[str] = "connector"
+    ends: list[ConnectorEnd] = field(default_factory=list)
+    binding: bool = False
+    type: str | None = None
+
+
+@dataclass
+class FlowProperty:
+    name: str
+    direction: str = "inout"
+    type: str | None = None
+    units: str = ""
+
+
+@dataclass
+class Interface(Element):
+    """An interface block: the flow properties a port typed by it carries."""
+
+    kind: ClassVar[str] = "interface"
+    flow_properties: list[FlowProperty] = field(default_factory=list)
+
+
+@dataclass
+class ItemFlow(Element):
+    kind: ClassVar[str] = "item_flow"
+    conveyed: list[str] = field(default_factory=list)
+    source: str | None = None
+    target: str | None = None
+    realizing_connectors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Requirement(Element):
+    kind: ClassVar[str] = "requirement"
+    req_id: str = ""
+    text: str = ""
+
+
+RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", "copy")
+
+
+@dataclass
+class Relation(Element):
+    """A directed relation such as satisfy or allocate from ``source`` ids to ``target`` ids."""
+
+    kind: ClassVar[str] = "relation"
+    relation: str = "satisfy"
+    sources: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------------
+# Neural components
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NeuralPort:
+    """An input or output of an ONNX model: ``shape`` uses ``None`` for dynamic axes (the batch)."""
+
+    name: str
+    shape: list[int | None] = field(default_factory=list)
+    dtype: str = "float32"
+    units: str = ""
+    equation: str = ""  # inputs: the expression that feeds it
+
+
+@dataclass
+class NeuralComponent(Element):
+    """A trained ONNX model referenced by a path relative to the model file, checked by sha256."""
+
+    kind: ClassVar[str] = "neural"
+    path: str = ""
+    sha256: str = ""
+    inputs: list[NeuralPort] = field(default_factory=list)
+    outputs: list[NeuralPort] = field(default_factory=list)
+
+
+SD_KINDS = (Stock, Flow, Aux)
+ELEMENT_TYPES: dict[str, type[Element]] = {
+    cls.kind: cls
+    for cls in (Stock, Flow, Aux, Module, Package, Block, ValueType, Part, Port, Connector, Interface,
+                ItemFlow, Requirement, Relation, NeuralComponent)
+}

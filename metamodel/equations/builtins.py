@@ -1,0 +1,70 @@
+"""The builtin functions of the equation language: arity and whether they keep state.
+
+XMILE 1.0's set, plus the functions the Vensim importer translates into (``ZIDZ``, ``XIDZ``,
+``PULSE_TRAIN``, ``SAMPLE_IF_TRUE``, …). Names are canonical (lower case, underscores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from metamodel.names import canonical
+
+UNBOUNDED = 99
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    min_args: int
+    max_args: int
+    stateful: bool = False
+    description: str = ""
+
+
+_TABLE = [
+    # math
+    Builtin("abs", 1, 1), Builtin("arccos", 1, 1), Builtin("arcsin", 1, 1), Builtin("arctan", 1, 1),
+    Builtin("cos", 1, 1), Builtin("sin", 1, 1), Builtin("tan", 1, 1), Builtin("exp", 1, 1),
+    Builtin("ln", 1, 1), Builtin("log10", 1, 1), Builtin("sqrt", 1, 1), Builtin("int", 1, 1),
+    Builtin("integer", 1, 1), Builtin("round", 1, 1), Builtin("sign", 1, 1), Builtin("log", 2, 2),
+    Builtin("max", 1, UNBOUNDED), Builtin("min", 1, UNBOUNDED), Builtin("modulo", 2, 2),
+    Builtin("pi", 0, 0), Builtin("inf", 0, 0), Builtin("nan", 0, 0),
+    Builtin("safediv", 2, 3), Builtin("zidz", 2, 2), Builtin("xidz", 3, 3), Builtin("quantum", 2, 2),
+    # time and test inputs
+    Builtin("time", 0, 0), Builtin("dt", 0, 0), Builtin("starttime", 0, 0), Builtin("stoptime", 0, 0),
+    Builtin("step", 2, 2), Builtin("pulse", 1, 3), Builtin("ramp", 2, 3),
+    Builtin("pulse_train", 4, 4), Builtin("vensim_pulse", 2, 2),
+    # lookups
+    Builtin("lookup", 2, 2), Builtin("lookup_extrapolate", 2, 2), Builtin("lookup_forward", 2, 2),
+    Builtin("lookup_backward", 2, 2), Builtin("lookup_area", 3, 3), Builtin("lookup_invert", 2, 2),
+    # stateful (expanded into hidden stocks by the compiler)
+    Builtin("smth1", 2, 3, True), Builtin("smth3", 2, 3, True), Builtin("smthn", 3, 4, True),
+    Builtin("delay1", 2, 3, True), Builtin("delay3", 2, 3, True), Builtin("delayn", 3, 4, True),
+    Builtin("delay", 2, 3, True), Builtin("trend", 2, 3, True), Builtin("forcst", 3, 4, True),
+    Builtin("init", 1, 1, True), Builtin("previous", 1, 2, True),
+    Builtin("active_initial", 2, 2, True), Builtin("sample_if_true", 3, 3, True),
+    Builtin("integ", 2, 2, True), Builtin("delay_fixed", 3, 3, True),
+    # random
+    Builtin("random", 0, 3), Builtin("uniform", 2, 3), Builtin("normal", 2, 5), Builtin("lognormal", 2, 3),
+    Builtin("poisson", 1, 2), Builtin("exprnd", 1, 2),
+    # arrays
+    Builtin("sum", 1, 1), Builtin("prod", 1, 1), Builtin("mean", 1, UNBOUNDED), Builtin("stddev", 1, 1),
+    Builtin("size", 1, 1), Builtin("vmax", 1, 1), Builtin("vmin", 1, 1), Builtin("rank", 2, 3),
+    # conditionals written as functions
+    Builtin("if_then_else", 3, 3),
+]
+
+BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
+
+# Zero-argument builtins may be written without parentheses (``TIME``, ``DT``, ``PI``).
+CONSTANT_NAMES = frozenset({"time", "dt", "starttime", "stoptime", "pi", "inf", "nan"})
+
+
+def lookup(name: str) -> Builtin | None:
+    """The builtin called ``name`` (any case, spaces or underscores), or None."""
+    return BUILTINS.get(canonical(name))
+
+
+def is_builtin(name: str) -> bool:
+    return canonical(name) in BUILTINS

@@ -1,0 +1,157 @@
+"""The native ``.salver`` format: deterministic JSON (sorted keys, stable ids), atomic saves."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from metamodel.elements import ELEMENT_TYPES, Dimension, Element, SimSpec
+from metamodel.errors import ParseError
+from metamodel.model import Model
+from metamodel.views import View
+
+FORMAT = "salver"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not f.name.startswith("_")}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(cls: Any, data: Any) -> Any:
+    """Build an instance of the annotated type ``cls`` from JSON data."""
+    origin = typing.get_origin(cls)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        options = [a for a in typing.get_args(cls) if a is not type(None)]
+        return _decode(options[0], data)
+    if origin is list:
+        (item,) = typing.get_args(cls) or (Any,)
+        return [_decode(item, v) for v in data]
+    if origin is tuple:
+        args = typing.get_args(cls)
+        return tuple(_decode(args[0] if args else Any, v) for v in data)
+    if origin is dict:
+        _, item = typing.get_args(cls) or (str, Any)
+        return {k: _decode(item, v) for k, v in data.items()}
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)} for {cls.__name__}")
+        return cls(**{k: _decode(hints[k], v) for k, v in data.items()})
+    if cls is float and isinstance(data, int):
+        return float(data)
+    return data
+
+
+def to_dict(model: Model) -> dict[str, Any]:
+    """The JSON-ready document of a model."""
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "name": model.name,
+        "doc": model.doc,
+        "sim_spec": _encode(model.sim_spec),
+        "dimensions": _encode(model.dimensions),
+        "units": dict(model.units_defs),
+        "elements": {eid: {"kind": e.kind, **_encode(e)} for eid, e in model.elements.items()},
+        "views": _encode(model.views),
+        "submodels": {name: _model_body(sub) for name, sub in model.submodels.items()},
+    }
+
+
+def _model_body(model: Model) -> dict[str, Any]:
+    body = to_dict(model)
+    del body["format"], body["version"]
+    return body
+
+
+def from_dict(data: dict[str, Any], *, source: str | None = None) -> Model:
+    """Build a model from its document; raises ``ParseError`` naming what is wrong."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ParseError("not a Salver model (missing \"format\": \"salver\")", file=source)
+    version = data.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ParseError(f"format version {version!r} is newer than this Salver reads ({FORMAT_VERSION}); "
+                         "update Salver", file=source)
+    return _body_to_model(data, source)
+
+
+def _body_to_model(data: dict[str, Any], source: str | None) -> Model:
+    model = Model(name=data.get("name", "model"), doc=data.get("doc", ""), source_path=source)
+    try:
+        model.sim_spec = _decode(SimSpec, data.get("sim_spec", {}))
+        model.dimensions = _decode(list[Dimension], data.get("dimensions", []))
+        model.units_defs = dict(data.get("units", {}))
+        for element_id, raw in data.get("elements", {}).items():
+            fields = dict(raw)
+            kind = fields.pop("kind", None)
+            cls = ELEMENT_TYPES.get(kind)
+            if cls is None:
+                raise ValueError(f"element {element_id!r} has unknown kind {kind!r}")
+            element: Element = _decode(cls, fields)
+            if element.id != element_id:
+                raise ValueError(f"element key {element_id!r} does not match its id {element.id!r}")
+            model.elements[element_id] = element
+        model.views = _decode(list[View], data.get("views", []))
+        model.submodels = {name: _body_to_model(body, source) for name, body in data.get("submodels", {}).items()}
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise ParseError(f"damaged model file: {exc}", file=source) from None
+    return model
+
+
+def dumps(model: Model) -> str:
+    """The ``.salver`` text of a model: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(to_dict(model), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def save(model: Model, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` to ``path`` atomically (temporary file in the same folder, then replace)."""
+    target = Path(path)
+    text = dumps(model)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    model.source_path = str(target)
+
+
+def load(path: str | os.PathLike[str]) -> Model:
+    """Read a ``.salver`` file; a damaged or future-version file raises ``ParseError``."""
+    source = str(path)
+    try:
+        size = os.path.getsize(source)
+        if size > MAX_FILE_BYTES:
+            raise ParseError(f"file is {size} bytes, larger than the {MAX_FILE_BYTES} allowed", file=source)
+        with open(source, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"damaged model file: {exc.msg}", file=source, line=exc.lineno, column=exc.colno) from None
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text: {exc.reason}", file=source) from None
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", file=source) from None
+    return from_dict(data, source=source)

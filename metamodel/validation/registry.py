@@ -1,0 +1,73 @@
+"""Validation rules: one small function per rule, registered under a stable code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from metamodel.model import Model
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding: stable rule code, severity, the element it is about, message and source span."""
+
+    code: str
+    severity: str
+    message: str
+    element_id: str | None = None
+    element_name: str = ""
+    span: tuple[int, int] | None = None
+    field: str = ""  # which text of the element the span points into (equation, units, ...)
+
+    def __str__(self) -> str:
+        where = f" [{self.element_name or self.element_id}]" if (self.element_name or self.element_id) else ""
+        at = f" at {self.span[0] + 1}" if self.span else ""
+        return f"{self.severity} {self.code}{where}{at}: {self.message}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "element_id": self.element_id, "element": self.element_name,
+                "span": list(self.span) if self.span else None, "field": self.field}
+
+
+RuleFunction = Callable[[Model], Iterable[Diagnostic]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    summary: str
+    check: RuleFunction
+    domain: str  # "sd", "architecture", "neural"
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: str, summary: str, domain: str = "sd") -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule function under ``code``; it yields diagnostics for one model."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity!r}")
+
+    def register(function: RuleFunction) -> RuleFunction:
+        if code in RULES:
+            raise ValueError(f"rule code {code} registered twice")
+        RULES[code] = Rule(code, severity, summary, function, domain)
+        return function
+
+    return register
+
+
+def run_rules(model: Model, domains: Iterable[str] | None = None) -> list[Diagnostic]:
+    """Run every registered rule (or those of ``domains``) and return their findings, errors first."""
+    wanted = set(domains) if domains is not None else None
+    found: list[Diagnostic] = []
+    for registered in RULES.values():
+        if wanted is None or registered.domain in wanted:
+            found.extend(registered.check(model))
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(found, key=lambda d: (order[d.severity], d.code, d.element_name or d.element_id or ""))

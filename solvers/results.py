@@ -1,0 +1,85 @@
+"""Simulation results: a time vector and per-variable arrays of shape (times, runs)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from metamodel.names import canonical
+
+
+@dataclass
+class Results:
+    """Saved time points and, per variable display name, an array of shape ``(len(time), runs)``.
+
+    Arrayed variables appear once per element as ``name[elem,elem]``. ``metadata`` records the
+    method, the parameters and, for neural components, the onnxruntime provider that ran them.
+    """
+
+    time: np.ndarray
+    data: dict[str, np.ndarray]
+    runs: int = 1
+    metadata: dict[str, Any] = field(default_factory=dict)
+    _index: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {canonical(name): name for name in self.data}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.data)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and canonical(name) in self._index
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """The ``(times, runs)`` array of a variable, looked up by canonical name."""
+        try:
+            return self.data[self._index[canonical(name)]]
+        except KeyError:
+            raise KeyError(f"no variable {name!r} in the results") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def series(self, name: str, run: int = 0) -> np.ndarray:
+        """One run's time series of a variable."""
+        return self[name][:, run]
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None, run: int = 0) -> str:
+        """CSV text (``time`` then one column per variable, display names) of one run; written if path."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["time", *self.data])
+        columns = [self.time, *(values[:, run] for values in self.data.values())]
+        for row in zip(*columns, strict=True):
+            writer.writerow([repr(float(v)) for v in row])
+        text = buffer.getvalue()
+        if path is not None:
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        return text
+
+    def to_pandas(self, run: int | None = None) -> Any:
+        """A pandas DataFrame indexed by time (one run), or a long table of all runs (``run=None``)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
+        if run is not None or self.runs == 1:
+            frame = pd.DataFrame({n: v[:, run or 0] for n, v in self.data.items()}, index=self.time)
+            frame.index.name = "time"
+            return frame
+        frames = []
+        for r in range(self.runs):
+            frame = pd.DataFrame({n: v[:, r] for n, v in self.data.items()})
+            frame.insert(0, "time", self.time)
+            frame.insert(0, "run", r)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
