@@ -181,8 +181,11 @@ class Block(Element):
 
 @dataclass
 class ValueType(Element):
+    """A value type; ``href`` names the library or file it comes from when it is not defined here."""
+
     kind: ClassVar[str] = "value_type"
     units: str = ""
+    href: str = ""
 
 
 @dataclass
@@ -195,6 +198,7 @@ class Part(Element):
     lower: int = 1
     upper: int | None = 1  # None = unbounded (*)
     default: str = ""
+    stereotype: str = ""  # e.g. PartProperty, ValueProperty, ConstraintProperty
 
 
 @dataclass
@@ -211,6 +215,7 @@ class Port(Element):
     required: bool = False
     lower: int = 1
     upper: int | None = 1
+    stereotype: str = ""  # e.g. FlowPort, ProxyPort, FullPort, ConstraintParameter
 
 
 @dataclass
@@ -232,10 +237,13 @@ class Connector(Element):
 
 @dataclass
 class FlowProperty:
+    """A flow property of an interface; ``id`` is its id in the source file (connector ends may name it)."""
+
     name: str
     direction: str = "inout"
     type: str | None = None
     units: str = ""
+    id: str | None = None
 
 
 @dataclass
@@ -262,7 +270,8 @@ class Requirement(Element):
     text: str = ""
 
 
-RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", "copy")
+RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", "copy", "dependency",
+                  "realization")
 
 
 @dataclass
@@ -273,6 +282,16 @@ class Relation(Element):
     relation: str = "satisfy"
     sources: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Unmapped(Element):
+    """An element of a foreign file that Salver does not model (a state machine, a test case activity),
+    kept as a named stub because mapped elements refer to it; ``source_type`` is its type there."""
+
+    kind: ClassVar[str] = "unmapped"
+    source_type: str = ""
+    stereotype: str = ""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -306,5 +325,5 @@ SD_KINDS = (Stock, Flow, Aux)
 ELEMENT_TYPES: dict[str, type[Element]] = {
     cls.kind: cls
     for cls in (Stock, Flow, Aux, Module, Package, Block, ValueType, Part, Port, Connector, Interface,
-                ItemFlow, Requirement, Relation, NeuralComponent)
+                ItemFlow, Requirement, Relation, Unmapped, NeuralComponent)
 }

@@ -22,9 +22,7 @@ def referenced_names(node: Node) -> set[str]:
     for item in walk(node):
         if isinstance(item, Name) and (id(item) in indices or item.canonical in CONSTANT_NAMES):
             continue
-        if isinstance(item, Name | Subscript):
-            names.add(item.canonical)
-        elif isinstance(item, Call) and not is_builtin(item.func):
+        if isinstance(item, Name | Subscript) or isinstance(item, Call) and not is_builtin(item.func):
             names.add(item.canonical)
     return names
 
@@ -40,13 +38,15 @@ def rename_in_text(text: str, old: str, new: str) -> str:
         return text
     key = canonical(old)
     replacement = quote_name(new)
-    spans = []
+    name_tokens = [t for t in tokenize(text) if t.kind == "name"]
+    spans = set()
     for item in walk(tree):
         if isinstance(item, Name | Subscript | Call):
             written = item.func if isinstance(item, Call) else item.name
             if canonical(written) == key:
-                start = item.span[0]
-                spans.append((start, start + tokenize(text[start:])[0].end))
+                # the node's span may start at a parenthesis around it: its name is the first name token
+                token = next(t for t in name_tokens if t.start >= item.span[0])
+                spans.add((token.start, token.end))
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + replacement + text[end:]
     return text

@@ -280,6 +280,8 @@ def parse(text: str, *, element: str | None = None) -> Node:
         raise ParseError(f"equation longer than {MAX_EQUATION_LENGTH} characters", element=element)
     try:
         return _Parser(text).parse()
+    except RecursionError:
+        raise ParseError("expression nested too deeply", element=element) from None
     except ParseError as exc:
         if element is None:
             raise

@@ -11,7 +11,7 @@ _PRECEDENCE = {
     "+": 5, "-": 5, "*": 6, "/": 6, "mod": 6, "unary": 7, "^": 8,
 }
 _ATOM = 9
-_PLAIN_NAME = re.compile(r"^[^\W\d][\w$'. ]*$", re.UNICODE)
+_PLAIN_NAME = re.compile(r"^[^\W\d][\w$'.]*(?: +[^\W\d][\w$'.]*)*$", re.UNICODE)
 _KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
 
 

@@ -1,0 +1,162 @@
+"""Translate resolved equation ASTs into Python expressions over local variables.
+
+Only this module writes generated source. Identifiers are mangled (``v12``), numbers are written with
+``repr(float)``, and function names come from a fixed table: no text of the user reaches the code.
+Two backends: ``scalar`` (Python floats and ``math``; fast for one run) and ``vector`` (numpy arrays
+over runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, UnaryOp
+from metamodel.errors import ModelError
+
+_SCALAR_MATH = {
+    "abs": "abs", "exp": "_m.exp", "ln": "_m.log", "log10": "_m.log10", "sqrt": "_m.sqrt",
+    "sin": "_m.sin", "cos": "_m.cos", "tan": "_m.tan", "arcsin": "_m.asin", "arccos": "_m.acos",
+    "arctan": "_m.atan", "int": "_floor", "round": "round",
+}
+_VECTOR_MATH = {
+    "abs": "_np.abs", "exp": "_np.exp", "ln": "_np.log", "log10": "_np.log10", "sqrt": "_np.sqrt",
+    "sin": "_np.sin", "cos": "_np.cos", "tan": "_np.tan", "arcsin": "_np.arcsin", "arccos": "_np.arccos",
+    "arctan": "_np.arctan", "int": "_np.floor", "round": "_np.round",
+}
+_RUNTIME = {  # name -> runtime function taking the call's arguments
+    "zidz": "_rt.zidz", "xidz": "_rt.xidz", "safediv": "_rt.safediv", "integer": "_rt.integer",
+    "quantum": "_rt.quantum", "sign": "_rt.sign", "log": "_rt.log",
+}
+_TIMED = {  # runtime functions that take the time first (and DT after it where marked)
+    "step": ("_rt.step", False), "ramp": ("_rt.ramp", False), "pulse": ("_rt.pulse", True),
+    "vensim_pulse": ("_rt.vensim_pulse", True), "pulse_train": ("_rt.pulse_train", True),
+}
+_RANDOM = {"random": "uniform", "uniform": "uniform", "normal": "normal", "lognormal": "lognormal",
+           "poisson": "poisson", "exprnd": "exprnd"}
+_CONSTANTS = {"time": "t", "dt": "_DT", "starttime": "_START", "stoptime": "_STOP",
+              "pi": "3.141592653589793", "inf": "_INF", "nan": "_NAN"}
+_COMPARE = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+class CodeGen:
+    """Writes Python expressions for one backend and phase.
+
+    ``local`` maps a flat key to the Python name holding its value; ``lookup`` maps the key of a
+    graphical-function variable to the Python name of its ``Lookup`` object.
+    """
+
+    def __init__(self, local: Callable[[str], str], lookup: Callable[[str], str], *, vector: bool,
+                 init_phase: bool) -> None:
+        self.local = local
+        self.lookup = lookup
+        self.vector = vector
+        self.init_phase = init_phase
+
+    def expr(self, node: Node) -> str:
+        if isinstance(node, Num):
+            return repr(float(node.value))
+        if isinstance(node, Name):
+            constant = _CONSTANTS.get(node.name)
+            return constant if constant is not None else self.local(node.name)
+        if isinstance(node, UnaryOp):
+            operand = self.expr(node.operand)
+            if node.op == "not":
+                return f"_np.logical_not({operand})" if self.vector else f"(not {operand})"
+            return f"({node.op}{operand})"
+        if isinstance(node, BinOp):
+            return self._binop(node)
+        if isinstance(node, If):
+            cond, then, orelse = self.expr(node.cond), self.expr(node.then), self.expr(node.orelse)
+            if self.vector:
+                return f"_np.where({cond}, {then}, {orelse})"
+            return f"({then} if {cond} else {orelse})"
+        if isinstance(node, Call):
+            return self._call(node)
+        raise ModelError(f"cannot compile {type(node).__name__} here (an array used where a value is needed?)")
+
+    def _binop(self, node: BinOp) -> str:
+        left, right = self.expr(node.left), self.expr(node.right)
+        op = node.op
+        if op in ("+", "-", "*", "/"):
+            return f"({left} {op} {right})"
+        if op == "^":
+            return f"_np.power({left}, {right})" if self.vector else f"_pow({left}, {right})"
+        if op == "mod":
+            return f"_np.mod({left}, {right})" if self.vector else f"({left} % {right})"
+        if op in _COMPARE:
+            return f"({left} {_COMPARE[op]} {right})"
+        if op in ("and", "or"):
+            if self.vector:
+                return f"_np.logical_{op}({left}, {right})"
+            return f"(bool({left}) {op} bool({right}))"
+        raise ModelError(f"unknown operator {op!r}")
+
+    def _call(self, node: Call) -> str:
+        name = node.func
+        if name == "__array__":
+            raise ModelError("an array is used where a single value is needed (wrap it in SUM, MEAN, …)")
+        if name == "active_initial":
+            return self.expr(node.args[1] if self.init_phase else node.args[0])
+        if name in ("lookup", "lookup_extrapolate", "lookup_forward", "lookup_backward"):
+            return self._lookup_call(node)
+        if name == "if_then_else":
+            return self.expr(If(*node.args))
+        if name in ("sum", "prod", "mean", "vmax", "vmin", "max", "min", "size", "stddev"):
+            return self._aggregate(name, self._flat_args(node.args))
+        args = [self.expr(a) for a in node.args]
+        if name in _CONSTANTS:
+            return _CONSTANTS[name]
+        table = _VECTOR_MATH if self.vector else _SCALAR_MATH
+        if name in table:
+            return f"{table[name]}({', '.join(args)})"
+        if name in _RUNTIME:
+            return f"{_RUNTIME[name]}({', '.join(args)})"
+        if name == "modulo":
+            return f"_np.mod({args[0]}, {args[1]})" if self.vector else f"({args[0]} % {args[1]})"
+        if name in _TIMED:
+            function, with_dt = _TIMED[name]
+            prefix = "t, _DT" if with_dt else "t"
+            return f"{function}({prefix}, {', '.join(args)})"
+        if name in _RANDOM:
+            return f"_rng.{_RANDOM[name]}({', '.join(args)})"
+        raise ModelError(f"the function {name.upper()} is not supported by the engine")
+
+    def _lookup_call(self, node: Call) -> str:
+        table, *rest = node.args
+        if not isinstance(table, Name) or len(rest) != 1:
+            raise ModelError(f"{node.func.upper()} needs a graphical function and one input")
+        mode = {"lookup_extrapolate": "'extrapolate'", "lookup_forward": "'forward'",
+                "lookup_backward": "'backward'"}.get(node.func, "None")
+        return f"{self.lookup(table.name)}({self.expr(rest[0])}, {mode})"
+
+    @staticmethod
+    def _flat_args(args: tuple[Node, ...]) -> list[Node]:
+        flat: list[Node] = []
+        for arg in args:
+            if isinstance(arg, Call) and arg.func == "__array__":
+                flat.extend(arg.args)
+            else:
+                flat.append(arg)
+        return flat
+
+    def _aggregate(self, name: str, args: list[Node]) -> str:
+        if not args:
+            raise ModelError(f"{name.upper()} of nothing")
+        parts = [self.expr(a) for a in args]
+        if name == "size":
+            return repr(float(len(parts)))
+        if name in ("sum", "mean"):
+            total = "(" + " + ".join(parts) + ")"
+            return total if name == "sum" else f"({total} / {float(len(parts))!r})"
+        if name == "prod":
+            return "(" + " * ".join(parts) + ")"
+        if name == "stddev":
+            return f"_rt.stddev({', '.join(parts)})"
+        smallest = name in ("vmin", "min")
+        if not self.vector:
+            return f"{'min' if smallest else 'max'}({', '.join(parts)})" if len(parts) > 1 else parts[0]
+        function = "_np.minimum" if smallest else "_np.maximum"
+        result = parts[-1]
+        for part in reversed(parts[:-1]):
+            result = f"{function}({part}, {result})"
+        return result

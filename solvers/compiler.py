@@ -1,0 +1,341 @@
+"""``compile(model) -> CompiledModel``: flatten, expand, order, and generate the model's functions.
+
+The generated module defines ``_init(t, PAR, S, M)`` (initial values of every stock and memory) and
+``_rhs(t, S, M, D, R, PAR)`` (all variables at time ``t``: derivatives into ``D``; when ``R`` is given,
+the reported values into ``R`` and the once-per-step updates of memories and pipelines).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import networkx as nx
+
+from metamodel.elements import SimSpec
+from metamodel.equations.ast import Name, Node, Num, UnaryOp, walk
+from metamodel.errors import ModelError
+from metamodel.model import Model
+from metamodel.names import canonical
+from metamodel.validation.registry import Diagnostic
+from solvers import runtime
+from solvers.codegen import CodeGen
+from solvers.expand import Expanded, Expander
+from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
+from solvers.model_run import CompiledModel
+from solvers.program import Layout, Program
+
+
+def _constant_value(node: Node | None) -> float | None:
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, UnaryOp) and node.op in "+-" and isinstance(node.operand, Num):
+        return -node.operand.value if node.op == "-" else node.operand.value
+    return None
+
+
+def _keys(node: Node | None) -> set[str]:
+    if node is None:
+        return set()
+    return {n.name for n in walk(node) if isinstance(n, Name)}
+
+
+class Compiler:
+    """Builds a CompiledModel from a Model."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def compile(self) -> CompiledModel:
+        flat = Flattener(self.model).run()
+        expanded = Expander(flat).run()
+        problems = [*flat.problems, *expanded.problems]
+        if problems:
+            raise ModelError(f"model '{self.model.name}' cannot be compiled:", problems)
+        parts = _Parts(flat, expanded)
+        layout = parts.layout()
+        lookups = parts.lookups()
+        programs = {vector: _Writer(parts, layout, lookups, vector).program() for vector in (False, True)}
+        return CompiledModel(self.model, layout, programs, lookups, parts.neural_uses())
+
+
+class _Parts:
+    """The flat model's quantities sorted into stocks, memories, pipelines, computed values."""
+
+    def __init__(self, flat: FlatModel, expanded: Expanded) -> None:
+        self.flat = flat
+        self.expanded = expanded
+        self.vars = flat.variables
+        self.stocks = {k: v for k, v in self.vars.items() if v.kind == "stock"}
+        self.hidden_stocks = {h.key: h for h in expanded.hidden_stocks}
+        self.memories = {m.key: m for m in expanded.memories}
+        self.pipelines = {p.key: p for p in expanded.pipelines}
+        self.computed: dict[str, FlatVar] = {k: v for k, v in self.vars.items() if v.kind in ("aux", "flow")}
+        for hidden in expanded.hidden_auxes:
+            self.computed[hidden.key] = hidden
+        self.parameters = [k for k, v in self.computed.items()
+                           if not v.hidden and v.gf is None and _constant_value(v.expr) is not None]
+        self.neural_outputs = self._neural_outputs()
+
+    def _neural_outputs(self) -> dict[str, tuple[int, str, int]]:
+        """Key of each neural output read in an equation -> (component index, port, column)."""
+        found: dict[str, tuple[int, str, int]] = {}
+        prefixes = {use.prefix + canonical(use.component.name) + ".": i for i, use in enumerate(self.flat.neural)}
+        expressions = [v.expr for v in self.computed.values()] + [s.expr for s in self.stocks.values()]
+        expressions += [h.rate for h in self.hidden_stocks.values()] + [h.init for h in self.hidden_stocks.values()]
+        for expression in expressions:
+            for key in _keys(expression):
+                for prefix, index in prefixes.items():
+                    if key.startswith(prefix):
+                        port, _, column = key[len(prefix):].partition("[")
+                        use = self.flat.neural[index]
+                        names = {canonical(p.name): p.name for p in use.component.outputs}
+                        if port not in names:
+                            raise ModelError(f"neural component '{use.component.name}' has no output '{port}'",
+                                             [Diagnostic("NN003", "error", f"unknown output port '{port}'",
+                                                         use.component.id, use.component.name)])
+                        found[key] = (index, names[port], int(column.rstrip("]")) - 1 if column else 0)
+        return found
+
+    def neural_uses(self) -> list[NeuralUse]:
+        return self.flat.neural
+
+    def lookups(self) -> dict[str, runtime.Lookup]:
+        tables = {}
+        for key, var in self.vars.items():
+            if var.gf is not None:
+                try:
+                    tables[key] = runtime.Lookup(var.gf, var.display)
+                except ValueError as exc:
+                    raise ModelError(str(exc), [Diagnostic("SD009", "error", str(exc), var.element_id,
+                                                           var.display)]) from None
+        return tables
+
+    # -- dependency graphs ---------------------------------------------------------------------------
+    def _neural_node(self, index: int) -> str:
+        return f"#nn{index}"
+
+    def _deps_run(self, key: str) -> set[str]:
+        if key in self.computed:
+            return _keys(self.computed[key].expr)
+        if key in self.pipelines:
+            return _keys(self.pipelines[key].delay)
+        if key in self.neural_outputs:
+            return {self._neural_node(self.neural_outputs[key][0])}
+        if key.startswith("#nn"):
+            use = self.flat.neural[int(key[3:])]
+            return set().union(*(_keys(n) for nodes in use.inputs.values() for n in nodes))
+        return set()
+
+    def _deps_init(self, key: str) -> set[str]:
+        if key in self.stocks:
+            return _keys(self.stocks[key].expr)
+        if key in self.hidden_stocks:
+            return _keys(self.hidden_stocks[key].init)
+        if key in self.memories:
+            return _keys(self.memories[key].init)
+        if key in self.pipelines:
+            return _keys(self.pipelines[key].init)
+        return self._deps_run(key)
+
+    def _run_nodes(self) -> list[str]:
+        nodes = [*self.computed, *self.pipelines, *self.neural_outputs]
+        nodes += [self._neural_node(i) for i in range(len(self.flat.neural))]
+        return nodes
+
+    def _order(self, nodes: list[str], deps: Callable[[str], set[str]], phase: str) -> list[str]:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(nodes)
+        known = set(nodes)
+        for node in nodes:
+            for dep in deps(node):
+                if dep in known and dep != node or dep == node and node in self.computed:
+                    graph.add_edge(dep, node)
+        try:
+            return list(nx.lexicographical_topological_sort(graph, key=nodes.index))
+        except nx.NetworkXUnfeasible:
+            cycle = [edge[0] for edge in nx.find_cycle(graph)]
+            names = [self.display(k) for k in cycle]
+            message = (f"algebraic loop: {' -> '.join(names)} -> {names[0]} (no stock breaks it)" if phase == "run"
+                       else f"circular initialisation: {' -> '.join(names)} -> {names[0]}")
+            first = self.vars.get(cycle[0])
+            raise ModelError(message, [Diagnostic("SD005", "error", message, first.element_id if first else None,
+                                                  names[0])]) from None
+
+    def display(self, key: str) -> str:
+        var = self.vars.get(key) or self.computed.get(key)
+        if var is not None and not var.hidden:
+            return var.display
+        owner = key.split(".", 1)[1] if key.startswith("#") and "." in key else key
+        owner_var = self.vars.get(owner)
+        return f"{owner_var.display if owner_var else owner} (internal)" if key.startswith("#") else key
+
+    def layout(self) -> Layout:
+        stocks = [*self.stocks, *self.hidden_stocks]
+        run_order = self._order(self._run_nodes(), self._deps_run, "run")
+        init_nodes = [*stocks, *self.memories, *self._run_nodes()]
+        init_order = self._order(init_nodes, self._deps_init, "init")
+        reported = [k for k, v in self.vars.items() if not v.hidden and v.kind in ("stock", "aux", "flow")]
+        display = {k: self.display(k) for k in [*stocks, *self.memories, *self._run_nodes()]}
+        defaults = [float(_constant_value(self.computed[k].expr)) for k in self.parameters]  # type: ignore[arg-type]
+        return Layout(stocks, list(self.memories), list(self.pipelines), self.parameters, defaults, reported,
+                      display, init_order, run_order)
+
+
+class _Writer:
+    """Writes the generated module for one backend."""
+
+    def __init__(self, parts: _Parts, layout: Layout, lookups: dict[str, runtime.Lookup], vector: bool) -> None:
+        self.parts = parts
+        self.layout = layout
+        self.vector = vector
+        self.names: dict[str, str] = {}
+        self.lookup_names = {key: f"_lk{i}" for i, key in enumerate(lookups)}
+        self.lines: list[str] = []
+        self.line_owner: dict[int, str] = {}
+        self.parameter_set = set(layout.parameters)
+
+    def local(self, key: str) -> str:
+        if key not in self.names:
+            self.names[key] = f"v{len(self.names)}"
+        return self.names[key]
+
+    def lookup(self, key: str) -> str:
+        if key not in self.lookup_names:
+            raise ModelError(f"'{self.parts.display(key)}' is used as a graphical function but has none")
+        return self.lookup_names[key]
+
+    def emit(self, text: str, owner: str | None = None) -> None:
+        self.lines.append(text)
+        if owner is not None:
+            self.line_owner[len(self.lines)] = self.parts.display(owner)
+
+    def gen(self, init_phase: bool) -> CodeGen:
+        return CodeGen(self.local, self.lookup, vector=self.vector, init_phase=init_phase)
+
+    def program(self) -> Program:
+        self._init_function()
+        self._rhs_function()
+        return Program("\n".join(self.lines) + "\n", dict(self.line_owner))
+
+    # -- the value of one computed key ----------------------------------------------------------------
+    def _value(self, key: str, gen: CodeGen, init_phase: bool) -> None:
+        parts, target = self.parts, self.local(key)
+        if key in self.parameter_set:
+            self.emit(f"    {target} = PAR[{self.layout.parameters.index(key)}]", key)
+        elif key in parts.computed:
+            var = parts.computed[key]
+            expression = gen.expr(var.expr) if var.expr is not None else "0.0"
+            if var.gf is not None:
+                expression = f"{self.lookup(key)}({expression}, None)"
+            self.emit(f"    {target} = {expression}", key)
+            if var.kind == "flow" and var.non_negative:
+                clip = f"_np.maximum({target}, 0.0)" if self.vector else f"({target} if {target} > 0.0 else 0.0)"
+                self.emit(f"    {target} = {clip}", key)
+        elif key in parts.pipelines:
+            pipe = parts.pipelines[key]
+            index = self.layout.pipelines.index(key)
+            if init_phase:
+                self.emit(f"    {target} = {gen.expr(pipe.init)}", key)
+                self.emit(f"    PIPES[{index}].initial = {target}", key)
+            else:
+                self.emit(f"    {target} = PIPES[{index}].read(t, {gen.expr(pipe.delay)})", key)
+        elif key.startswith("#nn"):
+            self._neural(key, gen)
+        elif key in parts.neural_outputs:
+            index, port, column = parts.neural_outputs[key]
+            self.emit(f"    {target} = _nn{index}[{port!r}][:, {column}]", key)
+
+    def _neural(self, key: str, gen: CodeGen) -> None:
+        index = int(key[3:])
+        use = self.parts.flat.neural[index]
+        feeds = []
+        for port in use.component.inputs:
+            columns = ", ".join(gen.expr(n) for n in use.inputs.get(port.name, []))
+            feeds.append(f"{port.name!r}: _stack([{columns}], _RUNS)")
+        self.emit(f"    _nn{index} = NN[{index}]({{{', '.join(feeds)}}})", key)
+
+    # -- functions ---------------------------------------------------------------------------------------
+    def _init_function(self) -> None:
+        parts, layout = self.parts, self.layout
+        gen = self.gen(init_phase=True)
+        self.emit("def _init(t, PAR, S, M):")
+        for key in layout.init_order:
+            target = self.local(key)
+            if key in parts.stocks or key in parts.hidden_stocks:
+                init = parts.stocks[key].expr if key in parts.stocks else parts.hidden_stocks[key].init
+                self.emit(f"    {target} = {gen.expr(init) if init is not None else '0.0'}", key)
+                self.emit(f"    S[{layout.stocks.index(key)}] = {target}", key)
+            elif key in parts.memories:
+                self.emit(f"    {target} = {gen.expr(parts.memories[key].init)}", key)
+                self.emit(f"    M[{layout.memories.index(key)}] = {target}", key)
+            else:
+                self._value(key, gen, init_phase=True)
+        self.emit("    return None")
+
+    def _rhs_function(self) -> None:
+        parts, layout = self.parts, self.layout
+        gen = self.gen(init_phase=False)
+        self.emit("def _rhs(t, S, M, D, R, PAR):")
+        for row, key in enumerate(layout.stocks):
+            self.emit(f"    {self.local(key)} = S[{row}]")
+        for row, key in enumerate(layout.memories):
+            self.emit(f"    {self.local(key)} = M[{row}]")
+        for key in layout.run_order:
+            self._value(key, gen, init_phase=False)
+        self._non_negative_stocks()
+        for row, key in enumerate(layout.stocks):
+            self.emit(f"    D[{row}] = {self._rate(key, gen)}", key)
+        self.emit("    if R is None:")
+        self.emit("        return")
+        for column, key in enumerate(layout.reported):
+            self.emit(f"    R[{column}] = {self.local(key)}")
+        for row, key in enumerate(layout.memories):
+            self.emit(f"    M[{row}] = {gen.expr(parts.memories[key].update)}", key)
+        for row, key in enumerate(layout.pipelines):
+            self.emit(f"    PIPES[{row}].push({gen.expr(parts.pipelines[key].source)})", key)
+
+    def _rate(self, key: str, gen: CodeGen) -> str:
+        parts = self.parts
+        if key in parts.hidden_stocks:
+            return gen.expr(parts.hidden_stocks[key].rate)
+        stock = parts.stocks[key]
+        inflows = [self.local(f) for f in stock.inflows if f in parts.computed]
+        outflows = [self.local(f) for f in stock.outflows if f in parts.computed]
+        text = " + ".join(inflows) if inflows else "0.0"
+        if outflows:
+            text = f"({text}) - ({' + '.join(outflows)})"
+        return text
+
+    def _non_negative_stocks(self) -> None:
+        """Limit the outflows of non-negative stocks so that one step cannot drain them below zero."""
+        parts = self.parts
+        for key, stock in parts.stocks.items():
+            outflows = [f for f in stock.outflows if f in parts.computed]
+            if not stock.non_negative or not outflows:
+                continue
+            inflows = [self.local(f) for f in stock.inflows if f in parts.computed]
+            available = f"_avail_{self.local(key)}"
+            self.emit(f"    {available} = {self.local(key)} / _DT + {' + '.join(inflows) if inflows else '0.0'}",
+                      key)
+            for flow in outflows:
+                name = self.local(flow)
+                if self.vector:
+                    self.emit(f"    {name} = _np.minimum({name}, _np.maximum({available}, 0.0))", flow)
+                else:
+                    self.emit(f"    {name} = min({name}, max({available}, 0.0))", flow)
+                self.emit(f"    {available} = {available} - {name}", flow)
+
+
+def compile_model(model: Model) -> CompiledModel:
+    """Compile a model into a runnable CompiledModel; raises ModelError with diagnostics."""
+    return Compiler(model).compile()
+
+
+def default_steps(spec: SimSpec) -> int:
+    """Number of DT steps from start to stop (at least one)."""
+    if spec.dt <= 0 or not math.isfinite(spec.dt):
+        raise ModelError(f"DT must be positive, got {spec.dt}")
+    return max(1, int(round((spec.stop - spec.start) / spec.dt)))
+
+

@@ -1,0 +1,223 @@
+"""Expand stateful builtins into hidden stocks, memories and pipelines.
+
+After expansion the integrators know only stocks with rates, plus two kinds of discrete state
+updated once per time step: *memories* (``INIT``, ``PREVIOUS``, ``SAMPLE_IF_TRUE``) and *pipelines*
+(``DELAY``, ``DELAY_FIXED``: the input's history read back ``delay`` time units later).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp
+from metamodel.equations.builtins import BUILTINS
+from metamodel.validation.registry import Diagnostic
+from solvers.flatten import FlatModel, FlatVar
+
+
+@dataclass
+class HiddenStock:
+    key: str
+    init: Node
+    rate: Node
+
+
+@dataclass
+class Memory:
+    """Discrete state: starts at ``init``; after each step takes the value of ``update``."""
+
+    key: str
+    init: Node
+    update: Node
+
+
+@dataclass
+class Pipeline:
+    """The history of ``source`` read ``delay`` time units back; ``init`` before enough history."""
+
+    key: str
+    source: Node
+    delay: Node
+    init: Node
+    fixed: bool
+
+
+@dataclass
+class Expanded:
+    hidden_stocks: list[HiddenStock] = field(default_factory=list)
+    hidden_auxes: list[FlatVar] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
+    pipelines: list[Pipeline] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+
+def _b(op: str, left: Node, right: Node) -> Node:
+    return BinOp(op, left, right)
+
+
+def _n(value: float) -> Node:
+    return Num(float(value))
+
+
+class Expander:
+    """Rewrites every equation of a flat model, replacing stateful calls by hidden state."""
+
+    def __init__(self, flat: FlatModel) -> None:
+        self.flat = flat
+        self.out = Expanded()
+        self._count = 0
+        self._owner: FlatVar | None = None
+
+    def run(self) -> Expanded:
+        for var in list(self.flat.variables.values()):
+            if var.expr is not None:
+                self._owner = var
+                var.expr = self.rewrite(var.expr)
+        for use in self.flat.neural:
+            use.inputs = {port: [self.rewrite(n) for n in nodes] for port, nodes in use.inputs.items()}
+        return self.out
+
+    # -- tree walk ----------------------------------------------------------------------------------
+    def rewrite(self, node: Node) -> Node:
+        if isinstance(node, Num | Name | Star | Subscript):
+            return node
+        if isinstance(node, UnaryOp):
+            return replace(node, operand=self.rewrite(node.operand))
+        if isinstance(node, BinOp):
+            return replace(node, left=self.rewrite(node.left), right=self.rewrite(node.right))
+        if isinstance(node, If):
+            return replace(node, cond=self.rewrite(node.cond), then=self.rewrite(node.then),
+                           orelse=self.rewrite(node.orelse))
+        if isinstance(node, Call):
+            call = replace(node, args=tuple(self.rewrite(a) for a in node.args))
+            builtin = BUILTINS.get(call.func)
+            if builtin is not None and not builtin.min_args <= len(call.args) <= builtin.max_args:
+                self._problem(f"{call.func.upper()} takes {builtin.min_args}"
+                              f"{'' if builtin.min_args == builtin.max_args else f' to {builtin.max_args}'} "
+                              f"arguments, got {len(call.args)}", call)
+                return _n(0)
+            expand = getattr(self, f"_x_{call.func}", None)
+            return expand(*call.args) if expand is not None else call
+        raise TypeError(f"unknown node {node!r}")
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _key(self, what: str) -> str:
+        self._count += 1
+        owner = self._owner.key if self._owner is not None else "model"
+        return f"#{what}{self._count}.{owner}"
+
+    def _stock(self, what: str, init: Node, rate_of: object) -> Name:
+        key = self._key(what)
+        name = Name(key)
+        self.out.hidden_stocks.append(HiddenStock(key, init, rate_of(name)))  # type: ignore[operator]
+        return name
+
+    def _aux(self, what: str, expr: Node) -> Name:
+        key = self._key(what)
+        self.out.hidden_auxes.append(FlatVar(key, key, "aux", expr, hidden=True))
+        return Name(key)
+
+    def _order(self, node: Node, call: str) -> int | None:
+        if isinstance(node, Num) and node.value.is_integer() and 1 <= node.value <= 1000:
+            return int(node.value)
+        self._problem(f"the order of {call} must be a whole constant between 1 and 1000", node)
+        return None
+
+    def _problem(self, message: str, node: Node) -> None:
+        owner = self._owner
+        self.out.problems.append(Diagnostic("SD011", "error", message, owner.element_id if owner else None,
+                                            owner.display if owner else "", node.span or None, "equation"))
+
+    # -- smoothing -----------------------------------------------------------------------------------
+    def _smooth_chain(self, x: Node, delay: Node, order: int, init: Node | None) -> Node:
+        stage_time = _b("/", delay, _n(order)) if order > 1 else delay
+        previous = x
+        for _ in range(order):
+            source = previous
+            previous = self._stock("smooth", init if init is not None else x,
+                                   lambda s, src=source: _b("/", _b("-", src, s), stage_time))
+        return previous
+
+    def _x_smth1(self, x: Node, delay: Node, init: Node | None = None) -> Node:
+        return self._smooth_chain(x, delay, 1, init)
+
+    def _x_smth3(self, x: Node, delay: Node, init: Node | None = None) -> Node:
+        return self._smooth_chain(x, delay, 3, init)
+
+    def _x_smthn(self, x: Node, delay: Node, order: Node, init: Node | None = None) -> Node:
+        n = self._order(order, "SMTHN")
+        return self._smooth_chain(x, delay, n, init) if n else _n(0)
+
+    # -- material delays -------------------------------------------------------------------------------
+    def _delay_chain(self, x: Node, delay: Node, order: int, init: Node | None) -> Node:
+        stage_time = _b("/", delay, _n(order)) if order > 1 else delay
+        start = init if init is not None else x
+        inflow: Node = x
+        stock: Name | None = None
+        for _ in range(order):
+            source = inflow
+            stock = self._stock("delay", _b("*", start, stage_time),
+                                lambda s, src=source: _b("-", src, _b("/", s, stage_time)))
+            inflow = _b("/", stock, stage_time)
+        return inflow
+
+    def _x_delay1(self, x: Node, delay: Node, init: Node | None = None) -> Node:
+        return self._delay_chain(x, delay, 1, init)
+
+    def _x_delay3(self, x: Node, delay: Node, init: Node | None = None) -> Node:
+        return self._delay_chain(x, delay, 3, init)
+
+    def _x_delayn(self, x: Node, delay: Node, order: Node, init: Node | None = None) -> Node:
+        n = self._order(order, "DELAYN")
+        return self._delay_chain(x, delay, n, init) if n else _n(0)
+
+    # -- pipelines ------------------------------------------------------------------------------------
+    def _pipeline(self, x: Node, delay: Node, init: Node | None, fixed: bool) -> Node:
+        key = self._key("pipe")
+        self.out.pipelines.append(Pipeline(key, x, delay, init if init is not None else x, fixed))
+        return Name(key)
+
+    def _x_delay(self, x: Node, delay: Node, init: Node | None = None) -> Node:
+        return self._pipeline(x, delay, init, fixed=False)
+
+    def _x_delay_fixed(self, x: Node, delay: Node, init: Node) -> Node:
+        return self._pipeline(x, delay, init, fixed=True)
+
+    # -- trends ---------------------------------------------------------------------------------------
+    def _average(self, x: Node, avg_time: Node, initial_trend: Node | None) -> Name:
+        trend0 = initial_trend if initial_trend is not None else _n(0)
+        init = _b("/", x, _b("+", _n(1), _b("*", trend0, avg_time)))
+        return self._stock("trend", init, lambda s: _b("/", _b("-", x, s), avg_time))
+
+    def _x_trend(self, x: Node, avg_time: Node, initial_trend: Node | None = None) -> Node:
+        average = self._average(x, avg_time, initial_trend)
+        return Call("zidz", (_b("-", x, average), _b("*", avg_time, Call("abs", (average,)))))
+
+    def _x_forcst(self, x: Node, avg_time: Node, horizon: Node, initial_trend: Node | None = None) -> Node:
+        trend = self._x_trend(x, avg_time, initial_trend)
+        return _b("*", x, _b("+", _n(1), _b("*", trend, horizon)))
+
+    # -- discrete memories ----------------------------------------------------------------------------
+    def _memory(self, init: Node, update: object) -> Name:
+        key = self._key("mem")
+        name = Name(key)
+        self.out.memories.append(Memory(key, init, update(name)))  # type: ignore[operator]
+        return name
+
+    def _x_init(self, x: Node) -> Node:
+        return self._memory(x, lambda m: m)
+
+    def _x_previous(self, x: Node, init: Node | None = None) -> Node:
+        return self._memory(init if init is not None else x, lambda m: x)
+
+    def _x_sample_if_true(self, cond: Node, x: Node, init: Node) -> Node:
+        memory = self._memory(init, lambda m: m)
+        value = self._aux("sample", If(cond, x, memory))
+        self.out.memories[-1].update = value
+        return value
+
+    def _x_integ(self, rate: Node, init: Node) -> Node:
+        return self._stock("integ", init, lambda s: rate)
+
+    def _x_active_initial(self, active: Node, initial: Node) -> Node:
+        return Call("active_initial", (active, initial))

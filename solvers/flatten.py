@@ -1,0 +1,402 @@
+"""Flatten a model into scalar variables: module instances inlined, arrays expanded per element.
+
+Every name in every equation is resolved to the flat key of the variable it means, so that the
+later stages (expansion of stateful builtins, ordering, code generation) see one namespace.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+
+from metamodel.elements import Aux, Flow, GraphicalFunction, Module, NeuralComponent, Stock, Variable
+from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp
+from metamodel.equations.builtins import CONSTANT_NAMES, is_builtin
+from metamodel.equations.parser import parse
+from metamodel.errors import ParseError
+from metamodel.model import Model
+from metamodel.names import canonical
+from metamodel.validation.registry import Diagnostic
+
+ARRAY_FUNCTIONS = frozenset({"sum", "prod", "mean", "stddev", "size", "vmax", "vmin", "max", "min"})
+
+
+@dataclass
+class FlatVar:
+    """One scalar variable of the flattened model."""
+
+    key: str
+    display: str
+    kind: str  # "stock", "flow", "aux"
+    expr: Node | None
+    element_id: str | None = None
+    inflows: list[str] = field(default_factory=list)
+    outflows: list[str] = field(default_factory=list)
+    non_negative: bool = False
+    gf: GraphicalFunction | None = None
+    hidden: bool = False
+    units: str = ""
+
+
+@dataclass
+class NeuralUse:
+    """A neural component in the flat model: its input expressions per port (resolved)."""
+
+    component: NeuralComponent
+    prefix: str
+    inputs: dict[str, list[Node]]
+
+
+@dataclass
+class FlatModel:
+    variables: dict[str, FlatVar] = field(default_factory=dict)
+    neural: list[NeuralUse] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+
+class _Scope:
+    """Names visible inside one model instance (the root model or a module instance)."""
+
+    def __init__(self, model: Model, prefix: str, parent: _Scope | None) -> None:
+        self.model = model
+        self.prefix = prefix
+        self.parent = parent
+        self.variables: dict[str, Variable] = {v.canonical: v for v in model.variables()}
+        self.modules: dict[str, Module] = {m.canonical: m for m in model.of_kind(Module)}
+        self.neural: dict[str, NeuralComponent] = {n.canonical: n for n in model.of_kind(NeuralComponent)}
+        self.bindings: dict[str, str] = {}  # inner canonical name -> flat key in the parent
+        inherited = parent.dimension_list if parent is not None else []
+        self.dimension_list = [*model.dimensions, *inherited]
+        self.dimensions = {d.canonical: [canonical(e) for e in d.elements] for d in reversed(self.dimension_list)}
+        self.element_display = {canonical(e): e for d in self.dimension_list for e in d.elements}
+
+
+class Flattener:
+    """Turns a Model into a FlatModel; collects problems instead of stopping at the first."""
+
+    def __init__(self, model: Model) -> None:
+        self.root = model
+        self.flat = FlatModel()
+
+    # -- public ------------------------------------------------------------------------------------
+    def run(self) -> FlatModel:
+        self._instantiate(_Scope(self.root, "", None), depth=0)
+        return self.flat
+
+    # -- instances ---------------------------------------------------------------------------------
+    def _instantiate(self, scope: _Scope, depth: int) -> None:
+        if depth > 32:
+            self._problem("SD020", f"modules nested deeper than 32 levels at '{scope.prefix}'")
+            return
+        for module in scope.modules.values():
+            sub = self.root.submodels.get(module.model_name) or self.root.submodels.get(canonical(module.model_name))
+            if sub is None:
+                sub = next((m for n, m in self.root.submodels.items() if canonical(n) == canonical(
+                    module.model_name or module.name)), None)
+            if sub is None:
+                self._problem("SD021", f"module '{module.name}' uses unknown model '{module.model_name}'",
+                              module.id, module.name)
+                continue
+            child = _Scope(sub, f"{scope.prefix}{module.canonical}.", scope)
+            for connection in module.connections:
+                source = self._resolve_connection_source(scope, connection.source)
+                if source is not None:
+                    child.bindings[canonical(connection.to)] = source
+            self._instantiate(child, depth + 1)
+        for variable in scope.variables.values():
+            self._add_variable(scope, variable)
+        for component in scope.neural.values():
+            self._add_neural(scope, component)
+
+    def _resolve_connection_source(self, scope: _Scope, text: str) -> str | None:
+        name = text.strip()
+        if name.startswith("."):
+            name = name[1:]
+        key = canonical(name)
+        if "." in key:
+            return scope.prefix + key
+        if key in scope.bindings:
+            return scope.bindings[key]
+        return scope.prefix + key
+
+    # -- variables ---------------------------------------------------------------------------------
+    def _add_variable(self, scope: _Scope, variable: Variable) -> None:
+        key = scope.prefix + variable.canonical
+        display = scope.prefix + variable.name if scope.prefix else variable.name
+        binding = scope.bindings.get(variable.canonical)
+        if binding is not None:  # a module input: its value comes from outside
+            self._store(FlatVar(key, display, "aux", Name(binding), variable.id, units=variable.units))
+            return
+        if isinstance(variable, Aux) and variable.gf is not None and not variable.equation.strip():
+            # a lookup table used only as a function: kept for calls, never computed on its own
+            self._store(FlatVar(key, display, "lookup", None, variable.id, gf=variable.gf, units=variable.units))
+            return
+        combos = self._combos(scope, variable)
+        for combo in combos:
+            text = self._equation_for(variable, combo)
+            suffix = f"[{','.join(c for c in combo)}]" if combo else ""
+            shown = f"[{','.join(scope.element_display.get(c, c) for c in combo)}]" if combo else ""
+            expr = self._parse(scope, variable, text, combo)
+            flat = FlatVar(key + suffix, display + shown, variable.kind if variable.kind != "aux" else "aux",
+                           expr, variable.id, units=variable.units)
+            if isinstance(variable, Stock):
+                flat.inflows = [self._flow_key(scope, f, suffix) for f in variable.inflows]
+                flat.outflows = [self._flow_key(scope, f, suffix) for f in variable.outflows]
+                flat.non_negative = variable.non_negative
+            elif isinstance(variable, Flow):
+                flat.non_negative = variable.non_negative
+                flat.gf = variable.gf
+            elif isinstance(variable, Aux):
+                flat.gf = variable.gf
+            self._store(flat)
+
+    def _flow_key(self, scope: _Scope, flow_id: str, suffix: str) -> str:
+        flow = scope.model.elements.get(flow_id)
+        name = flow.canonical if flow is not None else canonical(flow_id)
+        return scope.prefix + name + suffix
+
+    def _combos(self, scope: _Scope, variable: Variable) -> list[tuple[str, ...]]:
+        if not variable.dimensions:
+            return [()]
+        lists = []
+        for dim in variable.dimensions:
+            elements = scope.dimensions.get(canonical(dim))
+            if elements is None:
+                self._problem("SD022", f"unknown dimension '{dim}'", variable.id, variable.name)
+                return []
+            lists.append(elements)
+        return list(itertools.product(*lists))
+
+    @staticmethod
+    def _equation_for(variable: Variable, combo: tuple[str, ...]) -> str:
+        if combo and variable.element_equations:
+            wanted = ",".join(combo)
+            for elements, text in variable.element_equations.items():
+                if ",".join(canonical(e) for e in elements.split(",")) == wanted:
+                    return text
+        return variable.equation
+
+    def _parse(self, scope: _Scope, variable: Variable, text: str, combo: tuple[str, ...]) -> Node | None:
+        try:
+            tree = parse(text, element=variable.name)
+        except ParseError as exc:
+            span = (exc.offset, exc.offset + 1) if exc.offset is not None else None
+            self._problem("SD001", exc.message, variable.id, variable.name, span)
+            return None
+        dims = dict(zip((canonical(d) for d in variable.dimensions), combo, strict=False))
+        return _Resolver(self, scope, variable, dims).resolve(tree)
+
+    def _add_neural(self, scope: _Scope, component: NeuralComponent) -> None:
+        inputs: dict[str, list[Node]] = {}
+        for port in component.inputs:
+            nodes = []
+            for part in (p for p in port.equation.split(";") if p.strip()):
+                try:
+                    tree = parse(part, element=f"{component.name}.{port.name}")
+                except ParseError as exc:
+                    self._problem("SD001", exc.message, component.id, f"{component.name}.{port.name}")
+                    continue
+                nodes.append(_Resolver(self, scope, component, {}).resolve(tree))
+            inputs[port.name] = nodes
+        self.flat.neural.append(NeuralUse(component, scope.prefix, inputs))
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+    def _store(self, flat: FlatVar) -> None:
+        if flat.key in self.flat.variables:
+            self._problem("SD004", f"two variables are named '{flat.display}'", flat.element_id, flat.display)
+            return
+        self.flat.variables[flat.key] = flat
+
+    def _problem(self, code: str, message: str, element_id: str | None = None, name: str = "",
+                 span: tuple[int, int] | None = None) -> None:
+        self.flat.problems.append(Diagnostic(code, "error", message, element_id, name, span, "equation"))
+
+
+class _Resolver:
+    """Rewrites names in one equation to flat keys, expanding subscripts for one array element."""
+
+    def __init__(self, flattener: Flattener, scope: _Scope, owner: Variable | NeuralComponent,
+                 dims: dict[str, str]) -> None:
+        self.flattener = flattener
+        self.scope = scope
+        self.owner = owner
+        self.dims = dims  # dimension canonical name -> current element of this equation
+
+    def resolve(self, node: Node) -> Node:
+        if isinstance(node, Num | Star):
+            return node
+        if isinstance(node, Name):
+            return self._name(node)
+        if isinstance(node, Subscript):
+            return self._subscript(node)
+        if isinstance(node, Call):
+            return self._call(node)
+        if isinstance(node, UnaryOp):
+            return replace(node, operand=self.resolve(node.operand))
+        if isinstance(node, BinOp):
+            return replace(node, left=self.resolve(node.left), right=self.resolve(node.right))
+        if isinstance(node, If):
+            return replace(node, cond=self.resolve(node.cond), then=self.resolve(node.then),
+                           orelse=self.resolve(node.orelse))
+        raise TypeError(f"unknown node {node!r}")
+
+    # -- names -------------------------------------------------------------------------------------
+    def _lookup(self, name: str) -> tuple[str, Variable | None] | None:
+        """The flat key (without subscript) and variable of ``name`` seen from this scope."""
+        key = canonical(name)
+        scope = self.scope
+        if key in scope.bindings and key in scope.variables:
+            return scope.prefix + key, scope.variables[key]
+        if key in scope.variables:
+            return scope.prefix + key, scope.variables[key]
+        if "." in key:
+            head, _, rest = key.partition(".")
+            if head in scope.modules or head in scope.neural:
+                return scope.prefix + key, None
+        return None
+
+    def _name(self, node: Name) -> Node:
+        found = self._lookup(node.name)
+        if found is None:
+            key = node.canonical
+            if key in CONSTANT_NAMES:
+                return Name(key, span=node.span)
+            if key in self.scope.element_display or key in self.scope.dimensions:
+                # a dimension element used as a value: its 1-based position
+                return Num(float(self._element_position(key)), span=node.span)
+            self.flattener._problem("SD002", f"'{node.name}' is not defined", self.owner.id, self.owner.name,
+                                    node.span)
+            return Num(0.0, span=node.span)
+        key, variable = found
+        if variable is not None and variable.dimensions:
+            combo = self._matching_combo(variable, [])
+            if combo is None:
+                return Call("__array__", tuple(Name(k) for k in self._all_element_keys(key, variable)),
+                            span=node.span)
+            return Name(f"{key}[{','.join(combo)}]", span=node.span)
+        return Name(key, span=node.span)
+
+    def _element_position(self, element: str) -> int:
+        for elements in self.scope.dimensions.values():
+            if element in elements:
+                return elements.index(element) + 1
+        if element in self.dims:
+            return self._element_position(self.dims[element])
+        return 0
+
+    def _all_element_keys(self, key: str, variable: Variable) -> list[str]:
+        lists = [self.scope.dimensions.get(canonical(d), []) for d in variable.dimensions]
+        return [f"{key}[{','.join(c)}]" for c in itertools.product(*lists)]
+
+    def _matching_combo(self, variable: Variable, indices: list[Node]) -> tuple[str, ...] | None:
+        """Elements of ``variable`` meant by ``indices`` (or implied by this equation's own element)."""
+        combo: list[str] = []
+        for position, dim in enumerate(variable.dimensions):
+            dim_key = canonical(dim)
+            elements = self.scope.dimensions.get(dim_key, [])
+            index = indices[position] if position < len(indices) else None
+            chosen = self._index_element(index, dim_key, elements)
+            if chosen is None:
+                return None
+            combo.append(chosen)
+        return tuple(combo)
+
+    def _index_element(self, index: Node | None, dim_key: str, elements: list[str]) -> str | None:
+        if index is None or (isinstance(index, Name) and index.canonical == dim_key):
+            return self._current(dim_key, elements)
+        if isinstance(index, Name):
+            key = index.canonical
+            if key in elements:
+                return key
+            if key in self.dims:  # another dimension of this equation: same element, or same position
+                current = self.dims[key]
+                if current in elements:
+                    return current
+                own = self.scope.dimensions.get(key, [])
+                if current in own and own.index(current) < len(elements):
+                    return elements[own.index(current)]
+            if key in self.scope.dimensions:  # a subrange not iterated here
+                return None
+            found = self._lookup(index.name)
+            if found is not None:
+                return None
+            return None
+        if isinstance(index, Num) and index.value.is_integer() and 1 <= index.value <= len(elements):
+            return elements[int(index.value) - 1]
+        return None
+
+    def _current(self, dim_key: str, elements: list[str]) -> str | None:
+        if dim_key in self.dims:
+            return self.dims[dim_key]
+        for own_dim, element in self.dims.items():  # a mapped or equal-sized dimension, by position
+            own = self.scope.dimensions.get(own_dim, [])
+            if element in elements:
+                return element
+            if len(own) == len(elements) and element in own:
+                return elements[own.index(element)]
+        return None
+
+    def _subscript(self, node: Subscript) -> Node:
+        found = self._lookup(node.name)
+        if found is None:
+            self.flattener._problem("SD002", f"'{node.name}' is not defined", self.owner.id, self.owner.name,
+                                    node.span)
+            return Num(0.0, span=node.span)
+        key, variable = found
+        if variable is None:  # a neural output port read by position: comp.port[i]
+            index = node.indices[0] if len(node.indices) == 1 else None
+            if isinstance(index, Num) and index.value.is_integer():
+                return Name(f"{key}[{int(index.value)}]", span=node.span)
+            return Name(key, span=node.span)
+        if not variable.dimensions:
+            return Name(key, span=node.span)
+        if any(isinstance(i, Star) for i in node.indices) or self._has_free_dimension(variable, node):
+            return Call("__array__", tuple(Name(k) for k in self._selected_keys(key, variable, node)),
+                        span=node.span)
+        combo = self._matching_combo(variable, list(node.indices))
+        if combo is None:
+            self.flattener._problem("SD023", f"cannot resolve subscript of '{node.name}'", self.owner.id,
+                                    self.owner.name, node.span)
+            return Num(0.0, span=node.span)
+        return Name(f"{key}[{','.join(combo)}]", span=node.span)
+
+    def _has_free_dimension(self, variable: Variable, node: Subscript) -> bool:
+        for index in node.indices:
+            if isinstance(index, Name):
+                key = index.canonical
+                if key in self.scope.dimensions and key not in self.dims and self._current(
+                        key, self.scope.dimensions[key]) is None:
+                    return True
+        return False
+
+    def _selected_keys(self, key: str, variable: Variable, node: Subscript) -> list[str]:
+        lists = []
+        for position, dim in enumerate(variable.dimensions):
+            elements = self.scope.dimensions.get(canonical(dim), [])
+            index = node.indices[position] if position < len(node.indices) else None
+            if isinstance(index, Star):
+                chosen = self.scope.dimensions.get(canonical(index.dim), elements) if index.dim else elements
+                lists.append(chosen)
+            elif isinstance(index, Name) and index.canonical in self.scope.dimensions and \
+                    index.canonical not in self.dims:
+                lists.append(self.scope.dimensions[index.canonical])
+            else:
+                element = self._index_element(index, canonical(dim), elements)
+                lists.append([element] if element is not None else elements)
+        return [f"{key}[{','.join(c)}]" for c in itertools.product(*lists)]
+
+    def _call(self, node: Call) -> Node:
+        args = tuple(self.resolve(a) for a in node.args)
+        if is_builtin(node.func):
+            return Call(node.canonical, args, span=node.span)
+        found = self._lookup(node.func)
+        if found is None:
+            self.flattener._problem("SD011", f"unknown function '{node.func}'", self.owner.id, self.owner.name,
+                                    node.span)
+            return Num(0.0, span=node.span)
+        key, variable = found
+        if variable is not None and getattr(variable, "gf", None) is None:
+            self.flattener._problem("SD011", f"'{node.func}' is called like a function but has no graphical "
+                                    "function", self.owner.id, self.owner.name, node.span)
+            return Num(0.0, span=node.span)
+        return Call("lookup", (Name(key), *args), span=node.span)

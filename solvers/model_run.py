@@ -1,0 +1,203 @@
+"""CompiledModel: a compiled model ready to run with parameters, many runs at once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metamodel.elements import INTEGRATION_METHODS, SimSpec
+from metamodel.errors import ModelError, SimulationError
+from metamodel.model import Model
+from metamodel.names import canonical
+from solvers import integrators, runtime
+from solvers.flatten import NeuralUse
+from solvers.program import Layout, Program
+from solvers.results import Results
+
+_FILENAME = "<salver-model-{}>"
+MAX_STEPS = 50_000_000  # time steps x runs in one call
+
+
+def _pow(base: float, exponent: float) -> float:
+    return math.pow(base, exponent)
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x))
+
+
+def _stack(columns: list[Any], runs: int) -> np.ndarray:
+    """Stack per-feature values (scalars or run arrays) into a ``(runs, features)`` batch."""
+    return np.column_stack([np.broadcast_to(np.asarray(c, dtype=float), (runs,)) for c in columns])
+
+
+@dataclass
+class RunSetup:
+    """Everything one call of ``run`` needs, resolved from the arguments and the sim specs."""
+
+    spec: SimSpec
+    method: str
+    runs: int
+    vector: bool
+    par: list[Any]
+    seed: int | None
+
+
+class CompiledModel:
+    """A model compiled to Python functions; ``run`` simulates all runs as one vectorized computation."""
+
+    def __init__(self, model: Model, layout: Layout, programs: dict[bool, Program],
+                 lookups: dict[str, runtime.Lookup], neural: list[NeuralUse]) -> None:
+        self.model = model
+        self.layout = layout
+        self.programs = programs
+        self.lookups = lookups
+        self.neural = neural
+        self._code = {vector: compile(p.source, _FILENAME.format("vector" if vector else "scalar"), "exec")
+                      for vector, p in programs.items()}
+        self._defaults = list(layout.parameter_defaults)
+        self._param_index = {canonical(layout.display[k]): i for i, k in enumerate(layout.parameters)}
+        self._providers: dict[str, str] = {}
+
+    # -- description ----------------------------------------------------------------------------------
+    @property
+    def sim_spec(self) -> SimSpec:
+        return self.model.sim_spec
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """Display name -> default value of every constant that ``run(params=...)`` may set."""
+        return {self.layout.display[k]: v for k, v in zip(self.layout.parameters, self._defaults, strict=True)}
+
+    @property
+    def variables(self) -> list[str]:
+        """Display names of the variables reported in Results."""
+        return [self.layout.display[k] for k in self.layout.reported]
+
+    @property
+    def providers(self) -> dict[str, str]:
+        """Neural component name -> onnxruntime provider that ran it (after the first run)."""
+        return dict(self._providers)
+
+    # -- running --------------------------------------------------------------------------------------
+    def run(self, params: Mapping[str, float | np.ndarray | list[float]] | None = None, runs: int | None = None,
+            method: str | None = None, start: float | None = None, stop: float | None = None,
+            dt: float | None = None, save_per: float | None = None, seed: int | None = None,
+            providers: list[str] | None = None, require_gpu: bool = False) -> Results:
+        """Simulate; parameter arrays of length n make n runs. Raises SimulationError on run-time faults."""
+        setup = self._setup(params or {}, runs, method, start, stop, dt, save_per, seed)
+        namespace = self._namespace(setup, providers, require_gpu)
+        steps = integrators.grid(setup.spec)
+        if steps.count * max(setup.runs, 1) > MAX_STEPS:
+            raise SimulationError(f"{steps.count} steps x {setup.runs} runs is more than the {MAX_STEPS} allowed")
+        with np.errstate(all="ignore"):
+            try:
+                time, out = integrators.integrate(namespace, setup, len(self.layout.stocks),
+                                                  len(self.layout.memories), len(self.layout.reported), steps)
+            except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError, TypeError) as exc:
+                raise self._fault(exc) from None
+        if setup.vector:
+            self._check_finite(time, out)
+        data = {self.layout.display[k]: out[:, i, :] for i, k in enumerate(self.layout.reported)}
+        metadata = {"method": setup.method, "dt": setup.spec.dt, "start": setup.spec.start, "stop": setup.spec.stop,
+                    "save_per": setup.spec.save_per or setup.spec.dt, "runs": setup.runs, "seed": seed,
+                    "params": {k: np.asarray(v).tolist() for k, v in (params or {}).items()},
+                    "providers": self.providers}
+        return Results(time, data, setup.runs, metadata)
+
+    def _setup(self, params: Mapping[str, Any], runs: int | None, method: str | None, start: float | None,
+               stop: float | None, dt: float | None, save_per: float | None, seed: int | None) -> RunSetup:
+        base = self.model.sim_spec
+        spec = SimSpec(start=base.start if start is None else float(start),
+                       stop=base.stop if stop is None else float(stop),
+                       dt=base.dt if dt is None else float(dt),
+                       save_per=base.save_per if save_per is None else float(save_per),
+                       method=(method or base.method or "euler").lower(), time_units=base.time_units)
+        if spec.method not in INTEGRATION_METHODS:
+            raise ModelError(f"unknown method '{spec.method}'; choose one of {', '.join(INTEGRATION_METHODS)}")
+        if not (spec.dt > 0 and math.isfinite(spec.dt)) or spec.stop < spec.start:
+            raise ModelError(f"invalid time specs: start {spec.start}, stop {spec.stop}, dt {spec.dt}")
+        par: list[Any] = list(self._defaults)
+        sizes = set()
+        for name, value in params.items():
+            index = self._param_index.get(canonical(name))
+            if index is None:
+                known = ", ".join(self.parameters) or "none"
+                raise ModelError(f"unknown parameter '{name}'; parameters are: {known}")
+            array = np.asarray(value, dtype=float)
+            if array.ndim > 1:
+                raise ModelError(f"parameter '{name}' must be a number or a 1-D array of run values")
+            if array.ndim == 1:
+                sizes.add(array.size)
+                par[index] = array
+            else:
+                par[index] = float(array)
+        if len(sizes) > 1:
+            raise ModelError(f"parameter arrays have different lengths {sorted(sizes)}")
+        count = sizes.pop() if sizes else (runs or 1)
+        if runs is not None and runs != count and sizes:
+            raise ModelError(f"runs={runs} but the parameter arrays have {count} values")
+        if count < 1:
+            raise ModelError("runs must be at least 1")
+        vector = count > 1 or bool(self.neural) or spec.method in integrators.ADAPTIVE
+        if vector:
+            par = [np.broadcast_to(np.asarray(p, dtype=float), (count,)) if isinstance(p, np.ndarray) else p
+                   for p in par]
+        else:
+            par = [float(np.asarray(p).ravel()[0]) for p in par]
+        return RunSetup(spec, spec.method, count, vector, par, seed)
+
+    def _namespace(self, setup: RunSetup, providers: list[str] | None, require_gpu: bool) -> dict[str, Any]:
+        spec = setup.spec
+        namespace: dict[str, Any] = {
+            "_m": math, "_np": np, "_rt": runtime, "_pow": _pow, "_floor": _floor, "_stack": _stack,
+            "_DT": spec.dt, "_START": spec.start, "_STOP": spec.stop, "_RUNS": setup.runs,
+            "_INF": math.inf, "_NAN": math.nan, "PAR": setup.par,
+            "PIPES": [runtime.PipelineState(spec.start, spec.dt) for _ in self.layout.pipelines],
+            "_rng": runtime.RandomSource(setup.seed, setup.runs if setup.vector else None),
+            "NN": self._neural_runners(providers, require_gpu),
+        }
+        for index, table in enumerate(self.lookups.values()):
+            namespace[f"_lk{index}"] = table
+        exec(self._code[setup.vector], namespace)  # noqa: S102 - generated from the AST only
+        return namespace
+
+    def _neural_runners(self, providers: list[str] | None, require_gpu: bool) -> list[Any]:
+        if not self.neural:
+            return []
+        from solvers.neural import NeuralRunner
+
+        base = Path(self.model.source_path).parent if self.model.source_path else Path.cwd()
+        runners = [NeuralRunner(use.component, base, providers=providers, require_gpu=require_gpu)
+                   for use in self.neural]
+        self._providers = {use.component.name: r.provider for use, r in zip(self.neural, runners, strict=True)}
+        return runners
+
+    def _fault(self, exc: BaseException) -> SimulationError:
+        """A run-time fault named by the variable whose generated line raised it, and the time."""
+        variable, time = None, None
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename.startswith("<salver-model"):
+                variable = self.programs["vector" in filename].lines.get(tb.tb_lineno, variable)
+                time = tb.tb_frame.f_locals.get("t", time)
+            tb = tb.tb_next
+        messages = {ZeroDivisionError: "division by zero", OverflowError: "numeric overflow"}
+        return SimulationError(messages.get(type(exc), str(exc)), time=time, variable=variable)
+
+    def _check_finite(self, time: np.ndarray, out: np.ndarray) -> None:
+        finite = np.isfinite(out)
+        if finite.all():
+            return
+        step, column, _ = np.argwhere(~finite)[0]
+        name = self.layout.display[self.layout.reported[column]]
+        value = out[step, column][~finite[step, column]][0]
+        what = "not a number (0/0 or an invalid operation)" if np.isnan(value) else "infinite (division by zero " \
+            "or overflow)"
+        raise SimulationError(f"value became {what}", time=float(time[step]), variable=name)

@@ -1,0 +1,29 @@
+"""What the compiler hands to the runner: the run-time layout and the generated programs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Program:
+    """Generated source of one backend plus the line -> variable map for error messages."""
+
+    source: str
+    lines: dict[int, str]
+    namespace: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Layout:
+    """Where each quantity lives at run time."""
+
+    stocks: list[str]  # keys, index = row of the state
+    memories: list[str]
+    pipelines: list[str]
+    parameters: list[str]  # keys of constant auxes fed from PAR
+    parameter_defaults: list[float]
+    reported: list[str]  # keys reported in Results, index = column of R
+    display: dict[str, str]
+    init_order: list[str]
+    run_order: list[str]

@@ -1,0 +1,209 @@
+"""Functions that generated model code calls: test inputs, lookups, random numbers, pipelines.
+
+Each has a scalar form (Python floats, for single runs) and works on numpy arrays over runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from metamodel.elements import GraphicalFunction
+
+TIME_EPS = 1e-9
+
+
+def step(t: float, height: object, start: object) -> object:
+    """STEP: 0 before ``start``, ``height`` from then on."""
+    return np.where(t + TIME_EPS >= start, height, 0.0) if isinstance(start, np.ndarray) else (
+        height if t + TIME_EPS >= start else 0.0)
+
+
+def ramp(t: float, slope: object, start: object, end: object = None) -> object:
+    """RAMP: 0 before ``start``, then ``slope`` per time unit, held after ``end``."""
+    if isinstance(start, np.ndarray) or isinstance(end, np.ndarray) or isinstance(slope, np.ndarray):
+        until = np.minimum(t, end) if end is not None else t
+        return np.where(t > start, slope * (until - start), 0.0)
+    if t <= start:
+        return 0.0
+    until = min(t, end) if end is not None else t
+    return slope * (until - start)
+
+
+def pulse(t: float, dt: float, magnitude: object, first: object, interval: object = 0.0) -> object:
+    """XMILE PULSE: ``magnitude``/DT for one step at ``first`` and every ``interval`` after."""
+    if any(isinstance(v, np.ndarray) for v in (magnitude, first, interval)):
+        since = t - first
+        every = np.where(np.asarray(interval) > 0, interval, np.inf)
+        hit = (since > -TIME_EPS) & ((np.mod(since + TIME_EPS, every) < dt - TIME_EPS) | (
+            np.abs(since) < TIME_EPS))
+        return np.where(hit, magnitude / dt, 0.0)
+    since = t - first
+    if since < -TIME_EPS:
+        return 0.0
+    if interval and interval > 0:
+        return magnitude / dt if (since + TIME_EPS) % interval < dt - TIME_EPS else 0.0
+    return magnitude / dt if abs(since) < dt - TIME_EPS else 0.0
+
+
+def vensim_pulse(t: float, dt: float, start: object, width: object) -> object:
+    """Vensim PULSE: 1 from ``start`` for ``width`` time units (at least one DT), else 0."""
+    span = np.maximum(width, dt) if isinstance(width, np.ndarray) else max(width, dt)
+    if isinstance(start, np.ndarray) or isinstance(span, np.ndarray):
+        return np.where((t + TIME_EPS >= start) & (t + TIME_EPS < start + span), 1.0, 0.0)
+    return 1.0 if start <= t + TIME_EPS < start + span else 0.0
+
+
+def pulse_train(t: float, dt: float, start: float, width: float, interval: float, end: float) -> object:
+    """Vensim PULSE TRAIN: pulses of ``width`` every ``interval`` from ``start`` until ``end``."""
+    arrays = any(isinstance(v, np.ndarray) for v in (start, width, interval, end))
+    if arrays:
+        since = t - start
+        phase = np.mod(since + TIME_EPS, np.where(interval > 0, interval, np.inf))
+        return np.where((since > -TIME_EPS) & (t <= end + TIME_EPS) & (phase < np.maximum(width, dt)), 1.0, 0.0)
+    since = t - start
+    if since < -TIME_EPS or t > end + TIME_EPS:
+        return 0.0
+    phase = (since + TIME_EPS) % interval if interval > 0 else since
+    return 1.0 if phase < max(width, dt) else 0.0
+
+
+def zidz(a: object, b: object) -> object:
+    """A/B, or 0 where B is 0."""
+    return xidz(a, b, 0.0)
+
+
+def xidz(a: object, b: object, x: object) -> object:
+    """A/B, or X where B is 0."""
+    if isinstance(b, np.ndarray) or isinstance(a, np.ndarray):
+        b_arr = np.asarray(b, dtype=float)
+        safe = np.where(b_arr == 0, 1.0, b_arr)
+        return np.where(b_arr == 0, x, np.asarray(a) / safe)
+    return x if b == 0 else a / b
+
+
+def safediv(a: object, b: object, x: object = 0.0) -> object:
+    return xidz(a, b, x)
+
+
+def integer(x: object) -> object:
+    """Vensim INTEGER: truncation toward zero."""
+    return np.trunc(x) if isinstance(x, np.ndarray) else float(math.trunc(x))
+
+
+def quantum(a: object, b: object) -> object:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.where(np.asarray(b) <= 0, a, b * np.trunc(a / np.where(np.asarray(b) == 0, 1, b)))
+    return a if b <= 0 else b * math.trunc(a / b)
+
+
+def sign(x: object) -> object:
+    return np.sign(x) if isinstance(x, np.ndarray) else float((x > 0) - (x < 0))
+
+
+def stddev(*values: object) -> object:
+    stacked = np.array(np.broadcast_arrays(*values), dtype=float)
+    return stacked.std(axis=0) if stacked.ndim > 1 else float(stacked.std())
+
+
+def log(x: object, base: object) -> object:
+    if isinstance(x, np.ndarray) or isinstance(base, np.ndarray):
+        return np.log(x) / np.log(base)
+    return math.log(x) / math.log(base)
+
+
+class Lookup:
+    """A graphical function made callable: continuous (clamped), extrapolate or discrete."""
+
+    def __init__(self, gf: GraphicalFunction, name: str = "") -> None:
+        xs, ys = gf.points()
+        if not xs or len(xs) != len(ys):
+            raise ValueError(f"graphical function of '{name}' has no points or unequal x and y counts")
+        self.xs = np.asarray(xs, dtype=float)
+        self.ys = np.asarray(ys, dtype=float)
+        self.kind = gf.type
+        self._xlist, self._ylist = list(map(float, xs)), list(map(float, ys))
+
+    def __call__(self, x: object, mode: str | None = None) -> object:
+        kind = mode or self.kind
+        if isinstance(x, np.ndarray):
+            return self._vector(x, kind)
+        return float(self._vector(np.asarray(float(x)), kind))
+
+    def _vector(self, x: np.ndarray, kind: str) -> np.ndarray:
+        xs, ys = self.xs, self.ys
+        if kind == "discrete" or kind == "backward":
+            index = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 1)
+            return ys[index]
+        if kind == "forward":
+            index = np.clip(np.searchsorted(xs, x, side="left"), 0, len(xs) - 1)
+            return ys[index]
+        result = np.interp(x, xs, ys)
+        if kind == "extrapolate" and len(xs) > 1:
+            low_slope = (ys[1] - ys[0]) / (xs[1] - xs[0]) if xs[1] != xs[0] else 0.0
+            high_slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2]) if xs[-1] != xs[-2] else 0.0
+            result = np.where(x < xs[0], ys[0] + (x - xs[0]) * low_slope, result)
+            result = np.where(x > xs[-1], ys[-1] + (x - xs[-1]) * high_slope, result)
+        return result
+
+
+class PipelineState:
+    """History of one pipeline's input per time step; reads the value ``delay`` time units back."""
+
+    def __init__(self, start: float, dt: float) -> None:
+        self.start = start
+        self.dt = dt
+        self.history: list[object] = []
+        self.initial: object = 0.0
+
+    def read(self, t: float, delay: object) -> object:
+        if isinstance(delay, np.ndarray):
+            steps = np.rint(np.asarray(delay) / self.dt).astype(int)
+            now = int(round((t - self.start) / self.dt))
+            return np.array([self._at(now - int(k), run) for run, k in enumerate(steps.ravel())])
+        now = int(round((t - self.start) / self.dt))
+        return self._at(now - int(round(delay / self.dt)), None)
+
+    def _at(self, index: int, run: int | None) -> object:
+        value = self.initial if index < 0 or index >= len(self.history) else self.history[index]
+        if run is not None and isinstance(value, np.ndarray) and value.ndim:
+            return value[run]
+        return value
+
+    def push(self, value: object) -> None:
+        self.history.append(value.copy() if isinstance(value, np.ndarray) else value)
+
+
+class RandomSource:
+    """Random numbers for one run call: one generator, draws shaped like the runs."""
+
+    def __init__(self, seed: int | None, runs: int | None) -> None:
+        self.generator = np.random.default_rng(seed)
+        self.size = runs
+
+    def _clip(self, value: object, low: object, high: object) -> object:
+        if low is None or high is None:
+            return value
+        return np.clip(value, low, high) if self.size else min(max(value, low), high)
+
+    def _draw(self, fn: Callable[..., object], *args: object) -> object:
+        value = fn(*args, size=self.size)
+        return value if self.size else float(value)
+
+    def uniform(self, low: object = 0.0, high: object = 1.0, _seed: object = None) -> object:
+        return self._draw(self.generator.uniform, low, high)
+
+    def normal(self, mean: object, sd: object, _seed: object = None, low: object = None,
+               high: object = None) -> object:
+        return self._clip(self._draw(self.generator.normal, mean, sd), low, high)
+
+    def lognormal(self, mean: object, sd: object, _seed: object = None) -> object:
+        return self._draw(self.generator.lognormal, mean, sd)
+
+    def poisson(self, lam: object, _seed: object = None) -> object:
+        return self._draw(self.generator.poisson, lam)
+
+    def exprnd(self, mean: object, _seed: object = None) -> object:
+        return self._draw(self.generator.exponential, mean)
