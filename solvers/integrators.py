@@ -7,6 +7,7 @@ stocks at the saved time. Adaptive methods use ``scipy.integrate.solve_ivp`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,8 +67,11 @@ def _fixed_scalar(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
     rows: list[list[float]] = []
     derivative = [0.0] * n_stocks
     dt, every, method = steps.dt, steps.save_every, setup.method
+    report = _Reporter(setup.progress, steps.count)
     for n in range(steps.count + 1):
         t = steps.start + n * dt
+        if n % report.every == 0:
+            report(n)
         record = [0.0] * n_reported
         rhs(t, state, memory, derivative, record, par)
         if n % every == 0:
@@ -80,6 +84,19 @@ def _fixed_scalar(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
             state = _stages_scalar(rhs, par, memory, t, dt, state, derivative, method)
     out = np.array(rows, dtype=float).reshape(len(rows), n_reported, 1)
     return steps.start + steps.saved[: len(rows)] * dt, out
+
+
+class _Reporter:
+    """Calls the progress callback with the fraction of steps done, every ``every`` steps."""
+
+    def __init__(self, callback: Callable[[float], None] | None, count: int) -> None:
+        self.callback = callback
+        self.count = max(count, 1)
+        self.every = max(1, count // 100) if callback is not None else count + 1
+
+    def __call__(self, n: int) -> None:
+        if self.callback is not None:
+            self.callback(min(1.0, n / self.count))
 
 
 def _stages_scalar(rhs: Any, par: list[Any], memory: list[Any], t: float, dt: float, state: list[float],
@@ -107,8 +124,11 @@ def _fixed_vector(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
     scratch = np.empty((n_reported, runs))
     derivative = np.zeros((n_stocks, runs))
     dt, every, method = steps.dt, steps.save_every, setup.method
+    report = _Reporter(setup.progress, steps.count)
     for n in range(steps.count + 1):
         t = steps.start + n * dt
+        if n % report.every == 0:
+            report(n)
         rhs(t, state, memory, derivative, out[n // every] if n % every == 0 else scratch, par)
         if n == steps.count:
             break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class RunSetup:
     vector: bool
     par: list[Any]
     seed: int | None
+    progress: Callable[[float], None] | None = None
 
 
 class CompiledModel:
@@ -88,9 +89,13 @@ class CompiledModel:
     def run(self, params: Mapping[str, float | np.ndarray | list[float]] | None = None, runs: int | None = None,
             method: str | None = None, start: float | None = None, stop: float | None = None,
             dt: float | None = None, save_per: float | None = None, seed: int | None = None,
-            providers: list[str] | None = None, require_gpu: bool = False) -> Results:
-        """Simulate; parameter arrays of length n make n runs. Raises SimulationError on run-time faults."""
-        setup = self._setup(params or {}, runs, method, start, stop, dt, save_per, seed)
+            providers: list[str] | None = None, require_gpu: bool = False,
+            progress: Callable[[float], None] | None = None) -> Results:
+        """Simulate; parameter arrays of length n make n runs. Raises SimulationError on run-time faults.
+
+        ``progress`` is called with the fraction done, about a hundred times over a fixed-step run.
+        """
+        setup = self._setup(params or {}, runs, method, start, stop, dt, save_per, seed, progress)
         namespace = self._namespace(setup, providers, require_gpu)
         steps = integrators.grid(setup.spec)
         if steps.count * max(setup.runs, 1) > MAX_STEPS:
@@ -111,7 +116,8 @@ class CompiledModel:
         return Results(time, data, setup.runs, metadata)
 
     def _setup(self, params: Mapping[str, Any], runs: int | None, method: str | None, start: float | None,
-               stop: float | None, dt: float | None, save_per: float | None, seed: int | None) -> RunSetup:
+               stop: float | None, dt: float | None, save_per: float | None, seed: int | None,
+               progress: Callable[[float], None] | None) -> RunSetup:
         base = self.model.sim_spec
         spec = SimSpec(start=base.start if start is None else float(start),
                        stop=base.stop if stop is None else float(stop),
@@ -150,7 +156,7 @@ class CompiledModel:
                    for p in par]
         else:
             par = [float(np.asarray(p).ravel()[0]) for p in par]
-        return RunSetup(spec, spec.method, count, vector, par, seed)
+        return RunSetup(spec, spec.method, count, vector, par, seed, progress)
 
     def _namespace(self, setup: RunSetup, providers: list[str] | None, require_gpu: bool) -> dict[str, Any]:
         spec = setup.spec
