@@ -16,12 +16,14 @@ from metamodel.errors import ModelError
 _SCALAR_MATH = {
     "abs": "abs", "exp": "_m.exp", "ln": "_m.log", "log10": "_m.log10", "sqrt": "_m.sqrt",
     "sin": "_m.sin", "cos": "_m.cos", "tan": "_m.tan", "arcsin": "_m.asin", "arccos": "_m.acos",
-    "arctan": "_m.atan", "int": "_floor", "round": "round",
+    "arctan": "_m.atan", "int": "_floor", "round": "round", "cosh": "_m.cosh", "sinh": "_m.sinh",
+    "tanh": "_m.tanh",
 }
 _VECTOR_MATH = {
     "abs": "_np.abs", "exp": "_np.exp", "ln": "_np.log", "log10": "_np.log10", "sqrt": "_np.sqrt",
     "sin": "_np.sin", "cos": "_np.cos", "tan": "_np.tan", "arcsin": "_np.arcsin", "arccos": "_np.arccos",
-    "arctan": "_np.arctan", "int": "_np.floor", "round": "_np.round",
+    "arctan": "_np.arctan", "int": "_np.floor", "round": "_np.round", "cosh": "_np.cosh", "sinh": "_np.sinh",
+    "tanh": "_np.tanh",
 }
 _RUNTIME = {  # name -> runtime function taking the call's arguments
     "zidz": "_rt.zidz", "xidz": "_rt.xidz", "safediv": "_rt.safediv", "integer": "_rt.integer",
@@ -111,8 +113,8 @@ class CodeGen:
             return f"{table[name]}({', '.join(args)})"
         if name in _RUNTIME:
             return f"{_RUNTIME[name]}({', '.join(args)})"
-        if name == "modulo":
-            return f"_np.mod({args[0]}, {args[1]})" if self.vector else f"({args[0]} % {args[1]})"
+        if name == "modulo":  # Vensim MODULO keeps the sign of the dividend (MOD, the operator, floors)
+            return f"_np.fmod({args[0]}, {args[1]})" if self.vector else f"_m.fmod({args[0]}, {args[1]})"
         if name in _TIMED:
             function, with_dt = _TIMED[name]
             prefix = "t, _DT" if with_dt else "t"

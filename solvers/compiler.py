@@ -13,7 +13,7 @@ from collections.abc import Callable
 import networkx as nx
 
 from metamodel.elements import SimSpec
-from metamodel.equations.ast import Name, Node, Num, UnaryOp, walk
+from metamodel.equations.ast import Call, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
 from metamodel.model import Model
 from metamodel.names import canonical
@@ -34,10 +34,15 @@ def _constant_value(node: Node | None) -> float | None:
     return None
 
 
-def _keys(node: Node | None) -> set[str]:
+def _keys(node: Node | None, init_phase: bool = False) -> set[str]:
+    """Flat keys read by ``node``; ``ACTIVE_INITIAL`` reads its second argument only while initialising."""
     if node is None:
         return set()
-    return {n.name for n in walk(node) if isinstance(n, Name)}
+    if isinstance(node, Name):
+        return {node.name}
+    if isinstance(node, Call) and node.func == "active_initial" and len(node.args) == 2:
+        return _keys(node.args[1] if init_phase else node.args[0], init_phase)
+    return set().union(*(_keys(child, init_phase) for child in node.children()))
 
 
 class Compiler:
@@ -48,7 +53,7 @@ class Compiler:
 
     def compile(self) -> CompiledModel:
         flat = Flattener(self.model).run()
-        expanded = Expander(flat).run()
+        expanded = Expander(flat, self.model.sim_spec.start).run()
         problems = [*flat.problems, *expanded.problems]
         if problems:
             raise ModelError(f"model '{self.model.name}' cannot be compiled:", problems)
@@ -129,13 +134,15 @@ class _Parts:
 
     def _deps_init(self, key: str) -> set[str]:
         if key in self.stocks:
-            return _keys(self.stocks[key].expr)
+            return _keys(self.stocks[key].expr, True)
         if key in self.hidden_stocks:
-            return _keys(self.hidden_stocks[key].init)
+            return _keys(self.hidden_stocks[key].init, True)
         if key in self.memories:
-            return _keys(self.memories[key].init)
+            return _keys(self.memories[key].init, True)
         if key in self.pipelines:
-            return _keys(self.pipelines[key].init)
+            return _keys(self.pipelines[key].init, True)
+        if key in self.computed:
+            return _keys(self.computed[key].expr, True)
         return self._deps_run(key)
 
     def _run_nodes(self) -> list[str]:

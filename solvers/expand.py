@@ -7,6 +7,7 @@ updated once per time step: *memories* (``INIT``, ``PREVIOUS``, ``SAMPLE_IF_TRUE
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field, replace
 
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp
@@ -51,6 +52,9 @@ class Expanded:
     problems: list[Diagnostic] = field(default_factory=list)
 
 
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
 def _b(op: str, left: Node, right: Node) -> Node:
     return BinOp(op, left, right)
 
@@ -62,8 +66,9 @@ def _n(value: float) -> Node:
 class Expander:
     """Rewrites every equation of a flat model, replacing stateful calls by hidden state."""
 
-    def __init__(self, flat: FlatModel) -> None:
+    def __init__(self, flat: FlatModel, start: float = 0.0) -> None:
         self.flat = flat
+        self.start = start
         self.out = Expanded()
         self._count = 0
         self._owner: FlatVar | None = None
@@ -117,9 +122,32 @@ class Expander:
         self.out.hidden_auxes.append(FlatVar(key, key, "aux", expr, hidden=True))
         return Name(key)
 
+    def _initial_value(self, node: Node | None, depth: int = 0) -> float | None:
+        """The value of a constant expression at the start time (orders are fixed when a run starts)."""
+        if node is None or depth > 50:
+            return None
+        if isinstance(node, Num):
+            return node.value
+        if isinstance(node, Name):
+            if node.name == "time":
+                return self.start
+            var = self.flat.variables.get(node.name)
+            return self._initial_value(var.expr, depth + 1) if var is not None else None
+        values = [self._initial_value(child, depth + 1) for child in node.children()]
+        if any(v is None for v in values):
+            return None
+        if isinstance(node, UnaryOp) and node.op in "+-":
+            return -values[0] if node.op == "-" else values[0]  # type: ignore[operator]
+        if isinstance(node, BinOp) and node.op in _ARITHMETIC:
+            return _ARITHMETIC[node.op](*values)
+        if isinstance(node, Call) and node.func == "step" and len(values) == 2:
+            return values[0] if self.start >= values[1] else 0.0  # type: ignore[operator]
+        return None
+
     def _order(self, node: Node, call: str) -> int | None:
-        if isinstance(node, Num) and node.value.is_integer() and 1 <= node.value <= 1000:
-            return int(node.value)
+        value = self._initial_value(node)
+        if value is not None and float(value).is_integer() and 1 <= value <= 1000:
+            return int(value)
         self._problem(f"the order of {call} must be a whole constant between 1 and 1000", node)
         return None
 

@@ -126,7 +126,7 @@ def _fixed_vector(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
     dt, every, method = steps.dt, steps.save_every, setup.method
     report = _Reporter(setup.progress, steps.count)
     for n in range(steps.count + 1):
-        t = steps.start + n * dt
+        t = np.float64(steps.start + n * dt)
         if n % report.every == 0:
             report(n)
         rhs(t, state, memory, derivative, out[n // every] if n % every == 0 else scratch, par)

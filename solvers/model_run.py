@@ -100,14 +100,22 @@ class CompiledModel:
         steps = integrators.grid(setup.spec)
         if steps.count * max(setup.runs, 1) > MAX_STEPS:
             raise SimulationError(f"{steps.count} steps x {setup.runs} runs is more than the {MAX_STEPS} allowed")
+        sizes = (len(self.layout.stocks), len(self.layout.memories), len(self.layout.reported))
         with np.errstate(all="ignore"):
             try:
-                time, out = integrators.integrate(namespace, setup, len(self.layout.stocks),
-                                                  len(self.layout.memories), len(self.layout.reported), steps)
-            except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError, TypeError) as exc:
+                time, out = integrators.integrate(namespace, setup, *sizes, steps)
+            except (ZeroDivisionError, OverflowError, ValueError) as exc:
+                if setup.vector:
+                    raise self._fault(exc) from None
+                # IEEE arithmetic (x/0 = inf) as the reference tools have it: rerun on the vector backend;
+                # a reported value that is not finite is then the error, named with its time.
+                setup.vector = True
+                setup.par = [np.float64(p) for p in setup.par]
+                time, out = integrators.integrate(self._namespace(setup, providers, require_gpu), setup, *sizes,
+                                                  steps)
+            except (FloatingPointError, TypeError) as exc:
                 raise self._fault(exc) from None
-        if setup.vector:
-            self._check_finite(time, out)
+        self._check_finite(time, out)
         data = {self.layout.display[k]: out[:, i, :] for i, k in enumerate(self.layout.reported)}
         metadata = {"method": setup.method, "dt": setup.spec.dt, "start": setup.spec.start, "stop": setup.spec.stop,
                     "save_per": setup.spec.save_per or setup.spec.dt, "runs": setup.runs, "seed": seed,
@@ -151,9 +159,9 @@ class CompiledModel:
         if count < 1:
             raise ModelError("runs must be at least 1")
         vector = count > 1 or bool(self.neural) or spec.method in integrators.ADAPTIVE
-        if vector:
-            par = [np.broadcast_to(np.asarray(p, dtype=float), (count,)) if isinstance(p, np.ndarray) else p
-                   for p in par]
+        if vector:  # numpy values everywhere: IEEE arithmetic (x/0 = inf) like the reference tools
+            par = [np.broadcast_to(np.asarray(p, dtype=float), (count,)) if isinstance(p, np.ndarray)
+                   else np.float64(p) for p in par]
         else:
             par = [float(np.asarray(p).ravel()[0]) for p in par]
         return RunSetup(spec, spec.method, count, vector, par, seed, progress)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from metamodel.names import canonical
 
 
 @dataclass
-class Results:
+class Results(Mapping[str, np.ndarray]):
     """Saved time points and, per variable display name, an array of shape ``(len(time), runs)``.
 
     Arrayed variables appear once per element as ``name[elem,elem]``. ``metadata`` records the
@@ -47,6 +47,9 @@ class Results:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
 
     def series(self, name: str, run: int = 0) -> np.ndarray:
         """One run's time series of a variable."""

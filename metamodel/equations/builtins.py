@@ -26,6 +26,7 @@ _TABLE = [
     # math
     Builtin("abs", 1, 1), Builtin("arccos", 1, 1), Builtin("arcsin", 1, 1), Builtin("arctan", 1, 1),
     Builtin("cos", 1, 1), Builtin("sin", 1, 1), Builtin("tan", 1, 1), Builtin("exp", 1, 1),
+    Builtin("cosh", 1, 1), Builtin("sinh", 1, 1), Builtin("tanh", 1, 1),
     Builtin("ln", 1, 1), Builtin("log10", 1, 1), Builtin("sqrt", 1, 1), Builtin("int", 1, 1),
     Builtin("integer", 1, 1), Builtin("round", 1, 1), Builtin("sign", 1, 1), Builtin("log", 2, 2),
     Builtin("max", 1, UNBOUNDED), Builtin("min", 1, UNBOUNDED), Builtin("modulo", 2, 2),
