@@ -29,6 +29,7 @@ class ImportReport:
     source: str = ""
     format: str = ""
     entries: list[ReportEntry] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # element id -> line in the source file
 
     def add(self, reason: str, element: str = "", line: int | None = None, severity: str = "warning") -> None:
         self.entries.append(ReportEntry(reason, element, line, severity))

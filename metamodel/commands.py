@@ -64,8 +64,9 @@ class RemoveElement(Command):
     text = "delete element"
 
     def do(self, model: Model) -> None:
+        index = list(model.elements).index(self.element_id)
         element = model.elements.pop(self.element_id)
-        self._saved = {"element": element, "index": None, "shapes": {}, "links": {}, "stocks": {}}
+        self._saved = {"element": element, "index": index, "shapes": {}, "links": {}, "stocks": {}}
         for view in model.views:
             if self.element_id in view.shapes:
                 self._saved["shapes"][view.id] = view.shapes.pop(self.element_id)
@@ -81,7 +82,10 @@ class RemoveElement(Command):
         model.notify(ModelEvent("remove", (self.element_id,)))
 
     def undo(self, model: Model) -> None:
-        model.elements[self.element_id] = self._saved["element"]
+        items = list(model.elements.items())
+        items.insert(self._saved["index"], (self.element_id, self._saved["element"]))
+        model.elements.clear()
+        model.elements.update(items)  # back in its old place: views and lists keep their order
         for view in model.views:
             if view.id in self._saved["shapes"]:
                 view.shapes[self.element_id] = self._saved["shapes"][view.id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import tempfile
@@ -21,14 +22,41 @@ FORMAT_VERSION = 1
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
-def _encode(value: Any) -> Any:
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _unoptional(hint: Any) -> Any:
+    """``X`` for ``X | None``; other hints unchanged."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(options) == 1:
+            return options[0]
+    return hint
+
+
+def _item_hint(hint: Any, position: int = 0) -> Any:
+    args = typing.get_args(hint)
+    return args[position] if len(args) > position else Any
+
+
+def _encode(value: Any, hint: Any = Any) -> Any:
+    """JSON data of ``value``; ``hint`` (the declared type) turns ints in float fields into floats, so that
+    a model saved, loaded and saved again gives the same text."""
+    hint = _unoptional(hint)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)
+        hints = _hints(type(value))
+        return {f.name: _encode(getattr(value, f.name), hints.get(f.name, Any)) for f in dataclasses.fields(value)
                 if not f.name.startswith("_")}
     if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
+        item = _item_hint(hint, 1) if typing.get_origin(hint) is dict else Any
+        return {str(k): _encode(v, item) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
+        item = _item_hint(hint) if typing.get_origin(hint) in (list, tuple) else Any
+        return [_encode(v, item) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and float in (hint, *typing.get_args(hint)):
+        return float(value)
     return value
 
 
@@ -88,7 +116,9 @@ def from_dict(data: dict[str, Any], *, source: str | None = None) -> Model:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ParseError("not a Salver model (missing \"format\": \"salver\")", file=source)
     version = data.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ParseError(f"format version {version!r} is not a positive whole number", file=source)
+    if version > FORMAT_VERSION:
         raise ParseError(f"format version {version!r} is newer than this Salver reads ({FORMAT_VERSION}); "
                          "update Salver", file=source)
     return _body_to_model(data, source)

@@ -36,7 +36,7 @@ class Model:
     submodels: dict[str, Model] = field(default_factory=dict)
     units_defs: dict[str, str] = field(default_factory=dict)
     doc: str = ""
-    source_path: str | None = None
+    source_path: str | None = field(default=None, compare=False)
     _observers: list[Observer] = field(default_factory=list, repr=False, compare=False)
 
     # -- observers ----------------------------------------------------------------------------------

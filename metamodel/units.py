@@ -221,8 +221,10 @@ class _UnitParser:
         if self.take("op", "("):
             value = self.signed_number()
             if self.take("op", "/"):
+                at = self.index
                 divisor = self.signed_number()
                 if divisor == 0:
+                    self.index = at
                     raise self.error("a non-zero divisor")
                 value /= divisor
             if not self.take("op", ")"):

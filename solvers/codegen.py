@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
+from solvers.flatten import ArrayRef
 
 _SCALAR_MATH = {
     "abs": "abs", "exp": "_m.exp", "ln": "_m.log", "log10": "_m.log10", "sqrt": "_m.sqrt",
@@ -74,6 +75,8 @@ class CodeGen:
             return f"({then} if {cond} else {orelse})"
         if isinstance(node, Call):
             return self._call(node)
+        if isinstance(node, ArrayRef):
+            raise ModelError("an array is used where a single value is needed (wrap it in SUM, MEAN, …)")
         raise ModelError(f"cannot compile {type(node).__name__} here (an array used where a value is needed?)")
 
     def _binop(self, node: BinOp) -> str:
@@ -95,8 +98,6 @@ class CodeGen:
 
     def _call(self, node: Call) -> str:
         name = node.func
-        if name == "__array__":
-            raise ModelError("an array is used where a single value is needed (wrap it in SUM, MEAN, …)")
         if name == "active_initial":
             return self.expr(node.args[1] if self.init_phase else node.args[0])
         if name in ("lookup", "lookup_extrapolate", "lookup_forward", "lookup_backward"):
@@ -135,8 +136,8 @@ class CodeGen:
     def _flat_args(args: tuple[Node, ...]) -> list[Node]:
         flat: list[Node] = []
         for arg in args:
-            if isinstance(arg, Call) and arg.func == "__array__":
-                flat.extend(arg.args)
+            if isinstance(arg, ArrayRef):
+                flat.extend(Name(k) for k in arg.keys)
             else:
                 flat.append(arg)
         return flat

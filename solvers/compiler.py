@@ -185,8 +185,9 @@ class _Parts:
         reported = [k for k, v in self.vars.items() if not v.hidden and v.kind in ("stock", "aux", "flow")]
         display = {k: self.display(k) for k in [*stocks, *self.memories, *self._run_nodes()]}
         defaults = [float(_constant_value(self.computed[k].expr)) for k in self.parameters]  # type: ignore[arg-type]
+        non_negative = [row for row, key in enumerate(stocks) if key in self.stocks and self.stocks[key].non_negative]
         return Layout(stocks, list(self.memories), list(self.pipelines), self.parameters, defaults, reported,
-                      display, init_order, run_order)
+                      display, init_order, run_order, non_negative)
 
 
 class _Writer:
@@ -290,7 +291,6 @@ class _Writer:
             self.emit(f"    {self.local(key)} = M[{row}]")
         for key in layout.run_order:
             self._value(key, gen, init_phase=False)
-        self._non_negative_stocks()
         for row, key in enumerate(layout.stocks):
             self.emit(f"    D[{row}] = {self._rate(key, gen)}", key)
         self.emit("    if R is None:")
@@ -313,25 +313,6 @@ class _Writer:
         if outflows:
             text = f"({text}) - ({' + '.join(outflows)})"
         return text
-
-    def _non_negative_stocks(self) -> None:
-        """Limit the outflows of non-negative stocks so that one step cannot drain them below zero."""
-        parts = self.parts
-        for key, stock in parts.stocks.items():
-            outflows = [f for f in stock.outflows if f in parts.computed]
-            if not stock.non_negative or not outflows:
-                continue
-            inflows = [self.local(f) for f in stock.inflows if f in parts.computed]
-            available = f"_avail_{self.local(key)}"
-            self.emit(f"    {available} = {self.local(key)} / _DT + {' + '.join(inflows) if inflows else '0.0'}",
-                      key)
-            for flow in outflows:
-                name = self.local(flow)
-                if self.vector:
-                    self.emit(f"    {name} = _np.minimum({name}, _np.maximum({available}, 0.0))", flow)
-                else:
-                    self.emit(f"    {name} = min({name}, max({available}, 0.0))", flow)
-                self.emit(f"    {available} = {available} - {name}", flow)
 
 
 def compile_model(model: Model) -> CompiledModel:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp
 from metamodel.equations.builtins import BUILTINS
 from metamodel.validation.registry import Diagnostic
-from solvers.flatten import FlatModel, FlatVar
+from solvers.flatten import ArrayRef, FlatModel, FlatVar
 
 
 @dataclass
@@ -84,7 +84,7 @@ class Expander:
 
     # -- tree walk ----------------------------------------------------------------------------------
     def rewrite(self, node: Node) -> Node:
-        if isinstance(node, Num | Name | Star | Subscript):
+        if isinstance(node, Num | Name | Star | Subscript | ArrayRef):
             return node
         if isinstance(node, UnaryOp):
             return replace(node, operand=self.rewrite(node.operand))

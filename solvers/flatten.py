@@ -10,10 +10,10 @@ import itertools
 from dataclasses import dataclass, field, replace
 
 from metamodel.elements import Aux, Flow, GraphicalFunction, Module, NeuralComponent, Stock, Variable
-from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp
+from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp, walk
 from metamodel.equations.builtins import CONSTANT_NAMES, is_builtin
 from metamodel.equations.parser import parse
-from metamodel.errors import ParseError
+from metamodel.errors import ModelError, ParseError
 from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
@@ -212,6 +212,63 @@ class Flattener:
         self.flat.problems.append(Diagnostic(code, "error", message, element_id, name, span, "equation"))
 
 
+@dataclass(frozen=True)
+class ArrayRef(Node):
+    """Internal node: elements of an array over its free axes (``a[*, x]``, ``b[dim!]``).
+
+    ``axes`` names each free axis (a dimension or subrange) with its elements; ``keys`` lists the flat
+    keys in the product order of the axes.
+    """
+
+    axes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    keys: tuple[str, ...] = ()
+
+    def key_for(self, combo: dict[str, str]) -> str:
+        index = 0
+        for label, elements in self.axes:
+            index = index * len(elements) + elements.index(combo[label])
+        return self.keys[index]
+
+
+def _rebuild(node: Node, children: list[Node]) -> Node:
+    if isinstance(node, UnaryOp):
+        return replace(node, operand=children[0])
+    if isinstance(node, BinOp):
+        return replace(node, left=children[0], right=children[1])
+    if isinstance(node, If):
+        return replace(node, cond=children[0], then=children[1], orelse=children[2])
+    if isinstance(node, Call):
+        return replace(node, args=tuple(children))
+    return node
+
+
+def _substitute(node: Node, combo: dict[str, str]) -> Node:
+    if isinstance(node, ArrayRef):
+        return Name(node.key_for(combo), span=node.span)
+    children = node.children()
+    return _rebuild(node, [_substitute(c, combo) for c in children]) if children else node
+
+
+def _elementwise(node: Node) -> list[Node] | None:
+    """Expand an expression over arrays (``a[d!] * b[d!, x]``) into one expression per element.
+
+    Axes with the same name are iterated together; different axes form a product. Returns None for
+    an expression that holds no array.
+    """
+    refs = [n for n in walk(node) if isinstance(n, ArrayRef)]
+    if not refs:
+        return None
+    axes: dict[str, tuple[str, ...]] = {}
+    for ref in refs:
+        for label, elements in ref.axes:
+            known = axes.setdefault(label, elements)
+            if len(known) != len(elements):
+                raise ModelError(f"axis '{label}' has {len(known)} and {len(elements)} elements in one expression")
+    labels = list(axes)
+    return [_substitute(node, dict(zip(labels, combo, strict=True)))
+            for combo in itertools.product(*(axes[label] for label in labels))]
+
+
 class _Resolver:
     """Rewrites names in one equation to flat keys, expanding subscripts for one array element."""
 
@@ -271,8 +328,7 @@ class _Resolver:
         if variable is not None and variable.dimensions:
             combo = self._matching_combo(variable, [])
             if combo is None:
-                return Call("__array__", tuple(Name(k) for k in self._all_element_keys(key, variable)),
-                            span=node.span)
+                return self._array(key, variable, [Star()] * len(variable.dimensions), node.span)
             return Name(f"{key}[{','.join(combo)}]", span=node.span)
         return Name(key, span=node.span)
 
@@ -283,10 +339,6 @@ class _Resolver:
         if element in self.dims:
             return self._element_position(self.dims[element])
         return 0
-
-    def _all_element_keys(self, key: str, variable: Variable) -> list[str]:
-        lists = [self.scope.dimensions.get(canonical(d), []) for d in variable.dimensions]
-        return [f"{key}[{','.join(c)}]" for c in itertools.product(*lists)]
 
     def _matching_combo(self, variable: Variable, indices: list[Node]) -> tuple[str, ...] | None:
         """Elements of ``variable`` meant by ``indices`` (or implied by this equation's own element)."""
@@ -351,8 +403,7 @@ class _Resolver:
         if not variable.dimensions:
             return Name(key, span=node.span)
         if any(isinstance(i, Star) for i in node.indices) or self._has_free_dimension(variable, node):
-            return Call("__array__", tuple(Name(k) for k in self._selected_keys(key, variable, node)),
-                        span=node.span)
+            return self._array(key, variable, list(node.indices), node.span)
         combo = self._matching_combo(variable, list(node.indices))
         if combo is None:
             self.flattener._problem("SD023", f"cannot resolve subscript of '{node.name}'", self.owner.id,
@@ -369,24 +420,33 @@ class _Resolver:
                     return True
         return False
 
-    def _selected_keys(self, key: str, variable: Variable, node: Subscript) -> list[str]:
-        lists = []
+    def _array(self, key: str, variable: Variable, indices: list[Node], span: tuple[int, int]) -> ArrayRef:
+        """The elements of ``variable`` selected by ``indices``: stars and free dimensions become axes."""
+        axes: list[tuple[str, tuple[str, ...]]] = []
+        lists: list[list[str]] = []
         for position, dim in enumerate(variable.dimensions):
-            elements = self.scope.dimensions.get(canonical(dim), [])
-            index = node.indices[position] if position < len(node.indices) else None
+            own = canonical(dim)
+            elements = self.scope.dimensions.get(own, [])
+            index = indices[position] if position < len(indices) else Star()
             if isinstance(index, Star):
-                chosen = self.scope.dimensions.get(canonical(index.dim), elements) if index.dim else elements
-                lists.append(chosen)
-            elif isinstance(index, Name) and index.canonical in self.scope.dimensions and \
-                    index.canonical not in self.dims:
-                lists.append(self.scope.dimensions[index.canonical])
+                label = canonical(index.dim) if index.dim else own
+                chosen = self.scope.dimensions.get(label, elements)
+            elif isinstance(index, Name) and index.canonical in self.scope.dimensions and index.canonical not in \
+                    self.dims:
+                label, chosen = index.canonical, self.scope.dimensions[index.canonical]
             else:
-                element = self._index_element(index, canonical(dim), elements)
+                element = self._index_element(index, own, elements)
                 lists.append([element] if element is not None else elements)
-        return [f"{key}[{','.join(c)}]" for c in itertools.product(*lists)]
+                continue
+            axes.append((label, tuple(chosen)))
+            lists.append(chosen)
+        keys = tuple(f"{key}[{','.join(c)}]" for c in itertools.product(*lists))
+        return ArrayRef(tuple(axes), keys, span=span)
 
     def _call(self, node: Call) -> Node:
         args = tuple(self.resolve(a) for a in node.args)
+        if node.canonical in ARRAY_FUNCTIONS:
+            args = tuple(item for a in args for item in (_elementwise(a) or [a]))
         if is_builtin(node.func):
             return Call(node.canonical, args, span=node.span)
         found = self._lookup(node.func)

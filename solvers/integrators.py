@@ -2,7 +2,9 @@
 
 Fixed-step Euler, RK2 (Heun) and RK4 follow XMILE/Vensim semantics: the time grid is
 ``start + n*dt``, values are saved every ``save_per`` from ``start``, auxiliaries are computed from the
-stocks at the saved time. Adaptive methods use ``scipy.integrate.solve_ivp`` and report the same grid.
+stocks at the saved time. A non-negative stock is held at zero after each step (its flows keep their
+computed values, as the reference tools report them). Adaptive methods use
+``scipy.integrate.solve_ivp`` and report the same grid.
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ def _fixed_scalar(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
             state = [s + dt * d for s, d in zip(state, derivative, strict=True)]
         else:
             state = _stages_scalar(rhs, par, memory, t, dt, state, derivative, method)
+        for row in setup.non_negative:
+            if state[row] < 0.0:
+                state[row] = 0.0
     out = np.array(rows, dtype=float).reshape(len(rows), n_reported, 1)
     return steps.start + steps.saved[: len(rows)] * dt, out
 
@@ -144,6 +149,8 @@ def _fixed_vector(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
             rhs(t + dt / 2, state + dt / 2 * k2, memory, k3, None, par)
             rhs(t + dt, state + dt * k3, memory, k4, None, par)
             state = state + dt / 6 * (derivative + 2 * k2 + 2 * k3 + k4)
+        if setup.non_negative:
+            state[setup.non_negative] = np.maximum(state[setup.non_negative], 0.0)
     return steps.start + saved * dt, out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class RunSetup:
     par: list[Any]
     seed: int | None
     progress: Callable[[float], None] | None = None
+    non_negative: list[int] = field(default_factory=list)
 
 
 class CompiledModel:
@@ -164,7 +165,7 @@ class CompiledModel:
                    else np.float64(p) for p in par]
         else:
             par = [float(np.asarray(p).ravel()[0]) for p in par]
-        return RunSetup(spec, spec.method, count, vector, par, seed, progress)
+        return RunSetup(spec, spec.method, count, vector, par, seed, progress, self.layout.non_negative)
 
     def _namespace(self, setup: RunSetup, providers: list[str] | None, require_gpu: bool) -> dict[str, Any]:
         spec = setup.spec

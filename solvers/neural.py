@@ -9,6 +9,7 @@ to the CPU without saying so.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -185,8 +186,19 @@ def _session(data: bytes, digest: str, providers: tuple[str, ...], label: str) -
         return session
 
 
+@functools.cache
+def _preload_cuda_libraries() -> None:
+    """Load CUDA and cuDNN from the nvidia-* Python packages, where onnxruntime looks for them."""
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        with contextlib.suppress(Exception):
+            preload()
+
+
 def _create_session(data: bytes, providers: tuple[str, ...], label: str) -> ort.InferenceSession:
     """Try the chain, then its shorter tails, so a provider that fails to start drops out."""
+    if GPU_PROVIDERS.intersection(providers) and cuda_device_count() > 0:
+        _preload_cuda_libraries()
     options = ort.SessionOptions()
     options.log_severity_level = 3
     failure: Exception | None = None
@@ -209,6 +221,25 @@ def cached_session_count() -> int:
     """How many sessions the process-wide cache holds."""
     with _SESSIONS_LOCK:
         return len(_SESSIONS)
+
+
+def model_dir(model: Model) -> Path:
+    """The folder neural component paths are relative to: the model file's, else the working folder."""
+    return Path(model.source_path).parent if model.source_path else Path.cwd()
+
+
+def describe_providers(model: Model, providers: list[str] | None = None) -> list[dict[str, str | None]]:
+    """Per neural component: name, file, and the provider it runs on (or why it cannot run)."""
+    described: list[dict[str, str | None]] = []
+    for component in model.of_kind(NeuralComponent):
+        entry: dict[str, str | None] = {"name": component.name, "path": component.path, "provider": None,
+                                        "error": None}
+        try:
+            entry["provider"] = NeuralRunner(component, model_dir(model), providers).provider
+        except ModelError as exc:
+            entry["provider"], entry["error"] = "unavailable", str(exc)
+        described.append(entry)
+    return described
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,3 +27,4 @@ class Layout:
     display: dict[str, str]
     init_order: list[str]
     run_order: list[str]
+    non_negative: list[int]  # rows of stocks kept at or above zero

@@ -50,8 +50,9 @@ _TABLE = [
     Builtin("random", 0, 3), Builtin("uniform", 2, 3), Builtin("normal", 2, 5), Builtin("lognormal", 2, 3),
     Builtin("poisson", 1, 2), Builtin("exprnd", 1, 2),
     # arrays
-    Builtin("sum", 1, 1), Builtin("prod", 1, 1), Builtin("mean", 1, UNBOUNDED), Builtin("stddev", 1, 1),
-    Builtin("size", 1, 1), Builtin("vmax", 1, 1), Builtin("vmin", 1, 1), Builtin("rank", 2, 3),
+    Builtin("sum", 1, UNBOUNDED), Builtin("prod", 1, UNBOUNDED), Builtin("mean", 1, UNBOUNDED),
+    Builtin("stddev", 1, UNBOUNDED), Builtin("size", 1, UNBOUNDED), Builtin("vmax", 1, UNBOUNDED),
+    Builtin("vmin", 1, UNBOUNDED), Builtin("rank", 2, 3),
     # conditionals written as functions
     Builtin("if_then_else", 3, 3),
 ]

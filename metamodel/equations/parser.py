@@ -253,7 +253,7 @@ class _Parser:
             if self.at("op", ":"):
                 self.advance()
                 dim = self.expect_name("a dimension name after '*:'")
-                return Star(dim.text, span=(token.start, dim.end))
+                return Star(_unquote(dim.text), span=(token.start, dim.end))
             return Star(span=(token.start, token.end))
         return self.expression()
 

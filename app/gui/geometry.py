@@ -1,0 +1,120 @@
+"""Pure geometry of the stock-flow diagram: link arcs (XMILE angles), clipping, polyline midpoints."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+Point = tuple[float, float]
+
+STOCK_SIZE = (90.0, 55.0)
+AUX_SIZE = (34.0, 34.0)
+NOTE_SIZE = (150.0, 50.0)
+BLOCK_SIZE = (150.0, 90.0)
+ARC_SAMPLES = 40
+
+
+def arc_points(p0: Point, p1: Point, angle: float | None) -> list[Point]:
+    """Sample the circular arc from ``p0`` to ``p1`` leaving ``p0`` at ``angle`` degrees (XMILE: counter-
+    clockwise from +x with y pointing up); ``None`` or a tangent along the chord gives a straight line."""
+    if angle is None:
+        return [p0, p1]
+    tx, ty = math.cos(math.radians(angle)), -math.sin(math.radians(angle))
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    nx, ny = -ty, tx
+    denominator = 2 * (nx * dx + ny * dy)
+    if abs(denominator) < 1e-9 * max(1.0, math.hypot(dx, dy)):
+        return [p0, p1]
+    r = (dx * dx + dy * dy) / denominator
+    cx, cy = p0[0] + r * nx, p0[1] + r * ny
+    a0 = math.atan2(p0[1] - cy, p0[0] - cx)
+    a1 = math.atan2(p1[1] - cy, p1[0] - cx)
+    # direction of travel: the sign of the cross product of the radius and the tangent at p0
+    clockwise = ((p0[0] - cx) * ty - (p0[1] - cy) * tx) > 0
+    sweep = a1 - a0
+    sweep = sweep % (2 * math.pi) if clockwise else -(-sweep % (2 * math.pi))
+    radius = abs(r)
+    return [(cx + radius * math.cos(a0 + sweep * i / ARC_SAMPLES), cy + radius * math.sin(a0 + sweep * i / ARC_SAMPLES))
+            for i in range(ARC_SAMPLES + 1)]
+
+
+def angle_through(p0: Point, middle: Point, p1: Point) -> float | None:
+    """The XMILE angle at ``p0`` of the circle through the three points (``None``: nearly straight)."""
+    ax, ay = middle[0] - p0[0], middle[1] - p0[1]
+    bx, by = p1[0] - p0[0], p1[1] - p0[1]
+    cross = ax * by - ay * bx
+    chord = math.hypot(bx, by)
+    if chord < 1e-9:
+        return None
+    if abs(cross) / chord < 2.0:  # middle within 2 px of the chord: a straight link
+        return None
+    d = 2 * cross
+    ux = (by * (ax * ax + ay * ay) - ay * (bx * bx + by * by)) / d
+    uy = (ax * (bx * bx + by * by) - bx * (ax * ax + ay * ay)) / d
+    # tangent at p0 is perpendicular to the radius (p0 - centre) = (-ux, -uy)
+    tx, ty = -uy, ux
+    if tx * ax + ty * ay < 0:
+        tx, ty = -tx, -ty
+    return math.degrees(math.atan2(-ty, tx))
+
+
+def clip_path(points: Sequence[Point], inside_start: Callable[[Point], bool],
+              inside_end: Callable[[Point], bool]) -> list[Point]:
+    """Trim the polyline's ends where they lie inside the start and end shapes."""
+    pts = list(points)
+    if len(pts) == 2:
+        pts = [_lerp(pts[0], pts[1], i / ARC_SAMPLES) for i in range(ARC_SAMPLES + 1)]
+    first = next((i for i, p in enumerate(pts) if not inside_start(p)), 0)
+    last = next((i for i in range(len(pts) - 1, -1, -1) if not inside_end(pts[i])), len(pts) - 1)
+    trimmed = pts[max(first - 1, 0) if first > 0 else 0:last + 2]
+    if first > 0:
+        trimmed[0] = _boundary(pts[first - 1], pts[first], inside_start)
+    if last < len(pts) - 1:
+        trimmed[-1] = _boundary(pts[last + 1], pts[last], inside_end)
+    return trimmed if len(trimmed) >= 2 else [pts[0], pts[-1]]
+
+
+def _boundary(inside: Point, outside: Point, is_inside: Callable[[Point], bool]) -> Point:
+    for _ in range(12):
+        middle = _lerp(inside, outside, 0.5)
+        if is_inside(middle):
+            inside = middle
+        else:
+            outside = middle
+    return outside
+
+
+def _lerp(a: Point, b: Point, t: float) -> Point:
+    return a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+
+
+def rect_border(centre: Point, size: tuple[float, float], toward: Point) -> Point:
+    """Where the ray from a rectangle's centre toward ``toward`` leaves the rectangle."""
+    dx, dy = toward[0] - centre[0], toward[1] - centre[1]
+    if dx == 0 and dy == 0:
+        return centre
+    half_w, half_h = size[0] / 2, size[1] / 2
+    scale = min(half_w / abs(dx) if dx else math.inf, half_h / abs(dy) if dy else math.inf)
+    return centre[0] + dx * scale, centre[1] + dy * scale
+
+
+def midpoint(points: Sequence[Point]) -> Point:
+    """The point halfway along a polyline."""
+    lengths = [math.dist(a, b) for a, b in zip(points, points[1:], strict=False)]
+    half = sum(lengths) / 2
+    for (a, b), length in zip(zip(points, points[1:], strict=False), lengths, strict=True):
+        if half <= length and length > 0:
+            return _lerp(a, b, half / length)
+        half -= length
+    return points[0]
+
+
+def distance_to_polyline(p: Point, points: Sequence[Point]) -> float:
+    """The shortest distance from ``p`` to a polyline."""
+    best = math.inf
+    for a, b in zip(points, points[1:], strict=False):
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        length2 = dx * dx + dy * dy
+        t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length2))
+        best = min(best, math.dist(p, (a[0] + t * dx, a[1] + t * dy)))
+    return best

@@ -1,0 +1,504 @@
+"""The main window: diagram tabs, docks, menus, toolbar, status bar; wires the document to them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+
+from app.gui import autosave, clipboard, deletion, settings, style, workers
+from app.gui.diagnostics import DiagnosticsMonitor
+from app.gui.docks.browser import ModelBrowser
+from app.gui.docks.plots import PlotPanel
+from app.gui.docks.problems import ProblemsPanel
+from app.gui.docks.properties import PropertiesPanel
+from app.gui.docks.run_settings import RunSettingsPanel
+from app.gui.document import Document, new_model
+from app.gui.editor import DiagramTabs
+from app.gui.live import LivePanel, LiveSession
+from app.gui.report_dialog import ImportReportDialog
+from app.gui.runner import RunController, RunOutcome
+from metamodel import io
+from metamodel.elements import Stock
+from metamodel.errors import SalverError
+
+NATIVE_FILTER = "Salver models (*.salver)"
+IMPORT_FILTER = "Models (*.xmile *.stmx *.itmx *.mdl *.xmi *.uml *.mdzip *.salver);;All files (*)"
+PALETTE = [("select", "Select", "select"), ("stock", "Stock", "stock"), ("flow", "Flow", "flow"),
+           ("aux", "Variable", "aux"), ("parameter", "Parameter", "parameter"), ("link", "Link", "link"),
+           ("note", "Note", "note")]
+SEVERITY_MARKS = {"error": "✖", "warning": "⚠", "info": "ℹ"}
+
+
+class MainWindow(QMainWindow):
+    """The Salver workbench window for one document at a time."""
+
+    def __init__(self, parent: QWidget | None = None, autosave_ms: int = autosave.INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.setObjectName("SalverMainWindow")
+        self.document: Document | None = None
+        self.messages: list[str] = []
+        self.report_dialog: ImportReportDialog | None = None
+        self.live_session: LiveSession | None = None
+        self.tabs = DiagramTabs()
+        self.setCentralWidget(self.tabs)
+        self.browser = ModelBrowser()
+        self.properties = PropertiesPanel()
+        self.problems = ProblemsPanel()
+        self.run_settings = RunSettingsPanel()
+        self.plots = PlotPanel()
+        self.live = LivePanel()
+        self.monitor = DiagnosticsMonitor(self)
+        self.runner = RunController(self)
+        self.autosaver = autosave.Autosaver(lambda: self.document, autosave_ms, self)
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbars()
+        self.problem_label = QLabel()
+        self.statusBar().addPermanentWidget(self.problem_label)
+        self._wire()
+        self.set_document(Document(new_model()))
+        self._restore_state()
+
+    # -- construction -------------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                               Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.browser_dock = self._dock("Model", "browser", self.browser, left)
+        self.properties_dock = self._dock("Properties", "properties", self.properties, right)
+        self.run_dock = self._dock("Run", "run", self.run_settings, left)
+        self.plots_dock = self._dock("Results", "plots", self.plots, bottom)
+        self.live_dock = self._dock("Live", "live", self.live, bottom)
+        self.problems_dock = self._dock("Problems", "problems", self.problems, bottom)
+        self.splitDockWidget(self.plots_dock, self.problems_dock, Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.plots_dock, self.live_dock)
+        self.plots_dock.raise_()
+        self.resizeDocks([self.browser_dock, self.properties_dock], [230, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.plots_dock], [300], Qt.Orientation.Vertical)
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None,  # noqa: ANN001
+                icon: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon:
+            action.setIcon(style.icon(icon))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        self.act_new = self._action("&New", self.new_file, std.New)
+        self.act_open = self._action("&Open…", self.open_dialog, std.Open)
+        self.act_import = self._action("&Import…", self.import_dialog, "Ctrl+I")
+        self.act_save = self._action("&Save", self.save, std.Save)
+        self.act_save_as = self._action("Save &As…", self.save_as, std.SaveAs)
+        self.act_quit = self._action("&Quit", self.close, std.Quit)
+        self.act_undo = self._action("&Undo", lambda: self.document and self.document.undo_stack.undo(), std.Undo)
+        self.act_redo = self._action("&Redo", lambda: self.document and self.document.undo_stack.redo(), std.Redo)
+        self.act_cut = self._action("Cu&t", self.cut, std.Cut)
+        self.act_copy = self._action("&Copy", self.copy, std.Copy)
+        self.act_paste = self._action("&Paste", self.paste, std.Paste)
+        self.act_delete = self._action("&Delete…", self.delete_selection, std.Delete)
+        self.act_remove = self._action("&Remove from Diagram", lambda: self.delete_selection(deletion.FROM_VIEW),
+                                       "Ctrl+Shift+Delete")
+        self.act_select_all = self._action("Select &All", self.select_all, std.SelectAll)
+        self.act_find = self._action("&Find…", self.find, std.Find)
+        self.act_zoom_in = self._action("Zoom &In", lambda: self._view_call("zoom_in"), std.ZoomIn)
+        self.act_zoom_out = self._action("Zoom &Out", lambda: self._view_call("zoom_out"), std.ZoomOut)
+        self.act_zoom_fit = self._action("Zoom to &Fit", lambda: self._view_call("zoom_fit"), "Ctrl+0")
+        self.act_run = self._action("&Run", self.run_model, "Ctrl+R", "run")
+        self.act_stop = self._action("S&top", self.runner.stop, "Ctrl+.", "stop")
+        self.act_stop.setEnabled(False)
+        self.act_export_csv = self._action("Results as &CSV…", lambda: self.export_dialog("csv"))
+        self.act_export_png = self._action("Plot as &PNG…", lambda: self.export_dialog("png"))
+        self.act_export_svg = self._action("Plot as &SVG…", lambda: self.export_dialog("svg"))
+        self.act_export_diagram = self._action("Diagram as P&NG…", self.export_diagram_dialog)
+        self.mode_group = QActionGroup(self)
+        self.mode_actions: dict[str, QAction] = {}
+        for mode, text, icon_name in PALETTE:
+            action = QAction(style.icon(icon_name), text, self)
+            action.setCheckable(True)
+            action.setToolTip(f"{text} tool")
+            action.triggered.connect(lambda _c=False, m=mode: self.set_mode(m))
+            self.mode_group.addAction(action)
+            self.mode_actions[mode] = action
+        self.mode_actions["select"].setChecked(True)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.act_new, self.act_open, self.act_import])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_save, self.act_save_as])
+        export_menu = file_menu.addMenu("&Export")
+        export_menu.addActions([self.act_export_csv, self.act_export_png, self.act_export_svg,
+                                self.act_export_diagram])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_delete, self.act_remove])
+        edit.addSeparator()
+        edit.addActions([self.act_select_all, self.act_find])
+        view = bar.addMenu("&View")
+        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit])
+        view.addSeparator()
+        for dock in (self.browser_dock, self.properties_dock, self.run_dock, self.plots_dock, self.live_dock,
+                     self.problems_dock):
+            view.addAction(dock.toggleViewAction())
+        model = bar.addMenu("&Model")
+        model.addActions([self.act_run, self.act_stop])
+        self._fill_recent_menu()
+
+    def _build_toolbars(self) -> None:
+        palette = self.addToolBar("Palette")
+        palette.setObjectName("palette")
+        palette.addActions(self.mode_group.actions())
+        palette.addSeparator()
+        palette.addActions([self.act_run, self.act_stop])
+        palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def _wire(self) -> None:
+        self.tabs.sigSelection.connect(self._selection_changed)
+        self.tabs.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.tabs.sigModeEnded.connect(lambda: self.mode_actions["select"].setChecked(True))
+        self.browser.sigActivated.connect(self.show_element)
+        self.problems.sigActivated.connect(self.show_element)
+        self.monitor.sigDiagnostics.connect(self._diagnostics)
+        self.monitor.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.run_settings.sigRun.connect(self.run_model)
+        self.run_settings.sigStop.connect(self.runner.stop)
+        self.runner.sigStarted.connect(lambda: self._running(True, "Running…"))
+        self.runner.sigFinished.connect(self._run_finished)
+        self.runner.sigFailed.connect(self._run_failed)
+        self.plots.sigExport.connect(self.export_dialog)
+
+    # -- document -----------------------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        """Show ``document`` in every part of the window."""
+        if self.document is not None:
+            self.document.close()
+        self.document = document
+        self.tabs.set_document(document)
+        for panel in (self.browser, self.properties, self.run_settings, self.monitor):
+            panel.set_document(document)
+        self.plots.clear()
+        self.live_session = None
+        document.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        document.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
+        document.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
+        self.act_undo.setEnabled(False)
+        self.act_redo.setEnabled(False)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        if self.document is not None:
+            self.setWindowTitle(f"{self.document.title}[*] — Salver")
+            self.setWindowModified(self.document.modified)
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; True when the caller may drop the document."""
+        if self.document is None or not self.document.modified:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.document.title}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_file(self) -> None:
+        if self.maybe_save():
+            self.set_document(Document(new_model()))
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", IMPORT_FILTER)
+        if path:
+            self.open_path(path)
+
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import model", "", IMPORT_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str, background: bool = True) -> None:
+        """Open any file Salver reads (imports run off the GUI thread); errors leave the session as it was."""
+        if not self.maybe_save():
+            return
+        from importers import load
+
+        self.statusBar().showMessage(f"Opening {path}…")
+        if background:
+            workers.submit(lambda: load(path), lambda loaded: self._opened(path, *loaded),
+                           lambda exc: self.show_error("Cannot open file", f"{path}\n\n{exc}"))
+            return
+        try:
+            model, report = load(path)
+        except SalverError as exc:
+            self.show_error("Cannot open file", f"{path}\n\n{exc}")
+            return
+        self._opened(path, model, report)
+
+    def _opened(self, path: str, model, report) -> None:  # noqa: ANN001 - Model, ImportReport
+        native = Path(path).suffix.lower() == ".salver"
+        self.set_document(Document(model, path if native else None))
+        settings.add_recent_file(path)
+        self._fill_recent_menu()
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        if report.entries:
+            self.report_dialog = ImportReportDialog(report, self)
+            self.report_dialog.show()
+        self.fit_diagram()
+
+    def save(self) -> bool:
+        if self.document is None:
+            return False
+        if not self.document.path:
+            return self.save_as()
+        return self.save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", self.document.path or "", NATIVE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".salver"):
+            path += ".salver"
+        return self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        """Write the document as ``.salver``; a failure is shown and nothing is marked saved."""
+        assert self.document is not None
+        try:
+            io.save(self.document.model, path)
+        except OSError as exc:
+            self.show_error("Cannot save", f"{path}\n\n{exc}")
+            return False
+        self.document.mark_saved(path)
+        settings.add_recent_file(path)
+        self._fill_recent_menu()
+        autosave.clear_recovery()
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the autosaved work; True when it was recovered."""
+        pending = autosave.pending_recovery()
+        if pending is None:
+            return False
+        path, original = pending
+        answer = QMessageBox.question(self, "Recover unsaved work",
+                                      "Salver did not close normally. Recover the unsaved work"
+                                      f"{' on ' + original if original else ''}?")
+        if answer != QMessageBox.StandardButton.Yes:
+            autosave.clear_recovery()
+            return False
+        try:
+            model = io.load(path)
+        except SalverError as exc:
+            self.show_error("Cannot recover", str(exc))
+            autosave.clear_recovery()
+            return False
+        document = Document(model, original)
+        self.set_document(document)
+        document.undo_stack.resetClean()
+        self._update_title()
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in settings.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    # -- editing ------------------------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        self.mode_actions[mode].setChecked(True)
+        self.tabs.set_mode(mode)
+
+    def _view_call(self, name: str) -> None:
+        view = self.tabs.current_view()
+        if view is not None:
+            getattr(view, name)()
+
+    def fit_diagram(self) -> None:
+        self._view_call("zoom_fit")
+
+    def select_all(self) -> None:
+        scene = self.tabs.current_scene()
+        if scene is not None:
+            for item in scene.items():
+                if item.flags() & item.GraphicsItemFlag.ItemIsSelectable:
+                    item.setSelected(True)
+
+    def find(self) -> None:
+        self.browser_dock.show()
+        self.browser_dock.raise_()
+        self.browser.search.setFocus()
+        self.browser.search.selectAll()
+
+    def copy(self) -> bool:
+        scene = self.tabs.current_scene()
+        if scene is None or self.document is None:
+            return False
+        return clipboard.copy_to_clipboard(self.document.model, scene.view, scene.selected_keys())
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selection(deletion.FROM_MODEL)
+
+    def paste(self) -> None:
+        scene = self.tabs.current_scene()
+        data = clipboard.clipboard_fragment()
+        if scene is None or data is None or self.document is None:
+            return
+        commands, keys = clipboard.paste_commands(self.document.model, scene.view_id, data)
+        if commands:
+            self.document.push(commands, "paste")
+            scene.select_keys(keys)
+
+    def delete_selection(self, mode: str | None = None) -> None:
+        """Delete the selected items; asks whether elements leave the model unless ``mode`` says."""
+        scene = self.tabs.current_scene()
+        if scene is None or self.document is None:
+            return
+        keys = scene.selected_keys()
+        elements = [k for k in keys if k in scene.view.shapes]
+        if elements and mode is None:
+            mode = deletion.ask_mode(self, len(elements))
+            if mode is None:
+                return
+        commands = deletion.delete_commands(self.document.model, scene.view_id, keys, mode or deletion.FROM_VIEW)
+        if commands:
+            self.document.push(commands, "delete")
+
+    def show_element(self, element_id: str) -> None:
+        """Select ``element_id`` in a diagram that shows it and in the properties panel."""
+        if not self.tabs.show_element(element_id):
+            self.statusBar().showMessage("This element is not drawn in any diagram", 5000)
+        self.properties.show_element(element_id)
+        self.properties_dock.show()
+
+    def _selection_changed(self, keys: list[str]) -> None:
+        if self.document is not None and len(keys) == 1 and keys[0] in self.document.model.elements:
+            self.properties.show_element(keys[0])
+        elif not keys:
+            self.properties.show_element(None)
+
+    def _diagnostics(self, diagnostics: list) -> None:
+        self.problems.set_diagnostics(diagnostics)
+        self.properties.set_diagnostics(diagnostics)
+        worst: dict[str, str] = {}
+        order = {"error": 0, "warning": 1, "info": 2}
+        for d in diagnostics:
+            if d.element_id and order[d.severity] < order.get(worst.get(d.element_id, "none"), 9):
+                worst[d.element_id] = d.severity
+        for scene in self.tabs.scenes():
+            scene.set_problems({k: v for k, v in worst.items() if v != "info"})
+        counts = self.problems.counts()
+        self.problem_label.setText("  ".join(f"{SEVERITY_MARKS[s]} {counts[s]}" for s in ("error", "warning")))
+        self.problem_label.setToolTip(f"{counts['error']} errors, {counts['warning']} warnings")
+        self.problems_dock.setWindowTitle(f"Problems ({counts['error'] + counts['warning']})")
+
+    # -- running ------------------------------------------------------------------------------------
+    def run_model(self) -> None:
+        if self.document is not None:
+            self.runner.run(self.document.model)
+
+    def _running(self, running: bool, message: str) -> None:
+        self.act_run.setEnabled(not running)
+        self.act_stop.setEnabled(running)
+        self.run_settings.set_running(running, message)
+        self.statusBar().showMessage(message, 5000)
+
+    def show_results(self, outcome: RunOutcome) -> None:
+        """Plot a run, draw sparklines and start live mode on its compiled model."""
+        assert self.document is not None
+        stocks = {s.name: s.id for s in self.document.model.of_kind(Stock)}
+        self.plots.add_results(outcome.results, list(stocks))
+        self._sparklines(outcome.results)
+        self.live_session = LiveSession(outcome.compiled, self)
+        self.live_session.sigResults.connect(self._live_results)
+        self.live_session.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.live.set_session(self.live_session, self.document.model)
+
+    def _run_finished(self, outcome: RunOutcome) -> None:
+        self._running(False, f"Run finished in {outcome.seconds * 1000:.0f} ms")
+        self.show_results(outcome)
+
+    def _run_failed(self, message: str) -> None:
+        self._running(False, message)
+        self.show_error("Run failed", message)
+
+    def _live_results(self, results) -> None:  # noqa: ANN001 - Results
+        self.plots.replace_latest(results)
+        self._sparklines(results)
+
+    def _sparklines(self, results) -> None:  # noqa: ANN001 - Results
+        assert self.document is not None
+        series = {s.id: results[s.name][:, 0] for s in self.document.model.of_kind(Stock) if s.name in results}
+        for scene in self.tabs.scenes():
+            scene.set_sparklines(series)
+
+    # -- export -------------------------------------------------------------------------------------
+    def export_dialog(self, kind: str) -> None:
+        filters = {"csv": "CSV (*.csv)", "png": "PNG image (*.png)", "svg": "SVG image (*.svg)"}
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", "", filters[kind])
+        if path:
+            try:
+                self.plots.export(kind, path)
+            except (OSError, ValueError) as exc:
+                self.show_error("Export failed", str(exc))
+
+    def export_diagram_dialog(self) -> None:
+        view = self.tabs.current_view()
+        path, _ = QFileDialog.getSaveFileName(self, "Export diagram", "", "PNG image (*.png)")
+        if view is not None and path and not view.grab().save(path, "PNG"):
+            self.show_error("Export failed", f"could not write {path}")
+
+    # -- messages and state -------------------------------------------------------------------------
+    def show_error(self, title: str, text: str) -> None:
+        """A non-blocking message box; the text is also kept in ``messages``."""
+        self.messages.append(text)
+        self.statusBar().showMessage(text.splitlines()[0], 8000)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+
+    def _restore_state(self) -> None:
+        store = settings.settings()
+        geometry = store.value("window/geometry")
+        state = store.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        store = settings.settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.sync()
+        autosave.clear_recovery()
+        event.accept()

@@ -1,0 +1,53 @@
+"""Running long work (compile, run, import, validation) off the GUI thread."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+_live: set[Task] = set()
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+
+
+class Task(QRunnable):
+    """Calls ``function()`` on a pool thread; ``done(result)`` or ``failed(exception)`` on the GUI thread."""
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.function = function
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            result = self.function()
+        except Exception as exc:  # reported to the GUI, which shows it
+            exc.__salver_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.done.emit(result)
+
+
+def submit(function: Callable[[], Any], on_done: Callable[[Any], None],
+           on_failed: Callable[[BaseException], None]) -> Task:
+    """Run ``function`` in the global thread pool and deliver its outcome to the callbacks."""
+    task = Task(function)
+    task.signals.done.connect(on_done)
+    task.signals.failed.connect(on_failed)
+    task.signals.done.connect(lambda _result: _live.discard(task))
+    task.signals.failed.connect(lambda _exc: _live.discard(task))
+    _live.add(task)
+    QThreadPool.globalInstance().start(task)
+    return task
+
+
+def wait_all(msecs: int = 30000) -> bool:
+    """Wait for every pool task (tests and shutdown)."""
+    return QThreadPool.globalInstance().waitForDone(msecs)

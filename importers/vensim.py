@@ -1,0 +1,377 @@
+"""Vensim ``.mdl`` importer: ``load(path) -> (Model, ImportReport)``.
+
+Reads the equations (translated into Salver's equation language), subscripts, lookups, macros
+(expanded inline at each call), the control section (``SimSpec``, also kept as variables) and the
+sketch (one stock-and-flow view per Vensim view). What cannot be mapped is reported with its line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from importers.report import ImportReport
+from importers.vensim_arrays import (
+    Dimensions,
+    Lhs,
+    SubscriptError,
+    binding,
+    element_tuples,
+    needs_expansion,
+    substitute,
+)
+from importers.vensim_defs import Definition, dimension_def, read_definition
+from importers.vensim_expr import Unsupported
+from importers.vensim_functions import FunctionTranslator
+from importers.vensim_lex import Token
+from importers.vensim_pieces import Piece, read_piece
+from importers.vensim_records import Lines, MacroHeader, Record, parse_units, split_records, split_sections
+from importers.vensim_simspec import sim_spec
+from importers.vensim_sketch import read_views
+from metamodel.elements import Aux, Dimension, Flow, GraphicalFunction, Stock, Variable
+from metamodel.equations.ast import BinOp, Name, Node, Num, Subscript, UnaryOp
+from metamodel.equations.printer import to_text
+from metamodel.errors import ParseError
+from metamodel.model import Model
+from metamodel.names import canonical
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_MACRO_DEPTH = 20
+
+
+@dataclass
+class _Group:
+    """All definitions of one variable and what they translate to."""
+
+    name: str
+    defs: list[Definition]
+    pieces: list[Piece] = field(default_factory=list)
+    dims: list[str] = field(default_factory=list)
+    equation: str = ""
+    elements: dict[str, str] = field(default_factory=dict)
+    rate: str = ""
+    rate_elements: dict[str, str] = field(default_factory=dict)
+    gf: GraphicalFunction | None = None
+    kind: str = "aux"  # aux, stock, flow
+    inflows: list[str] = field(default_factory=list)
+    outflows: list[str] = field(default_factory=list)
+
+
+def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
+    """Import a Vensim model; ``ParseError`` (file, line) when the file cannot be read at all."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ParseError(f"file larger than {MAX_FILE_BYTES} bytes", file=str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    try:
+        return _Reader(text, str(path)).read()
+    except ParseError as exc:
+        if exc.file:
+            raise
+        raise ParseError(exc.message, file=str(path), line=exc.line, column=exc.column,
+                         element=exc.element) from None
+
+
+class _Reader:
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text.replace("\r\n", "\n")
+        self.lines = Lines(self.text)
+        self.report = ImportReport(source=path, format="vensim")
+        self.model = Model(name=Path(path).stem, source_path=path)
+        self.dims = Dimensions()
+        self.groups: dict[str, _Group] = {}
+        self.macros: dict[str, MacroHeader] = {}
+        self.macro_stack: list[str] = []
+        self.macro_calls = 0
+        self.translator = FunctionTranslator(set(), {})
+
+    # -- top level ---------------------------------------------------------------------------------
+    def read(self) -> tuple[Model, ImportReport]:
+        equations, sketch = split_sections(self.text)
+        records, macros = split_records(equations, self.lines)
+        self.macros = {canonical(m.name): m for m in macros}
+        defs = []
+        for record in records:
+            try:
+                defs.append(read_definition(record, self.lines(record.offset)))
+            except ParseError as exc:
+                self.fail(record.definition.strip().split("\n")[0][:60], exc.offset or record.offset,
+                          f"cannot read definition: {exc.message}", "error")
+        self.read_dimensions(defs)
+        lookups = {canonical(d.name) for d in defs if d.kind == "lookup"}
+        self.translator = FunctionTranslator(lookups, self.dims.sizes())
+        for definition in defs:
+            if definition.kind in ("eq", "data", "lookup"):
+                self.add_definition(definition)
+            elif definition.kind == "check":
+                self.report.add("reality check not imported", definition.name, definition.line, "info")
+        self.dims.variables = set(self.groups)
+        done = 0
+        while done < len(self.groups):  # macro expansion appends groups while this runs
+            self.translate_group(list(self.groups.values())[done])
+            done += 1
+        self.find_flows()
+        self.build_elements()
+        self.model.sim_spec = sim_spec(self.model, self.report)
+        self.model.views = read_views(sketch, self.model, self.report, self.lines(len(equations)) or 1)
+        return self.model, self.report
+
+    def fail(self, element: str, offset: int | None, reason: str, severity: str = "warning") -> None:
+        self.report.add(reason, element, self.lines(offset), severity)
+
+    def add_definition(self, definition: Definition) -> None:
+        key = canonical(definition.name)
+        if key not in self.groups:
+            self.groups[key] = _Group(" ".join(definition.name.split()), [])
+        self.groups[key].defs.append(definition)
+
+    # -- dimensions --------------------------------------------------------------------------------
+    def read_dimensions(self, defs: list[Definition]) -> None:
+        for definition in defs:
+            try:
+                if definition.kind == "dim":
+                    self.dims.define(dimension_def(definition))
+                elif definition.kind == "equiv":
+                    other = definition.rhs[0]
+                    if other.kind != "name":
+                        raise SubscriptError("expected a dimension name after '<->'")
+                    self.dims.alias(definition.name, other.text)
+            except SubscriptError as exc:
+                self.fail(definition.name, definition.record.offset, str(exc), "error")
+        for name, line, reason in self.dims.resolve():
+            self.report.add(reason, name, line, "error")
+        self.model.dimensions = [Dimension(self.dims.names[k], list(items))
+                                 for k, items in self.dims.elements.items()]
+
+    # -- right sides -------------------------------------------------------------------------------
+    def translate(self, name: str, args: list[Node], span: tuple[int, int]) -> Node:
+        key = canonical(name)
+        if key in self.macros:
+            return self.expand_macro(self.macros[key], args, span)
+        return self.translator(name, args, span)
+
+    def translate_group(self, group: _Group) -> None:
+        for definition in group.defs:
+            self.macro_stack = list(definition.extra.get("macros", []))  # type: ignore[call-overload]
+            try:
+                piece = read_piece(definition, self.translate, self.text)
+            except (ParseError, Unsupported) as exc:
+                offset = exc.offset if exc.offset is not None else definition.record.offset
+                self.fail(group.name, offset, f"{exc.message}; equation replaced by the placeholder 0",
+                          "error")
+                piece = Piece(definition.lhs, "expr", node=Num(0.0, "0"))
+                self.keep_source(group, definition)
+            group.pieces.append(piece)
+        try:
+            self.arrange(group)
+        except SubscriptError as exc:
+            self.fail(group.name, group.defs[0].record.offset, f"{exc}; equation replaced by the placeholder 0",
+                      "error")
+            group.dims, group.elements, group.equation, group.kind = [], {}, "0", "aux"
+
+    def keep_source(self, group: _Group, definition: Definition) -> None:
+        source = " ".join(definition.record.definition.split())
+        group.defs[0].extra.setdefault("source", []).append(source)  # type: ignore[union-attr]
+
+    # -- arrays ------------------------------------------------------------------------------------
+    def arrange(self, group: _Group) -> None:
+        """Decide the variable's dimensions and its apply-to-all or per-element equations."""
+        pieces = group.pieces
+        lookups = [p for p in pieces if p.gf is not None]
+        if lookups:
+            group.gf = lookups[0].gf
+            if len(lookups) > 1:
+                self.fail(group.name, group.defs[1].record.offset,
+                          "per-element lookup tables are not supported; the first table is used for all elements")
+        if any(p.kind == "stock" for p in pieces):
+            group.kind = "stock"
+        arities = {len(p.lhs.subscripts) for p in pieces}
+        if len(arities) > 1:
+            raise SubscriptError("definitions with different numbers of subscripts")
+        if arities == {0}:
+            if len(pieces) > 1:
+                self.fail(group.name, group.defs[1].record.offset, "defined more than once; the last "
+                          "definition is used")
+            self.apply_to_all(group, pieces[-1])
+            return
+        group.dims = self.dimensions_of(pieces)
+        single = pieces[0]
+        if (len(pieces) == 1 and not single.lhs.excepts and single.kind != "numbers"
+                and all(self.dims.is_dimension(s) for s in single.lhs.subscripts)
+                and not any(needs_expansion(n, single.lhs, self.dims) for n in (single.node, single.init) if n)):
+            self.apply_to_all(group, single)
+            return
+        for piece in pieces:
+            self.expand(group, piece)
+
+    def dimensions_of(self, pieces: list[Piece]) -> list[str]:
+        first = pieces[0].lhs
+        if len(pieces) == 1 and not first.excepts and all(self.dims.is_dimension(s) for s in first.subscripts):
+            return [self.dims.names[canonical(s)] for s in first.subscripts]
+        positions: list[list[str]] = [[] for _ in first.subscripts]
+        literal: list[set[str]] = [set() for _ in first.subscripts]
+        for piece in pieces:
+            for i, sub in enumerate(piece.lhs.subscripts):
+                if self.dims.is_dimension(sub):
+                    positions[i].extend(self.dims.members(sub))
+                    literal[i].add(canonical(sub))
+                elif self.dims.is_element(sub):
+                    positions[i].append(sub)
+                else:
+                    raise SubscriptError(f"subscript {sub!r} is neither a dimension nor an element")
+        return self.dims.family(positions, literal)
+
+    def apply_to_all(self, group: _Group, piece: Piece) -> None:
+        if piece.kind == "numbers":
+            raise SubscriptError("a list of numbers for a variable without subscripts")
+        if piece.kind == "stock":
+            group.equation = to_text(piece.init) if piece.init else ""
+            group.rate = to_text(piece.node) if piece.node else ""
+        elif piece.node is not None:
+            group.equation = to_text(piece.node)
+
+    def expand(self, group: _Group, piece: Piece) -> None:
+        combos = element_tuples(piece.lhs, self.dims)
+        if piece.kind == "numbers":
+            values = piece.values or []
+            if len(values) != len(combos):
+                raise SubscriptError(f"{len(values)} numbers given for {len(combos)} elements")
+            for combo, value in zip(combos, values, strict=True):
+                group.elements[",".join(combo)] = to_text(Num(value))
+            return
+        for combo in combos:
+            key = ",".join(combo)
+            bound = binding(piece.lhs, combo, self.dims)
+            if piece.kind == "stock":
+                group.elements[key] = to_text(substitute(piece.init, bound, self.dims)) if piece.init else "0"
+                group.rate_elements[key] = to_text(substitute(piece.node, bound, self.dims)) if piece.node else "0"
+            elif piece.node is not None:
+                group.elements[key] = to_text(substitute(piece.node, bound, self.dims))
+
+    # -- macros ------------------------------------------------------------------------------------
+    def expand_macro(self, macro: MacroHeader, args: list[Node], span: tuple[int, int]) -> Node:
+        """Copy the macro's variables into the model under fresh names; the call becomes its output."""
+        if macro.name in self.macro_stack:
+            raise Unsupported(f"macro {macro.name!r} calls itself (circular macro)", span[0])
+        if len(self.macro_stack) >= MAX_MACRO_DEPTH:
+            raise Unsupported("macros nested too deeply", span[0])
+        if len(args) != len(macro.params):
+            raise Unsupported(f"macro {macro.name!r} takes {len(macro.params)} arguments, got {len(args)}",
+                              span[0])
+        self.macro_calls += 1
+        suffix = f" in {macro.name} call {self.macro_calls}"
+        body = []
+        for record in macro.records:
+            try:
+                body.append(read_definition(record, self.lines(record.offset)))
+            except ParseError as exc:
+                raise Unsupported(f"macro {macro.name!r}: {exc.message}", record.offset) from None
+        local = {canonical(p) for p in macro.params} | {canonical(d.name) for d in body}
+        chain = [*self.macro_stack, macro.name]
+        for param, arg in zip(macro.params, args, strict=True):
+            self.add_definition(Definition(param + suffix, Lhs([]), "eq", [], Record("", span[0]), None,
+                                           node=arg, extra={"macros": chain}))
+        for definition in body:
+            definition.name += suffix
+            rhs = definition.rhs
+            definition.rhs = [t if i + 1 < len(rhs) and rhs[i + 1].text == "(" and canonical(t.text) in self.macros
+                              else _rename(t, local, suffix) for i, t in enumerate(rhs)]
+            definition.extra["macros"] = chain
+            self.add_definition(definition)
+        return Name(macro.name + suffix, span=span)
+
+    # -- stocks and flows --------------------------------------------------------------------------
+    def find_flows(self) -> None:
+        """Attach plain variables summed in a stock's rate as its flows; else add a net flow."""
+        used_in: set[str] = set()
+        used_out: set[str] = set()
+        for key, group in list(self.groups.items()):
+            if group.kind != "stock":
+                continue
+            terms = self.flow_terms(group)
+            if terms is None or any(k in (used_in if s > 0 else used_out) for s, k in terms):
+                self.add_net_flow(key, group)
+                continue
+            for sign, flow_key in terms:
+                self.groups[flow_key].kind = "flow"
+                (used_in if sign > 0 else used_out).add(flow_key)
+                (group.inflows if sign > 0 else group.outflows).append(flow_key)
+
+    def flow_terms(self, group: _Group) -> list[tuple[int, str]] | None:
+        if group.rate_elements or len(group.pieces) != 1 or group.pieces[0].node is None:
+            return None
+        piece = group.pieces[0]
+        if isinstance(piece.node, Num) and piece.node.value == 0:
+            return []
+        own = [canonical(s) for s in piece.lhs.subscripts]
+        terms: list[tuple[int, str]] = []
+        for sign, node in _signed_terms(piece.node, 1):
+            plain = isinstance(node, Name) and not own
+            aligned = isinstance(node, Subscript) and [canonical(getattr(i, "name", "*"))
+                                                       for i in node.indices] == own
+            if not (plain or aligned):
+                return None
+            key = node.canonical  # type: ignore[attr-defined]
+            target = self.groups.get(key)
+            if (target is None or target.kind == "stock" or target.gf is not None or key in (k for _, k in terms)
+                    or [canonical(d) for d in target.dims] != [canonical(d) for d in group.dims]
+                    or any(p.kind not in ("expr", "numbers") for p in target.pieces)):
+                return None
+            terms.append((sign, key))
+        return terms
+
+    def add_net_flow(self, key: str, group: _Group) -> None:
+        name = f"{group.name} net flow"
+        while canonical(name) in self.groups:
+            name += " 2"
+        flow = _Group(name, group.defs[:1], dims=list(group.dims), equation=group.rate,
+                      elements=dict(group.rate_elements), kind="flow")
+        self.groups[canonical(name)] = flow
+        group.inflows.append(canonical(name))
+
+    def build_elements(self) -> None:
+        ids: dict[str, str] = {}
+        for key, group in self.groups.items():
+            ids[key] = self.model.new_id(group.name)
+            self.model.elements[ids[key]] = self.element(group, ids[key])
+        for key, group in self.groups.items():
+            element = self.model.elements[ids[key]]
+            if isinstance(element, Stock):
+                element.inflows = [ids[k] for k in group.inflows]
+                element.outflows = [ids[k] for k in group.outflows]
+
+    def element(self, group: _Group, element_id: str) -> Variable:
+        units, value_range = parse_units(next((d.record.units for d in group.defs if d.record.units), ""))
+        doc = next((d.record.doc for d in group.defs if d.record.doc), "")
+        sources = group.defs[0].extra.get("source")
+        if sources:
+            doc = (doc + "\n" if doc else "") + "Vensim source: " + " | ".join(sources)  # type: ignore[arg-type]
+        common = {"id": element_id, "name": group.name, "doc": doc, "units": units, "range": value_range,
+                  "dimensions": list(group.dims), "equation": group.equation,
+                  "element_equations": dict(group.elements)}
+        if group.kind == "stock":
+            return Stock(**common)  # type: ignore[arg-type]
+        if group.kind == "flow":
+            return Flow(**common, gf=group.gf)  # type: ignore[arg-type]
+        return Aux(**common, gf=group.gf)  # type: ignore[arg-type]
+
+
+def _signed_terms(node: Node, sign: int) -> list[tuple[int, Node]]:
+    if isinstance(node, BinOp) and node.op in "+-":
+        return _signed_terms(node.left, sign) + _signed_terms(node.right, sign if node.op == "+" else -sign)
+    if isinstance(node, UnaryOp) and node.op in "+-":
+        return _signed_terms(node.operand, sign if node.op == "+" else -sign)
+    return [(sign, node)]
+
+
+def _rename(token: Token, local: set[str], suffix: str) -> Token:
+    if token.kind == "name" and canonical(token.text) in local:
+        return Token("name", token.text + suffix, token.start, token.end, quoted=True)
+    return token

@@ -1,0 +1,111 @@
+"""Vensim builtin functions mapped onto Salver's builtins (``metamodel/equations/builtins.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from importers.vensim_expr import Unsupported
+from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, UnaryOp
+from metamodel.names import canonical
+
+Args = list[Node]
+
+# Vensim name (canonical) -> (Salver name, argument order as indices into the Vensim arguments)
+_RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
+    "abs": ("abs", (0,)), "exp": ("exp", (0,)), "ln": ("ln", (0,)), "sqrt": ("sqrt", (0,)),
+    "sin": ("sin", (0,)), "cos": ("cos", (0,)), "tan": ("tan", (0,)), "arcsin": ("arcsin", (0,)),
+    "arccos": ("arccos", (0,)), "arctan": ("arctan", (0,)), "log10": ("log10", (0,)),
+    "log": ("log", (0, 1)), "min": ("min", (0, 1)), "max": ("max", (0, 1)),
+    "modulo": ("modulo", (0, 1)), "integer": ("integer", (0,)), "quantum": ("quantum", (0, 1)),
+    "zidz": ("zidz", (0, 1)), "xidz": ("xidz", (0, 1, 2)), "sign": ("sign", (0,)),
+    "step": ("step", (0, 1)), "ramp": ("ramp", (0, 1, 2)), "pulse": ("vensim_pulse", (0, 1)),
+    "pulse_train": ("pulse_train", (0, 1, 2, 3)),
+    "smooth": ("smth1", (0, 1)), "smoothi": ("smth1", (0, 1, 2)), "smooth3": ("smth3", (0, 1)),
+    "smooth3i": ("smth3", (0, 1, 2)), "smooth_n": ("smthn", (0, 1, 3, 2)),
+    "delay1": ("delay1", (0, 1)), "delay1i": ("delay1", (0, 1, 2)), "delay3": ("delay3", (0, 1)),
+    "delay3i": ("delay3", (0, 1, 2)), "delay_n": ("delayn", (0, 1, 3, 2)),
+    "delay_fixed": ("delay_fixed", (0, 1, 2)), "trend": ("trend", (0, 1, 2)),
+    "forecast": ("forcst", (0, 1, 2)), "initial": ("init", (0,)),
+    "active_initial": ("active_initial", (0, 1)), "sample_if_true": ("sample_if_true", (0, 1, 2)),
+    "integ": ("integ", (0, 1)),
+    "lookup_extrapolate": ("lookup_extrapolate", (0, 1)), "lookup_forward": ("lookup_forward", (0, 1)),
+    "lookup_backward": ("lookup_backward", (0, 1)), "lookup_invert": ("lookup_invert", (0, 1)),
+    "lookup_area": ("lookup_area", (0, 1, 2)),
+    "random_uniform": ("uniform", (0, 1, 2)), "random_normal": ("normal", (2, 3, 4, 0, 1)),
+    "sum": ("sum", (0,)), "prod": ("prod", (0,)), "vmin": ("vmin", (0,)), "vmax": ("vmax", (0,)),
+}
+
+_EXTERNAL = ("get_", "tabbed_array", "vector_", "allocate_", "invert_matrix", "find_zero",
+             "time_base", "get_time_value")
+
+
+def _hyperbolic(kind: str) -> Callable[[Args, tuple[int, int]], Node]:
+    """sinh/cosh/tanh written with exp, which the engine knows."""
+
+    def build(args: Args, span: tuple[int, int]) -> Node:
+        x = args[0]
+        up = Call("exp", (x,), span=span)
+        down = Call("exp", (UnaryOp("-", x, span=span),), span=span)
+        if kind == "tanh":
+            return BinOp("/", BinOp("-", up, down, span=span), BinOp("+", up, down, span=span), span=span)
+        op = "-" if kind == "sinh" else "+"
+        return BinOp("/", BinOp(op, up, down, span=span), Num(2.0, "2", span=span), span=span)
+
+    return build
+
+
+def _if(args: Args, span: tuple[int, int]) -> Node:
+    return If(args[0], args[1], args[2], span=span)
+
+
+def _power(args: Args, span: tuple[int, int]) -> Node:
+    return BinOp("^", args[0], args[1], span=span)
+
+
+_BUILT: dict[str, tuple[int, Callable[[Args, tuple[int, int]], Node]]] = {
+    "if_then_else": (3, _if),
+    "power": (2, _power),
+    "game": (1, lambda args, span: args[0]),
+    "sinh": (1, _hyperbolic("sinh")),
+    "cosh": (1, _hyperbolic("cosh")),
+    "tanh": (1, _hyperbolic("tanh")),
+}
+
+
+class FunctionTranslator:
+    """Translates one Vensim call; ``lookups`` are canonical names of lookup (table) variables and
+    ``dimension_sizes`` the element count of each dimension (for ``ELMCOUNT``)."""
+
+    def __init__(self, lookups: set[str], dimension_sizes: dict[str, int]) -> None:
+        self.lookups = lookups
+        self.dimension_sizes = dimension_sizes
+
+    def __call__(self, name: str, args: Args, span: tuple[int, int]) -> Node:
+        key = canonical(name)
+        if key in self.lookups:
+            if len(args) != 1:
+                raise Unsupported(f"lookup {name!r} called with {len(args)} arguments", span[0])
+            return Call(name, tuple(args), span=span)
+        if key == "elmcount" and len(args) == 1 and isinstance(args[0], Name):
+            size = self.dimension_sizes.get(canonical(args[0].name))
+            if size is None:
+                raise Unsupported(f"ELMCOUNT of {args[0].name!r}, which is not a dimension", span[0])
+            return Num(float(size), span=span)
+        if key in _BUILT:
+            arity, build = _BUILT[key]
+            self._check(name, args, arity, arity, span)
+            return build(args, span)
+        if key in _RENAMED:
+            target, order = _RENAMED[key]
+            self._check(name, args, len(order), len(order), span)
+            return Call(target, tuple(args[i] for i in order if i < len(args)), span=span)
+        if key.startswith(_EXTERNAL):
+            raise Unsupported(f"function {name.upper()} (external data or array function) is not supported",
+                              span[0])
+        raise Unsupported(f"unknown function {name!r}", span[0])
+
+    @staticmethod
+    def _check(name: str, args: Args, low: int, high: int, span: tuple[int, int]) -> None:
+        if not low <= len(args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise Unsupported(f"{name.upper()} takes {expected} arguments, got {len(args)}", span[0])

@@ -1,0 +1,436 @@
+"""Mapping an indexed XMI document onto Salver's architecture elements.
+
+One walk over the model tree creates elements; references are resolved afterwards, when every element
+exists: types (local, library or other file), association-owned parts, units of value types, stubs
+for referenced elements that Salver does not model. What is not mapped is counted per kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
+from importers.report import ImportReport
+from importers.xmi_document import StereotypeApplication, XmiDocument
+from metamodel.elements import (
+    Block,
+    Connector,
+    ConnectorEnd,
+    Element,
+    FlowProperty,
+    Interface,
+    ItemFlow,
+    Package,
+    Part,
+    Port,
+    Relation,
+    Requirement,
+    Unmapped,
+    ValueType,
+)
+from metamodel.model import Model
+
+RELATION_STEREOTYPES = {"Satisfy": "satisfy", "Verify": "verify", "Refine": "refine", "Allocate": "allocate",
+                        "DeriveReqt": "derive", "Trace": "trace", "Copy": "copy"}
+PORT_KINDS = {"FlowPort": "flow", "FullPort": "full", "ProxyPort": "proxy"}
+PROPERTY_STEREOTYPES = ("PartProperty", "ValueProperty", "ReferenceProperty", "ConstraintProperty",
+                        "FlowProperty", "ParticipantProperty", "BoundReference")
+PORT_STEREOTYPES = ("FlowPort", "FullPort", "ProxyPort", "ConstraintParameter")
+HANDLED_STEREOTYPES = {"Block", "ConstraintBlock", "InterfaceBlock", "FlowSpecification", "ValueType",
+                       "ItemFlow", "BindingConnector", "NestedConnectorEnd", "Requirement",
+                       *RELATION_STEREOTYPES, *PROPERTY_STEREOTYPES, *PORT_STEREOTYPES}
+SILENT_SLOTS = {"eAnnotations", "Extension", "packageImport", "profileApplication", "elementImport"}
+REASONS = {
+    "StateMachine": "behaviour (state machines) is not imported",
+    "Activity": "behaviour (activities) is not imported",
+    "OpaqueBehavior": "opaque behaviour is not imported",
+    "Interaction": "behaviour (interactions) is not imported",
+    "Constraint": "constraint expressions are not imported",
+    "Generalization": "generalizations are not imported",
+    "UseCase": "use cases are not imported",
+    "Actor": "actors are not imported",
+    "ChangeEvent": "events are not imported",
+    "Operation": "operations are not imported",
+    "InstanceSpecification": "instances are not imported",
+    "Diagram": "diagrams are not imported",
+}
+_DIRECTIONS = {"in": "in", "out": "out", "inout": "inout", "": "inout"}
+
+
+class Mapper:
+    """Builds a ``Model`` from an ``XmiDocument``; use once: ``Mapper(doc, report).run()``."""
+
+    def __init__(self, doc: XmiDocument, report: ImportReport) -> None:
+        self.doc = doc
+        self.report = report
+        first = doc.model_roots[0]
+        self.model = Model(name=first.get("name") or "model")
+        self.unmapped: dict[str, list] = {}  # label -> [count, first line, first name]
+        self.consumed: set[int] = set()  # id() of stereotype applications read
+        self.flow_property_ids: set[str] = set()
+        self.aggregation: dict[str, str] = {}
+        self.associations: list[tuple[etree._Element, list[str]]] = []
+        self.comments: list[tuple[str, list[str], str | None]] = []
+        self.connector_types: dict[str, str] = {}
+        self.unit_refs: dict[str, str] = {}
+        self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
+            "Model": self._package, "Package": self._package, "Profile": self._package,
+            "Class": self._class, "Component": self._class, "Interface": self._interface,
+            "DataType": self._value_type, "PrimitiveType": self._value_type, "Enumeration": self._value_type,
+            "Property": self._property, "Port": self._port, "Connector": self._connector,
+            "Association": self._association, "InformationFlow": self._item_flow, "Comment": self._comment,
+            "Abstraction": self._relation, "Dependency": self._relation, "Realization": self._relation,
+            "Usage": self._relation,
+            "PackageImport": _ignore, "ProfileApplication": _ignore, "ElementImport": _ignore,
+        }
+
+    # -- driver -------------------------------------------------------------------------------------
+    def run(self) -> Model:
+        for root in self.doc.model_roots:
+            self._element(root, None)
+        self._resolve()
+        self._report_leftovers()
+        return self.model
+
+    def _children(self, element: etree._Element, owner: str | None) -> None:
+        for child in element:
+            if isinstance(child.tag, str) and etree.QName(child).localname not in SILENT_SLOTS \
+                    and self.doc.xid(child):
+                self._element(child, owner)
+
+    def _element(self, element: etree._Element, owner: str | None) -> None:
+        kind = self.doc.type_of(element) or etree.QName(element).localname
+        handler = self.handlers.get(kind)
+        if handler is None:
+            self._count(kind, element)
+        else:
+            handler(element, owner)
+
+    def _count(self, label: str, element: etree._Element) -> None:
+        entry = self.unmapped.setdefault(label, [0, element.sourceline, element.get("name") or ""])
+        entry[0] += 1
+
+    def _add(self, created: Element, element: etree._Element) -> bool:
+        if created.id in self.model.elements:
+            self.report.add(f"duplicate xmi:id {created.id!r}; second element skipped", created.name,
+                            element.sourceline, "error")
+            return False
+        self.model.add(created)
+        self.report.lines[created.id] = element.sourceline
+        for application in self.doc.stereotypes.get(created.id, ()):
+            if application.name in HANDLED_STEREOTYPES or application.name.endswith("Requirement"):
+                self.consumed.add(id(application))
+        return True
+
+    def _app(self, element_id: str, *names: str) -> StereotypeApplication | None:
+        return self.doc.application(element_id, *names)
+
+    # -- structure ----------------------------------------------------------------------------------
+    def _package(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element) or f"package:{element.sourceline}"
+        if self._add(Package(element_id, element.get("name") or "", owner=owner), element):
+            self._children(element, element_id)
+
+    def _class(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        names = self.doc.stereotype_names(element_id)
+        name = element.get("name") or ""
+        requirement = next((n for n in names if n.endswith("Requirement")), None)
+        created: Element
+        if requirement:
+            app = self._app(element_id, requirement)
+            created = Requirement(element_id, name, owner=owner, req_id=app.value("id") or "",
+                                  text=app.value("text") or "")
+        elif {"InterfaceBlock", "FlowSpecification"} & set(names):
+            created = Interface(element_id, name, owner=owner)
+        elif "ValueType" in names:
+            self._value_type(element, owner)
+            return
+        else:
+            stereotype = next((n for n in ("ConstraintBlock", "Block") if n in names), "")
+            created = Block(element_id, name, owner=owner, is_abstract=element.get("isAbstract") == "true",
+                            stereotype=stereotype)
+        if self._add(created, element):
+            self._children(element, element_id)
+
+    def _interface(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        if self._add(Interface(element_id, element.get("name") or "", owner=owner), element):
+            self._children(element, element_id)
+
+    def _value_type(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        if not self._add(ValueType(element_id, element.get("name") or "", owner=owner), element):
+            return
+        app = self._app(element_id, "ValueType")
+        unit = self.doc.ref(app.element, "unit") if app is not None else None
+        if unit:
+            self.unit_refs[element_id] = unit
+        self._children(element, element_id)
+
+    def _property(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        names = self.doc.stereotype_names(element_id)
+        name = element.get("name") or ""
+        type_key = self.doc.ref(element, "type")
+        holder = self.model.get(owner)
+        if isinstance(holder, Interface) and ("FlowProperty" in names or self._is_flow_spec(owner)):
+            app = self._app(element_id, "FlowProperty")
+            if app is not None:
+                self.consumed.add(id(app))
+            direction = _direction(app.value("direction") if app is not None else None)
+            holder.flow_properties.append(FlowProperty(name, direction, type_key, id=element_id))
+            self.flow_property_ids.add(element_id)
+            self.report.lines[element_id] = element.sourceline
+            return
+        if "FlowProperty" in names:
+            self._count("FlowProperty on a block (kept as a property, direction dropped)", element)
+        lower, upper = self._multiplicity(element)
+        stereotype = next((n for n in PROPERTY_STEREOTYPES if n in names), "")
+        part = Part(element_id, name, owner=owner, type=type_key, lower=lower, upper=upper,
+                    default=_default_value(element), stereotype=stereotype)
+        if self._add(part, element):
+            self.aggregation[element_id] = element.get("aggregation") or "none"
+
+    def _is_flow_spec(self, interface_id: str | None) -> bool:
+        return interface_id is not None and "FlowSpecification" in self.doc.stereotype_names(interface_id)
+
+    def _port(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        names = self.doc.stereotype_names(element_id)
+        stereotype = next((n for n in PORT_STEREOTYPES if n in names), "")
+        app = self._app(element_id, stereotype) if stereotype else None
+        direction = _direction(app.value("direction") if app is not None else None)
+        conjugated = "true" in (element.get("isConjugated"), app.value("isConjugated") if app else None)
+        lower, upper = self._multiplicity(element)
+        port = Port(element_id, element.get("name") or "", owner=owner, direction=direction,
+                    port_kind=PORT_KINDS.get(stereotype, "standard"), type=self.doc.ref(element, "type"),
+                    conjugated=conjugated, lower=lower, upper=upper, stereotype=stereotype)
+        self._add(port, element)
+
+    def _connector(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        ends = []
+        for child in element:
+            if not isinstance(child.tag, str) or etree.QName(child).localname != "end":
+                continue
+            end_id = self.doc.xid(child) or ""
+            nested = self._app(end_id, "NestedConnectorEnd")
+            path = self.doc.refs(nested.element, "propertyPath") if nested is not None else []
+            if nested is not None:
+                self.consumed.add(id(nested))
+            ends.append(ConnectorEnd(self.doc.ref(child, "role"), self.doc.ref(child, "partWithPort"), path))
+        binding = "BindingConnector" in self.doc.stereotype_names(element_id)
+        connector = Connector(element_id, element.get("name") or "", owner=owner, ends=ends, binding=binding)
+        if self._add(connector, element):
+            type_key = self.doc.ref(element, "type")
+            if type_key:
+                self.connector_types[element_id] = type_key
+
+    def _association(self, element: etree._Element, owner: str | None) -> None:
+        """Associations are not elements; their composite/shared owned ends are parts of the whole."""
+        member_ends = self.doc.refs(element, "memberEnd")
+        for child in element:
+            owned_end = isinstance(child.tag, str) and etree.QName(child).localname == "ownedEnd"
+            if owned_end and self.doc.xid(child) and child.get("aggregation") in ("composite", "shared"):
+                self.associations.append((child, member_ends))
+
+    def _item_flow(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        sources = self.doc.refs(element, "informationSource")
+        targets = self.doc.refs(element, "informationTarget")
+        if len(sources) > 1 or len(targets) > 1:
+            self.report.add(f"item flow with {len(sources)} sources and {len(targets)} targets: only the "
+                            "first of each is kept", element.get("name") or element_id, element.sourceline)
+        flow = ItemFlow(element_id, element.get("name") or "", owner=owner,
+                        conveyed=self.doc.refs(element, "conveyed"), source=sources[0] if sources else None,
+                        target=targets[0] if targets else None,
+                        realizing_connectors=self.doc.refs(element, "realizingConnector"))
+        self._add(flow, element)
+
+    def _relation(self, element: etree._Element, owner: str | None) -> None:
+        element_id = self.doc.xid(element)
+        names = self.doc.stereotype_names(element_id)
+        kind = next((RELATION_STEREOTYPES[n] for n in names if n in RELATION_STEREOTYPES), None)
+        if kind is None:
+            kind = "realization" if self.doc.type_of(element) == "Realization" else "dependency"
+        relation = Relation(element_id, element.get("name") or "", owner=owner, relation=kind,
+                            sources=self.doc.refs(element, "client"),
+                            targets=self.doc.refs(element, "supplier"))
+        self._add(relation, element)
+
+    def _comment(self, element: etree._Element, owner: str | None) -> None:
+        body = element.get("body")
+        if body is None:
+            body = next(((c.text or "").strip() for c in element
+                         if isinstance(c.tag, str) and etree.QName(c).localname == "body"), "")
+        if body:
+            self.comments.append((body, self.doc.refs(element, "annotatedElement"), owner))
+
+    def _multiplicity(self, element: etree._Element) -> tuple[int, int | None]:
+        return self._bound(element, "lowerValue", 1), self._bound(element, "upperValue", 1)
+
+    def _bound(self, element: etree._Element, slot: str, default: int) -> int | None:
+        for child in element:
+            if not isinstance(child.tag, str) or etree.QName(child).localname != slot:
+                continue
+            text = child.get("value")
+            if text is None:
+                return 0  # the literal's default value, omitted by Eclipse
+            if text.strip() == "*":
+                return None
+            try:
+                value = int(text)
+            except ValueError:
+                self.report.add(f"{slot} {text!r} is not a number; {default} used",
+                                element.get("name") or "", child.sourceline)
+                return default
+            return None if slot == "upperValue" and value == -1 else value
+        return default
+
+    # -- resolution ---------------------------------------------------------------------------------
+    def _resolve(self) -> None:
+        for end, member_ends in self.associations:
+            self._association_part(end, member_ends)
+        for element in list(self.model.elements.values()):
+            self._resolve_element(element)
+        for value_type_id, unit in self.unit_refs.items():
+            self.model.elements[value_type_id].units = self._unit_name(unit)
+        for element in self.model.elements.values():
+            self._derive(element)
+        for connector_id, type_key in self.connector_types.items():
+            if type_key in self.model.elements and isinstance(self.model.elements[type_key], Block):
+                self.model.elements[connector_id].type = type_key
+        for body, annotated, owner in self.comments:
+            targets = [t for t in annotated if t in self.model.elements] or ([owner] if owner else [])
+            for target in targets:
+                element = self.model.elements[target]
+                element.doc = f"{element.doc}\n{body}" if element.doc else body
+
+    def _association_part(self, end: etree._Element, member_ends: list[str]) -> None:
+        end_id = self.doc.xid(end)
+        others = [m for m in member_ends if m != end_id]
+        opposite = self.doc.by_id.get(others[0]) if others else None
+        whole = self.doc.ref(opposite, "type") if opposite is not None else None
+        if whole in self.model.elements:
+            self._property(end, whole)
+        else:
+            self.report.add("association end: the owning block was not found; part not imported",
+                            end.get("name") or end_id, end.sourceline)
+
+    def _resolve_element(self, element: Element) -> None:
+        keys: list[str | None] = []
+        if isinstance(element, Part | Port):
+            keys.append(element.type)
+        elif isinstance(element, Interface):
+            keys.extend(fp.type for fp in element.flow_properties)
+        elif isinstance(element, Connector):
+            for end in element.ends:
+                keys.extend([end.role, end.part_with_port, *end.nested_path])
+        elif isinstance(element, ItemFlow):
+            keys.extend([element.source, element.target, *element.conveyed])
+        elif isinstance(element, Relation):
+            keys.extend([*element.sources, *element.targets])
+        for key in keys:
+            self._target(key)
+
+    def _target(self, key: str | None) -> None:
+        """Make ``key`` resolvable when the file defines it: library types and other files' elements
+        become value types; elements of kinds Salver does not model become ``Unmapped`` stubs."""
+        if not key or key in self.model.elements or key in self.flow_property_ids:
+            return
+        external = self.doc.externals.get(key)
+        if external is not None:
+            self.model.add(ValueType(key, external.name, href=external.href))
+            return
+        source = self.doc.by_id.get(key)
+        if source is not None:
+            kind = self.doc.type_of(source) or etree.QName(source).localname
+            stub = Unmapped(key, source.get("name") or "", source_type=kind,
+                            stereotype=",".join(self.doc.stereotype_names(key)))
+            self.model.add(stub)
+            self.report.lines[key] = source.sourceline
+
+    def _unit_name(self, key: str) -> str:
+        if key in self.doc.externals:
+            return self.doc.externals[key].name
+        unit = self.doc.by_id.get(key)
+        if unit is None:
+            return key
+        app = self._app(key, "Unit", "DerivedUnit", "SimpleUnit")
+        symbol = app.value("symbol") if app is not None else None
+        if app is not None:
+            self.consumed.add(id(app))
+        return symbol or unit.get("name") or key
+
+    def _derive(self, element: Element) -> None:
+        """Aggregation kinds, flow types and units that follow from the resolved types."""
+        if isinstance(element, Part):
+            type_element = self.model.get(element.type)
+            raw = self.aggregation.get(element.id, "none")
+            if element.stereotype == "ValueProperty" or isinstance(type_element, ValueType):
+                element.aggregation = "value"
+            else:
+                element.aggregation = "part" if raw == "composite" else "reference"
+        elif isinstance(element, Port):
+            type_element = self.model.get(element.type)
+            if type_element is not None:
+                element.flow_type = type_element.name
+                if isinstance(type_element, ValueType):
+                    element.units = type_element.units
+            if isinstance(type_element, Interface) and element.direction == "inout":
+                directions = {fp.direction for fp in type_element.flow_properties}
+                element.direction = directions.pop() if len(directions) == 1 else "inout"
+        elif isinstance(element, Interface):
+            for flow_property in element.flow_properties:
+                type_element = self.model.get(flow_property.type)
+                if isinstance(type_element, ValueType):
+                    flow_property.units = type_element.units
+
+    # -- report -------------------------------------------------------------------------------------
+    def _report_leftovers(self) -> None:
+        for other in self.doc.other_roots:
+            self._count(etree.QName(other).localname, other)
+        for label, (count, line, name) in sorted(self.unmapped.items(), key=lambda item: item[1][1] or 0):
+            reason = REASONS.get(label, "not mapped to Salver's architecture metamodel")
+            self.report.add(f"{count} x {label} not imported: {reason}", f"first: {name}" if name else "",
+                            line, "info")
+        groups: dict[tuple[str, str, str], list] = {}
+        for application in self.doc.applications:
+            if id(application) in self.consumed:
+                continue
+            severity, reason = self._why_unused(application)
+            group = groups.setdefault((application.name, severity, reason), [0, application.line])
+            group[0] += 1
+        for (name, severity, reason), (count, line) in groups.items():
+            self.report.add(f"{count} x stereotype «{name}» {reason}", line=line, severity=severity)
+
+    def _why_unused(self, application: StereotypeApplication) -> tuple[str, str]:
+        base = application.base
+        if base in self.doc.extension_ids:
+            return "info", "applied to tool data (diagrams), which is not imported"
+        if base not in self.doc.by_id:
+            return "warning", f"points at a missing element (first: {base!r})"
+        if base in self.model.elements and not isinstance(self.model.elements[base], Unmapped):
+            return "info", "not interpreted by Salver"
+        return "info", "applied to elements that are not imported"
+
+
+def _ignore(element: etree._Element, owner: str | None) -> None:
+    """Package imports and profile applications: tool bookkeeping, not model content."""
+
+
+def _direction(value: str | None) -> str:
+    return _DIRECTIONS.get((value or "").strip().lower(), "inout")
+
+
+def _default_value(element: etree._Element) -> str:
+    for child in element:
+        if isinstance(child.tag, str) and etree.QName(child).localname == "defaultValue":
+            if child.get("value") is not None:
+                return child.get("value")
+            body = next(((c.text or "") for c in child
+                         if isinstance(c.tag, str) and etree.QName(c).localname in ("value", "body")), "")
+            return body.strip()
+    return ""

@@ -1,0 +1,76 @@
+"""GUI test harness: offscreen Qt, settings and recovery files in a temporary folder, window helpers."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from app.gui.view import DiagramView  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Keep QSettings and the recovery folder of each test apart from the user's."""
+    monkeypatch.setenv("SALVER_DATA_DIR", str(tmp_path / "data"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    yield tmp_path
+
+
+@pytest.fixture
+def window(qtbot):
+    """A shown main window; unsaved changes are dropped at the end so closing does not prompt."""
+    from app.gui.launch import application
+    from app.gui.main_window import MainWindow
+
+    application()
+    win = MainWindow(autosave_ms=3_600_000)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    if win.document is not None:
+        win.document.undo_stack.setClean()
+
+
+class Mouse:
+    """Real mouse gestures on a diagram view's viewport, in scene coordinates."""
+
+    def __init__(self, view: DiagramView) -> None:
+        self.view = view
+
+    def at(self, x: float, y: float):
+        return self.view.mapFromScene(QPointF(x, y))
+
+    def click(self, x: float, y: float, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+        QTest.mouseClick(self.view.viewport(), Qt.MouseButton.LeftButton, modifier, self.at(x, y))
+
+    def double_click(self, x: float, y: float) -> None:
+        QTest.mouseDClick(self.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                          self.at(x, y))
+
+    def drag(self, start: tuple[float, float], stop: tuple[float, float], steps: int = 4) -> None:
+        viewport = self.view.viewport()
+        QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, self.at(*start))
+        for i in range(1, steps + 1):
+            x = start[0] + (stop[0] - start[0]) * i / steps
+            y = start[1] + (stop[1] - start[1]) * i / steps
+            QTest.mouseMove(viewport, self.at(x, y))
+        QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, self.at(*stop))
+
+    def type(self, text: str, enter: bool = True) -> None:
+        QTest.keyClicks(self.view.viewport(), text)
+        if enter:
+            QTest.keyClick(self.view.viewport(), Qt.Key.Key_Return)
+
+
+@pytest.fixture
+def mouse(window) -> Mouse:
+    view = window.tabs.current_view()
+    view.centerOn(QPointF(200, 150))
+    return Mouse(view)

