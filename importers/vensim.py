@@ -7,20 +7,24 @@ sketch (one stock-and-flow view per Vensim view). What cannot be mapped is repor
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from importers.report import ImportReport
 from importers.vensim_arrays import (
+    DimensionDef,
     Dimensions,
     Lhs,
     SubscriptError,
     binding,
     element_tuples,
     needs_expansion,
+    rebuild,
     substitute,
 )
+from importers.vensim_data import ExternalData, is_lookup_source
 from importers.vensim_defs import Definition, dimension_def, read_definition
 from importers.vensim_expr import Unsupported
 from importers.vensim_functions import FunctionTranslator
@@ -30,7 +34,7 @@ from importers.vensim_records import Lines, MacroHeader, Record, parse_units, sp
 from importers.vensim_simspec import sim_spec
 from importers.vensim_sketch import read_views
 from metamodel.elements import Aux, Dimension, Flow, GraphicalFunction, Stock, Variable
-from metamodel.equations.ast import BinOp, Name, Node, Num, Subscript, UnaryOp
+from metamodel.equations.ast import BinOp, Call, Name, Node, Num, Subscript, UnaryOp, walk
 from metamodel.equations.printer import to_text
 from metamodel.errors import ParseError
 from metamodel.model import Model
@@ -56,6 +60,8 @@ class _Group:
     kind: str = "aux"  # aux, stock, flow
     inflows: list[str] = field(default_factory=list)
     outflows: list[str] = field(default_factory=list)
+    tables: dict[str, tuple[str, GraphicalFunction]] = field(default_factory=dict)  # element -> (table name, gf)
+    table_only: bool = False  # a lookup array: only its per-element tables become elements
 
 
 def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
@@ -91,6 +97,9 @@ class _Reader:
         self.macro_stack: list[str] = []
         self.macro_calls = 0
         self.translator = FunctionTranslator(set(), {})
+        self.external = ExternalData(path)
+        self.lookup_arrays: set[str] = set()
+        self.element_names: dict[str, str] = {}
 
     # -- top level ---------------------------------------------------------------------------------
     def read(self) -> tuple[Model, ImportReport]:
@@ -105,7 +114,8 @@ class _Reader:
                 self.fail(record.definition.strip().split("\n")[0][:60], exc.offset or record.offset,
                           f"cannot read definition: {exc.message}", "error")
         self.read_dimensions(defs)
-        lookups = {canonical(d.name) for d in defs if d.kind == "lookup"}
+        lookups = {canonical(d.name) for d in defs if is_lookup_source(d)}
+        self.lookup_arrays = {canonical(d.name) for d in defs if d.lhs.subscripts and is_lookup_source(d)}
         self.translator = FunctionTranslator(lookups, self.dims.sizes())
         for definition in defs:
             if definition.kind in ("eq", "data", "lookup"):
@@ -137,7 +147,7 @@ class _Reader:
         for definition in defs:
             try:
                 if definition.kind == "dim":
-                    self.dims.define(dimension_def(definition))
+                    self.dims.define(self.dimension(definition))
                 elif definition.kind == "equiv":
                     other = definition.rhs[0]
                     if other.kind != "name":
@@ -149,6 +159,17 @@ class _Reader:
             self.report.add(reason, name, line, "error")
         self.model.dimensions = [Dimension(self.dims.names[k], list(items))
                                  for k, items in self.dims.elements.items()]
+        self.element_names = {canonical(e): e for items in self.dims.elements.values() for e in items}
+
+    def dimension(self, definition: Definition) -> DimensionDef:
+        """A dimension written out, or one whose elements ``GET XLS/DIRECT SUBSCRIPT`` reads from a file."""
+        try:
+            elements = self.external.subscript_elements(definition)
+        except Unsupported as exc:
+            raise SubscriptError(exc.message) from None
+        if elements is None:
+            return dimension_def(definition)
+        return DimensionDef(definition.name, elements, [], definition.line)
 
     # -- right sides -------------------------------------------------------------------------------
     def translate(self, name: str, args: list[Node], span: tuple[int, int]) -> Node:
@@ -161,7 +182,8 @@ class _Reader:
         for definition in group.defs:
             self.macro_stack = list(definition.extra.get("macros", []))  # type: ignore[call-overload]
             try:
-                piece = read_piece(definition, self.translate, self.text)
+                piece = (self.external.piece(definition, self.dims)
+                         or read_piece(definition, self.translate, self.text))
             except (ParseError, Unsupported) as exc:
                 offset = exc.offset if exc.offset is not None else definition.record.offset
                 self.fail(group.name, offset, f"{exc.message}; equation replaced by the placeholder 0",
@@ -175,6 +197,24 @@ class _Reader:
             self.fail(group.name, group.defs[0].record.offset, f"{exc}; equation replaced by the placeholder 0",
                       "error")
             group.dims, group.elements, group.equation, group.kind = [], {}, "0", "aux"
+            return
+        self.fill_undefined(group)
+
+    def fill_undefined(self, group: _Group) -> None:
+        """Elements a partially defined variable leaves out get the placeholder 0 (reported)."""
+        if not group.dims or group.equation or group.table_only:
+            return
+        keys = [",".join(c) for c in itertools.product(*(self.dims.members(d) for d in group.dims))]
+        missing = [k for k in keys if k not in group.elements]
+        if not missing:
+            return
+        for key in missing:
+            group.elements[key] = "0"
+            if group.kind == "stock":
+                group.rate_elements[key] = "0"
+        shown = "; ".join(f"[{k}]" for k in missing[:5]) + (" …" if len(missing) > 5 else "")
+        self.fail(group.name, group.defs[0].record.offset, f"elements {shown} are not defined; they are set to 0",
+                  "info")
 
     def keep_source(self, group: _Group, definition: Definition) -> None:
         source = " ".join(definition.record.definition.split())
@@ -184,17 +224,17 @@ class _Reader:
     def arrange(self, group: _Group) -> None:
         """Decide the variable's dimensions and its apply-to-all or per-element equations."""
         pieces = group.pieces
-        lookups = [p for p in pieces if p.gf is not None]
-        if lookups:
-            group.gf = lookups[0].gf
-            if len(lookups) > 1:
-                self.fail(group.name, group.defs[1].record.offset,
-                          "per-element lookup tables are not supported; the first table is used for all elements")
-        if any(p.kind == "stock" for p in pieces):
-            group.kind = "stock"
         arities = {len(p.lhs.subscripts) for p in pieces}
         if len(arities) > 1:
             raise SubscriptError("definitions with different numbers of subscripts")
+        if canonical(group.name) in self.lookup_arrays or any(p.kind == "tables" for p in pieces):
+            self.arrange_tables(group)
+            return
+        lookups = [p for p in pieces if p.gf is not None]
+        if lookups:
+            group.gf = lookups[0].gf
+        if any(p.kind == "stock" for p in pieces):
+            group.kind = "stock"
         if arities == {0}:
             if len(pieces) > 1:
                 self.fail(group.name, group.defs[1].record.offset, "defined more than once; the last "
@@ -205,7 +245,8 @@ class _Reader:
         single = pieces[0]
         if (len(pieces) == 1 and not single.lhs.excepts and single.kind != "numbers"
                 and all(self.dims.is_dimension(s) for s in single.lhs.subscripts)
-                and not any(needs_expansion(n, single.lhs, self.dims) for n in (single.node, single.init) if n)):
+                and not any(needs_expansion(n, single.lhs, self.dims) or self.uses_lookup_array(n)
+                            for n in (single.node, single.init) if n)):
             self.apply_to_all(group, single)
             return
         for piece in pieces:
@@ -232,10 +273,10 @@ class _Reader:
         if piece.kind == "numbers":
             raise SubscriptError("a list of numbers for a variable without subscripts")
         if piece.kind == "stock":
-            group.equation = to_text(piece.init) if piece.init else ""
-            group.rate = to_text(piece.node) if piece.node else ""
+            group.equation = self.equation_text(piece.init) if piece.init else ""
+            group.rate = self.equation_text(piece.node) if piece.node else ""
         elif piece.node is not None:
-            group.equation = to_text(piece.node)
+            group.equation = self.equation_text(piece.node)
 
     def expand(self, group: _Group, piece: Piece) -> None:
         combos = element_tuples(piece.lhs, self.dims)
@@ -250,10 +291,71 @@ class _Reader:
             key = ",".join(combo)
             bound = binding(piece.lhs, combo, self.dims)
             if piece.kind == "stock":
-                group.elements[key] = to_text(substitute(piece.init, bound, self.dims)) if piece.init else "0"
-                group.rate_elements[key] = to_text(substitute(piece.node, bound, self.dims)) if piece.node else "0"
+                group.elements[key] = (self.equation_text(substitute(piece.init, bound, self.dims))
+                                       if piece.init else "0")
+                group.rate_elements[key] = (self.equation_text(substitute(piece.node, bound, self.dims))
+                                            if piece.node else "0")
             elif piece.node is not None:
-                group.elements[key] = to_text(substitute(piece.node, bound, self.dims))
+                group.elements[key] = self.equation_text(substitute(piece.node, bound, self.dims))
+
+    # -- per-element lookup tables and data --------------------------------------------------------
+    def arrange_tables(self, group: _Group) -> None:
+        """Lookup arrays and data variables: one lookup-only aux per element holds that element's table;
+        a data element reads its table at ``TIME`` with the Vensim data mode."""
+        group.table_only = canonical(group.name) in self.lookup_arrays
+        if group.pieces[0].lhs.subscripts:
+            group.dims = self.dimensions_of(group.pieces)
+        for piece in group.pieces:
+            combos = element_tuples(piece.lhs, self.dims)
+            if piece.kind == "tables":
+                tables = piece.tables or []
+            elif piece.kind == "lookup" and piece.gf is not None:
+                tables = [piece.gf] * len(combos)
+            elif group.table_only:
+                raise SubscriptError("a lookup array with elements defined by equations")
+            else:
+                self.expand(group, piece)
+                continue
+            for combo, gf in zip(combos, tables, strict=True):
+                name = self.table_name(group.name, combo)
+                group.tables[",".join(combo)] = (name, gf)
+                if piece.node is not None and piece.kind == "tables":
+                    text = to_text(_read_data(name, piece.mode))
+                    if combo:
+                        group.elements[",".join(combo)] = text
+                    else:
+                        group.equation = text
+
+    def table_name(self, name: str, combo: tuple[str, ...] | list[str]) -> str:
+        """The name of the lookup-only aux holding one element's table (the same for every caller)."""
+        elements = " ".join(self.element_names.get(canonical(e), e) for e in combo)
+        table = f"{name} table {elements}".strip()
+        while canonical(table) in self.groups:
+            table += " 2"
+        return table
+
+    def uses_lookup_array(self, node: Node) -> bool:
+        return any(_lookup_array_call(item, self.lookup_arrays) for item in walk(node))
+
+    def equation_text(self, node: Node) -> str:
+        """Equation text of a translated right side, lookup-array calls bound to the element's table."""
+
+        def visit(item: Node) -> Node:
+            if isinstance(item, Call) and _lookup_array_call(item, self.lookup_arrays):
+                table = item.args[0]
+                assert isinstance(table, Subscript)
+                combo = []
+                for index in table.indices:
+                    if not isinstance(index, Name) or self.dims.is_dimension(index.name) \
+                            or not self.dims.is_element(index.name):
+                        raise SubscriptError(f"lookup array {table.name!r} is called with a subscript that is not "
+                                             "a single element")
+                    combo.append(index.name)
+                return Call(self.table_name(table.name, combo), tuple(visit(a) for a in item.args[1:]),
+                            span=item.span)
+            return rebuild(item, visit)
+
+        return to_text(visit(node))
 
     # -- macros ------------------------------------------------------------------------------------
     def expand_macro(self, macro: MacroHeader, args: list[Node], span: tuple[int, int]) -> Node:
@@ -339,9 +441,18 @@ class _Reader:
     def build_elements(self) -> None:
         ids: dict[str, str] = {}
         for key, group in self.groups.items():
+            for element_key, (name, gf) in group.tables.items():
+                table_id = self.model.new_id(name)
+                where = f"[{element_key}]" if element_key else ""
+                self.model.elements[table_id] = Aux(id=table_id, name=name, gf=gf,
+                                                    doc=f"Lookup table of {group.name}{where}")
+            if group.table_only:
+                continue
             ids[key] = self.model.new_id(group.name)
             self.model.elements[ids[key]] = self.element(group, ids[key])
         for key, group in self.groups.items():
+            if group.table_only:
+                continue
             element = self.model.elements[ids[key]]
             if isinstance(element, Stock):
                 element.inflows = [ids[k] for k in group.inflows]
@@ -361,6 +472,21 @@ class _Reader:
         if group.kind == "flow":
             return Flow(**common, gf=group.gf)  # type: ignore[arg-type]
         return Aux(**common, gf=group.gf)  # type: ignore[arg-type]
+
+
+def _lookup_array_call(node: Node, arrays: set[str]) -> bool:
+    return (isinstance(node, Call) and node.func == "lookup" and isinstance(node.args[0], Subscript)
+            and canonical(node.args[0].name) in arrays)
+
+
+def _read_data(table: str, mode: str) -> Node:
+    """A data element's value: its table at ``TIME``, held backward, looked forward or interpolated."""
+    time = Name("TIME")
+    if mode in ("HOLD BACKWARD", "RAW"):
+        return Call("lookup_backward", (Name(table), time))
+    if mode == "LOOK FORWARD":
+        return Call("lookup_forward", (Name(table), time))
+    return Call(table, (time,))
 
 
 def _signed_terms(node: Node, sign: int) -> list[tuple[int, Node]]:

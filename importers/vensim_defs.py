@@ -50,18 +50,21 @@ def read_definition(record: Record, line: int | None) -> Definition:
             if not _op(tokens[i], ","):
                 break
             i += 1
-    data = False
+    modes = []
     while tokens[i].kind == "ckw" and tokens[i].text in DATA_MODES:
-        data = True
+        modes.append(tokens[i].text)
         i += 1
     lhs = Lhs(subscripts, excepts)
     token = tokens[i]
+    if modes:
+        return _data_definition(name, lhs, token, tokens[i + 1:] if token.kind != "end" else tokens[i:], record,
+                                line, modes[-1])
     if token.kind == "ckw" and token.text in ("THE CONDITION", "TEST INPUT"):
         return Definition(name, lhs, "check", tokens[i + 1:], record, line)
     if token.kind == "end":
         return Definition(name, lhs, "data", tokens[i:], record, line)
     if token.kind == "op" and token.text in ("=", "=="):
-        return Definition(name, lhs, "data" if data else "eq", tokens[i + 1:], record, line)
+        return Definition(name, lhs, "eq", tokens[i + 1:], record, line)
     if _op(token, ":="):
         return Definition(name, lhs, "data", tokens[i + 1:], record, line)
     if _op(token, "("):
@@ -71,6 +74,15 @@ def read_definition(record: Record, line: int | None) -> Definition:
     if _op(token, "<->") and not subscripts:
         return Definition(name, lhs, "equiv", tokens[i + 1:], record, line)
     raise ParseError(f"expected '=', ':', '(' or '<->' after {name!r}, found {token.text!r}", offset=token.start)
+
+
+def _data_definition(name: str, lhs: Lhs, token: Token, rhs: list[Token], record: Record, line: int | None,
+                     mode: str) -> Definition:
+    """``name[...]:HOLD BACKWARD:`` followed by ``:=``, ``=`` or nothing: a data variable."""
+    if token.kind != "end" and not (token.kind == "op" and token.text in ("=", "==", ":=")):
+        raise ParseError(f"expected '=' or ':=' after the data mode of {name!r}, found {token.text!r}",
+                         offset=token.start)
+    return Definition(name, lhs, "data", rhs, record, line, extra={"mode": mode})
 
 
 def _op(token: Token, text: str) -> bool:

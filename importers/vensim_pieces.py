@@ -18,7 +18,9 @@ class Piece:
     """One definition's translated right side.
 
     ``kind``: ``expr`` (``node``), ``stock`` (rate ``node`` and ``init``), ``lookup`` (``gf``),
-    ``with_lookup`` (input ``node`` and ``gf``) or ``numbers`` (``values`` in row-major order).
+    ``with_lookup`` (input ``node`` and ``gf``), ``numbers`` (``values`` in row-major order) or
+    ``tables`` (one lookup table per element in ``tables``; data read at ``node`` = ``TIME`` with the
+    Vensim data ``mode`` when ``node`` is set, lookups used as functions otherwise).
     """
 
     lhs: Lhs
@@ -27,6 +29,8 @@ class Piece:
     init: Node | None = None
     gf: GraphicalFunction | None = None
     values: list[float] | None = None
+    tables: list[GraphicalFunction] | None = None
+    mode: str = ""
 
 
 def read_piece(definition: Definition, translate: CallTranslator, source: str) -> Piece:

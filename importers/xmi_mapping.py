@@ -12,6 +12,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from importers.report import ImportReport
+from importers.xmi_behaviour import bind_sd_behaviour, is_sd_behaviour
 from importers.xmi_document import StereotypeApplication, XmiDocument
 from metamodel.elements import (
     Block,
@@ -44,7 +45,7 @@ SILENT_SLOTS = {"eAnnotations", "Extension", "packageImport", "profileApplicatio
 REASONS = {
     "StateMachine": "behaviour (state machines) is not imported",
     "Activity": "behaviour (activities) is not imported",
-    "OpaqueBehavior": "opaque behaviour is not imported",
+    "OpaqueBehavior": "opaque behaviour is not imported (only SD behaviour: language XMILE, Vensim or Salver)",
     "Interaction": "behaviour (interactions) is not imported",
     "Constraint": "constraint expressions are not imported",
     "Generalization": "generalizations are not imported",
@@ -81,7 +82,7 @@ class Mapper:
             "Property": self._property, "Port": self._port, "Connector": self._connector,
             "Association": self._association, "InformationFlow": self._item_flow, "Comment": self._comment,
             "Abstraction": self._relation, "Dependency": self._relation, "Realization": self._relation,
-            "Usage": self._relation,
+            "Usage": self._relation, "OpaqueBehavior": self._opaque_behaviour,
             "PackageImport": _ignore, "ProfileApplication": _ignore, "ElementImport": _ignore,
         }
 
@@ -153,6 +154,14 @@ class Mapper:
                             stereotype=stereotype)
         if self._add(created, element):
             self._children(element, element_id)
+
+    def _opaque_behaviour(self, element: etree._Element, owner: str | None) -> None:
+        block = self.model.elements.get(owner or "")
+        if isinstance(block, Block) and is_sd_behaviour(element):
+            bind_sd_behaviour(self.model, element, self.doc.xid(element) or f"behaviour:{element.sourceline}",
+                              block, self.doc.source, self.report)
+        else:
+            self._count("OpaqueBehavior", element)
 
     def _interface(self, element: etree._Element, owner: str | None) -> None:
         element_id = self.doc.xid(element)

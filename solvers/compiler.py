@@ -19,6 +19,7 @@ from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
 from solvers import runtime
+from solvers.architecture import bind_architecture
 from solvers.codegen import CodeGen
 from solvers.expand import Expanded, Expander
 from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
@@ -52,7 +53,7 @@ class Compiler:
         self.model = model
 
     def compile(self) -> CompiledModel:
-        flat = Flattener(self.model).run()
+        flat = Flattener(bind_architecture(self.model)).run()
         expanded = Expander(flat, self.model.sim_spec.start).run()
         problems = [*flat.problems, *expanded.problems]
         if problems:
@@ -261,7 +262,7 @@ class _Writer:
         for port in use.component.inputs:
             columns = ", ".join(gen.expr(n) for n in use.inputs.get(port.name, []))
             feeds.append(f"{port.name!r}: _stack([{columns}], _RUNS)")
-        self.emit(f"    _nn{index} = NN[{index}]({{{', '.join(feeds)}}})", key)
+        self.emit(f"    _nn{index} = NN[{index}]({{{', '.join(feeds)}}}, time=t)", key)
 
     # -- functions ---------------------------------------------------------------------------------------
     def _init_function(self) -> None:

@@ -67,7 +67,7 @@ def test_the_triton_http_client_works_against_the_server(running: tuple[Running,
     assert {i["name"] for i in meta["inputs"]} == {"Tau", "Ambient"}
     tau = triton.InferInput("Tau", [3], "FP64")
     tau.set_data_from_numpy(np.array([2.0, 5.0, 9.0]), binary_data=False)
-    wanted = [triton.InferRequestedOutput("Temperature", binary_data=False),
+    wanted = [triton.InferRequestedOutput("Temperature"),  # binary by default: answered as JSON
               triton.InferRequestedOutput("time", binary_data=False)]
     result = client.infer("cooling", [tau], outputs=wanted, parameters={"stop": 6.0}, request_id="t1")
     temperature = result.as_numpy("Temperature")

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from app.server.config import ServerSettings
-from app.server.guards import BearerAuth, BodyLimit
+from app.server.guards import BearerAuth, BodyLimit, JsonBodies
 from app.server.logs import AccessLog
 from app.server.metrics import CONTENT_TYPE
 from app.server.protocol import InferRequest, ProtocolError, model_metadata
@@ -165,6 +165,7 @@ def create_app(repo_path: str | Path, *, token: str | None = None, settings: Ser
     app.state.ready = False
     _install_error_handlers(app)
     _add_routes(app, service)
+    app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if token:
         app.add_middleware(BearerAuth, token=token)

@@ -20,7 +20,7 @@ from metamodel.names import canonical
 DATATYPE = "FP64"
 TIME = "time"
 RUN_OPTIONS = ("start", "stop", "dt", "save_per", "method", "seed", "async")
-# Request parameters Triton clients send; accepted when they ask for JSON data.
+# Triton clients ask for binary outputs by default; the answer is JSON, which they read as well.
 CLIENT_PARAMETERS = ("binary_data_output",)
 MAX_LISTED = 20
 
@@ -100,11 +100,8 @@ def _number(parameters: dict[str, Any], key: str, default: float) -> float:
 def run_options(parameters: dict[str, Any], info: ModelInfo, config: ModelConfig,
                 methods: frozenset[str]) -> RunOptions:
     """Run options from request ``parameters`` over the model config's and the model's sim specs."""
-    for key, value in parameters.items():
-        if key in CLIENT_PARAMETERS:
-            if value is not False:
-                raise ProtocolError(f"parameter '{key}': binary tensor data is not supported; send false")
-        elif key not in RUN_OPTIONS:
+    for key in parameters:
+        if key not in RUN_OPTIONS and key not in CLIENT_PARAMETERS:
             raise ProtocolError(f"unknown parameter '{key}'; run options are: {', '.join(RUN_OPTIONS)}")
     spec = {**info.sim_spec, **config.sim_spec}
     start = _number(parameters, "start", float(spec["start"]))
@@ -135,9 +132,6 @@ def _outputs(request: InferRequest, info: ModelInfo) -> tuple[str, ...]:
     by_key = {canonical(v): v for v in info.variables}
     names: list[str] = []
     for output in request.outputs:
-        if output.parameters and output.parameters.get("binary_data"):
-            raise ProtocolError(f"output '{output.name}': binary tensor data is not supported; "
-                                "set binary_data to false")
         if output.name == TIME:
             continue
         variable = by_key.get(canonical(output.name))

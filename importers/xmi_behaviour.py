@@ -1,0 +1,61 @@
+"""Blocks whose behaviour is an SD model: an ``OpaqueBehavior`` with language XMILE, Vensim or Salver
+whose body names the model file, relative to the XMI file and inside its folder.
+
+The file is imported as a submodel of the architecture and bound to the block through a Module, so
+that ``salver run`` simulates the architecture (see ``solvers/architecture.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from lxml import etree
+
+from importers.report import ImportReport
+from metamodel.elements import Block, Module, SimSpec
+from metamodel.errors import ParseError
+from metamodel.model import Model
+
+SD_LANGUAGES = {"xmile", "vensim", "salver"}
+
+
+def _text(element: etree._Element, slot: str) -> str:
+    child = next((c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == slot), None)
+    return (child.text or "").strip() if child is not None else (element.get(slot) or "").strip()
+
+
+def is_sd_behaviour(element: etree._Element) -> bool:
+    """True for an opaque behaviour whose language names an SD model format."""
+    return _text(element, "language").casefold() in SD_LANGUAGES
+
+
+def bind_sd_behaviour(model: Model, element: etree._Element, element_id: str, block: Block, source: str,
+                      report: ImportReport) -> None:
+    """Import the model file named in the behaviour's body and make it ``block``'s behaviour."""
+    from importers import load  # the dispatcher: any SD format Salver reads
+
+    body = _text(element, "body")
+    name = element.get("name") or Path(body).stem or block.name
+    if "!" in source:
+        report.add("SD behaviour inside an archive cannot name a neighbouring file", name, element.sourceline,
+                   "error")
+        return
+    folder = Path(source).resolve().parent
+    target = (folder / body).resolve()
+    if not body or Path(body).is_absolute() or folder not in target.parents:
+        report.add(f"SD behaviour file {body!r} must be a relative path inside the model's folder", name,
+                   element.sourceline, "error")
+        return
+    try:
+        submodel, sub_report = load(target)
+    except ParseError as exc:
+        report.add(f"SD behaviour not loaded: {exc}", name, element.sourceline, "error")
+        return
+    for entry in sub_report.entries:
+        report.add(f"{target.name}: {entry.reason}", entry.element, entry.line, entry.severity)
+    if model.sim_spec == SimSpec():  # XMI has no time settings: the first SD behaviour gives them
+        model.sim_spec = replace(submodel.sim_spec)
+    model.submodels[name] = submodel
+    model.add(Module(element_id, name, owner=block.id, model_name=name))
+    block.behavior = element_id
