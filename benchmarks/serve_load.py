@@ -57,7 +57,7 @@ def write_repository(folder: Path, methods: list[str]) -> None:
             name = f"{method}_{mode}"
             (folder / name / "1").mkdir(parents=True)
             io.save(load_model(), folder / name / "1" / "load.salver")
-            config = {"batching": {"max_batch_size": size, "max_queue_delay_ms": 5},
+            config = {"batching": {"max_batch_size": size, "max_queue_delay_ms": 30},
                       "sim_spec": {"method": method}, "cache": False}
             (folder / name / "config.json").write_text(json.dumps(config), encoding="utf-8")
 

@@ -27,6 +27,8 @@ _IMPORTERS: dict[str, str] = {
     ".xmi": "sysml_xmi",
     ".uml": "sysml_xmi",
     ".mdzip": "sysml_xmi",
+    ".capella": "capella",
+    ".sysml": "sysml2",
 }
 
 

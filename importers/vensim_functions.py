@@ -35,8 +35,7 @@ _RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "sum": ("sum", (0,)), "prod": ("prod", (0,)), "vmin": ("vmin", (0,)), "vmax": ("vmax", (0,)),
 }
 
-_EXTERNAL = ("get_", "tabbed_array", "vector_", "allocate_", "invert_matrix", "find_zero",
-             "time_base", "get_time_value")
+_EXTERNAL = ("get_", "tabbed_array", "vector_", "allocate_", "find_zero", "time_base")
 
 
 def _hyperbolic(kind: str) -> Callable[[Args, tuple[int, int]], Node]:
@@ -62,7 +61,20 @@ def _power(args: Args, span: tuple[int, int]) -> Node:
     return BinOp("^", args[0], args[1], span=span)
 
 
+def _time_value(args: Args, span: tuple[int, int]) -> Node:
+    """GET TIME VALUE(relative to, offset, measure) for simulation time: relative to now (0) or start (1)."""
+    relative, offset, measure = args
+    if not (isinstance(relative, Num) and relative.value in (0, 1) and isinstance(measure, Num) and
+            measure.value == 0):
+        raise Unsupported("GET TIME VALUE is supported for simulation time (measure 0) relative to the "
+                          "current (0) or initial (1) time", span[0])
+    origin = Name("TIME" if relative.value == 0 else "STARTTIME", span=span)
+    return BinOp("+", origin, offset, span=span)
+
+
 _BUILT: dict[str, tuple[int, Callable[[Args, tuple[int, int]], Node]]] = {
+    "get_time_value": (3, _time_value),
+    "invert_matrix": (2, lambda args, span: Call("invert_matrix", tuple(args), span=span)),
     "if_then_else": (3, _if),
     "power": (2, _power),
     "game": (1, lambda args, span: args[0]),

@@ -28,7 +28,7 @@ _VECTOR_MATH = {
 }
 _RUNTIME = {  # name -> runtime function taking the call's arguments
     "zidz": "_rt.zidz", "xidz": "_rt.xidz", "safediv": "_rt.safediv", "integer": "_rt.integer",
-    "quantum": "_rt.quantum", "sign": "_rt.sign", "log": "_rt.log",
+    "quantum": "_rt.quantum", "sign": "_rt.sign", "log": "_rt.log", "invert_matrix": "_rt.invert_matrix",
 }
 _TIMED = {  # runtime functions that take the time first (and DT after it where marked)
     "step": ("_rt.step", False), "ramp": ("_rt.ramp", False), "pulse": ("_rt.pulse", True),

@@ -420,6 +420,26 @@ class _Resolver:
                     return True
         return False
 
+    def _invert_matrix(self, node: Call) -> Node:
+        """``INVERT MATRIX(m[..., i, j], n)`` in an equation over ``[..., i, j]``: this element of the
+        inverse of the n x n matrix over the last two dimensions."""
+        matrix, size = node.args
+        owner_dims = [canonical(d) for d in getattr(self.owner, "dimensions", [])]
+        if not isinstance(matrix, Subscript) or len(owner_dims) < 2 or len(matrix.indices) < 2:
+            self.flattener._problem("SD023", "INVERT MATRIX needs a matrix subscripted over the last two "
+                                    "dimensions of its variable", self.owner.id, self.owner.name, node.span)
+            return Num(0.0, span=node.span)
+        found = self._lookup(matrix.name)
+        if found is None or found[1] is None:
+            self.flattener._problem("SD002", f"'{matrix.name}' is not defined", self.owner.id, self.owner.name,
+                                    node.span)
+            return Num(0.0, span=node.span)
+        rows = list(matrix.indices[:-2]) + [Star(), Star()]
+        cells = self._array(found[0], found[1], rows, matrix.span)
+        row, column = (self.scope.dimensions[d].index(self.dims[d]) for d in owner_dims[-2:])
+        return Call("invert_matrix", (Num(float(row)), Num(float(column)), self.resolve(size),
+                                      *(Name(k) for k in cells.keys)), span=node.span)
+
     def _array(self, key: str, variable: Variable, indices: list[Node], span: tuple[int, int]) -> ArrayRef:
         """The elements of ``variable`` selected by ``indices``: stars and free dimensions become axes."""
         axes: list[tuple[str, tuple[str, ...]]] = []
@@ -444,6 +464,8 @@ class _Resolver:
         return ArrayRef(tuple(axes), keys, span=span)
 
     def _call(self, node: Call) -> Node:
+        if node.canonical == "invert_matrix":
+            return self._invert_matrix(node)
         args = tuple(self.resolve(a) for a in node.args)
         if node.canonical in ARRAY_FUNCTIONS:
             args = tuple(item for a in args for item in (_elementwise(a) or [a]))

@@ -114,6 +114,17 @@ def log(x: object, base: object) -> object:
     return math.log(x) / math.log(base)
 
 
+def invert_matrix(row: float, column: float, size: float, *cells: object) -> object:
+    """Element (row, column) of the inverse of the square matrix given row by row in ``cells``."""
+    n = int(size)
+    if n * n != len(cells):
+        raise ValueError(f"INVERT MATRIX of size {n} needs {n * n} cells, got {len(cells)}")
+    stacked = np.stack(np.broadcast_arrays(*(np.asarray(c, dtype=float) for c in cells)), axis=-1)
+    inverse = np.linalg.inv(stacked.reshape(*stacked.shape[:-1], n, n))
+    value = inverse[..., int(row), int(column)]
+    return value if np.ndim(value) else float(value)
+
+
 class Lookup:
     """A graphical function made callable: continuous (clamped), extrapolate or discrete."""
 

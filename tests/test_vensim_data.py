@@ -42,6 +42,7 @@ def workbook(path: Path) -> Path:
         for c in range(3):
             ws.cell(6 + r, 3 + c, 10 * (r + 1) + c)
     ws.cell(12, 3, "label")
+    ws["A20"] = "=1+1"  # a formula without a cached value: never evaluated, so it reads as empty
     book.defined_names["block"] = DefinedName("block", attr_text="S!$C$6:$E$7")
     book.save(path)
     return path
@@ -142,6 +143,16 @@ def test_data_variables_read_the_data_file_beside_the_model(tmp_path: Path) -> N
     assert np.allclose(data["level[B]"], np.where(time < 4, 5, 9))
 
 
+def test_csv_files_are_read(tmp_path: Path) -> None:
+    rows = [",".join("" if v is None else f"{v:g}" for v in [t, *(SERIES[k][j] for k in SERIES)])
+            for j, t in enumerate(TIMES)]
+    (tmp_path / "in.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = model_file(tmp_path, "v[d] := GET DIRECT DATA('in.csv', 'any sheet', 'A', 'B1') ~ ~ |\n")
+    _, data, time, _ = run(path)
+    for key in SERIES:
+        assert np.allclose(data[f"v[{key}]"], expected(time, key, "interpolate"))
+
+
 def test_xls_files_are_read(tmp_path: Path) -> None:
     shutil.copy(TESTS / "get_data_args_3d_xls/input.xls", tmp_path / "input.xls")
     path = model_file(tmp_path, "v[d] := GET XLS DATA('input.xls', 'Sheet1', '4', 'C5') ~ ~ |\n")
@@ -166,7 +177,12 @@ no sheet := GET XLS DATA('in.xlsx', 'T', '2', 'C3') ~ ~ |
 bad time := GET XLS DATA('in.xlsx', 'S', 'block', 'C3') ~ ~ |
 mixed = 2 * GET XLS CONSTANTS('in.xlsx', 'S', 'C6') ~ ~ |
 numbers = GET XLS CONSTANTS('in.xlsx', 'S', 6) ~ ~ |
+formula = GET XLS CONSTANTS('in.xlsx', 'S', 'A20') ~ ~ |
+corrupt = GET XLS CONSTANTS('corrupt.xlsx', 'S', 'A1') ~ ~ |
+kind = GET XLS CONSTANTS('in.json', 'S', 'A1') ~ ~ |
 """)
+    (folder / "corrupt.xlsx").write_bytes(b"not a zip archive")
+    (folder / "in.json").write_text("{}", encoding="utf-8")
     model, report = load(path)
     found = {e.element: e for e in report.entries if e.severity == "error"}
     assert "not found" in found["gone"].reason and found["gone"].line == 4
@@ -179,6 +195,9 @@ numbers = GET XLS CONSTANTS('in.xlsx', 'S', 6) ~ ~ |
     assert "neither one row nor one column" in found["bad time"].reason
     assert "external data" in found["mixed"].reason
     assert "quoted texts" in found["numbers"].reason and found["numbers"].line == 13
+    assert "A20" in found["formula"].reason
+    assert "cannot read data file" in found["corrupt"].reason
+    assert "unsupported data file type '.json'" in found["kind"].reason
     for name in found:  # every reported variable still exists, with the placeholder equation
         variable = model.find(name)
         assert isinstance(variable, Variable) and variable.equation == "0"

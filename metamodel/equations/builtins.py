@@ -52,7 +52,7 @@ _TABLE = [
     # arrays
     Builtin("sum", 1, UNBOUNDED), Builtin("prod", 1, UNBOUNDED), Builtin("mean", 1, UNBOUNDED),
     Builtin("stddev", 1, UNBOUNDED), Builtin("size", 1, UNBOUNDED), Builtin("vmax", 1, UNBOUNDED),
-    Builtin("vmin", 1, UNBOUNDED), Builtin("rank", 2, 3),
+    Builtin("vmin", 1, UNBOUNDED), Builtin("rank", 2, 3), Builtin("invert_matrix", 2, UNBOUNDED),
     # conditionals written as functions
     Builtin("if_then_else", 3, 3),
 ]

@@ -267,14 +267,19 @@ def composition_cycle(model: Model) -> Iterator[Diagnostic]:
                            "composition cycle: " + " -> ".join(_label(b) for b in blocks))
 
 
+def _typed_by(element: Element, other: Element) -> bool:
+    return isinstance(element, Part) and element.type == other.id
+
+
 @rule("AR111", "warning", "two elements of one owner share a name", domain="architecture")
 def duplicate_name(model: Model) -> Iterator[Diagnostic]:
+    """A part named after its own type beside it (Capella's component and its part) is no clash."""
     seen: dict[tuple[str | None, str], Element] = {}
     for element in model.elements.values():
         if not element.name or _is_external(element) or isinstance(element, Relation | Connector):
             continue
         first = seen.setdefault((element.owner, element.canonical), element)
-        if first is not element:
+        if first is not element and not (_typed_by(element, first) or _typed_by(first, element)):
             yield _finding("AR111", "warning", element, f"{element.kind} {_label(element)} has the same name as "
                            f"{first.kind} {first.id!r} in the same owner")
 

@@ -1,0 +1,397 @@
+"""Capella semantic model import (``.capella``, Capella 5 to 7).
+
+The ``.capella`` file holds the model; the ``.afm`` beside it is viewpoint metadata and the ``.aird`` the
+diagrams, neither is read. Elements carry ``xsi:type`` and an ``id`` (a UUID); references are ``#id``
+lists in attributes.
+
+Mapped: the project's architectures and their component, data and interface packages (Package);
+operational entities, system/logical/physical components and configuration items (Block, the Capella
+type as stereotype) with their parts (Part, cardinality kept); component ports (Port, orientation as
+direction, first provided or required interface as type) and physical ports (Port, kind ``physical``);
+component exchanges, communication means and physical links (Connector, the ends through the parts
+typed by the ports' components); data classes (Block ``Class`` with their properties as parts; primitive
+data types are ValueTypes); exchange items and interfaces (Interface: their elements or
+allocated exchange items as flow properties); allocations and deployments (Relation ``allocate``,
+from the allocated element to where it is allocated) and component, port and information
+realizations (Relation ``realization``); requirements of the requirements viewpoint (Requirement).
+Functions, functional exchanges, capabilities, scenarios, modes and states are behaviour: counted in
+the report, and kept as ``Unmapped`` stubs where a mapped relation refers to them.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Callable
+
+from lxml import etree
+
+from importers.report import ImportReport
+from importers.unmapped import UnmappedCounter
+from importers.xml_safe import parse_file
+from metamodel.elements import (
+    Block,
+    Connector,
+    ConnectorEnd,
+    Element,
+    FlowProperty,
+    Interface,
+    Package,
+    Part,
+    Port,
+    Relation,
+    Requirement,
+    Unmapped,
+    ValueType,
+)
+from metamodel.errors import ParseError
+from metamodel.model import Model
+
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+CAPELLA_NS = "http://www.polarsys.org/capella/"
+
+PACKAGE_TYPES = {"SystemEngineering", "OperationalAnalysis", "SystemAnalysis", "LogicalArchitecture",
+                 "PhysicalArchitecture", "EPBSArchitecture", "EntityPkg", "SystemComponentPkg",
+                 "LogicalComponentPkg", "PhysicalComponentPkg", "ConfigurationItemPkg", "DataPkg", "InterfacePkg"}
+BLOCK_TYPES = {"Entity", "SystemComponent", "LogicalComponent", "PhysicalComponent", "ConfigurationItem"}
+VALUE_TYPES = {"NumericType", "StringType", "BooleanType", "Enumeration", "PhysicalQuantity"}
+CONNECTOR_TYPES = {"ComponentExchange", "CommunicationMean", "PhysicalLink"}
+# Capella relation type -> (Salver relation, attribute of the source, attribute of the target)
+RELATIONS = {
+    "ComponentFunctionalAllocation": ("allocate", "targetElement", "sourceElement"),
+    "PortAllocation": ("allocate", "targetElement", "sourceElement"),
+    "ComponentPortAllocation": ("allocate", "targetElement", "sourceElement"),
+    "ComponentExchangeAllocation": ("allocate", "targetElement", "sourceElement"),
+    "ComponentExchangeFunctionalExchangeAllocation": ("allocate", "targetElement", "sourceElement"),
+    "PartDeploymentLink": ("allocate", "deployedElement", "location"),
+    "ComponentRealization": ("realization", "sourceElement", "targetElement"),
+    "PortRealization": ("realization", "sourceElement", "targetElement"),
+    "InformationRealization": ("realization", "sourceElement", "targetElement"),
+}
+CARDINALITY_SLOTS = {"ownedMinCard", "ownedMaxCard"}
+_BEHAVIOUR = "behaviour (functions, exchanges between functions, chains, states) is not imported"
+_CAPABILITY = "capabilities, missions and their involvements (use cases) are not imported"
+_SCENARIO = "scenarios (sequence diagrams) are not imported"
+_TRACE = "traces between architecture levels of elements that are not imported"
+_CATALOG = "replicable element catalogs (REC/RPL) are not imported"
+_GROUPS = {
+    _BEHAVIOUR: ("OperationalActivity", "SystemFunction", "LogicalFunction", "PhysicalFunction", "FunctionInputPort",
+                 "FunctionOutputPort", "FunctionalExchange", "FunctionalChain", "OperationalProcess",
+                 "FunctionalChainInvolvementFunction", "FunctionalChainInvolvementLink", "FunctionalChainReference",
+                 "SequenceLink", "ControlNode", "StateMachine", "Region", "State", "Mode", "StateTransition",
+                 "InitialPseudoState", "FinalState", "ChoicePseudoState", "DeepHistoryPseudoState", "ChangeEvent",
+                 "OperationalActivityPkg", "SystemFunctionPkg", "LogicalFunctionPkg", "PhysicalFunctionPkg"),
+    _CAPABILITY: ("OperationalCapabilityPkg", "OperationalCapability", "CapabilityPkg", "Capability",
+                  "CapabilityRealizationPkg", "CapabilityRealization", "MissionPkg", "Mission", "MissionInvolvement",
+                  "CapabilityExploitation", "CapabilityInvolvement", "CapabilityRealizationInvolvement",
+                  "EntityOperationalCapabilityInvolvement", "AbstractFunctionAbstractCapabilityInvolvement",
+                  "FunctionalChainAbstractCapabilityInvolvement", "AbstractCapabilityInclude",
+                  "AbstractCapabilityExtend", "AbstractCapabilityGeneralization", "RolePkg", "Role"),
+    _SCENARIO: ("Scenario", "InstanceRole", "SequenceMessage", "InteractionState", "MessageEnd", "ExecutionEnd",
+                "FragmentEnd", "InteractionOperand", "Execution", "CombinedFragment", "StateFragment",
+                "EventSentOperation", "EventReceiptOperation", "ExecutionEvent", "InteractionUse"),
+    _TRACE: ("FunctionRealization", "FunctionalExchangeRealization", "FunctionalChainRealization",
+             "AbstractCapabilityRealization", "ScenarioRealization", "AbstractStateRealization",
+             "StateTransitionRealization", "OperationalAnalysisRealization", "SystemAnalysisRealization",
+             "LogicalArchitectureRealization", "PhysicalArchitectureRealization", "PhysicalArtifactRealization"),
+    _CATALOG: ("RecCatalog", "CatalogElementPkg", "CatalogElement", "CatalogElementLink", "CompliancyDefinitionPkg",
+               "CompliancyDefinition"),
+}
+REASONS = {
+    **{kind: reason for reason, kinds in _GROUPS.items() for kind in kinds},
+    "TransfoLink": "transition traces between architecture levels are tool bookkeeping",
+    "KeyValue": "key/value annotations are not imported",
+    "Unit": "units are read into the physical quantities that use them",
+    "EnumerationLiteral": "enumeration literals are not imported",
+    "LiteralNumericValue": "numeric values other than cardinalities are not imported",
+    "Constraint": "constraint expressions are not imported",
+    "OpaqueExpression": "constraint expressions are not imported",
+    "Generalization": "generalizations are not imported",
+    "Association": "associations between classes are not imported (their class-owned ends are parts)",
+    "Property": "association ends are not imported",
+    "ExchangeCategory": "exchange categories are not imported",
+    "PhysicalPath": "physical paths are not imported (their allocations of exchanges are)",
+    "PhysicalPathInvolvement": "physical paths are not imported (their allocations of exchanges are)",
+    "ModelInformation": "tool metadata",
+    "EnumerationPropertyType": "property value types of the tool are not imported",
+    "EnumerationPropertyLiteral": "property values of the tool are not imported",
+}
+
+
+def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
+    """Import a Capella ``.capella`` model."""
+    report = ImportReport(source=str(path), format="capella")
+    tree = parse_file(path)
+    model = CapellaMapper(tree.getroot(), str(path), report).run()
+    model.source_path = str(path)
+    return model, report
+
+
+def capella_type(element: etree._Element) -> str | None:
+    """The metaclass of a Capella element (``LogicalComponent``…) from its ``xsi:type``."""
+    written = element.get(XSI_TYPE)
+    return written.rpartition(":")[2] if written else None
+
+
+def _plain(text: str | None) -> str:
+    """Capella descriptions are HTML: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", text or "")).strip()
+
+
+class CapellaMapper:
+    """Builds a ``Model`` from a parsed ``.capella`` root; use once: ``CapellaMapper(...).run()``."""
+
+    def __init__(self, root: etree._Element, source: str, report: ImportReport) -> None:
+        tag = etree.QName(root)
+        if tag.localname != "Project" or not (tag.namespace or "").startswith(CAPELLA_NS):
+            raise ParseError(f"not a Capella model: root element <{tag.localname}> in namespace "
+                             f"{tag.namespace or '(none)'}", file=source, line=root.sourceline)
+        self.root = root
+        self.source = source
+        self.report = report
+        self.model = Model(name=root.get("name") or "model")
+        self.unmapped = UnmappedCounter(dict(REASONS))
+        self.by_id = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+        self.pending_ends: list[tuple[str, list[str], etree._Element]] = []
+        self.unit_refs: dict[str, str] = {}
+        self.two_interfaces = 0
+        self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
+            **{kind: self._package for kind in PACKAGE_TYPES},
+            **{kind: self._block for kind in BLOCK_TYPES},
+            **{kind: self._value_type for kind in VALUE_TYPES},
+            **{kind: self._connector for kind in CONNECTOR_TYPES},
+            **{kind: self._relation for kind in RELATIONS},
+            "Class": self._class, "Part": self._part, "Property": self._property,
+            "ComponentPort": self._port, "PhysicalPort": self._port,
+            "ExchangeItem": self._exchange_item, "Interface": self._interface, "Requirement": self._requirement,
+        }
+
+    # -- driver -------------------------------------------------------------------------------------
+    def run(self) -> Model:
+        self.model.doc = _plain(self.root.get("description"))
+        self._children(self.root, None)
+        self._resolve()
+        self.unmapped.report_to(self.report)
+        return self.model
+
+    def _children(self, element: etree._Element, owner: str | None, skip: frozenset[str] = frozenset()) -> None:
+        """Map the typed children of ``element``; unmapped ones are counted and searched further, so
+        mapped elements inside them keep the nearest mapped ancestor as owner."""
+        for child in element:
+            if not isinstance(child.tag, str) or etree.QName(child).localname in skip:
+                continue
+            kind = capella_type(child)
+            if kind is None:
+                continue  # untyped slots (expression bodies, languages): content of their typed parent
+            handler = self.handlers.get(kind) or (self._requirement if kind.endswith("Requirement") else None)
+            if handler is not None:
+                handler(child, owner)
+            else:
+                self.unmapped.count(kind, child.sourceline, child.get("name") or "")
+                self._children(child, owner)
+
+    def _add(self, created: Element, element: etree._Element, skip: frozenset[str] = frozenset()) -> None:
+        if created.id in self.model.elements:
+            self.report.add(f"duplicate id {created.id!r}; second element skipped", created.name,
+                            element.sourceline, "error")
+            return
+        created.doc = created.doc or _plain(element.get("description") or element.get("summary"))
+        self.model.add(created)
+        self.report.lines[created.id] = element.sourceline
+        self._children(element, created.id, skip)
+
+    def _refs(self, element: etree._Element, attribute: str) -> list[str]:
+        """Ids referenced by ``attribute`` (``#id`` list); references into other files are reported."""
+        found = []
+        for ref in (element.get(attribute) or "").split():
+            file_part, _, fragment = ref.rpartition("#")
+            if file_part:
+                self.report.add(f"reference {ref!r} into another file is not followed",
+                                element.get("name") or element.get("id") or "", element.sourceline)
+            found.append(fragment or ref)
+        return found
+
+    def _ref(self, element: etree._Element, attribute: str) -> str | None:
+        found = self._refs(element, attribute)
+        return found[0] if found else None
+
+    # -- structure ----------------------------------------------------------------------------------
+    def _package(self, element: etree._Element, owner: str | None) -> None:
+        self._add(Package(element.get("id"), element.get("name") or "", owner=owner), element)
+
+    def _block(self, element: etree._Element, owner: str | None) -> None:
+        stereotype = capella_type(element) or ""
+        self._add(Block(element.get("id"), element.get("name") or "", owner=owner,
+                        is_abstract=element.get("abstract") == "true", stereotype=stereotype), element)
+
+    def _class(self, element: etree._Element, owner: str | None) -> None:
+        self._add(Block(element.get("id"), element.get("name") or "", owner=owner, stereotype="Class"), element)
+
+    def _value_type(self, element: etree._Element, owner: str | None) -> None:
+        unit = self._ref(element, "unit")
+        if unit:
+            self.unit_refs[element.get("id")] = unit
+        self._add(ValueType(element.get("id"), element.get("name") or "", owner=owner), element)
+
+    def _part(self, element: etree._Element, owner: str | None) -> None:
+        lower, upper = self._cardinality(element)
+        part = Part(element.get("id"), element.get("name") or "", owner=owner, type=self._ref(element, "abstractType"),
+                    lower=lower, upper=upper, stereotype="Part")
+        self._add(part, element, frozenset(CARDINALITY_SLOTS))
+
+    def _property(self, element: etree._Element, owner: str | None) -> None:
+        if not isinstance(self.model.get(owner), Block):
+            self.unmapped.count("Property", element.sourceline, element.get("name") or "")
+            self._children(element, owner)
+            return
+        lower, upper = self._cardinality(element)
+        kind = element.get("aggregationKind")
+        part = Part(element.get("id"), element.get("name") or "", owner=owner, type=self._ref(element, "abstractType"),
+                    aggregation="part" if kind == "COMPOSITION" else "reference", lower=lower, upper=upper,
+                    stereotype="Property")
+        self._add(part, element, frozenset(CARDINALITY_SLOTS))
+
+    def _cardinality(self, element: etree._Element) -> tuple[int, int | None]:
+        bounds: dict[str, int | None] = {"ownedMinCard": 1, "ownedMaxCard": 1}
+        for child in element:
+            slot = etree.QName(child).localname if isinstance(child.tag, str) else ""
+            if slot not in bounds:
+                continue
+            text = (child.get("value") or "").strip()
+            if text == "*":
+                bounds[slot] = None
+            elif text.isdigit():
+                bounds[slot] = int(text)
+            else:
+                self.report.add(f"cardinality {text!r} is not a number; 1 used", element.get("name") or "",
+                                child.sourceline)
+        return bounds["ownedMinCard"] or 0, bounds["ownedMaxCard"]
+
+    def _port(self, element: etree._Element, owner: str | None) -> None:
+        physical = capella_type(element) == "PhysicalPort"
+        provided = self._refs(element, "providedInterfaces")
+        required = self._refs(element, "requiredInterfaces")
+        if provided and required:
+            self.two_interfaces += 1
+        port = Port(element.get("id"), element.get("name") or "", owner=owner,
+                    direction=(element.get("orientation") or "INOUT").lower() if not physical else "inout",
+                    port_kind="physical" if physical else (element.get("kind") or "FLOW").lower(),
+                    type=(provided or required or [None])[0], stereotype=capella_type(element) or "")
+        if port.direction not in ("in", "out", "inout"):
+            self.report.add(f"port orientation {element.get('orientation')!r} unknown; inout used", port.name,
+                            element.sourceline)
+            port.direction = "inout"
+        self._add(port, element)
+
+    def _connector(self, element: etree._Element, owner: str | None) -> None:
+        ends = self._refs(element, "linkEnds") or [r for a in ("source", "target") for r in self._refs(element, a)]
+        connector = Connector(element.get("id"), element.get("name") or "", owner=owner)
+        self._add(connector, element)
+        self.pending_ends.append((connector.id, ends, element))
+
+    def _exchange_item(self, element: etree._Element, owner: str | None) -> None:
+        interface = Interface(element.get("id"), element.get("name") or "", owner=owner)
+        for child in element:
+            if isinstance(child.tag, str) and capella_type(child) == "ExchangeItemElement":
+                direction = (child.get("direction") or "").lower()
+                interface.flow_properties.append(FlowProperty(
+                    child.get("name") or "", direction if direction in ("in", "out", "inout") else "inout",
+                    self._ref(child, "abstractType"), id=child.get("id")))
+                self.report.lines[child.get("id")] = child.sourceline
+        self._add(interface, element, frozenset({"ownedElements"}))
+
+    def _interface(self, element: etree._Element, owner: str | None) -> None:
+        interface = Interface(element.get("id"), element.get("name") or "", owner=owner)
+        for child in element:
+            if isinstance(child.tag, str) and capella_type(child) == "ExchangeItemAllocation":
+                interface.flow_properties.append(FlowProperty(
+                    child.get("name") or "", "inout", self._ref(child, "allocatedItem"), id=child.get("id")))
+                self.report.lines[child.get("id")] = child.sourceline
+        self._add(interface, element, frozenset({"ownedExchangeItemAllocations"}))
+
+    def _requirement(self, element: etree._Element, owner: str | None) -> None:
+        name = element.get("ReqIFLongName") or element.get("ReqIFName") or element.get("name") or ""
+        requirement = Requirement(element.get("id"), name, owner=owner, req_id=element.get("ReqIFIdentifier") or "",
+                                  text=_plain(element.get("ReqIFText") or element.get("description")))
+        self._add(requirement, element)
+
+    def _relation(self, element: etree._Element, owner: str | None) -> None:
+        kind, source, target = RELATIONS[capella_type(element) or ""]
+        relation = Relation(element.get("id"), element.get("name") or "", owner=owner, relation=kind,
+                            sources=self._refs(element, source), targets=self._refs(element, target))
+        self._add(relation, element)
+
+    # -- resolution ---------------------------------------------------------------------------------
+    def _resolve(self) -> None:
+        parts_by_type: dict[str, list[Part]] = {}
+        for part in self.model.of_kind(Part):
+            parts_by_type.setdefault(part.type or "", []).append(part)
+        for connector_id, refs, element in self.pending_ends:
+            connector = self.model.elements[connector_id]
+            connector.ends = [self._end(ref, connector, parts_by_type, element) for ref in refs]
+            if len(refs) != 2:
+                self.report.add(f"{capella_type(element)} with {len(refs)} ends", connector.name, element.sourceline)
+        for element in list(self.model.elements.values()):
+            for key in self._references(element):
+                self._stub(key)
+        for value_type_id, unit in self.unit_refs.items():
+            unit_element = self.by_id.get(unit)
+            name = unit_element.get("name") if unit_element is not None else None
+            self.model.elements[value_type_id].units = name or unit
+        for element in self.model.elements.values():
+            type_element = self.model.get(getattr(element, "type", None))
+            if isinstance(element, Port) and type_element is not None:
+                element.flow_type = type_element.name
+            elif isinstance(element, Part) and isinstance(type_element, ValueType):
+                element.aggregation = "value"
+        if self.two_interfaces:
+            self.report.add(f"{self.two_interfaces} x component port with provided and required interfaces: the "
+                            "provided one is the port's type", severity="info")
+
+    def _end(self, ref: str, connector: Connector, parts_by_type: dict[str, list[Part]],
+             element: etree._Element) -> ConnectorEnd:
+        """A connector end at a port (reached through the part typed by the port's component) or, for
+        exchanges between components without ports, at the part typed by the component."""
+        target = self.model.get(ref)
+        if isinstance(target, Port):
+            if target.owner == connector.owner:
+                return ConnectorEnd(ref)  # the owner's own boundary port
+            return ConnectorEnd(ref, self._part_typed(target.owner, connector, parts_by_type, element))
+        if isinstance(target, Block):
+            part = self._part_typed(target.id, connector, parts_by_type, element)
+            return ConnectorEnd(part or ref)
+        self.report.add(f"end {ref!r} of {capella_type(element)} is not a mapped port or component",
+                        connector.name, element.sourceline)
+        return ConnectorEnd(ref)
+
+    def _part_typed(self, block_id: str | None, connector: Connector, parts_by_type: dict[str, list[Part]],
+                    element: etree._Element) -> str | None:
+        parts = parts_by_type.get(block_id or "", [])
+        if len(parts) > 1:
+            parts = [p for p in parts if p.owner == connector.owner] or parts
+        if len(parts) == 1:
+            return parts[0].id
+        block = self.model.get(block_id)
+        self.report.add(f"{len(parts)} parts typed by {block.name if block else block_id!r}: the end of "
+                        f"{capella_type(element)} is not bound to a part", connector.name, element.sourceline)
+        return None
+
+    @staticmethod
+    def _references(element: Element) -> list[str]:
+        if isinstance(element, Part | Port):
+            return [element.type] if element.type else []
+        if isinstance(element, Interface):
+            return [fp.type for fp in element.flow_properties if fp.type]
+        if isinstance(element, Relation):
+            return [*element.sources, *element.targets]
+        return []
+
+    def _stub(self, key: str) -> None:
+        """Referenced elements of kinds Salver does not model become ``Unmapped`` stubs."""
+        if key in self.model.elements:
+            return
+        source = self.by_id.get(key)
+        if source is not None:
+            self.model.add(Unmapped(key, source.get("name") or "", source_type=capella_type(source) or ""))
+            self.report.lines[key] = source.sourceline
