@@ -53,11 +53,14 @@ def load_model(chains: int = CHAINS) -> Model:
 def write_repository(folder: Path, methods: list[str]) -> None:
     """One model per method and batching mode, all the same file."""
     for method in methods:
-        for mode, size in (("batched", 256), ("single", 1)):
+        # batched: one coalesced run at a time, so that requests queue into large batches meanwhile;
+        # single: every request runs alone, as many at once as there are worker processes
+        for mode, batching in (("batched", {"max_batch_size": 256, "max_queue_delay_ms": 20, "instances": 1}),
+                               ("single", {"max_batch_size": 1})):
             name = f"{method}_{mode}"
             (folder / name / "1").mkdir(parents=True)
             io.save(load_model(), folder / name / "1" / "load.salver")
-            config = {"batching": {"max_batch_size": size, "max_queue_delay_ms": 30},
+            config = {"batching": batching,
                       "sim_spec": {"method": method}, "cache": False}
             (folder / name / "config.json").write_text(json.dumps(config), encoding="utf-8")
 
@@ -72,6 +75,7 @@ class Phase:
     p50_ms: float
     p99_ms: float
     mean_batch: float
+    errors: list[str]
 
 
 def free_port() -> int:
@@ -85,36 +89,70 @@ def body(rate: float) -> dict[str, object]:
             "outputs": [{"name": "stock_0"}]}
 
 
-async def phase(client: httpx.AsyncClient, model: str, concurrency: int, total: int, duration: float) -> Phase:
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client connection: the load client must cost the server little CPU."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: dict[str, object]) -> tuple[int, dict[str, object]]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        data = json.dumps(payload).encode()
+        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+                          f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next(int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:"))
+        return status, json.loads(await self.reader.readexactly(length))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def phase(url: tuple[str, int], model: str, concurrency: int, total: int, duration: float) -> Phase:
     """Concurrent clients send single-run requests until ``total`` are sent or ``duration`` passed."""
     latencies: list[float] = []
     batches: list[int] = []
     failed = 0
+    errors: list[str] = []
     sent = 0
     rng = random.Random(7)
     started = time.perf_counter()
 
     async def client_loop() -> None:
         nonlocal sent, failed
+        connection = Connection(*url)
         while sent < total and time.perf_counter() - started < duration:
             sent += 1
             t0 = time.perf_counter()
             try:
-                response = await client.post(f"/v2/models/{model}/infer", json=body(rng.uniform(0.05, 0.3)))
-                ok = response.status_code == 200
+                status, answer = await connection.post(f"/v2/models/{model}/infer", body(rng.uniform(0.05, 0.3)))
+                ok = status == 200
                 if ok:
-                    batches.append(response.json()["parameters"]["batch_requests"])
-            except httpx.HTTPError:
+                    batches.append(answer["parameters"]["batch_requests"])  # type: ignore[index]
+                else:
+                    errors.append(f"{status}: {answer}")
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 ok = False
+                errors.append(f"{type(exc).__name__}: {exc}")
+                connection.close()
+                connection = Connection(*url)
             latencies.append(time.perf_counter() - t0)
             failed += not ok
+        connection.close()
 
     await asyncio.gather(*[client_loop() for _ in range(concurrency)])
     seconds = time.perf_counter() - started
     ms = np.asarray(latencies) * 1000
     return Phase(model, len(latencies), failed, round(seconds, 2), round((len(latencies) - failed) / seconds, 1),
                  round(float(np.percentile(ms, 50)), 1), round(float(np.percentile(ms, 99)), 1),
-                 round(float(np.mean(batches)) if batches else 0.0, 1))
+                 round(float(np.mean(batches)) if batches else 0.0, 1), errors[:5])
 
 
 async def check_results(client: httpx.AsyncClient, model: str, path: Path) -> None:
@@ -138,7 +176,8 @@ async def measure(url: str, args: argparse.Namespace, repo: Path) -> list[Phase]
                 await asyncio.gather(*[client.post(f"/v2/models/{model}/infer", json=body(0.1 + i / 100))
                                        for i in range(2 * args.workers)])  # load, start and warm the workers
                 await check_results(client, model, repo / model / "1" / "load.salver")
-                results.append(await phase(client, model, args.concurrency, args.requests, args.duration))
+                results.append(await phase(("127.0.0.1", args.port), model, args.concurrency, args.requests,
+                                           args.duration))
                 print(json.dumps(asdict(results[-1])), flush=True)
         return results
 
@@ -167,7 +206,7 @@ def main() -> int:
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
     args.methods = args.methods.split(",")
-    port = free_port()
+    port = args.port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="salver-load-") as folder:
         repo = Path(folder)

@@ -52,7 +52,7 @@ from tests.sdref import agree, column_key  # noqa: E402
 SUITE = ROOT.parent / "shared" / "sd-test-models"
 SAMPLES = ROOT / "samples"
 SINGLE_TARGET, SWEEP_TARGET = 10.0, 100.0
-NAME_WIDTH = 58
+NAME_WIDTH = 48
 
 
 # -- timing -----------------------------------------------------------------------------------------
@@ -94,16 +94,22 @@ def pysd_read(path: Path) -> Any:
         return reader(str(path))
 
 
-def pysd_run(model: Any, params: dict[str, float] | None = None) -> Any:
+def pysd_run(model: Any, saveper: float, params: dict[str, float] | None = None) -> Any:
+    """One PySD run saving every ``saveper`` (PySD ignores the ``isee:save_interval`` Salver exports)."""
     with quiet():
-        return model.run(params=params)
+        return model.run(params=params, saveper=saveper)
 
 
-def pysd_read_run(path: Path) -> tuple[float, float, Any, Any]:
+def pysd_read_run(path: Path, saveper: float) -> tuple[float, float, Any, Any]:
     """Seconds to read ``path`` with PySD, seconds of its first run, the PySD model and its output."""
     read_s, model = timed(lambda: pysd_read(path))
-    run_s, frame = timed(lambda: pysd_run(model))
+    run_s, frame = timed(lambda: pysd_run(model, saveper))
     return read_s, run_s, model, frame
+
+
+def save_period(spec: SimSpec) -> float:
+    """The save period Salver uses for ``spec`` (every step when the spec names none)."""
+    return spec.save_per if spec.save_per and spec.save_per > 0 else spec.dt
 
 
 def copy_for_pysd(path: Path, workdir: Path) -> Path:
@@ -225,24 +231,27 @@ def measure_single(name: str, salver_path: Path, pysd_path: Path, reps: int, hea
     PySD repetitions stop after the first when one read + run takes longer than ``heavy_s``.
     """
     try:
-        read_s, run_s, pysd_model, frame = pysd_read_run(pysd_path)
-    except Exception as exc:  # noqa: BLE001 - a model PySD cannot run is listed with the reason
-        return f"PySD: {type(exc).__name__}: {str(exc).splitlines()[0][:60] if str(exc) else ''}"
-    try:
         model = import_file(salver_path)[0]
         results = solvers.compile(model).run()
     except Exception as exc:  # noqa: BLE001 - a model Salver cannot run is listed with the reason
-        return f"Salver: {type(exc).__name__}: {str(exc).splitlines()[0][:60] if str(exc) else ''}"
+        return f"Salver: {failure(exc)}"
+    if model.sim_spec.method != "euler":
+        return f"integration method {model.sim_spec.method}: PySD integrates with Euler only"
+    saveper = save_period(model.sim_spec)
+    try:
+        read_s, run_s, pysd_model, frame = pysd_read_run(pysd_path, saveper)
+    except Exception as exc:  # noqa: BLE001 - a model PySD cannot run is listed with the reason
+        return f"PySD: {failure(exc)}"
     why = disagreement(results, frame)
     if why is not None:
         return f"results disagree: {why}"
     pysd_reps = reps if read_s + run_s < heavy_s else 1
     reads, runs = [read_s], [run_s]
     for _ in range(pysd_reps - 1):
-        read_s, run_s, pysd_model, _frame = pysd_read_run(pysd_path)
+        read_s, run_s, pysd_model, _frame = pysd_read_run(pysd_path, saveper)
         reads.append(read_s)
         runs.append(run_s)
-    runs += [timed(lambda: pysd_run(pysd_model))[0] for _ in range(pysd_reps)]
+    runs += [timed(lambda: pysd_run(pysd_model, saveper))[0] for _ in range(pysd_reps)]
     salver_reps = max(reps, 5)
     import_s = median_time(lambda: import_file(salver_path), salver_reps)
     compile_s = median_time(lambda: solvers.compile(model), salver_reps)
@@ -288,6 +297,12 @@ def bench_single(models: Sequence[tuple[str, Path, Path]], reps: int, heavy_s: f
     return rows
 
 
+def failure(exc: BaseException) -> str:
+    """An exception as one short line for the left-out list."""
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0][:70] if lines else ''}"
+
+
 def verdict(value: float, target: float) -> str:
     return "met" if value >= target else "MISSED"
 
@@ -321,11 +336,12 @@ def bench_sweep(cases: Iterable[SweepCase], runs: int, loop_budget: float, probe
         pysd_model = pysd_read(case.pysd_path)
         stock = case.watch
         picks = np.linspace(0, runs - 1, min(probe, runs)).astype(int)
-        loop_s, finals = _pysd_loop(pysd_model, case.parameter, values[picks], stock)
+        saveper = save_period(compiled.sim_spec)
+        loop_s, finals = _pysd_loop(pysd_model, saveper, case.parameter, values[picks], stock)
         timed_runs = len(picks)
         if loop_s / timed_runs * runs <= loop_budget and timed_runs < runs:
             rest = np.setdiff1d(np.arange(runs), picks)
-            more_s, _ = _pysd_loop(pysd_model, case.parameter, values[rest], stock)
+            more_s, _ = _pysd_loop(pysd_model, saveper, case.parameter, values[rest], stock)
             loop_s, timed_runs = loop_s + more_s, runs
         else:
             notes.append(f"{case.name}: PySD loop timed on {timed_runs} of {runs} runs and scaled linearly")
@@ -339,15 +355,16 @@ def bench_sweep(cases: Iterable[SweepCase], runs: int, loop_budget: float, probe
     if ratios:
         worst = min(ratios)
         print(f"lowest sweep ratio {worst:.1f}x (target >= {SWEEP_TARGET:g}x: {verdict(worst, SWEEP_TARGET)}); "
-              f"'max rel diff' compares the final value of '{{first variable}}' on the runs both timed")
+              f"'max rel diff' compares the final value of the watched stock on the runs both timed")
 
 
-def _pysd_loop(model: Any, parameter: str, values: np.ndarray, column: str) -> tuple[float, np.ndarray]:
+def _pysd_loop(model: Any, saveper: float, parameter: str, values: np.ndarray,
+               column: str) -> tuple[float, np.ndarray]:
     """Seconds of a loop of single PySD runs, one per value, and the final value of ``column`` of each."""
     finals = []
     started = time.perf_counter()
     for value in values:
-        frame = pysd_run(model, {parameter: float(value)})
+        frame = pysd_run(model, saveper, {parameter: float(value)})
         finals.append(_column(frame, column)[-1])
     return time.perf_counter() - started, np.array(finals)
 
@@ -371,35 +388,40 @@ def bench_growth(sizes: Sequence[int], reps: int, workdir: Path, heavy_s: float)
     print(header)
     print("-" * len(header))
     for size in sizes:
-        model = chain_model(size)
-        path = workdir / f"chain_{size}.xmile"
-        xmile.save(model, path)
-        compile_s = median_time(lambda: solvers.compile(model), reps)  # noqa: B023
-        compiled = solvers.compile(model)
-        results = compiled.run()
-        run_s = median_time(compiled.run, reps)
-        read_s, pysd_model = timed(lambda: pysd_read(path))  # noqa: B023
-        pysd_run_s, frame = timed(lambda: pysd_run(pysd_model))  # noqa: B023
-        pysd_reps = reps if read_s + pysd_run_s < heavy_s else 1
-        if pysd_reps > 1:
-            read_s = median_time(lambda: pysd_read(path), pysd_reps)  # noqa: B023
-            pysd_run_s = median_time(lambda: pysd_run(pysd_model), pysd_reps)  # noqa: B023
-        why = disagreement(results, frame)
-        print(f"{size:6d} {ms(read_s):>10} {ms(pysd_run_s):>10} {ms(compile_s):>10} {ms(run_s):>10} "
-              f"{ratio(read_s + pysd_run_s, compile_s + run_s):10.1f} {ratio(pysd_run_s, run_s):8.1f} "
-              f"{pysd_reps:9d}" + (f"  (results disagree: {why})" if why else ""))
+        print(measure_growth(size, reps, workdir, heavy_s))
+
+
+def measure_growth(size: int, reps: int, workdir: Path, heavy_s: float) -> str:
+    """One row of the growth table: the chain of ``size`` stocks timed in both tools."""
+    model = chain_model(size)
+    path = workdir / f"chain_{size}.xmile"
+    xmile.save(model, path)
+    compile_s = median_time(lambda: solvers.compile(model), reps)
+    compiled = solvers.compile(model)
+    results = compiled.run()
+    run_s = median_time(compiled.run, reps)
+    saveper = save_period(model.sim_spec)
+    read_s, pysd_run_s, pysd_model, frame = pysd_read_run(path, saveper)
+    pysd_reps = reps if read_s + pysd_run_s < heavy_s else 1
+    if pysd_reps > 1:
+        read_s = median_time(lambda: pysd_read(path), pysd_reps)
+        pysd_run_s = median_time(lambda: pysd_run(pysd_model, saveper), pysd_reps)
+    why = disagreement(results, frame)
+    return (f"{size:6d} {ms(read_s):>10} {ms(pysd_run_s):>10} {ms(compile_s):>10} {ms(run_s):>10} "
+            f"{ratio(read_s + pysd_run_s, compile_s + run_s):10.1f} {ratio(pysd_run_s, run_s):8.1f} "
+            f"{pysd_reps:9d}" + (f"  (results disagree: {why})" if why else ""))
 
 
 # -- main -------------------------------------------------------------------------------------------
 def single_models(workdir: Path, limit: int | None) -> list[tuple[str, Path, Path]]:
     """(name, path Salver loads, path of PySD's copy) for the suite models and the exportable samples."""
-    models = [(p.relative_to(SUITE).as_posix(), p, copy_for_pysd(p, workdir)) for p in suite_models(limit)]
+    models = [(p.name, p, copy_for_pysd(p, workdir)) for p in suite_models(limit)]
     for sample in sorted(SAMPLES.rglob("*.salver")):
         exported, why = sample_as_xmile(sample, workdir)
         if exported is None:
             print(f"sample {sample.name} left out: {why}")
         else:
-            models.append((f"samples/{sample.name} (as XMILE)", sample, exported))
+            models.append((f"{sample.name} (sample, as XMILE)", sample, exported))
     return models
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from importers.report import ImportReport, ReportEntry
@@ -30,14 +32,47 @@ _IMPORTERS: dict[str, str] = {
     ".capella": "capella",
     ".sysml": "sysml2",
 }
+# root element namespace of a .xml file -> importer module
+_XML_NAMESPACES: dict[str, str] = {
+    "http://www.opengroup.org/xsd/archimate/3.0/": "archimate",
+}
+_SNIFF_BYTES = 65536
+_PROLOG = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*<([\w.:-]+)([^>]*)>", re.S)
+_XMLNS = re.compile(r"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
 
 
 def supported_extensions() -> list[str]:
-    return sorted([".salver", *(ext for ext, mod in _IMPORTERS.items() if _available(mod))])
+    return sorted([".salver", *_SNIFFERS, *(ext for ext, mod in _IMPORTERS.items() if _available(mod))])
 
 
 def _available(module: str) -> bool:
     return importlib.util.find_spec(f"importers.{module}") is not None
+
+
+def _xml_importer(path: str | os.PathLike[str]) -> str:
+    """The importer of a ``.xml`` file, picked by its root element's namespace. Only the start tag is
+    looked at here; the importer then parses the file with the hardened parser."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    match = _PROLOG.match(head.decode(encoding, errors="replace").lstrip("\ufeff"))
+    if match is None:
+        raise ParseError("not an XML file Salver reads: no root element found", file=str(path), line=1)
+    prefix = match.group(1).rpartition(":")[0] or None
+    namespace = next((uri for p, uri in _XMLNS.findall(match.group(2)) if (p or None) == prefix), None)
+    module = _XML_NAMESPACES.get(namespace or "")
+    if module is None:
+        raise ParseError(f"unsupported .xml content: root element <{match.group(1)}> in namespace "
+                         f"{namespace or '(none)'}; Salver reads .xml files of "
+                         f"{', '.join(_XML_NAMESPACES)}", file=str(path))
+    return module
+
+
+# extension -> function choosing the importer module from the file's content
+_SNIFFERS: dict[str, Callable[[str | os.PathLike[str]], str]] = {".xml": _xml_importer}
 
 
 def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
@@ -46,10 +81,12 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     if suffix == ".salver":
         return io.load(path), ImportReport(source=str(path), format="salver")
     module_name = _IMPORTERS.get(suffix)
-    if module_name is None or not _available(module_name):
+    if suffix not in _SNIFFERS and (module_name is None or not _available(module_name)):
         raise ParseError(f"unsupported file type {suffix or '(none)'}; Salver reads "
                          f"{', '.join(supported_extensions())}", file=str(path))
     if not Path(path).is_file():
         raise ParseError("no such file", file=str(path))
+    if suffix in _SNIFFERS:
+        module_name = _SNIFFERS[suffix](path)
     module = importlib.import_module(f"importers.{module_name}")
     return module.load(path)

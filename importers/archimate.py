@@ -14,7 +14,7 @@ import os
 
 from lxml import etree
 
-from importers.report import ImportReport
+from importers.report import ImportReport, ReportEntry
 from importers.unmapped import UnmappedCounter
 from importers.xml_safe import parse_file
 from metamodel.elements import Block, Element, Package, Relation, Requirement
@@ -59,6 +59,7 @@ class ArchimateMapper:
         self.root = root
         self.report = report
         self.unmapped = UnmappedCounter(dict(REASONS))
+        self.as_requirement: dict[str, list[ReportEntry]] = {}
         self.model = Model(name=self._text(root, "name") or "model", doc=self._text(root, "documentation"))
 
     def run(self) -> Model:
@@ -84,6 +85,9 @@ class ArchimateMapper:
             for element in self._all(self.root, name):
                 self.unmapped.count(name, element.sourceline)
         self._check_references()
+        for kind, found in self.as_requirement.items():
+            self.report.add(f"{len(found)} x {kind} imported as Requirement (the ArchiMate type is not kept)",
+                            f"first: {found[0].element}", found[0].line, "info")
         self.unmapped.report_to(self.report)
         return self.model
 
@@ -119,8 +123,7 @@ class ArchimateMapper:
         if kind in REQUIREMENT_TYPES:
             created = Requirement(identifier, name, doc=doc, text=doc)
             if kind != "Requirement":
-                self.unmapped.reasons[f"{kind} as Requirement"] = "the ArchiMate type itself is not kept"
-                self.unmapped.count(f"{kind} as Requirement", element.sourceline, name)
+                self.as_requirement.setdefault(kind, []).append(ReportEntry("", name, element.sourceline))
         else:
             created = Block(identifier, name, doc=doc, stereotype=kind or "Element")
         self._add(created, element)

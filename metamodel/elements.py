@@ -271,7 +271,10 @@ class Requirement(Element):
 
 
 RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", "copy", "dependency",
-                  "realization")
+                  "realization",
+                  # ArchiMate relationships
+                  "access", "aggregation", "assignment", "association", "composition", "flow", "influence",
+                  "serving", "specialization", "triggering")
 
 
 @dataclass

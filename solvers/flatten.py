@@ -279,6 +279,11 @@ class _Resolver:
         self.owner = owner
         self.dims = dims  # dimension canonical name -> current element of this equation
 
+    def _fail(self, code: str, message: str, node: Node) -> Node:
+        """Record a problem with this equation at ``node`` and stand in a zero for it."""
+        self.flattener._problem(code, message, self.owner.id, self.owner.name, node.span)
+        return Num(0.0, span=node.span)
+
     def resolve(self, node: Node) -> Node:
         if isinstance(node, Num | Star):
             return node
@@ -321,9 +326,7 @@ class _Resolver:
             if key in self.scope.element_display or key in self.scope.dimensions:
                 # a dimension element used as a value: its 1-based position
                 return Num(float(self._element_position(key)), span=node.span)
-            self.flattener._problem("SD002", f"'{node.name}' is not defined", self.owner.id, self.owner.name,
-                                    node.span)
-            return Num(0.0, span=node.span)
+            return self._fail("SD002", f"'{node.name}' is not defined", node)
         key, variable = found
         if variable is not None and variable.dimensions:
             combo = self._matching_combo(variable, [])
@@ -391,9 +394,7 @@ class _Resolver:
     def _subscript(self, node: Subscript) -> Node:
         found = self._lookup(node.name)
         if found is None:
-            self.flattener._problem("SD002", f"'{node.name}' is not defined", self.owner.id, self.owner.name,
-                                    node.span)
-            return Num(0.0, span=node.span)
+            return self._fail("SD002", f"'{node.name}' is not defined", node)
         key, variable = found
         if variable is None:  # a neural output port read by position: comp.port[i]
             index = node.indices[0] if len(node.indices) == 1 else None
@@ -406,9 +407,7 @@ class _Resolver:
             return self._array(key, variable, list(node.indices), node.span)
         combo = self._matching_combo(variable, list(node.indices))
         if combo is None:
-            self.flattener._problem("SD023", f"cannot resolve subscript of '{node.name}'", self.owner.id,
-                                    self.owner.name, node.span)
-            return Num(0.0, span=node.span)
+            return self._fail("SD023", f"cannot resolve subscript of '{node.name}'", node)
         return Name(f"{key}[{','.join(combo)}]", span=node.span)
 
     def _has_free_dimension(self, variable: Variable, node: Subscript) -> bool:
@@ -426,14 +425,11 @@ class _Resolver:
         matrix, size = node.args
         owner_dims = [canonical(d) for d in getattr(self.owner, "dimensions", [])]
         if not isinstance(matrix, Subscript) or len(owner_dims) < 2 or len(matrix.indices) < 2:
-            self.flattener._problem("SD023", "INVERT MATRIX needs a matrix subscripted over the last two "
-                                    "dimensions of its variable", self.owner.id, self.owner.name, node.span)
-            return Num(0.0, span=node.span)
+            return self._fail("SD023", "INVERT MATRIX needs a matrix subscripted over the last two "
+                                    "dimensions of its variable", node)
         found = self._lookup(matrix.name)
         if found is None or found[1] is None:
-            self.flattener._problem("SD002", f"'{matrix.name}' is not defined", self.owner.id, self.owner.name,
-                                    node.span)
-            return Num(0.0, span=node.span)
+            return self._fail("SD002", f"'{matrix.name}' is not defined", node)
         rows = list(matrix.indices[:-2]) + [Star(), Star()]
         cells = self._array(found[0], found[1], rows, matrix.span)
         row, column = (self.scope.dimensions[d].index(self.dims[d]) for d in owner_dims[-2:])
@@ -473,12 +469,9 @@ class _Resolver:
             return Call(node.canonical, args, span=node.span)
         found = self._lookup(node.func)
         if found is None:
-            self.flattener._problem("SD011", f"unknown function '{node.func}'", self.owner.id, self.owner.name,
-                                    node.span)
-            return Num(0.0, span=node.span)
+            return self._fail("SD011", f"unknown function '{node.func}'", node)
         key, variable = found
         if variable is not None and getattr(variable, "gf", None) is None:
-            self.flattener._problem("SD011", f"'{node.func}' is called like a function but has no graphical "
-                                    "function", self.owner.id, self.owner.name, node.span)
-            return Num(0.0, span=node.span)
+            return self._fail("SD011", f"'{node.func}' is called like a function but has no graphical "
+                                    "function", node)
         return Call("lookup", (Name(key), *args), span=node.span)

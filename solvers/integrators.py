@@ -118,12 +118,19 @@ def _stages_scalar(rhs: Any, par: list[Any], memory: list[Any], t: float, dt: fl
     return [s + dt / 6 * (a + 2 * b + 2 * c + d) for s, a, b, c, d in zip(state, k1, k2, k3, k4, strict=True)]
 
 
+def _initial_state(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int,
+                   steps: Steps) -> tuple[np.ndarray, list[Any]]:
+    """Stocks (stocks x runs) and memories at the start time."""
+    state = np.zeros((n_stocks, setup.runs))
+    memory: list[Any] = [0.0] * n_memories
+    ns["_init"](steps.start, setup.par, state, memory)
+    return state, memory
+
+
 def _fixed_vector(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
                   steps: Steps) -> tuple[np.ndarray, np.ndarray]:
-    init, rhs, par, runs = ns["_init"], ns["_rhs"], setup.par, setup.runs
-    state = np.zeros((n_stocks, runs))
-    memory: list[Any] = [0.0] * n_memories
-    init(steps.start, par, state, memory)
+    rhs, par, runs = ns["_rhs"], setup.par, setup.runs
+    state, memory = _initial_state(ns, setup, n_stocks, n_memories, steps)
     saved = steps.saved
     out = np.empty((len(saved), n_reported, runs))
     scratch = np.empty((n_reported, runs))
@@ -156,10 +163,8 @@ def _fixed_vector(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
 
 def _adaptive(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
               steps: Steps) -> tuple[np.ndarray, np.ndarray]:
-    init, rhs, par, runs = ns["_init"], ns["_rhs"], setup.par, setup.runs
-    state = np.zeros((n_stocks, runs))
-    memory: list[Any] = [0.0] * n_memories
-    init(steps.start, par, state, memory)
+    rhs, par, runs = ns["_rhs"], setup.par, setup.runs
+    state, memory = _initial_state(ns, setup, n_stocks, n_memories, steps)
     times = steps.start + steps.saved * steps.dt
     shape = (n_stocks, runs)
 

@@ -18,10 +18,12 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Batching:
-    """Dynamic batching: at most ``max_batch_size`` runs coalesced, waiting at most the queue delay."""
+    """Dynamic batching: at most ``max_batch_size`` runs coalesced, waiting at most the queue delay;
+    at most ``instances`` batches of the model run at once (0: one per worker process)."""
 
     max_batch_size: int = 256
     max_queue_delay_ms: float = 2.0
+    instances: int = 0
 
 
 @dataclass(frozen=True)

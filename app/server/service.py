@@ -83,7 +83,8 @@ class InferenceService:
             self.metrics.run_seconds.observe(seconds, name, version)
 
         return Batcher(lambda batch: self._run(source, batch), info.parameters, config.batching,
-                       concurrency=self.settings.workers, executor=self.executor, on_batch=on_batch,
+                       concurrency=config.batching.instances or self.settings.workers,
+                       executor=self.executor, on_batch=on_batch,
                        isolate=_caused_by_inputs)
 
     # -- inference ----------------------------------------------------------------------------------

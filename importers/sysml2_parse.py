@@ -1,0 +1,372 @@
+"""Recursive-descent parser of a practical subset of the SysML v2 textual notation.
+
+It reads packages, definitions and usages (``part``, ``port``, ``attribute``, ``item``, ``interface``,
+``connection``, ``requirement``; each ``… def`` too) with their short names, typing (``:``, ``defined
+by``), specialization and subsetting (``:>``, ``subsets``, ``specializes``, ``::>``), redefinition
+(``:>>``), multiplicity, default values and ``connect … to …``; directed features (``in x : T``),
+``doc`` comments, ``satisfy … by …`` and imports. Any other statement is skipped to its ``;`` or past its
+balanced ``{ … }`` body and comes back as a ``skipped`` node naming its keyword.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from importers.sysml2_lex import COMMENT, NAME, NUMBER, Token
+from metamodel.errors import ParseError
+
+MAX_DEPTH = 64
+USAGE_KEYWORDS = ("package", "part", "port", "attribute", "item", "interface", "connection", "requirement")
+DIRECTIONS = ("in", "out", "inout")
+PREFIXES = ("private", "public", "protected", "abstract", "variation", "ref", "readonly", "derived", "end",
+            "individual", "constant", "composite", "portion", "library", "standard", *DIRECTIONS)
+_STOP_WORDS = {"connect", "to", "by", "defined", "subsets", "redefines", "references", "specializes", "ordered",
+               "nonunique", "default", "about", "from", "of"}
+_SPECS = {":": "types", "defined": "types", ":>": "subsets", "subsets": "subsets", "specializes": "subsets",
+          "::>": "subsets", "references": "subsets", ":>>": "redefines", "redefines": "redefines"}
+
+
+@dataclass
+class Node:
+    """One statement: ``keyword`` is ``part def``, ``part``, ``connect``, ``satisfy``, ``import``, ``doc``,
+    ``feature`` (a usage without keyword, such as ``in x : T``) or ``skipped`` (then ``name`` holds the
+    keyword that was not read)."""
+
+    keyword: str
+    line: int
+    name: str = ""
+    short_name: str = ""
+    prefixes: set[str] = field(default_factory=set)
+    types: list[str] = field(default_factory=list)
+    subsets: list[str] = field(default_factory=list)
+    redefines: list[str] = field(default_factory=list)
+    conjugated: bool = False
+    multiplicity: tuple[int, int | None] | None = None
+    default: str = ""
+    ends: list[str] = field(default_factory=list)
+    target: str = ""
+    by: str = ""
+    text: str = ""
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def direction(self) -> str:
+        return next((d for d in DIRECTIONS if d in self.prefixes), "")
+
+
+def parse(tokens: list[Token], source: str = "") -> list[Node]:
+    """The top-level statements of a token list; unbalanced braces and bad syntax raise ``ParseError``."""
+    return _Parser(tokens, source).members(0, None)
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token], source: str) -> None:
+        self.tokens = tokens
+        self.source = source
+        self.pos = 0
+
+    # -- token access -------------------------------------------------------------------------------
+    def _skip_comments(self) -> None:
+        while self.pos < len(self.tokens) and self.tokens[self.pos].kind == COMMENT:
+            self.pos += 1
+
+    def peek(self, ahead: int = 0) -> Token | None:
+        self._skip_comments()
+        index, seen = self.pos, -1
+        while index < len(self.tokens):
+            if self.tokens[index].kind != COMMENT:
+                seen += 1
+                if seen == ahead:
+                    return self.tokens[index]
+            index += 1
+        return None
+
+    def at(self, *texts: str) -> bool:
+        token = self.peek()
+        return token is not None and token.text in texts
+
+    def take(self) -> Token:
+        token = self.peek()
+        if token is None:
+            raise ParseError("unexpected end of file", file=self.source, line=self._last_line())
+        self.pos = self.tokens.index(token, self.pos) + 1
+        return token
+
+    def expect(self, text: str, after: str) -> Token:
+        token = self.peek()
+        if token is None or token.text != text:
+            found = repr(token.text) if token else "end of file"
+            raise self.error(f"expected {text!r} {after}, found {found}", token)
+        return self.take()
+
+    def error(self, message: str, token: Token | None) -> ParseError:
+        line, column = (token.line, token.column) if token else (self._last_line(), None)
+        return ParseError(message, file=self.source, line=line, column=column)
+
+    def _last_line(self) -> int:
+        return self.tokens[-1].line if self.tokens else 1
+
+    # -- structure ----------------------------------------------------------------------------------
+    def members(self, depth: int, opened: Token | None) -> list[Node]:
+        """Statements up to the ``}`` closing ``opened`` (or to the end of file at the top level)."""
+        if depth > MAX_DEPTH:
+            raise self.error(f"nesting deeper than {MAX_DEPTH} levels", opened)
+        nodes: list[Node] = []
+        while True:
+            token = self.peek()
+            if token is None:
+                if opened is not None:
+                    raise self.error(f"'{{' opened at line {opened.line} is not closed", None)
+                return nodes
+            if token.text == "}":
+                if opened is None:
+                    raise self.error("unexpected '}': no '{' is open", token)
+                self.take()
+                return nodes
+            nodes.append(self.member(depth))
+
+    def member(self, depth: int) -> Node:
+        start = self.peek()
+        assert start is not None
+        prefixes: set[str] = set()
+        while self.at(*PREFIXES) and not self._is_name_use():
+            prefixes.add(self.take().text)
+        token = self.peek()
+        if token is None:
+            raise self.error("statement ends at end of file", start)
+        word = token.text
+        if word == "import":
+            self.take()
+            node = Node("import", token.line, target=self.qualified_name())
+            self._skip_statement(depth, node)
+            return node
+        if word == "doc":
+            return self.doc(token)
+        if word == "comment":
+            return self.comment(token)
+        if word == "satisfy":
+            return self.satisfy(token, depth)
+        if word == "connect":
+            self.take()
+            node = Node("connect", token.line, prefixes=prefixes, ends=self.connect_ends())
+            self.body(node, depth)
+            return node
+        if word in USAGE_KEYWORDS:
+            self.take()
+            keyword = word + " def" if self.at("def") and self.take() else word
+            return self.declaration(Node(keyword, token.line, prefixes=prefixes), depth)
+        if token.kind == NAME and prefixes and word not in _STOP_WORDS:
+            return self.declaration(Node("feature", token.line, prefixes=prefixes), depth)
+        keyword = word
+        self.take()
+        if self.at("def"):
+            self.take()
+            keyword += " def"
+        node = Node("skipped", token.line, name=keyword, prefixes=prefixes)
+        self._skip_statement(depth, node)
+        return node
+
+    def _is_name_use(self) -> bool:
+        """A prefix word used as a name (``end`` as a feature name followed by ``:``)."""
+        following = self.peek(1)
+        return following is not None and following.text in (":", ";", ":>", ":>>", "=")
+
+    def declaration(self, node: Node, depth: int) -> Node:
+        if self.at("<"):
+            self.take()
+            node.short_name = self.take().value
+            self.expect(">", "after the short name")
+        token = self.peek()
+        if token is not None and token.kind == NAME and token.text not in _STOP_WORDS:
+            node.name = self.take().value
+        while True:
+            token = self.peek()
+            if token is None:
+                break
+            if token.text in _SPECS:
+                self.take()
+                if token.text == "defined":
+                    self.expect("by", "after 'defined'")
+                if self.at("~"):
+                    self.take()
+                    node.conjugated = True
+                getattr(node, _SPECS[token.text]).extend(self.name_list())
+            elif token.text == "[":
+                node.multiplicity = self.multiplicity()
+            elif token.text in ("ordered", "nonunique"):
+                self.take()
+            else:
+                break
+        if self.at("=", ":=", "default"):
+            self.take()
+            if self.at("="):
+                self.take()
+            node.default = self.expression_text()
+        if self.at("connect"):
+            self.take()
+            node.ends = self.connect_ends()
+        self.body(node, depth)
+        return node
+
+    def body(self, node: Node, depth: int) -> None:
+        """``;`` or a ``{ … }`` body of member statements."""
+        token = self.peek()
+        if token is not None and token.text == "{":
+            self.take()
+            node.children = self.members(depth + 1, token)
+        elif token is not None and token.text == ";":
+            self.take()
+        else:
+            found = repr(token.text) if token else "end of file"
+            raise self.error(f"expected ';' or '{{' to end the {node.keyword} statement of line {node.line}, "
+                             f"found {found}", token)
+
+    def doc(self, token: Token) -> Node:
+        self.take()
+        while self.pos < len(self.tokens) and self.tokens[self.pos].kind != COMMENT:
+            if self.tokens[self.pos].text in (";", "{", "}"):
+                raise self.error("'doc' without a /* … */ body", self.tokens[self.pos])
+            self.pos += 1  # a name or locale before the body
+        if self.pos >= len(self.tokens):
+            raise self.error("'doc' without a /* … */ body", token)
+        body = self.tokens[self.pos]
+        self.pos += 1
+        return Node("doc", token.line, text=body.value)
+
+    def comment(self, token: Token) -> Node:
+        """``comment [name] [about …] /* … */``: skipped up to and including its body."""
+        self.take()
+        while self.pos < len(self.tokens) and self.tokens[self.pos].kind != COMMENT:
+            self.pos += 1
+        self.pos += 1
+        return Node("skipped", token.line, name="comment")
+
+    def satisfy(self, token: Token, depth: int) -> Node:
+        self.take()
+        if self.at("requirement"):
+            self.take()
+        node = Node("satisfy", token.line, target=self.chain())
+        if self.at(":"):
+            self.take()
+            node.target = self.chain()
+        if self.at("by"):
+            self.take()
+            node.by = self.chain()
+        self.body(node, depth)
+        return node
+
+    # -- pieces -------------------------------------------------------------------------------------
+    def qualified_name(self) -> str:
+        parts = [self._name_token("a name")]
+        while self.at("::"):
+            self.take()
+            if self.at("*", "**"):
+                parts.append(self.take().text)
+            else:
+                parts.append(self._name_token("a name after '::'"))
+        return "::".join(parts)
+
+    def chain(self) -> str:
+        """A qualified name followed by ``.feature`` steps: ``Pkg::part.port``."""
+        parts = [self.qualified_name()]
+        while self.at("."):
+            self.take()
+            parts.append(self._name_token("a feature name after '.'"))
+        return ".".join(parts)
+
+    def name_list(self) -> list[str]:
+        names = [self.chain()]
+        while self.at(","):
+            self.take()
+            names.append(self.chain())
+        return names
+
+    def _name_token(self, what: str) -> str:
+        token = self.peek()
+        if token is None or token.kind != NAME:
+            raise self.error(f"expected {what}, found {repr(token.text) if token else 'end of file'}", token)
+        return self.take().value
+
+    def multiplicity(self) -> tuple[int, int | None] | None:
+        opened = self.take()
+        bounds: list[int | None] = []
+        while not self.at("]"):
+            token = self.peek()
+            if token is None or token.text in (";", "{", "}"):
+                raise self.error(f"'[' of line {opened.line} is not closed", token)
+            self.take()
+            if token.kind == NUMBER and token.text.isdigit():
+                bounds.append(int(token.text))
+            elif token.text == "*":
+                bounds.append(None)
+            elif token.text != "..":
+                bounds.append(-1)  # an expression: not a literal bound
+        self.take()
+        if not bounds or len(bounds) > 2 or -1 in bounds:
+            return None
+        lower = bounds[0] if len(bounds) == 2 else (bounds[0] if bounds[0] is not None else 0)
+        return (lower if lower is not None else 0), bounds[-1]
+
+    def expression_text(self) -> str:
+        """The text of a value expression, up to ``;`` or ``{`` outside brackets."""
+        parts: list[str] = []
+        level = 0
+        while True:
+            token = self.peek()
+            if token is None or (level == 0 and token.text in (";", "{", "}")):
+                return " ".join(parts)
+            level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token.text, 0)
+            parts.append(self.take().text)
+
+    def connect_ends(self) -> list[str]:
+        if self.at("("):
+            self.take()
+            ends = [self._end()]
+            while self.at(","):
+                self.take()
+                ends.append(self._end())
+            self.expect(")", "to close the connect ends")
+            return ends
+        first = self._end()
+        self.expect("to", "between the ends of 'connect'")
+        return [first, self._end()]
+
+    def _end(self) -> str:
+        following = self.peek(1)
+        if following is not None and following.text in ("::>", "references"):
+            self.take()
+            self.take()
+        return self.chain()
+
+    def _skip_statement(self, depth: int, node: Node) -> None:
+        """Skip to the end of a statement: its ``;`` or its balanced ``{ … }`` body."""
+        level = 0
+        while True:
+            token = self.peek()
+            if token is None:
+                return
+            if token.text == "}":
+                return  # the enclosing body closes: the statement had no ';'
+            if token.text == "{":
+                self._skip_braces(depth + 1)
+                return
+            self.take()
+            level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token.text, 0)
+            if token.text == ";" and level <= 0:
+                return
+
+    def _skip_braces(self, depth: int) -> None:
+        opened = self.take()
+        if depth > MAX_DEPTH:
+            raise self.error(f"nesting deeper than {MAX_DEPTH} levels", opened)
+        while True:
+            token = self.peek()
+            if token is None:
+                raise self.error(f"'{{' opened at line {opened.line} is not closed", None)
+            if token.text == "{":
+                self._skip_braces(depth + 1)
+            elif token.text == "}":
+                self.take()
+                return
+            else:
+                self.take()
