@@ -49,7 +49,7 @@ def tokenize(text: str, source: str = "") -> list[Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         column = pos - line_start + 1
-        if match is None:
+        if match is None or (match.lastgroup == SYMBOL and text.startswith("/*", pos)):
             raise ParseError(_stray(text, pos), file=source, line=line, column=column)
         kind = match.lastgroup or ""
         chunk = match.group()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import networkx as nx
 
 from metamodel.elements import SimSpec
-from metamodel.equations.ast import Call, Name, Node, Num, UnaryOp
+from metamodel.equations.ast import BinOp, Call, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
 from metamodel.model import Model
 from metamodel.names import canonical
@@ -23,6 +23,7 @@ from solvers.architecture import bind_architecture
 from solvers.codegen import CodeGen
 from solvers.expand import Expanded, Expander
 from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
+from solvers.jacobian import RateSystem
 from solvers.model_run import CompiledModel
 from solvers.program import Layout, Program
 
@@ -62,7 +63,7 @@ class Compiler:
         layout = parts.layout()
         lookups = parts.lookups()
         programs = {vector: _Writer(parts, layout, lookups, vector).program() for vector in (False, True)}
-        return CompiledModel(self.model, layout, programs, lookups, parts.neural_uses())
+        return CompiledModel(self.model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout))
 
 
 class _Parts:
@@ -102,6 +103,20 @@ class _Parts:
                                                          use.component.id, use.component.name)])
                         found[key] = (index, names[port], int(column.rstrip("]")) - 1 if column else 0)
         return found
+
+    def rate_system(self, layout: Layout) -> RateSystem:
+        """The stocks' rates and the equations they read, for analytic Jacobians."""
+        rates: dict[str, Node] = {key: hidden.rate for key, hidden in self.hidden_stocks.items()}
+        for key, stock in self.stocks.items():
+            total: Node = Num(0.0)
+            for flow in stock.inflows:
+                total = BinOp("+", total, Name(flow))
+            for flow in stock.outflows:
+                total = BinOp("-", total, Name(flow))
+            rates[key] = total
+        computed = {k: v.expr for k, v in self.computed.items() if v.expr is not None and v.gf is None}
+        clipped = {k for k, v in self.computed.items() if v.kind == "flow" and v.non_negative}
+        return RateSystem(list(layout.stocks), rates, computed, list(layout.parameters), clipped)
 
     def neural_uses(self) -> list[NeuralUse]:
         return self.flat.neural

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from solvers.model_run import RunSetup
 
 ADAPTIVE = {"rk45": "RK45", "lsoda": "LSODA", "bdf": "BDF", "radau": "Radau"}
+STIFF = {"bdf", "radau"}  # given the sympy Jacobian when the model has one
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,10 @@ def _adaptive(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: in
 
     end = times[-1] if len(times) else steps.start
     if n_stocks and end > steps.start:
+        jacobian = setup.jacobian
+        options = {"jac": (lambda t, y: jacobian(t, y, par))} if jacobian is not None else {}
         solution = solve_ivp(fun, (steps.start, end), state.ravel(), method=ADAPTIVE[setup.method], t_eval=times,
-                             rtol=1e-6, atol=1e-9)
+                             rtol=1e-6, atol=1e-9, **options)
         if not solution.success:
             raise SimulationError(f"{ADAPTIVE[setup.method]} failed: {solution.message}", time=float(
                 solution.t[-1]) if len(solution.t) else None)

@@ -16,6 +16,7 @@ from metamodel.model import Model
 from metamodel.names import canonical
 from solvers import integrators, runtime
 from solvers.flatten import NeuralUse
+from solvers.jacobian import JacobianFunction, RateSystem, build_jacobian
 from solvers.program import Layout, Program
 from solvers.results import Results
 
@@ -48,14 +49,17 @@ class RunSetup:
     seed: int | None
     progress: Callable[[float], None] | None = None
     non_negative: list[int] = field(default_factory=list)
+    jacobian: JacobianFunction | None = None
 
 
 class CompiledModel:
     """A model compiled to Python functions; ``run`` simulates all runs as one vectorized computation."""
 
     def __init__(self, model: Model, layout: Layout, programs: dict[bool, Program],
-                 lookups: dict[str, runtime.Lookup], neural: list[NeuralUse]) -> None:
+                 lookups: dict[str, runtime.Lookup], neural: list[NeuralUse], rate_system: RateSystem) -> None:
         self.model = model
+        self.rate_system = rate_system
+        self._jacobian: JacobianFunction | None | bool = False  # False: not built yet
         self.layout = layout
         self.programs = programs
         self.lookups = lookups
@@ -165,7 +169,14 @@ class CompiledModel:
                    else np.float64(p) for p in par]
         else:
             par = [float(np.asarray(p).ravel()[0]) for p in par]
-        return RunSetup(spec, spec.method, count, vector, par, seed, progress, self.layout.non_negative)
+        jacobian = self.jacobian() if spec.method in integrators.STIFF else None
+        return RunSetup(spec, spec.method, count, vector, par, seed, progress, self.layout.non_negative, jacobian)
+
+    def jacobian(self) -> JacobianFunction | None:
+        """The analytic Jacobian of the stocks' rates (built with sympy on first use), or None."""
+        if self._jacobian is False:
+            self._jacobian = build_jacobian(self.rate_system)
+        return self._jacobian  # type: ignore[return-value]
 
     def _namespace(self, setup: RunSetup, providers: list[str] | None, require_gpu: bool) -> dict[str, Any]:
         spec = setup.spec

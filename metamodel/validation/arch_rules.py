@@ -90,11 +90,21 @@ def _flow_type(model: Model, port: Port) -> str:
     return element.canonical if element is not None else canonical(port.flow_type)
 
 
+def _carried(model: Model, port: Port) -> frozenset[tuple[str, str]] | None:
+    """What a port typed by an interface carries: its flow properties' names and types."""
+    interface = model.get(port.type)
+    if not isinstance(interface, Interface) or not interface.flow_properties:
+        return None
+    return frozenset((canonical(fp.name), fp.type or "") for fp in interface.flow_properties)
+
+
 @rule("AR002", "error", "ports connected with different flow types", domain="architecture")
 def incompatible_flow_type(model: Model) -> Iterator[Diagnostic]:
+    """Two interfaces that carry the same flow properties (a SysML v2 port def and its mirror) agree."""
     for pair in connected_port_pairs(model):
         a, b = _flow_type(model, pair.first), _flow_type(model, pair.second)
-        if a and b and a != b:
+        carried = _carried(model, pair.first)
+        if a and b and a != b and (carried is None or carried != _carried(model, pair.second)):
             yield _diagnostic("AR002", pair, f"port '{pair.first.name}' carries {pair.first.flow_type} but port "
                               f"'{pair.second.name}' carries {pair.second.flow_type}")
 

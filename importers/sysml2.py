@@ -1,0 +1,405 @@
+"""SysML v2 textual notation import (``.sysml``), for the subset :mod:`importers.sysml2_parse` reads.
+
+Mapping: ``package`` -> Package; ``part def``/``item def`` -> Block; ``port def`` -> Interface whose
+directed features are its flow properties; ``interface def``/``connection def`` -> Block (stereotype
+``interface def``) whose ``end`` features are reference parts; ``attribute def`` -> ValueType; part,
+item and attribute usages -> Part (attributes as values with their default); port usages -> Port;
+``connect a.p to b.q`` (alone or in an interface or connection usage) -> Connector with the ends
+resolved through the parts; ``requirement def``/``requirement`` -> Requirement (short name as id, doc
+as text); ``satisfy R by X`` -> Relation ``satisfy``; ``doc`` -> the owner's documentation.
+
+Names resolve through the enclosing namespaces and their imports. A package imported from another
+``.sysml`` file in the same folder is read from there; names of library packages that are not found
+(``ISQ::torque``) become external value types. Everything else is counted in the report per keyword.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from importers.report import ImportReport
+from importers.sysml2_lex import tokenize
+from importers.sysml2_parse import Node, parse
+from importers.unmapped import UnmappedCounter
+from metamodel.elements import (
+    Block,
+    Connector,
+    ConnectorEnd,
+    Element,
+    FlowProperty,
+    Interface,
+    Package,
+    Part,
+    Port,
+    Relation,
+    Requirement,
+    ValueType,
+)
+from metamodel.errors import ParseError
+from metamodel.model import Model
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_SIBLING_FILES = 200
+LIBRARY_PREFIX = "library:"
+REASONS = {
+    "flow": "flows are not imported",
+    "import": "imports are used to resolve names; the import itself is not an element",
+    "specialization": "specialization of definitions is used to find inherited features, not imported",
+    "redefinition": "redefinitions (:>>) are not imported",
+    "feature without direction in port def": "only directed features of a port def are flow properties",
+    "feature": "features without a type are not imported",
+    "name from a library package": "library packages are not read; kept as external value types",
+    "connection without connect": "connection and interface usages without 'connect' have no ends",
+}
+
+
+def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
+    """Import a SysML v2 textual model (``.sysml``)."""
+    report = ImportReport(source=str(path), format="sysml2")
+    nodes = read_nodes(Path(path))
+    model = Sysml2Mapper(Path(path), report).run(nodes)
+    model.source_path = str(path)
+    return model, report
+
+
+def read_nodes(path: Path) -> list[Node]:
+    """Read, tokenize and parse one file; unreadable or malformed text raises ``ParseError``."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ParseError(f"file larger than {MAX_FILE_BYTES} bytes", file=str(path))
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    return parse(tokenize(text, str(path)), str(path))
+
+
+@dataclass
+class _Scope:
+    """A namespace: its members by name, its imports and, for definitions, what it specializes."""
+
+    members: dict[str, str] = field(default_factory=dict)
+    imports: list[str] = field(default_factory=list)
+    supertypes: list[str] = field(default_factory=list)
+
+
+class Sysml2Mapper:
+    """Maps parsed statements onto a ``Model``; use once: ``Sysml2Mapper(path, report).run(nodes)``."""
+
+    def __init__(self, path: Path, report: ImportReport) -> None:
+        self.path = path
+        self.report = report
+        self.model = Model(name=path.stem)
+        self.unmapped = UnmappedCounter(dict(REASONS))
+        self.scopes: dict[str | None, _Scope] = {None: _Scope()}
+        self.parents: dict[str, str | None] = {}
+        self.pending: list[tuple[Element, Node, str | None, Path]] = []  # references resolved at the end
+        self.external_lines: dict[str, int] = {}
+        self.current_file = path
+        self.read_files: set[Path] = {path.resolve()}
+
+    def run(self, nodes: list[Node]) -> Model:
+        self._members(nodes, None)
+        self._read_imported_packages()
+        typed_first = sorted(self.pending, key=lambda item: not isinstance(item[0], Part | Port))
+        for element, node, scope, source in typed_first:  # features' types first: chains go through them
+            self.current_file = source
+            self._resolve(element, node, scope)
+        self.current_file = self.path
+        for element in self.model.elements.values():
+            if isinstance(element, Port):
+                self._derive_port(element)
+        self.unmapped.report_to(self.report)
+        return self.model
+
+    # -- creation -----------------------------------------------------------------------------------
+    def _members(self, nodes: list[Node], owner: str | None) -> None:
+        for node in nodes:
+            self._node(node, owner)
+
+    def _node(self, node: Node, owner: str | None) -> None:
+        keyword = node.keyword
+        holder = self.model.get(owner)
+        if keyword == "doc":
+            if holder is None:
+                self.model.doc = f"{self.model.doc}\n{node.text}".strip()
+            else:
+                holder.doc = f"{holder.doc}\n{node.text}".strip()
+        elif keyword == "import":
+            self.scopes[owner].imports.append(node.target)
+            self._count("import", node, node.target)
+        elif keyword == "skipped":
+            self._count(node.name, node, "")
+        elif keyword == "package":
+            self._create(Package(self._id(node, owner), node.name, owner=owner), node, owner)
+        elif keyword in ("part def", "item def"):
+            self._create(Block(self._id(node, owner), node.name, owner=owner, is_abstract="abstract" in node.prefixes,
+                               stereotype=keyword), node, owner)
+        elif keyword in ("interface def", "connection def"):
+            self._create(Block(self._id(node, owner), node.name, owner=owner, stereotype=keyword), node, owner)
+        elif keyword == "attribute def":
+            self._create(ValueType(self._id(node, owner), node.name, owner=owner), node, owner)
+        elif keyword == "port def":
+            self._create(Interface(self._id(node, owner), node.name, owner=owner), node, owner)
+        elif keyword in ("requirement def", "requirement"):
+            self._create(Requirement(self._id(node, owner), node.name or node.short_name, owner=owner,
+                                     req_id=node.short_name), node, owner)
+        elif keyword == "satisfy":
+            relation = Relation(self._id(node, owner), "", owner=owner, relation="satisfy")
+            self._create(relation, node, owner, scope_member=False)
+        elif isinstance(holder, Interface) and keyword in ("feature", "attribute", "item"):
+            self._flow_property(node, holder, owner)
+        elif keyword in ("part", "item", "attribute", "feature"):
+            self._part(node, owner)
+        elif keyword == "port":
+            port = Port(self._id(node, owner), node.name, owner=owner, direction=node.direction or "inout",
+                        port_kind="proxy", conjugated=node.conjugated, stereotype="port")
+            self._bounds(port, node)
+            self._create(port, node, owner)
+        elif keyword == "connect" or (keyword in ("interface", "connection") and node.ends):
+            self._create(Connector(self._id(node, owner), node.name, owner=owner), node, owner,
+                         scope_member=bool(node.name))
+        else:
+            self._count("connection without connect", node, node.name)
+            self._members(node.children, owner)
+
+    def _part(self, node: Node, owner: str | None) -> None:
+        keyword = node.keyword
+        if keyword == "feature" and "end" not in node.prefixes and not node.types and not node.subsets:
+            self._count("redefinition" if node.redefines else "feature", node, node.name)
+            return
+        aggregation = "value" if keyword == "attribute" else \
+            "reference" if {"ref", "end"} & node.prefixes else "part"
+        stereotype = "end" if "end" in node.prefixes else keyword
+        part = Part(self._id(node, owner), node.name, owner=owner, aggregation=aggregation, default=node.default,
+                    stereotype=stereotype)
+        self._bounds(part, node)
+        self._create(part, node, owner)
+
+    def _flow_property(self, node: Node, interface: Interface, owner: str | None) -> None:
+        if not node.direction:
+            self._count("feature without direction in port def", node, node.name)
+            return
+        member_id = self._id(node, owner)
+        interface.flow_properties.append(FlowProperty(node.name, node.direction, id=member_id))
+        self.scopes[owner].members[node.name] = member_id
+        self.pending.append((interface, node, owner, self.current_file))
+        self._line(member_id, node)
+
+    def _create(self, element: Element, node: Node, owner: str | None, scope_member: bool = True) -> None:
+        if element.id in self.model.elements:
+            self.report.add(f"{node.keyword} {node.name!r} is declared twice in one namespace; the second one "
+                            "is imported under another id", node.name, self._file_line(node))
+            element.id = f"{element.id}@{self.current_file.name}:{node.line}"
+        self.model.add(element)
+        self._line(element.id, node)
+        self.scopes[element.id] = _Scope(supertypes=list(node.subsets) if node.keyword.endswith(" def") else [])
+        self.parents[element.id] = owner
+        if scope_member and node.name:
+            self.scopes[owner].members.setdefault(node.name, element.id)
+        if node.keyword.endswith(" def") and node.subsets:
+            self._count("specialization", node, node.name)
+        self.pending.append((element, node, owner, self.current_file))
+        self._members(node.children, element.id)
+
+    def _id(self, node: Node, owner: str | None) -> str:
+        name = node.name or f"{node.keyword}@{node.line}"
+        return f"{owner}::{name}" if owner else name
+
+    def _bounds(self, element: Part | Port, node: Node) -> None:
+        if node.multiplicity is not None:
+            element.lower, element.upper = node.multiplicity
+
+    def _count(self, label: str, node: Node, name: str) -> None:
+        self.unmapped.count(label, self._file_line(node), name)
+
+    def _file_line(self, node: Node) -> int | None:
+        return node.line if self.current_file == self.path else None
+
+    def _line(self, element_id: str, node: Node) -> None:
+        if self.current_file == self.path:
+            self.report.lines[element_id] = node.line
+
+    # -- other files --------------------------------------------------------------------------------
+    def _read_imported_packages(self) -> None:
+        """Read packages imported but not defined here from ``.sysml`` files beside this one."""
+        wanted = self._missing_imports()
+        if not wanted:
+            return
+        siblings = sorted(p for p in self.path.parent.glob("*.sysml") if p.resolve() not in self.read_files)
+        for sibling in siblings[:MAX_SIBLING_FILES]:
+            if not wanted:
+                return
+            try:
+                nodes = read_nodes(sibling)
+            except ParseError as exc:
+                self.report.add(f"neighbouring file not read: {exc}", sibling.name)
+                continue
+            provides = {n.name for n in nodes if n.keyword == "package"} & wanted
+            if not provides:
+                continue
+            self.read_files.add(sibling.resolve())
+            self.current_file = sibling
+            self._members(nodes, None)
+            self.current_file = self.path
+            self.report.add(f"imported package {', '.join(sorted(repr(p) for p in provides))} read from "
+                            f"{sibling.name}", severity="info")
+            wanted = self._missing_imports()
+
+    def _missing_imports(self) -> set[str]:
+        first_segments = {i.split("::")[0] for scope in self.scopes.values() for i in scope.imports}
+        return {name for name in first_segments if name not in self.scopes[None].members}
+
+    # -- resolution ---------------------------------------------------------------------------------
+    def _resolve(self, element: Element, node: Node, scope: str | None) -> None:
+        if isinstance(element, Part | Port):
+            name = (node.types or node.subsets or [""])[0]
+            element.type = self._type(name, scope, node) if name else None
+        elif isinstance(element, Interface):
+            for flow_property in element.flow_properties:
+                if flow_property.id == self._id(node, scope):
+                    name = (node.types or node.subsets or [""])[0]
+                    flow_property.type = self._type(name, scope, node) if name else None
+        elif isinstance(element, Connector):
+            type_name = (node.types or [""])[0]
+            element.type = self._type(type_name, scope, node) if type_name else None
+            element.ends = [self._end(chain, scope, node) for chain in node.ends]
+        elif isinstance(element, Relation):
+            target = self._chain(node.target, scope)
+            source = self._chain(node.by, scope) if node.by else [scope] if scope else []
+            element.targets = [target[-1]] if target else [self._external(node.target, node)]
+            element.sources = [source[-1]] if source else [self._external(node.by, node)]
+
+    def _type(self, name: str, scope: str | None, node: Node) -> str:
+        found = self._chain(name, scope)
+        return found[-1] if found else self._external(name, node)
+
+    def _end(self, chain: str, scope: str | None, node: Node) -> ConnectorEnd:
+        found = self._chain(chain, scope)
+        if not found:
+            self.report.add(f"connector end {chain!r} not found", node.name or node.keyword, self._file_line(node),
+                            "error")
+            return ConnectorEnd(chain)
+        parts = found[:-1]
+        return ConnectorEnd(found[-1], parts[-1] if parts else None, parts if len(parts) > 1 else [])
+
+    def _chain(self, chain: str, scope: str | None) -> list[str]:
+        """The ids along ``a::b.c.d``: the qualified name, then each feature through the owner's type."""
+        steps = chain.split(".")
+        first = self._lookup(steps[0], scope)
+        if first is None:
+            return []
+        found = [first]
+        for step in steps[1:]:
+            member = self._feature(found[-1], step)
+            if member is None:
+                return []
+            found.append(member)
+        return found
+
+    def _feature(self, element_id: str, name: str) -> str | None:
+        """A feature named ``name`` of a usage (its own body first, then its type) or definition."""
+        element = self.model.get(element_id)
+        candidates = [element_id]
+        type_id = getattr(element, "type", None)
+        if type_id:
+            candidates.append(type_id)
+        for candidate in candidates:
+            found = self._member(candidate, name, set())
+            if found is not None:
+                return found
+        return None
+
+    def _member(self, namespace: str, name: str, seen: set[str]) -> str | None:
+        """A member of ``namespace`` or, for definitions, of what it specializes."""
+        if namespace in seen or namespace not in self.scopes:
+            return None
+        seen.add(namespace)
+        scope = self.scopes[namespace]
+        if name in scope.members:
+            return scope.members[name]
+        for supertype in scope.supertypes:
+            found = self._chain(supertype, self.parents.get(namespace))
+            if found:
+                member = self._member(found[-1], name, seen)
+                if member is not None:
+                    return member
+        return None
+
+    def _lookup(self, qualified: str, scope: str | None) -> str | None:
+        """A qualified name seen from ``scope``: its first segment through the enclosing namespaces and
+        their imports, the rest as members."""
+        segments = qualified.split("::")
+        current = self._visible(segments[0], scope)
+        for segment in segments[1:]:
+            if current is None:
+                return None
+            current = self._member(current, segment, set())
+        return current
+
+    def _visible(self, name: str, scope: str | None) -> str | None:
+        for namespace in self._enclosing(scope):
+            found = self._member(namespace, name, set()) if namespace else self.scopes[None].members.get(name)
+            if found is not None:
+                return found
+            for imported in self.scopes[namespace].imports:
+                found = self._imported(imported, name)
+                if found is not None:
+                    return found
+        return None
+
+    def _imported(self, imported: str, name: str) -> str | None:
+        """``name`` through an import: ``P::*`` (members of P), ``P::**`` (recursively), ``P::name``."""
+        head, _, tail = imported.rpartition("::")
+        if tail == name and head:
+            return self._lookup(imported, None)
+        if tail not in ("*", "**") or not head:
+            return None
+        package = self._lookup(head, None)
+        if package is None:
+            return None
+        found = self._member(package, name, set())
+        if found is None and tail == "**":
+            nested = [m for m in self.scopes[package].members.values() if isinstance(self.model.get(m), Package)]
+            found = next((f for f in (self._imported(f"{self._qualified(m)}::**", name) for m in nested) if f), None)
+        return found
+
+    def _qualified(self, element_id: str) -> str:
+        names = []
+        current: str | None = element_id
+        while current is not None:
+            names.append(self.model.elements[current].name)
+            current = self.parents.get(current)
+        return "::".join(reversed(names))
+
+    def _enclosing(self, scope: str | None) -> Iterator[str | None]:
+        while scope is not None:
+            yield scope
+            scope = self.parents.get(scope)
+        yield None
+
+    def _external(self, name: str, node: Node) -> str:
+        """A name not defined in the files read: an external value type (library or unknown)."""
+        key = LIBRARY_PREFIX + name
+        if key not in self.model.elements:
+            self.model.add(ValueType(key, name.split("::")[-1].split(".")[-1], href=name))
+            if "::" in name:
+                self._count("name from a library package", node, name)
+            else:
+                self.report.add(f"name {name!r} is not defined in this file or the .sysml files beside it; kept "
+                                "as an external value type", node.name or node.keyword, self._file_line(node))
+        return key
+
+    def _derive_port(self, port: Port) -> None:
+        """Flow type and direction from the port def the port is typed by."""
+        type_element = self.model.get(port.type)
+        if type_element is None:
+            return
+        port.flow_type = type_element.name
+        if isinstance(type_element, Interface) and port.direction == "inout":
+            directions = {fp.direction for fp in type_element.flow_properties}
+            port.direction = directions.pop() if len(directions) == 1 else "inout"
