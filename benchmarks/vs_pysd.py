@@ -453,8 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         import pysd
-    except ImportError:
-        print("vs_pysd: pysd is not installed (make bench installs it into the benchmark environment)")
+    except ImportError as exc:
+        print(f"vs_pysd: {exc} (make bench installs pysd into the benchmark environment)")
         return 2
     if not SUITE.is_dir():
         print(f"vs_pysd: the SD test-models suite is missing at {SUITE}")

@@ -37,7 +37,7 @@ _XML_NAMESPACES: dict[str, str] = {
     "http://www.opengroup.org/xsd/archimate/3.0/": "archimate",
 }
 _SNIFF_BYTES = 65536
-_PROLOG = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*<([\w.:-]+)([^>]*)>", re.S)
+_PROLOG = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*<([\w.:-]+)([^>]*)>", re.S)
 _XMLNS = re.compile(r"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
 
 

@@ -104,7 +104,7 @@ REASONS = {
     "KeyValue": "key/value annotations are not imported",
     "Unit": "units are read into the physical quantities that use them",
     "EnumerationLiteral": "enumeration literals are not imported",
-    "LiteralNumericValue": "numeric values other than cardinalities are not imported",
+    "LiteralNumericValue": "numeric values (data type bounds, association end cardinalities) are not imported",
     "Constraint": "constraint expressions are not imported",
     "OpaqueExpression": "constraint expressions are not imported",
     "Generalization": "generalizations are not imported",

@@ -95,5 +95,6 @@ class JsonBodies:
         if scope["type"] == "http" and scope["method"] in ("POST", "PUT"):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             if not any(k == b"inference-header-content-length" for k, _ in headers):
-                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+                scope["headers"] = [*headers, (b"content-type", b"application/json")]  # in place: the
+                # outer middlewares read what routing adds to this scope
         await self.app(scope, receive, send)

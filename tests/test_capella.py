@@ -1,0 +1,189 @@
+"""Capella import: the public In-Flight Entertainment sample, planted models and bad input."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import importers
+from metamodel.elements import Block, Connector, Interface, Part, Port, Relation, Requirement, Unmapped
+from metamodel.errors import ParseError
+from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
+from metamodel.validation.registry import run_rules
+
+IFE = Path("/work/shared/mbse-samples/capella/In-Flight Entertainment System.capella")
+
+# Counted with grep on xsi:type in the file: blocks = SystemComponent 5 + LogicalComponent 23 +
+# PhysicalComponent 64 + Entity 8 + ConfigurationItem 11 + Class 34; parts = cs:Part 111 + class-owned
+# information:Property 74 (88 less 14 association ends); ports = ComponentPort 52 + PhysicalPort 37;
+# connectors = ComponentExchange 23 + CommunicationMean 2 + PhysicalLink 21; packages = SystemEngineering,
+# 5 architectures, 5 component/entity/CI packages, DataPkg 16, InterfacePkg 5; value types = Boolean 2 +
+# Enumeration 9 + Numeric 5 + PhysicalQuantity 4 + String 2; interfaces = ExchangeItem 17 + Interface 4.
+EXPECTED = {"block": 145, "part": 185, "port": 89, "connector": 46, "package": 32, "value_type": 22,
+            "interface": 21, "relation": 577, "requirement": 0}
+# allocate = ComponentFunctionalAllocation 179 + PortAllocation 69 + ComponentPortAllocation 2 +
+# ComponentExchangeAllocation 1 + ComponentExchangeFunctionalExchangeAllocation 26 + PartDeploymentLink 22;
+# realization = ComponentRealization 33 + PortRealization 219 + InformationRealization 26.
+RELATIONS = {"allocate": 299, "realization": 278}
+
+HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+          '<org.polarsys.capella.core.data.capellamodeller:Project xmlns:xmi="http://www.omg.org/XMI" '
+          'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+          'xmlns:m="http://www.polarsys.org/capella/core/modeller/7.0.0" '
+          'xmlns:org.polarsys.capella.core.data.capellamodeller="http://www.polarsys.org/capella/core/modeller/7.0.0" '
+          'xmlns:la="http://www.polarsys.org/capella/core/la/7.0.0" '
+          'xmlns:cs="http://www.polarsys.org/capella/core/cs/7.0.0" '
+          'xmlns:fa="http://www.polarsys.org/capella/core/fa/7.0.0" '
+          'xmlns:Requirements="http://www.polarsys.org/capella/requirements" id="p1" name="Planted">\n')
+PLANTED = HEADER + """
+  <ownedModelRoots xsi:type="m:SystemEngineering" id="se" name="SE">
+    <ownedArchitectures xsi:type="la:LogicalArchitecture" id="la" name="Logical">
+      <ownedLogicalComponentPkg xsi:type="la:LogicalComponentPkg" id="pkg" name="Structure">
+        <ownedParts xsi:type="cs:Part" id="part-sys" name="Sys" abstractType="#sys"/>
+        <ownedLogicalComponents xsi:type="la:LogicalComponent" id="sys" name="Sys"
+            description="&lt;p&gt;The &amp;amp; system&lt;/p&gt;">
+          <ownedFeatures xsi:type="cs:Part" id="part-a" name="A" abstractType="#a">
+            <ownedMaxCard xsi:type="x:LiteralNumericValue" xmlns:x="http://x" id="c1" value="*"/>
+          </ownedFeatures>
+          <ownedFeatures xsi:type="cs:Part" id="part-b" name="B" abstractType="#b"/>
+          <ownedFeatures xsi:type="fa:ComponentPort" id="sys-in" name="in" orientation="IN" kind="FLOW"/>
+          <ownedComponentExchanges xsi:type="fa:ComponentExchange" id="ce1" name="A to B" source="#a-out"
+              target="#b-in" kind="FLOW"/>
+          <ownedComponentExchanges xsi:type="fa:ComponentExchange" id="ce2" name="delegate" source="#sys-in"
+              target="#b-in" kind="DELEGATION"/>
+          <ownedComponentExchanges xsi:type="fa:ComponentExchange" id="ce3" name="broken" source="#a-out"
+              target="#nowhere" kind="FLOW"/>
+          <ownedLogicalComponents xsi:type="la:LogicalComponent" id="a" name="A">
+            <ownedFeatures xsi:type="fa:ComponentPort" id="a-out" name="out" orientation="OUT" kind="FLOW"/>
+            <ownedFunctionalAllocation xsi:type="fa:ComponentFunctionalAllocation" id="alloc"
+                targetElement="#f1" sourceElement="#a"/>
+            <ownedStateMachines xsi:type="x:StateMachine" xmlns:x="http://x" id="sm" name="Modes"/>
+          </ownedLogicalComponents>
+          <ownedLogicalComponents xsi:type="la:LogicalComponent" id="b" name="B">
+            <ownedFeatures xsi:type="fa:ComponentPort" id="b-in" name="in" orientation="IN" kind="FLOW"/>
+          </ownedLogicalComponents>
+        </ownedLogicalComponents>
+      </ownedLogicalComponentPkg>
+      <ownedFunctionPkg xsi:type="la:LogicalFunctionPkg" id="fpkg" name="Functions">
+        <ownedLogicalFunctions xsi:type="la:LogicalFunction" id="f1" name="Compute"/>
+      </ownedFunctionPkg>
+      <ownedExtensions xsi:type="Requirements:Requirement" id="r1" ReqIFIdentifier="REQ-7"
+          ReqIFLongName="Fast" ReqIFText="&lt;b&gt;Answer&lt;/b&gt; in 1 s"/>
+    </ownedArchitectures>
+  </ownedModelRoots>
+</org.polarsys.capella.core.data.capellamodeller:Project>
+"""
+
+
+@pytest.fixture(scope="module")
+def ife():
+    return importers.load(IFE)
+
+
+def test_sample_counts(ife) -> None:
+    model, report = ife
+    counts = Counter(e.kind for e in model.elements.values())
+    for kind, expected in EXPECTED.items():
+        assert counts[kind] == expected, kind
+    assert Counter(r.relation for r in model.of_kind(Relation)) == RELATIONS
+    assert model.name == "In-Flight Entertainment System"
+    assert report.ok and {e.severity for e in report.entries} == {"info"}
+    # every entry explains itself: a count, a kind and a reason other than the catch-all
+    assert all(" x " in e.reason and "not mapped to Salver" not in e.reason for e in report.entries)
+    functions = next(e for e in report.entries if " x LogicalFunction " in e.reason)
+    assert functions.reason.startswith("64 x LogicalFunction not imported: behaviour")
+
+
+def test_sample_ports_connectors_and_references_resolve(ife) -> None:
+    model, _ = ife
+    for connector in model.of_kind(Connector):
+        assert len(connector.ends) == 2, connector.name
+        for end in connector.ends:
+            assert end.role in model.elements
+            assert end.part_with_port is None or isinstance(model[end.part_with_port], Part)
+    exchange = model["254072d9-3ac4-4dc6-8261-21e5ecc12710"]  # "Audio-Video Streams"
+    source = model[exchange.ends[0].role]
+    assert isinstance(source, Port) and (source.name, source.direction, source.port_kind) == ("CP 3", "inout", "flow")
+    assert model[exchange.ends[0].part_with_port].type == source.owner
+    assert Counter(p.port_kind for p in model.of_kind(Port)) == {"flow": 52, "physical": 37}
+    # the relations' ends all exist: behaviour they point at is kept as stubs
+    for relation in model.of_kind(Relation):
+        assert all(ref in model.elements for ref in (*relation.sources, *relation.targets))
+    stubs = Counter(u.source_type for u in model.of_kind(Unmapped))
+    assert stubs["LogicalFunction"] == 48  # functions allocated to logical components
+    allocation = model["422a9e43-315b-47f4-82f9-b4813871d235"]  # PortAllocation of CP 3
+    assert allocation.targets == ["10e3cfb4-54a0-491c-9f4b-0f626f17393b"]
+    assert isinstance(model[allocation.sources[0]], Unmapped)
+
+
+def test_sample_checks_find_only_real_problems(ife) -> None:
+    model, _ = ife
+    codes = Counter(d.code for d in run_rules(model, ("architecture",)))
+    assert not any(d.severity == "error" for d in run_rules(model, ("architecture",)))
+    assert "AR101" not in codes and "AR104" not in codes and "AR111" not in codes  # no dangling ends
+    assert codes["AR102"] == 82  # Capella ports without interfaces, one class property without type
+
+
+def test_planted_model(tmp_path: Path) -> None:
+    path = tmp_path / "planted.capella"
+    path.write_text(PLANTED, encoding="utf-8")
+    model, report = importers.load(path)
+    assert model["sys"].doc == "The & system"
+    assert isinstance(model["sys"], Block) and model["sys"].stereotype == "LogicalComponent"
+    assert (model["part-a"].lower, model["part-a"].upper) == (1, None)
+    ends = model["ce1"].ends
+    assert [(e.role, e.part_with_port) for e in ends] == [("a-out", "part-a"), ("b-in", "part-b")]
+    # the owner's own boundary port is reached without a part: a delegation
+    assert [(e.role, e.part_with_port) for e in model["ce2"].ends] == [("sys-in", None), ("b-in", "part-b")]
+    relation = model["alloc"]
+    assert (relation.relation, relation.sources, relation.targets) == ("allocate", ["f1"], ["a"])
+    assert isinstance(model["f1"], Unmapped) and model["f1"].source_type == "LogicalFunction"
+    requirement = model["r1"]
+    assert isinstance(requirement, Requirement)
+    assert (requirement.name, requirement.req_id, requirement.text) == ("Fast", "REQ-7", "Answer  in 1 s")
+    reasons = [e.reason for e in report.entries]
+    assert any("end 'nowhere' of ComponentExchange is not a mapped port" in r for r in reasons)
+    assert "1 x StateMachine not imported: behaviour (functions, exchanges between functions, chains, states) " \
+           "is not imported" in reasons
+    assert any(r.startswith("1 x LogicalFunctionPkg not imported") for r in reasons)
+    codes = Counter(d.code for d in run_rules(model, ("architecture",)))
+    assert codes["AR101"] == 1  # the broken exchange end, found by the checks as well
+
+
+def test_exchange_item_is_an_interface(tmp_path: Path) -> None:
+    text = HEADER + """
+  <ownedModelRoots xsi:type="m:SystemEngineering" id="se" name="SE">
+    <ownedDataPkg xsi:type="i:DataPkg" xmlns:i="http://www.polarsys.org/capella/core/information/7.0.0"
+        id="d" name="Data">
+      <ownedClasses xsi:type="i:Class" id="cls" name="Frame"/>
+      <ownedExchangeItems xsi:type="i:ExchangeItem" id="ei" name="Video">
+        <ownedElements xsi:type="i:ExchangeItemElement" id="eie" name="frame" abstractType="#cls" direction="OUT"/>
+      </ownedExchangeItems>
+    </ownedDataPkg>
+  </ownedModelRoots>
+</org.polarsys.capella.core.data.capellamodeller:Project>
+"""
+    path = tmp_path / "data.capella"
+    path.write_text(text, encoding="utf-8")
+    model, report = importers.load(path)
+    interface = model["ei"]
+    assert isinstance(interface, Interface)
+    assert [(fp.name, fp.direction, fp.type) for fp in interface.flow_properties] == [("frame", "out", "cls")]
+    assert report.entries == []
+
+
+@pytest.mark.parametrize("text, message", [
+    (HEADER + "<ownedModelRoots", "malformed XML"),
+    ('<?xml version="1.0"?>\n<!DOCTYPE lol [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>\n<Project>&b;</Project>',
+     "entity declarations"),
+    ('<?xml version="1.0"?>\n<uml:Model xmlns:uml="http://www.eclipse.org/uml2/5.0.0/UML" name="m"/>',
+     "not a Capella model: root element <Model>"),
+])
+def test_bad_input_is_a_parse_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.capella"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParseError, match=message) as info:
+        importers.load(path)
+    assert info.value.file == str(path)
