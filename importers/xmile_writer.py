@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from metamodel.elements import Aux, Flow, GraphicalFunction, Module, Stock, Variable
+from metamodel.equations.deps import replace_names
 from metamodel.model import Model
 from metamodel.views import View
 
@@ -73,6 +74,12 @@ def _num(value: float) -> str:
 def _ref(name: str) -> str:
     """A name as XMILE writes it in references (``inflow``, connector ends): underscores for spaces."""
     return re.sub(r"\s+", "_", name.strip())
+
+
+def _equation(text: str, model: Model) -> str:
+    """Equation text as XMILE tools read it: the model's names written with spaces get underscores."""
+    return replace_names(text, lambda written: _ref(written) if " " in written.strip() and not written.startswith(
+        '"') and model.find(written) is not None else None)
 
 
 def _header(root: etree._Element, model: Model) -> None:
@@ -147,9 +154,9 @@ def _variable(parent: etree._Element, var: Variable, model: Model) -> None:
         for dim in var.dimensions:
             _sub(dims, "dim", name=dim)
     if var.equation or not var.element_equations:
-        _sub(el, "eqn", var.equation)
+        _sub(el, "eqn", _equation(var.equation, model))
     for key, eqn in var.element_equations.items():
-        _sub(_sub(el, "element", subscript=", ".join(key.split(","))), "eqn", eqn)
+        _sub(_sub(el, "element", subscript=", ".join(key.split(","))), "eqn", _equation(eqn, model))
     if isinstance(var, Stock):
         for tag_name, ids in (("inflow", var.inflows), ("outflow", var.outflows)):
             for flow_id in ids:

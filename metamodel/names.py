@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _SEPARATORS = re.compile(r"(?:\\n|[\s_\u00a0])+")
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical(name: str) -> str:
     """Return the canonical identifier of a display name.
 

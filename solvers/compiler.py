@@ -175,7 +175,8 @@ class _Parts:
                 if dep in known and dep != node or dep == node and node in self.computed:
                     graph.add_edge(dep, node)
         try:
-            return list(nx.lexicographical_topological_sort(graph, key=nodes.index))
+            rank = {node: i for i, node in enumerate(nodes)}
+            return list(nx.lexicographical_topological_sort(graph, key=rank.__getitem__))
         except nx.NetworkXUnfeasible:
             cycle = [edge[0] for edge in nx.find_cycle(graph)]
             names = [self.display(k) for k in cycle]
@@ -218,6 +219,9 @@ class _Writer:
         self.lines: list[str] = []
         self.line_owner: dict[int, str] = {}
         self.parameter_set = set(layout.parameters)
+        # row of each stock, memory, pipeline and parameter in its run-time list (each key is in one)
+        self.position = {key: row for keys in (layout.stocks, layout.memories, layout.pipelines, layout.parameters)
+                         for row, key in enumerate(keys)}
 
     def local(self, key: str) -> str:
         if key not in self.names:
@@ -246,7 +250,7 @@ class _Writer:
     def _value(self, key: str, gen: CodeGen, init_phase: bool) -> None:
         parts, target = self.parts, self.local(key)
         if key in self.parameter_set:
-            self.emit(f"    {target} = PAR[{self.layout.parameters.index(key)}]", key)
+            self.emit(f"    {target} = PAR[{self.position[key]}]", key)
         elif key in parts.computed:
             var = parts.computed[key]
             expression = gen.expr(var.expr) if var.expr is not None else "0.0"
@@ -258,7 +262,7 @@ class _Writer:
                 self.emit(f"    {target} = {clip}", key)
         elif key in parts.pipelines:
             pipe = parts.pipelines[key]
-            index = self.layout.pipelines.index(key)
+            index = self.position[key]
             if init_phase:
                 self.emit(f"    {target} = {gen.expr(pipe.init)}", key)
                 self.emit(f"    PIPES[{index}].initial = {target}", key)
@@ -289,10 +293,10 @@ class _Writer:
             if key in parts.stocks or key in parts.hidden_stocks:
                 init = parts.stocks[key].expr if key in parts.stocks else parts.hidden_stocks[key].init
                 self.emit(f"    {target} = {gen.expr(init) if init is not None else '0.0'}", key)
-                self.emit(f"    S[{layout.stocks.index(key)}] = {target}", key)
+                self.emit(f"    S[{self.position[key]}] = {target}", key)
             elif key in parts.memories:
                 self.emit(f"    {target} = {gen.expr(parts.memories[key].init)}", key)
-                self.emit(f"    M[{layout.memories.index(key)}] = {target}", key)
+                self.emit(f"    M[{self.position[key]}] = {target}", key)
             else:
                 self._value(key, gen, init_phase=True)
         self.emit("    return None")

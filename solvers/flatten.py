@@ -132,8 +132,9 @@ class Flattener:
             self._store(FlatVar(key, display, "lookup", None, variable.id, gf=variable.gf, units=variable.units))
             return
         combos = self._combos(scope, variable)
+        per_element = self._element_equations(variable)
         for combo in combos:
-            text = self._equation_for(variable, combo)
+            text = per_element.get(",".join(combo), variable.equation)
             suffix = f"[{','.join(c for c in combo)}]" if combo else ""
             shown = f"[{','.join(scope.element_display.get(c, c) for c in combo)}]" if combo else ""
             expr = self._parse(scope, variable, text, combo)
@@ -168,13 +169,10 @@ class Flattener:
         return list(itertools.product(*lists))
 
     @staticmethod
-    def _equation_for(variable: Variable, combo: tuple[str, ...]) -> str:
-        if combo and variable.element_equations:
-            wanted = ",".join(combo)
-            for elements, text in variable.element_equations.items():
-                if ",".join(canonical(e) for e in elements.split(",")) == wanted:
-                    return text
-        return variable.equation
+    def _element_equations(variable: Variable) -> dict[str, str]:
+        """Per-element equations keyed by canonical comma-joined elements."""
+        return {",".join(canonical(e) for e in elements.split(",")): text
+                for elements, text in variable.element_equations.items()}
 
     def _parse(self, scope: _Scope, variable: Variable, text: str, combo: tuple[str, ...]) -> Node | None:
         try:

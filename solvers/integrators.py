@@ -71,18 +71,22 @@ def _fixed_scalar(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories
     derivative = [0.0] * n_stocks
     dt, every, method = steps.dt, steps.save_every, setup.method
     report = _Reporter(setup.progress, steps.count)
+    scratch = [0.0] * n_reported  # filled on steps that are not saved (memories still update)
+    euler = method == "euler"
     for n in range(steps.count + 1):
         t = steps.start + n * dt
         if n % report.every == 0:
             report(n)
-        record = [0.0] * n_reported
-        rhs(t, state, memory, derivative, record, par)
         if n % every == 0:
+            record = [0.0] * n_reported
             rows.append(record)
+        else:
+            record = scratch
+        rhs(t, state, memory, derivative, record, par)
         if n == steps.count:
             break
-        if method == "euler":
-            state = [s + dt * d for s, d in zip(state, derivative, strict=True)]
+        if euler:
+            state = [s + dt * d for s, d in zip(state, derivative)]  # noqa: B905 - equal lengths by construction
         else:
             state = _stages_scalar(rhs, par, memory, t, dt, state, derivative, method)
         for row in setup.non_negative:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import numpy as np
@@ -64,8 +65,7 @@ class CompiledModel:
         self.programs = programs
         self.lookups = lookups
         self.neural = neural
-        self._code = {vector: compile(p.source, _FILENAME.format("vector" if vector else "scalar"), "exec")
-                      for vector, p in programs.items()}
+        self._code: dict[bool, CodeType] = {}  # byte code of each backend, compiled on first use
         self._defaults = list(layout.parameter_defaults)
         self._param_index = {canonical(layout.display[k]): i for i, k in enumerate(layout.parameters)}
         self._providers: dict[str, str] = {}
@@ -190,8 +190,14 @@ class CompiledModel:
         }
         for index, table in enumerate(self.lookups.values()):
             namespace[f"_lk{index}"] = table
-        exec(self._code[setup.vector], namespace)  # noqa: S102 - generated from the AST only
+        exec(self._byte_code(setup.vector), namespace)  # noqa: S102 - generated from the AST only
         return namespace
+
+    def _byte_code(self, vector: bool) -> CodeType:
+        if vector not in self._code:
+            filename = _FILENAME.format("vector" if vector else "scalar")
+            self._code[vector] = compile(self.programs[vector].source, filename, "exec")
+        return self._code[vector]
 
     def _neural_runners(self, providers: list[str] | None, require_gpu: bool) -> list[Any]:
         if not self.neural:

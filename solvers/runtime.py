@@ -5,6 +5,7 @@ Each has a scalar form (Python floats, for single runs) and works on numpy array
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 
@@ -141,7 +142,20 @@ class Lookup:
         kind = mode or self.kind
         if isinstance(x, np.ndarray):
             return self._vector(x, kind)
+        if kind == "continuous":
+            return self._scalar(float(x))
         return float(self._vector(np.asarray(float(x)), kind))
+
+    def _scalar(self, x: float) -> float:
+        """Linear interpolation clamped at the ends, without numpy's per-call cost (single runs)."""
+        xs, ys = self._xlist, self._ylist
+        if x <= xs[0]:
+            return ys[0]
+        if x >= xs[-1]:
+            return ys[-1]
+        i = bisect.bisect_right(xs, x)
+        x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+        return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
     def _vector(self, x: np.ndarray, kind: str) -> np.ndarray:
         xs, ys = self.xs, self.ys

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from metamodel.equations.ast import Call, Name, Node, Subscript, walk
 from metamodel.equations.builtins import CONSTANT_NAMES, is_builtin
 from metamodel.equations.parser import parse, tokenize
@@ -27,26 +29,32 @@ def referenced_names(node: Node) -> set[str]:
     return names
 
 
-def rename_in_text(text: str, old: str, new: str) -> str:
-    """Rewrite every reference to ``old`` in equation ``text`` as ``new``, keeping the rest verbatim.
+def replace_names(text: str, replace: Callable[[str], str | None]) -> str:
+    """Rewrite the written names of variables and functions in equation ``text``.
 
-    Text that does not parse is returned unchanged.
+    ``replace(token)`` gets a name as written (quotes included) and returns its new text, or None to
+    keep it. The rest of the
+    text is kept verbatim; text that does not parse is returned unchanged.
     """
     try:
         tree = parse(text)
     except ParseError:
         return text
-    key = canonical(old)
-    replacement = quote_name(new)
     name_tokens = [t for t in tokenize(text) if t.kind == "name"]
-    spans = set()
+    changes = {}
     for item in walk(tree):
         if isinstance(item, Name | Subscript | Call):
-            written = item.func if isinstance(item, Call) else item.name
-            if canonical(written) == key:
-                # the node's span may start at a parenthesis around it: its name is the first name token
-                token = next(t for t in name_tokens if t.start >= item.span[0])
-                spans.add((token.start, token.end))
-    for start, end in sorted(spans, reverse=True):
-        text = text[:start] + replacement + text[end:]
+            # the node's span may start at a parenthesis around it: its name is the first name token
+            token = next(t for t in name_tokens if t.start >= item.span[0])
+            new = replace(token.text)
+            if new is not None:
+                changes[(token.start, token.end)] = new
+    for (start, end), new in sorted(changes.items(), reverse=True):
+        text = text[:start] + new + text[end:]
     return text
+
+
+def rename_in_text(text: str, old: str, new: str) -> str:
+    """Rewrite every reference to ``old`` in equation ``text`` as ``new``, keeping the rest verbatim."""
+    key, replacement = canonical(old), quote_name(new)
+    return replace_names(text, lambda written: replacement if canonical(written) == key else None)
