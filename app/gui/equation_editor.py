@@ -175,7 +175,7 @@ class EquationEdit(QPlainTextEdit):
 
     def _complete(self, force: bool = False) -> None:
         prefix = self._prefix()
-        if len(prefix) < 2 and not force:
+        if len(prefix) < 3 and not force:
             self.completer.popup().hide()
             return
         self.completer.setCompletionPrefix(prefix)

@@ -83,8 +83,6 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.plots_dock, self.problems_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.plots_dock, self.live_dock)
         self.plots_dock.raise_()
-        self.resizeDocks([self.browser_dock, self.properties_dock], [230, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.plots_dock], [300], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None,  # noqa: ANN001
                 icon: str | None = None) -> QAction:
@@ -191,20 +189,22 @@ class MainWindow(QMainWindow):
         """Show ``document`` in every part of the window."""
         if self.document is not None:
             self.document.close()
+            self.document.deleteLater()
         self.document = document
+        document.setParent(self)
         self.tabs.set_document(document)
         for panel in (self.browser, self.properties, self.run_settings, self.monitor):
             panel.set_document(document)
         self.plots.clear()
         self.live_session = None
-        document.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        document.undo_stack.cleanChanged.connect(self._update_title)
         document.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         document.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
         self.act_undo.setEnabled(False)
         self.act_redo.setEnabled(False)
         self._update_title()
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_clean: bool) -> None:
         if self.document is not None:
             self.setWindowTitle(f"{self.document.title}[*] — Salver")
             self.setWindowModified(self.document.modified)
@@ -491,6 +491,9 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        else:
+            self.resizeDocks([self.browser_dock, self.properties_dock], [230, 340], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.plots_dock, self.problems_dock], [330, 330], Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():

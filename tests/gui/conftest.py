@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from app.gui.view import DiagramView  # noqa: E402
 
@@ -29,13 +31,17 @@ def window(qtbot):
 
     application()
     win = MainWindow(autosave_ms=3_600_000)
-    qtbot.addWidget(win)
     win.resize(1200, 800)
     win.show()
     qtbot.waitExposed(win)
     yield win
     if win.document is not None:
         win.document.undo_stack.setClean()
+    win.close()
+    QApplication.clipboard().clear()  # offscreen Qt crashes at exit when it still owns clipboard data
+    win.deleteLater()
+    qtbot.wait(5)
+    gc.collect()
 
 
 class Mouse:
@@ -74,3 +80,21 @@ def mouse(window) -> Mouse:
     view = window.tabs.current_view()
     view.centerOn(QPointF(200, 150))
     return Mouse(view)
+
+
+def answer_modal(button_text: str, delay_ms: int = 50) -> list[str]:
+    """Click the button named ``button_text`` of the next modal message box; returns its text (filled in
+    when it was shown)."""
+    seen: list[str] = []
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(delay_ms, click)
+            return
+        seen.append(box.text())
+        wanted = button_text.replace("&", "")
+        next(b for b in box.buttons() if b.text().replace("&", "") == wanted).click()
+
+    QTimer.singleShot(delay_ms, click)
+    return seen
