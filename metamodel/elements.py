@@ -312,6 +312,23 @@ class NeuralPort:
     units: str = ""
     equation: str = ""  # inputs: the expression that feeds it
 
+    def shape_problem(self) -> str | None:
+        """Why this port's shape cannot be fed run by run, or None: shapes are [batch, k] or [batch]."""
+        if len(self.shape) == 1:
+            return None
+        if len(self.shape) == 2:
+            width = self.shape[1]
+            if isinstance(width, int) and width > 0:
+                return None
+            return f"the feature axis of shape {self.shape} must have a fixed size"
+        return f"rank {len(self.shape)} (shape {self.shape}) is not supported; ports must have shape " \
+               "[batch, features] or [batch]"
+
+    @property
+    def width(self) -> int:
+        """Features per run: k for shape [batch, k], 1 for [batch] (check ``shape_problem`` first)."""
+        return self.shape[1] if len(self.shape) == 2 and isinstance(self.shape[1], int) else 1
+
 
 @dataclass
 class NeuralComponent(Element):

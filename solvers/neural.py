@@ -76,19 +76,12 @@ def _read_bytes(file: Path, label: str) -> bytes:
 
 
 def feature_width(port: NeuralPort, component: str = "") -> int:
-    """Features per run of a port: ``k`` for shape ``[batch, k]``, 1 for ``[batch]``.
-
-    Raises ``ModelError`` naming the port for any other rank or a dynamic feature axis.
-    """
-    where = f"neural component '{component}', port '{port.name}'" if component else f"port '{port.name}'"
-    if len(port.shape) == 1:
-        return 1
-    if len(port.shape) == 2 and isinstance(port.shape[1], int) and port.shape[1] > 0:
-        return port.shape[1]
-    if len(port.shape) == 2:
-        raise ModelError(f"{where}: the feature axis of shape {port.shape} must have a fixed size")
-    raise ModelError(f"{where}: rank {len(port.shape)} (shape {port.shape}) is not supported; "
-                     "ports must have shape [batch, features] or [batch]")
+    """Features per run of a port; raises ``ModelError`` naming the port for an unsupported shape."""
+    problem = port.shape_problem()
+    if problem is not None:
+        where = f"neural component '{component}', port '{port.name}'" if component else f"port '{port.name}'"
+        raise ModelError(f"{where}: {problem}")
+    return port.width
 
 
 def add_neural_component(

@@ -411,9 +411,16 @@ def test_nn001_feature_count_differs_from_width() -> None:
     assert "3 features" in diag.message and "2" in diag.message
 
 
-def test_nn001_rank_below_two() -> None:
-    model = neural([NeuralPort("x", [2], equation="1; 2")], [NeuralPort("y", [None])])
+def test_nn001_rank_three_and_dynamic_features() -> None:
+    model = neural([NeuralPort("x", [None, 2, 3], equation="1; 2")], [NeuralPort("y", [None, None])])
     assert [d.field for d in found(model, "NN001")] == ["inputs[x]", "outputs[y]"]
+
+
+def test_nn001_batch_only_port_is_one_feature() -> None:
+    quiet = neural([NeuralPort("x", [None], equation="1")], [NeuralPort("y", [None])])
+    assert found(quiet, "NN001") == []
+    two = neural([NeuralPort("x", [None], equation="1; 2")])
+    assert [d.field for d in found(two, "NN001")] == ["inputs[x].equation"]
 
 
 def test_nn001_quiet_when_shapes_fit_and_input_equations_checked() -> None:

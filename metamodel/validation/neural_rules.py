@@ -35,23 +35,21 @@ def _diagnostic(code: str, component: NeuralComponent, message: str, field: str 
 
 @rule("NN001", "error", "neural port shape does not match its use", domain="neural")
 def port_shape_mismatch(model: Model) -> Iterator[Diagnostic]:
-    """Ports need a batch axis and a feature axis; an input is fed one expression per feature."""
+    """Ports are [batch, features] or [batch]; an input is fed one expression per feature."""
     for component in model.of_kind(NeuralComponent):
         for direction, ports in (("inputs", component.inputs), ("outputs", component.outputs)):
             for port in ports:
                 field = _port_field(direction, port)
-                if len(port.shape) < 2:
-                    yield _diagnostic("NN001", component, f"port '{port.name}' has shape {port.shape}: it "
-                                      "needs a batch axis and a feature axis, [batch, features]", field)
+                problem = port.shape_problem()
+                if problem is not None:
+                    yield _diagnostic("NN001", component, f"port '{port.name}': {problem}", field)
                     continue
-                width = port.shape[-1]
-                if direction != "inputs" or width is None:
+                if direction != "inputs":
                     continue
                 count = len(port_expressions(port.equation))
-                if count != width:
-                    yield _diagnostic("NN001", component, f"input '{port.name}' has {width} features but its "
-                                      f"equation gives {count} ';'-separated expressions",
-                                      f"{field}.equation")
+                if count != port.width:
+                    yield _diagnostic("NN001", component, f"input '{port.name}' has {port.width} features but "
+                                      f"its equation gives {count} ';'-separated expressions", f"{field}.equation")
 
 
 @rule("NN002", "error", "neural component without an ONNX file", domain="neural")
