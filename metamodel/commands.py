@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from metamodel.elements import Element, Stock, Variable
+from metamodel.elements import Element, SimSpec, Stock, Variable
 from metamodel.equations.deps import rename_in_text
 from metamodel.model import Model, ModelEvent
-from metamodel.views import Link, Shape, View
+from metamodel.views import Shape, View
 
 
 class Command:
@@ -199,47 +199,70 @@ class ConnectFlow(Command):
 
 
 @dataclass
-class SetShape(Command):
-    """Place, move or resize an element's shape in a view (``shape=None`` removes it from the view)."""
+class SetViewEntry(Command):
+    """Add, change or (``value=None``) remove one entry of a view's ``collection`` (layout only)."""
 
     view_id: str
-    element_id: str
-    shape: Shape | None
-    _old: Shape | None = None
+    key: str
+    value: Any
+    _old: Any = None
 
-    text = "move"
+    collection: ClassVar[str] = "shapes"
+    text = "layout"
+
+    def _entries(self, model: Model) -> dict[str, Any]:
+        return getattr(_view(model, self.view_id), self.collection)
 
     def do(self, model: Model) -> None:
-        view = _view(model, self.view_id)
-        self._old = view.shapes.get(self.element_id)
-        _put(view.shapes, self.element_id, self.shape)
-        model.notify(ModelEvent("layout", (self.element_id,), {"view": self.view_id}))
+        entries = self._entries(model)
+        self._old = entries.get(self.key)
+        _put(entries, self.key, self.value)
+        model.notify(ModelEvent("layout", (self.key,), {"view": self.view_id}))
 
     def undo(self, model: Model) -> None:
-        _put(_view(model, self.view_id).shapes, self.element_id, self._old)
-        model.notify(ModelEvent("layout", (self.element_id,), {"view": self.view_id}))
+        _put(self._entries(model), self.key, self._old)
+        model.notify(ModelEvent("layout", (self.key,), {"view": self.view_id}))
+
+
+class SetShape(SetViewEntry):
+    """Place, move or resize an element's shape in a view (``None`` removes it from the view only)."""
+
+    collection = "shapes"
+    text = "move"
+
+
+class SetLink(SetViewEntry):
+    """Add, change or (``None``) remove a drawn link in a view."""
+
+    collection = "links"
+    text = "link"
+
+
+class SetNote(SetViewEntry):
+    """Add, change or (``None``) remove a free text note in a view."""
+
+    collection = "notes"
+    text = "note"
 
 
 @dataclass
-class SetLink(Command):
-    """Add, change or (``link=None``) remove a drawn link in a view."""
+class SetSimSpec(Command):
+    """Replace the model's simulation specs."""
 
-    view_id: str
-    link_id: str
-    link: Link | None
-    _old: Link | None = None
+    spec: SimSpec
+    _old: SimSpec | None = None
 
-    text = "link"
+    text = "simulation specs"
 
     def do(self, model: Model) -> None:
-        view = _view(model, self.view_id)
-        self._old = view.links.get(self.link_id)
-        _put(view.links, self.link_id, self.link)
-        model.notify(ModelEvent("layout", (self.link_id,), {"view": self.view_id}))
+        self._old = model.sim_spec
+        model.sim_spec = copy.deepcopy(self.spec)
+        model.notify(ModelEvent("sim_spec"))
 
     def undo(self, model: Model) -> None:
-        _put(_view(model, self.view_id).links, self.link_id, self._old)
-        model.notify(ModelEvent("layout", (self.link_id,), {"view": self.view_id}))
+        assert self._old is not None
+        model.sim_spec = self._old
+        model.notify(ModelEvent("sim_spec"))
 
 
 @dataclass

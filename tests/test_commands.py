@@ -17,13 +17,15 @@ from metamodel.commands import (
     Rename,
     SetAttribute,
     SetLink,
+    SetNote,
     SetShape,
+    SetSimSpec,
     UndoStack,
     set_equation,
 )
-from metamodel.elements import Aux, Flow, GraphicalFunction, Stock
+from metamodel.elements import Aux, Flow, GraphicalFunction, SimSpec, Stock
 from metamodel.model import Model, ModelEvent
-from metamodel.views import Link, Shape, View
+from metamodel.views import Link, Note, Shape, View
 
 
 def model() -> Model:
@@ -54,6 +56,8 @@ COMMANDS: dict[str, Callable[[], Command]] = {
     "link": lambda: SetLink("v1", "l3", Link("out", "pop")),
     "unlink": lambda: SetLink("v1", "l1", None),
     "view": lambda: AddView(View("v2", "Second")),
+    "note": lambda: SetNote("v1", "n1", Note("remember the units", 3, 4)),
+    "sim spec": lambda: SetSimSpec(SimSpec(start=1, stop=9, dt=0.5, method="rk4")),
     "macro": lambda: Macro([set_equation("br", "2"), Rename("pop", "People"), RemoveElement("out")]),
 }
 

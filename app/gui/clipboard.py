@@ -10,9 +10,8 @@ import json
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from app.gui.edits import SetNote
 from metamodel import io
-from metamodel.commands import AddElement, Command, SetLink
+from metamodel.commands import AddElement, Command, SetLink, SetNote
 from metamodel.elements import Stock, Variable
 from metamodel.equations.deps import rename_in_text
 from metamodel.errors import ParseError

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.gui.edits import SetNote
-from metamodel.commands import Command, RemoveElement, SetLink, SetShape
+from metamodel.commands import Command, RemoveElement, SetLink, SetNote, SetShape
 from metamodel.model import Model
 
 FROM_MODEL = "model"

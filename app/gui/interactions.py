@@ -11,10 +11,9 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QPen, QTextCursor
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsSceneMouseEvent, QGraphicsTextItem
 
 from app.gui import geometry, style
-from app.gui.edits import SetNote
 from app.gui.items import AuxItem, FlowItem, Handle, LinkItem, NodeItem, NoteItem, StockItem
 from app.gui.scene import DiagramScene
-from metamodel.commands import AddElement, Command, ConnectFlow, Rename, SetLink, SetShape
+from metamodel.commands import AddElement, Command, ConnectFlow, Rename, SetLink, SetNote, SetShape
 from metamodel.elements import Aux, Flow, Stock, Variable
 from metamodel.model import Model
 from metamodel.views import Link, Note, Shape

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import style
 from app.gui.document import Document
-from app.gui.edits import SetSimSpec
+from metamodel.commands import SetSimSpec
 from metamodel.elements import INTEGRATION_METHODS
 from metamodel.model import ModelEvent
 
