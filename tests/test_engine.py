@@ -322,3 +322,11 @@ def test_load_and_simulate_any_file(tmp_path) -> None:  # noqa: ANN001 - pytest 
         100 * 1.025 ** 40)
     assert solvers.simulate(tmp_path / "g.salver", stop=1)["population"].shape == (5, 1)
     assert math.isclose(solvers.simulate(tmp_path / "g.salver", stop=0.25)["population"][-1, 0], 102.5)
+
+
+def test_graphical_function_without_points_is_a_model_error() -> None:
+    model = Model(sim_spec=SimSpec(0, 1, 1))
+    model.add(Aux("g", "empty table", equation="TIME", gf=GraphicalFunction(ypts=[])))
+    with pytest.raises(ModelError, match="graphical function of 'empty table' has no points") as caught:
+        solvers.compile(model)
+    assert caught.value.diagnostics[0].code == "SD009"

@@ -118,3 +118,46 @@ def distance_to_polyline(p: Point, points: Sequence[Point]) -> float:
         t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length2))
         best = min(best, math.dist(p, (a[0] + t * dx, a[1] + t * dy)))
     return best
+
+
+def orthogonal_route(p0: Point, out0: Point, p1: Point, out1: Point, stub: float = 16.0) -> list[Point]:
+    """A route of horizontal and vertical segments from ``p0`` to ``p1`` that leaves ``p0`` along the
+    unit vector ``out0`` and enters ``p1`` against ``out1`` (each after a short stub)."""
+    s0 = (p0[0] + out0[0] * stub, p0[1] + out0[1] * stub)
+    s1 = (p1[0] + out1[0] * stub, p1[1] + out1[1] * stub)
+    horizontal0, horizontal1 = out0[0] != 0, out1[0] != 0
+    if horizontal0 and horizontal1:
+        mx = (s0[0] + s1[0]) / 2
+        middle = [(mx, s0[1]), (mx, s1[1])]
+    elif not horizontal0 and not horizontal1:
+        my = (s0[1] + s1[1]) / 2
+        middle = [(s0[0], my), (s1[0], my)]
+    elif horizontal0:
+        middle = [(s1[0], s0[1])]
+    else:
+        middle = [(s0[0], s1[1])]
+    return simplify([p0, s0, *middle, s1, p1])
+
+
+def simplify(points: Sequence[Point]) -> list[Point]:
+    """Drop repeated points and the middle points of straight runs."""
+    result: list[Point] = []
+    for p in points:
+        if result and math.dist(result[-1], p) < 1e-6:
+            continue
+        if len(result) >= 2:
+            a, b = result[-2], result[-1]
+            if abs((b[0] - a[0]) * (p[1] - b[1]) - (b[1] - a[1]) * (p[0] - b[0])) < 1e-6:
+                result[-1] = p
+                continue
+        result.append(p)
+    return result if len(result) >= 2 else [points[0], points[-1]]
+
+
+def side_vector(centre: Point, size: tuple[float, float], border_point: Point) -> Point:
+    """The outward unit vector of the rectangle side that ``border_point`` lies on."""
+    fx = (border_point[0] - centre[0]) / (size[0] or 1.0)
+    fy = (border_point[1] - centre[1]) / (size[1] or 1.0)
+    if abs(fx) >= abs(fy):
+        return (1.0 if fx > 0 else -1.0), 0.0
+    return 0.0, (1.0 if fy > 0 else -1.0)

@@ -1,0 +1,232 @@
+"""Items of the block diagram: parts, requirements, neural components, ports on borders, connectors and
+relations. Like every item they only draw what the scene gives them."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from app.gui import style
+from app.gui.block_layout import port_side
+from app.gui.geometry import Point, midpoint
+from app.gui.items import BlockItem, DiagramItem, NodeItem
+
+PORT = 12.0
+NOT_RUN = "not run yet"
+
+
+class PartItem(BlockItem):
+    """A part property drawn inside its owner block: a box labelled ``name : Type``."""
+
+    def __init__(self, key: str, size: tuple[float, float]) -> None:
+        super().__init__(key, size, "part")
+        self.setZValue(4)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = self.rect()
+        painter.setPen(self._outline_pen())
+        painter.setBrush(style.PART_FILL)
+        painter.drawRoundedRect(rect, 4, 4)
+        painter.setFont(style.label_font(9))
+        painter.setPen(style.INK)
+        painter.drawText(rect.adjusted(6, 2, -6, -2), int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                         self.label)
+        self._paint_problem(painter, rect.topRight())
+
+
+class RequirementItem(BlockItem):
+    """A requirement: «requirement» name, then its id and text."""
+
+    def __init__(self, key: str, size: tuple[float, float]) -> None:
+        super().__init__(key, size, "requirement")
+        self.text = ""
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        super().paint(painter, option, widget)
+        painter.setFont(style.label_font(8))
+        painter.setPen(style.INK_SOFT)
+        body = self.rect().adjusted(6, 40, -6, -4)
+        painter.drawText(body, int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap), self.text)
+
+
+class NeuralItem(BlockItem):
+    """A neural component: «neural» name, its ONNX file and the onnxruntime provider it runs on."""
+
+    def __init__(self, key: str, size: tuple[float, float]) -> None:
+        super().__init__(key, size, "neural")
+        self.file = ""
+        self.provider = NOT_RUN
+
+    def set_details(self, file: str, provider: str) -> None:
+        self.file, self.provider = file, provider
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        super().paint(painter, option, widget)
+        body = self.rect().adjusted(14, 40, -14, -4)
+        painter.setFont(style.label_font(8))
+        painter.setPen(style.INK)
+        painter.drawText(body, int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWrapAnywhere), f"⧉ {self.file}")
+        painter.setPen(style.SPARK_INK if self.provider != NOT_RUN else style.INK_SOFT)
+        painter.drawText(body.adjusted(0, 30, 0, 0), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
+                         f"runs on: {self.provider}")
+
+
+class PortItem(DiagramItem):
+    """A port on its host's border (a child of the host item): a small square with a direction arrow and
+    its name outside the host. ``fraction`` is its place as a fraction of the host's size."""
+
+    def __init__(self, key: str, host: NodeItem, element_id: str | None) -> None:
+        super().__init__(key)
+        self.host = host
+        self.element_id = element_id
+        self.label = ""
+        self.direction = "inout"
+        self.fraction: Point = (0.5, 0.0)
+        self.setParentItem(host)
+        self.setZValue(6)
+
+    def set_state(self, fraction: Point, direction: str, label: str) -> None:
+        self.prepareGeometryChange()
+        self.fraction, self.direction, self.label = fraction, direction, label
+        self.place()
+
+    def place(self) -> None:
+        """Follow the host's size."""
+        w, h = self.host.size
+        self.setPos(self.fraction[0] * w, self.fraction[1] * h)
+        self.update()
+
+    @property
+    def side(self) -> str:
+        return port_side(*self.fraction)
+
+    def outward(self) -> Point:
+        """The unit vector pointing away from the host at this port."""
+        return {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0), "bottom": (0.0, 1.0)}[self.side]
+
+    def anchor(self) -> Point:
+        p = self.scenePos()
+        return p.x(), p.y()
+
+    def _label_rect(self) -> QRectF:
+        ox, oy = self.outward()
+        if ox:
+            return QRectF(6 if ox > 0 else -126, -18, 120, 14)
+        return QRectF(-60, 8 if oy > 0 else -22, 120, 14)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT, -PORT, 2 * PORT, 2 * PORT).united(self._label_rect())
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(QRectF(-PORT / 2 - 2, -PORT / 2 - 2, PORT + 4, PORT + 4))
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        ink = style.SELECTION if self.isSelected() else style.INK
+        painter.setPen(style.pen(ink, 1.3))
+        painter.setBrush(style.PORT_FILL)
+        painter.drawRect(QRectF(-PORT / 2, -PORT / 2, PORT, PORT))
+        ox, oy = self.outward()
+        painter.setBrush(ink)
+        painter.setPen(Qt.PenStyle.NoPen)
+        heads = {"in": [(-ox, -oy)], "out": [(ox, oy)]}.get(self.direction, [(ox, oy), (-ox, -oy)])
+        for dx, dy in heads:
+            tip = QPointF(dx * 4, dy * 4)
+            base = QPointF(-dx * 1.5, -dy * 1.5)
+            side = QPointF(-dy * 3.2, dx * 3.2)
+            painter.drawPolygon(QPolygonF([tip, base + side, base - side]))
+        painter.setFont(style.label_font(7.5))
+        painter.setPen(style.INK)
+        align = Qt.AlignmentFlag.AlignLeft if ox > 0 else Qt.AlignmentFlag.AlignRight if ox < 0 else \
+            Qt.AlignmentFlag.AlignHCenter
+        painter.drawText(self._label_rect(), int(align | Qt.AlignmentFlag.AlignVCenter), self.label)
+        self._paint_problem(painter, QPointF(PORT / 2, -PORT / 2))
+
+
+class EdgeItem(DiagramItem):
+    """A polyline between two items with a label at its middle (connectors, relations)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.setZValue(5)
+        self.points: list[Point] = [(0, 0), (1, 0)]
+        self.label = ""
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+
+    def set_geometry(self, points: list[Point]) -> None:
+        self.prepareGeometryChange()
+        self.points = points
+        self.update()
+
+    def set_label(self, label: str) -> None:
+        self.prepareGeometryChange()
+        self.label = label
+        self.update()
+
+    def _path(self) -> QPainterPath:
+        path = QPainterPath(QPointF(*self.points[0]))
+        for p in self.points[1:]:
+            path.lineTo(QPointF(*p))
+        return path
+
+    def label_rect(self) -> QRectF:
+        x, y = midpoint(self.points)
+        lines = max(1, self.label.count("\n") + 1)
+        return QRectF(x - 80, y - 6 - 13 * lines, 160, 13 * lines)
+
+    def boundingRect(self) -> QRectF:
+        return self._path().boundingRect().adjusted(-12, -12, 12, 12).united(self.label_rect())
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(8)
+        return stroker.createStroke(self._path())
+
+    def _paint_label(self, painter: QPainter) -> None:
+        if self.label:
+            painter.setFont(style.label_font(7.5))
+            painter.setPen(style.INK_SOFT)
+            painter.drawText(self.label_rect(), int(Qt.AlignmentFlag.AlignCenter), self.label)
+
+
+class ConnectorItem(EdgeItem):
+    """A connector: an orthogonal route between two ports; item flows show as a label with an arrow."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        ink = style.SELECTION if self.isSelected() else style.INK
+        painter.setPen(style.pen(ink, 2.0 if self.isSelected() else 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path())
+        self._paint_label(painter)
+        self._paint_problem(painter, QPointF(*midpoint(self.points)))
+
+
+class RelationItem(EdgeItem):
+    """A satisfy, verify, allocate … relation: a dashed arrow with its «keyword»."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        ink = style.SELECTION if self.isSelected() else style.INK_SOFT
+        pen = style.pen(ink, 1.3)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path())
+        (ax, ay), (bx, by) = self.points[-2], self.points[-1]
+        angle = math.atan2(by - ay, bx - ax)
+        painter.setPen(style.pen(ink, 1.3))
+        for turn in (-0.45, 0.45):
+            painter.drawLine(QPointF(bx, by), QPointF(bx - 11 * math.cos(angle + turn), by - 11 * math.sin(angle + turn)))
+        self._paint_label(painter)
