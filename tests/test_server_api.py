@@ -429,3 +429,19 @@ async def test_model_config_sim_spec_sets_default_run_options(repo: Path) -> Non
         assert output(body, "time")[1] == [0.0, 1.0, 2.0, 3.0]
         bad = await client.post("/v2/models/misconfigured/infer", json=infer_body({}))
         assert bad.status_code == 400 and "max_runs" in bad.json()["error"]
+
+
+async def test_model_folder_with_its_parts_serves_the_file_named_like_it(tmp_path: Path) -> None:
+    folder = tmp_path / "tower"
+    folder.mkdir()
+    io.save(cooling(initial=100.0), folder / "tower.salver")
+    io.save(cooling(initial=5.0), folder / "part.salver")
+    (tmp_path / "ambiguous").mkdir()
+    for name in ("a.salver", "b.salver"):
+        io.save(cooling(), tmp_path / "ambiguous" / name)
+    async with serving(tmp_path) as client:
+        answer = await client.post("/v2/models/tower/infer", json=infer_body({}, ["Temperature"]))
+        assert answer.status_code == 200
+        assert output(answer.json(), "Temperature")[1][0] == 100.0
+        refused = await client.post("/v2/models/ambiguous/infer", json=infer_body({}, ["Temperature"]))
+        assert refused.status_code in (400, 404) and "exactly one model file" in refused.json()["error"]

@@ -134,7 +134,8 @@ class ModelRepository:
         return entry if entry.is_dir() else None
 
     def model_file(self, name: str, version: str) -> Path:
-        """The one model file of a version; Unavailable if its folder holds none or several."""
+        """The one model file of a version (of several, the one named like the model); Unavailable if its
+        folder holds none, or several of which none bears the model's name."""
         entry = self._entry(name)
         if entry.is_file():
             return entry
@@ -143,6 +144,9 @@ class ModelRepository:
             files = sorted(p for p in folder.iterdir() if self._is_model_file(p))
         except OSError as exc:
             raise Unavailable(f"model '{name}' version {version}: cannot list {folder}: {exc}") from exc
+        named = [p for p in files if p.stem == name]  # a model with its parts beside it: the one named so
+        if len(files) > 1 and len(named) == 1:
+            return named[0]
         if len(files) != 1:
             found = ", ".join(p.name for p in files) or "none"
             raise Unavailable(f"model '{name}' version {version} must hold exactly one model file "
