@@ -21,8 +21,9 @@ import numpy as np
 from metamodel.elements import Module, Variable
 from metamodel.model import Model
 from metamodel.names import canonical
+from tests.paths import SD_MODELS
 
-SUITE = Path("/work/shared/sd-test-models")
+SUITE = SD_MODELS
 REL_TOL = 1e-4
 ZERO_TOL = 1e-6
 _SUBSCRIPT = re.compile(r"^(?P<name>[^\[]*)\[(?P<elems>[^\]]*)\]\s*$")

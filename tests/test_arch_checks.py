@@ -9,8 +9,9 @@ import importers
 from metamodel.elements import Block, Connector, ConnectorEnd, ItemFlow, Part, Port, Relation, Requirement
 from metamodel.model import Model
 from metamodel.validation import run_rules
+from tests.paths import MBSE_SAMPLES
 
-SAMPLES = Path("/work/shared/mbse-samples")
+SAMPLES = MBSE_SAMPLES
 INCOSE = SAMPLES / "sysml1-papyrus-legacy" / "INCOSE.uml"
 CAMEO = SAMPLES / "sysml1-cameo" / "CoffeeDispenser_MD19_native.xmi"
 

@@ -12,8 +12,9 @@ from metamodel.elements import Block, Package, Relation, Requirement
 from metamodel.errors import ParseError
 from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
 from metamodel.validation.registry import run_rules
+from tests.paths import MBSE_SAMPLES
 
-ARCHISURANCE = Path("/work/shared/mbse-samples/archimate/archisurance.xml")
+ARCHISURANCE = MBSE_SAMPLES / "archimate" / "archisurance.xml"
 
 # Counted in the file: 120 <element> (9 of them Principle), 178 <relationship>, 23 organization folders
 # (<item> with a <label>), 17 <view>; 222 element nodes of which one shows an element a second time in

@@ -12,8 +12,9 @@ from metamodel.elements import Block, Connector, Interface, Part, Port, Relation
 from metamodel.errors import ParseError
 from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
 from metamodel.validation.registry import run_rules
+from tests.paths import MBSE_SAMPLES
 
-IFE = Path("/work/shared/mbse-samples/capella/In-Flight Entertainment System.capella")
+IFE = MBSE_SAMPLES / "capella" / "In-Flight Entertainment System.capella"
 
 # Counted with grep on xsi:type in the file: blocks = SystemComponent 5 + LogicalComponent 23 +
 # PhysicalComponent 64 + Entity 8 + ConfigurationItem 11 + Class 34; parts = cs:Part 111 + class-owned

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.check_cli import add_check_parser
+from tests.paths import MBSE_SAMPLES
 
-SAMPLES = Path("/work/shared/mbse-samples")
+SAMPLES = MBSE_SAMPLES
 INCOSE = SAMPLES / "sysml1-papyrus-legacy" / "INCOSE.uml"
 CAMEO = SAMPLES / "sysml1-cameo" / "CoffeeDispenser.mdzip"
 

@@ -11,9 +11,10 @@ import pytest
 from app.cli import main
 from metamodel import io
 from metamodel.elements import Aux
+from tests.paths import SD_MODELS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-SUITE_TEACUP = Path(__file__).resolve().parents[2] / "shared" / "sd-test-models" / "samples" / "teacup"
+SUITE_TEACUP = SD_MODELS / "samples" / "teacup"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from importers import load
 from metamodel.errors import SalverError
+from tests.paths import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 FILES = [
     SHARED / "sd-test-models" / "samples" / "teacup" / "teacup.xmile",
     SHARED / "sd-test-models" / "tests" / "subscript_aggregation" / "test_subscript_aggregation.mdl",

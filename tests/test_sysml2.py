@@ -15,8 +15,9 @@ from metamodel.elements import Block, Connector, Interface, Part, Port, Relation
 from metamodel.errors import ParseError
 from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
 from metamodel.validation.registry import run_rules
+from tests.paths import MBSE_SAMPLES
 
-SAMPLES = Path("/work/shared/mbse-samples/sysml2")
+SAMPLES = MBSE_SAMPLES / "sysml2"
 VEHICLE = SAMPLES / "VehicleDefinitions.sysml"
 PORTS = SAMPLES / "Port Example.sysml"
 FLOW = SAMPLES / "Flow Interface Example.sysml"

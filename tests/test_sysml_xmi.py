@@ -22,8 +22,9 @@ from metamodel.elements import (
     ValueType,
 )
 from metamodel.errors import ParseError
+from tests.paths import MBSE_SAMPLES
 
-SAMPLES = Path("/work/shared/mbse-samples")
+SAMPLES = MBSE_SAMPLES
 KETTLE = SAMPLES / "sysml1-papyrus" / "ElectricKettle.uml"
 INCOSE = SAMPLES / "sysml1-papyrus-legacy" / "INCOSE.uml"
 FLOWPORT = SAMPLES / "sysml1-papyrus-legacy" / "SysML_FlowPort_TEST.uml"

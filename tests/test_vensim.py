@@ -12,8 +12,9 @@ from metamodel.elements import Aux, Flow, Stock, Variable
 from metamodel.equations.parser import parse
 from metamodel.errors import ParseError
 from metamodel.model import Model
+from tests.paths import SD_MODELS
 
-SUITE = Path("/work/shared/sd-test-models")
+SUITE = SD_MODELS
 TESTS = SUITE / "tests"
 
 

@@ -15,8 +15,9 @@ from importers.vensim import load
 from metamodel.elements import Aux, Variable
 from metamodel.model import Model
 from tests import sdref
+from tests.paths import SD_MODELS
 
-TESTS = Path("/work/shared/sd-test-models/tests")
+TESTS = SD_MODELS / "tests"
 CONTROL = """INITIAL TIME = 0 ~ ~ |
 FINAL TIME = 4 ~ ~ |
 TIME STEP = 0.5 ~ ~ |

@@ -13,8 +13,9 @@ from metamodel import io
 from metamodel.elements import Aux, Flow, Module, Stock
 from metamodel.errors import ParseError
 from metamodel.model import Model
+from tests.paths import SD_MODELS
 
-SUITE = Path("/work/shared/sd-test-models")
+SUITE = SD_MODELS
 ALL_XMILE = sorted(p for ext in ("*.xmile", "*.stmx", "*.itmx") for p in SUITE.rglob(ext))
 NS = 'xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"'
 
