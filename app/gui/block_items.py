@@ -16,6 +16,7 @@ from app.gui.items import BlockItem, DiagramItem, NodeItem
 
 PORT = 12.0
 NOT_RUN = "not run yet"
+COMPACT_HEIGHT = 90.0
 
 
 class PartItem(BlockItem):
@@ -69,14 +70,28 @@ class NeuralItem(BlockItem):
         self.file, self.provider = file, provider
         self.update()
 
+    @property
+    def compact(self) -> bool:
+        """A box too small for the details: they go above it as a caption."""
+        return self.size[1] < COMPACT_HEIGHT
+
+    def _details_rect(self) -> QRectF:
+        rect = self.rect()
+        if self.compact:
+            return QRectF(rect.center().x() - 90, rect.top() - 32, 180, 30)
+        return rect.adjusted(14, 40, -14, -4)
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().united(self._details_rect())
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         super().paint(painter, option, widget)
-        body = self.rect().adjusted(14, 40, -14, -4)
-        painter.setFont(style.label_font(8))
+        body = self._details_rect()
+        painter.setFont(style.label_font(7.5))
         painter.setPen(style.INK)
-        painter.drawText(body, int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWrapAnywhere), f"⧉ {self.file}")
+        painter.drawText(body, int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWrapAnywhere), f"file: {self.file}")
         painter.setPen(style.SPARK_INK if self.provider != NOT_RUN else style.INK_SOFT)
-        painter.drawText(body.adjusted(0, 30, 0, 0), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
+        painter.drawText(body.adjusted(0, 14, 0, 0), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
                          f"runs on: {self.provider}")
 
 
@@ -228,5 +243,6 @@ class RelationItem(EdgeItem):
         angle = math.atan2(by - ay, bx - ax)
         painter.setPen(style.pen(ink, 1.3))
         for turn in (-0.45, 0.45):
-            painter.drawLine(QPointF(bx, by), QPointF(bx - 11 * math.cos(angle + turn), by - 11 * math.sin(angle + turn)))
+            tail = QPointF(bx - 11 * math.cos(angle + turn), by - 11 * math.sin(angle + turn))
+            painter.drawLine(QPointF(bx, by), tail)
         self._paint_label(painter)

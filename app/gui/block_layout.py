@@ -36,7 +36,7 @@ HEADER = 42.0
 PADDING = 46.0
 LAYER_GAP = 110.0
 NODE_GAP = 70.0
-PART_LAYER_GAP = 120.0
+PART_LAYER_GAP = 150.0
 PART_GAP = 44.0
 SWEEPS = 4
 
@@ -64,8 +64,6 @@ def node_size(element: Element) -> tuple[float, float]:
         return REQUIREMENT_SIZE
     if isinstance(element, NeuralComponent):
         return NEURAL_SIZE
-    if isinstance(element, Part):
-        return max(PART_SIZE[0], 7.0 * len(part_label_text(element, None)) + 24), PART_SIZE[1]
     return BLOCK_SIZE
 
 
@@ -283,17 +281,18 @@ def arrange(model: Model) -> dict[str, Shape]:
         for port, (fx, fy) in zip(owned, auto_port_fractions([p.direction for p in owned]), strict=True):
             shapes[port.id] = Shape(fx, fy)
     for element in model.elements.values():
-        if isinstance(element, Connector) and _ends_drawn(model, element, shapes):
-            shapes[element.id] = Shape()
-        elif isinstance(element, Relation) and any(s in shapes for s in element.sources) \
-                and any(t in shapes for t in element.targets):
+        if _edge_drawn(element, shapes):
             shapes[element.id] = Shape()
     return shapes
 
 
-def _ends_drawn(model: Model, connector: Connector, shapes: dict[str, Shape]) -> bool:
-    if len(connector.ends) != 2:
+def _edge_drawn(element: Element, shapes: dict[str, Shape]) -> bool:
+    """Whether a connector's or relation's ends are all among ``shapes``."""
+    if isinstance(element, Relation):
+        return any(s in shapes for s in element.sources) and any(t in shapes for t in element.targets)
+    if not isinstance(element, Connector) or len(element.ends) != 2:
         return False
+    connector = element
     for end in connector.ends:
         part = end_part(end)
         if part is not None and part not in shapes:
@@ -308,7 +307,8 @@ def arrange_commands(model: Model, view_id: str) -> list[Command]:
     view = model.view(view_id)
     if view is None:
         raise KeyError(f"no view {view_id!r}")
-    return [SetShape(view_id, key, shape) for key, shape in arrange(model).items() if view.shapes.get(key) != shape]
+    layout = arrange(model)
+    return [SetShape(view_id, key, shape) for key, shape in layout.items() if view.shapes.get(key) != shape]
 
 
 def has_architecture(model: Model) -> bool:

@@ -6,7 +6,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from app.gui.document import Document
-from app.gui.interactions import SelectInteraction, start_mode
+from app.gui.interactions import SelectInteraction
+from app.gui.modes import start_mode
 from app.gui.scene import DiagramScene
 from app.gui.view import DiagramView
 from metamodel.model import ModelEvent
@@ -59,6 +60,14 @@ class DiagramTabs(QTabWidget):
         for view in self.document.model.views:
             if view.id not in shown:
                 self._add_tab(view.id, view.name)
+
+    def show_view(self, view_id: str) -> bool:
+        """Make the tab of view ``view_id`` current."""
+        for index in range(self.count()):
+            if self.view_at(index).diagram().view_id == view_id:
+                self.setCurrentIndex(index)
+                return True
+        return False
 
     def view_at(self, index: int) -> DiagramView:
         widget = self.widget(index)

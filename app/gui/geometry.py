@@ -120,13 +120,19 @@ def distance_to_polyline(p: Point, points: Sequence[Point]) -> float:
     return best
 
 
-def orthogonal_route(p0: Point, out0: Point, p1: Point, out1: Point, stub: float = 16.0) -> list[Point]:
+def orthogonal_route(p0: Point, out0: Point, p1: Point, out1: Point, stub: float = 16.0,
+                     detour: float | None = None) -> list[Point]:
     """A route of horizontal and vertical segments from ``p0`` to ``p1`` that leaves ``p0`` along the
-    unit vector ``out0`` and enters ``p1`` against ``out1`` (each after a short stub)."""
+    unit vector ``out0`` and enters ``p1`` against ``out1`` (each after a short stub). When both ends
+    face sideways and the route would have to double back, it runs along the line ``y = detour``
+    (below the boxes it would otherwise cross)."""
     s0 = (p0[0] + out0[0] * stub, p0[1] + out0[1] * stub)
     s1 = (p1[0] + out1[0] * stub, p1[1] + out1[1] * stub)
     horizontal0, horizontal1 = out0[0] != 0, out1[0] != 0
-    if horizontal0 and horizontal1:
+    backwards = horizontal0 and horizontal1 and (s1[0] - s0[0]) * out0[0] < 0 and out0[0] == -out1[0]
+    if backwards and detour is not None:
+        middle = [(s0[0], detour), (s1[0], detour)]
+    elif horizontal0 and horizontal1:
         mx = (s0[0] + s1[0]) / 2
         middle = [(mx, s0[1]), (mx, s1[1])]
     elif not horizontal0 and not horizontal1:

@@ -10,11 +10,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QPen, QTextCursor
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsSceneMouseEvent, QGraphicsTextItem
 
-from app.gui import geometry, style
+from app.gui import geometry, neural, style
 from app.gui.items import AuxItem, FlowItem, Handle, LinkItem, NodeItem, NoteItem, StockItem
 from app.gui.scene import DiagramScene
 from metamodel.commands import AddElement, Command, ConnectFlow, Rename, SetLink, SetNote, SetShape
 from metamodel.elements import Aux, Flow, Stock, Variable
+from metamodel.errors import SalverError
 from metamodel.model import Model
 from metamodel.views import Link, Note, Shape
 
@@ -54,6 +55,14 @@ def unique_key(existing: object, base: str) -> str:
 
 def _p(pos: QPointF) -> geometry.Point:
     return pos.x(), pos.y()
+
+
+def _descendants(item: NodeItem) -> list[NodeItem]:
+    found = []
+    for child in item.childItems():
+        if isinstance(child, NodeItem):
+            found += [child, *_descendants(child)]
+    return found
 
 
 class Interaction:
@@ -102,6 +111,10 @@ class Interaction:
     def mouse_double_click(self, event: QGraphicsSceneMouseEvent) -> bool:
         return False
 
+    def drop_files(self, paths: list[str], pos: QPointF) -> bool:
+        """Files dropped on the canvas at ``pos``; True when they were used."""
+        return False
+
     def key_press(self, event: QKeyEvent) -> bool:
         if event.key() == Qt.Key.Key_Escape and self.scene.interaction is self:
             self.end()
@@ -115,6 +128,7 @@ class SelectInteraction(Interaction):
     def __init__(self, scene: DiagramScene) -> None:
         super().__init__(scene)
         self._start: dict[NodeItem, QPointF] = {}
+        self._flows: list[FlowItem] = []
 
     def key_press(self, event: QKeyEvent) -> bool:
         return False
@@ -129,8 +143,28 @@ class SelectInteraction(Interaction):
                 event.accept()
                 return started.mouse_press(event)
         self.scene.default_mouse_press(event)
-        self._start = {item: item.pos() for item in self.scene.selectedItems() if isinstance(item, NodeItem)}
+        selected = [item for item in self.scene.selectedItems() if isinstance(item, NodeItem)]
+        # parts inside a moved block move with it: their scene positions are recorded too
+        inside = [child for item in selected for child in _descendants(item)]
+        self._start = {item: item.scenePos() for item in [*selected, *inside]}
+        self._flows = [item for item in self.scene.selectedItems() if isinstance(item, FlowItem)]
         return True
+
+    def mouse_move(self, event: QGraphicsSceneMouseEvent) -> bool:
+        self.scene.default_mouse_move(event)
+        offset = self._offset()
+        if offset is not None:
+            for flow in self._flows:
+                flow.set_geometry(*self.scene.flow_points(flow.key, offset=offset))
+        return True
+
+    def _offset(self) -> geometry.Point | None:
+        """How far the dragged nodes have moved (``None`` when nothing moves)."""
+        for item, before in self._start.items():
+            if item.scene() is self.scene and item.isSelected():
+                delta = item.scenePos() - before
+                return (delta.x(), delta.y()) if not delta.isNull() else None
+        return None
 
     def _for_handle(self, handle: Handle) -> Interaction:
         parent = handle.parentItem()
@@ -143,13 +177,24 @@ class SelectInteraction(Interaction):
 
     def mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool:
         self.scene.default_mouse_release(event)
-        moved = {item: item.pos() for item, before in self._start.items()
-                 if item.scene() is self.scene and item.pos() != before}
-        self._start = {}
-        if moved:
-            commands = [self._move_command(item, pos) for item, pos in moved.items()]
+        offset = self._offset()
+        moved = {item: item.scenePos() for item, before in self._start.items()
+                 if item.scene() is self.scene and item.scenePos() != before}
+        commands = [self._move_command(item, pos) for item, pos in moved.items()]
+        if offset is not None:
+            commands += [self._shift_flow(flow.key, offset) for flow in self._flows if flow.scene() is self.scene]
+        self._start, self._flows = {}, []
+        if any(commands):
             self.push([c for c in commands if c is not None], "move")
         return True
+
+    def _shift_flow(self, flow_id: str, offset: geometry.Point) -> Command | None:
+        shape = self.scene.view.shapes.get(flow_id)
+        if shape is None:
+            return None
+        dx, dy = offset
+        return SetShape(self.scene.view_id, flow_id, dataclasses.replace(
+            shape, x=shape.x + dx, y=shape.y + dy, points=[(x + dx, y + dy) for x, y in shape.points]))
 
     def _move_command(self, item: NodeItem, pos: QPointF) -> Command | None:
         view = self.scene.view
@@ -160,6 +205,20 @@ class SelectInteraction(Interaction):
         if shape is None:
             return None
         return SetShape(view.id, item.key, dataclasses.replace(shape, x=pos.x(), y=pos.y()))
+
+    def drop_files(self, paths: list[str], pos: QPointF) -> bool:
+        """Each dropped ``.onnx`` file becomes a neural component (one undo step per file)."""
+        used = False
+        for index, path in enumerate(paths):
+            at = (pos.x() + 30 * index, pos.y() + 30 * index)
+            try:
+                command = neural.add_component_command(self.document.model, self.scene.view_id, path, at,
+                                                       self.document.path)
+            except SalverError as exc:
+                self.scene.sigStatus.emit(f"Cannot add {path}: {exc}")
+                continue
+            used = self.push([command], f"add {command.element.name}") or used
+        return used
 
     def mouse_double_click(self, event: QGraphicsSceneMouseEvent) -> bool:
         item = self.scene.item_at(event.scenePos(), (NodeItem, FlowItem))
@@ -188,7 +247,7 @@ class CreateNodeInteraction(Interaction):
         shape = Shape(pos.x(), pos.y(), *size)
         if self.push([AddElement(element, self.scene.view_id, shape)], f"add {element.name}"):
             self.end()
-            _start_rename(self.scene, element.id)
+            start_rename(self.scene, element.id)
         return True
 
 
@@ -206,11 +265,11 @@ class CreateNoteInteraction(Interaction):
         note = Note("Note", pos.x(), pos.y(), *geometry.NOTE_SIZE)
         if self.push([SetNote(self.scene.view_id, key, note)], "add note"):
             self.end()
-            _start_rename(self.scene, key)
+            start_rename(self.scene, key)
         return True
 
 
-class _DragLine(Interaction):
+class DragLine(Interaction):
     """Shared rubber line of the two press-drag-release gestures (new flow, new link)."""
 
     cursor = Qt.CursorShape.CrossCursor
@@ -239,7 +298,7 @@ class _DragLine(Interaction):
         self.line = None
 
 
-class CreateFlowInteraction(_DragLine):
+class CreateFlowInteraction(DragLine):
     """Press on a stock or the canvas, drag, release on a stock or the canvas: a flow between them
     (unattached ends get clouds). A plain click makes a flow between two clouds."""
 
@@ -280,11 +339,11 @@ class CreateFlowInteraction(_DragLine):
         self.cleanup()
         if self.push(commands, f"add {flow.name}"):
             self.end()
-            _start_rename(self.scene, flow.id)
+            start_rename(self.scene, flow.id)
         return True
 
 
-class CreateLinkInteraction(_DragLine):
+class CreateLinkInteraction(DragLine):
     """Press on a variable, drag to another, release: an influence link, gently curved."""
 
     BEND = 20.0
@@ -530,7 +589,7 @@ class RenameInteraction(Interaction):
             self.scene.removeItem(editor)
 
 
-def _start_rename(scene: DiagramScene, key: str) -> None:
+def start_rename(scene: DiagramScene, key: str) -> None:
     item = scene.item_for(key)
     if isinstance(item, NodeItem | FlowItem):
         scene.select_keys([key])
@@ -546,7 +605,3 @@ MODES = {
     "note": CreateNoteInteraction,
 }
 
-
-def start_mode(scene: DiagramScene, mode: str) -> None:
-    """Switch the scene to a palette mode (``select`` or a key of ``MODES``)."""
-    scene.set_interaction(MODES[mode](scene) if mode in MODES else None)

@@ -93,7 +93,8 @@ class NodeItem(DiagramItem):
             self.size = size
             self._place_handles()
         self.label = label
-        self.setPos(QPointF(*pos))
+        parent = self.parentItem()
+        self.setPos(parent.mapFromScene(QPointF(*pos)) if parent is not None else QPointF(*pos))
         self.update()
 
     def set_size(self, size: tuple[float, float]) -> None:
@@ -120,7 +121,8 @@ class NodeItem(DiagramItem):
         return self.shape().contains(self.mapFromScene(QPointF(*p)))
 
     def anchor(self) -> Point:
-        return self.pos().x(), self.pos().y()
+        p = self.scenePos()
+        return p.x(), p.y()
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:

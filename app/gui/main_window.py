@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
-from app.gui import autosave, clipboard, deletion, settings, style, workers
+from app.gui import autosave, block_layout, clipboard, deletion, settings, style, workers
 from app.gui.diagnostics import DiagnosticsMonitor
 from app.gui.docks.browser import ModelBrowser
 from app.gui.docks.plots import PlotPanel
@@ -21,15 +21,24 @@ from app.gui.live import LivePanel, LiveSession
 from app.gui.report_dialog import ImportReportDialog
 from app.gui.runner import RunController, RunOutcome
 from metamodel import io
+from metamodel.commands import Macro
 from metamodel.elements import Stock
 from metamodel.errors import SalverError
 
 NATIVE_FILTER = "Salver models (*.salver)"
-IMPORT_FILTER = "Models (*.xmile *.stmx *.itmx *.mdl *.xmi *.uml *.mdzip *.salver);;All files (*)"
 PALETTE = [("select", "Select", "select"), ("stock", "Stock", "stock"), ("flow", "Flow", "flow"),
            ("aux", "Variable", "aux"), ("parameter", "Parameter", "parameter"), ("link", "Link", "link"),
-           ("note", "Note", "note")]
+           ("note", "Note", "note"), ("block", "Block", "block"), ("port", "Port", "port"),
+           ("connector", "Connector", "connector")]
 SEVERITY_MARKS = {"error": "✖", "warning": "⚠", "info": "ℹ"}
+
+
+def import_filter() -> str:
+    """The open dialog's filter: every extension an importer reads."""
+    from importers import supported_extensions
+
+    patterns = " ".join(f"*{ext}" for ext in supported_extensions())
+    return f"Models ({patterns});;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -115,6 +124,9 @@ class MainWindow(QMainWindow):
         self.act_zoom_in = self._action("Zoom &In", lambda: self._view_call("zoom_in"), std.ZoomIn)
         self.act_zoom_out = self._action("Zoom &Out", lambda: self._view_call("zoom_out"), std.ZoomOut)
         self.act_zoom_fit = self._action("Zoom to &Fit", lambda: self._view_call("zoom_fit"), "Ctrl+0")
+        self.act_new_block_view = self._action("New &Block Diagram", self.new_block_view)
+        self.act_arrange = self._action("&Arrange Blocks", self.arrange, "Ctrl+L", "arrange")
+        self.act_arrange.setToolTip("Lay out the block diagram automatically (a new block diagram when none is open)")
         self.act_run = self._action("&Run", self.run_model, "Ctrl+R", "run")
         self.act_stop = self._action("S&top", self.runner.stop, "Ctrl+.", "stop")
         self.act_stop.setEnabled(False)
@@ -152,7 +164,8 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         edit.addActions([self.act_select_all, self.act_find])
         view = bar.addMenu("&View")
-        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit])
+        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, self.act_new_block_view,
+                          self.act_arrange])
         view.addSeparator()
         for dock in (self.browser_dock, self.properties_dock, self.run_dock, self.plots_dock, self.live_dock,
                      self.problems_dock):
@@ -166,6 +179,7 @@ class MainWindow(QMainWindow):
         palette.setObjectName("palette")
         palette.addActions(self.mode_group.actions())
         palette.addSeparator()
+        palette.addAction(self.act_arrange)
         palette.addActions([self.act_run, self.act_stop])
         palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
 
@@ -226,12 +240,12 @@ class MainWindow(QMainWindow):
             self.set_document(Document(new_model()))
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", IMPORT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", import_filter())
         if path:
             self.open_path(path)
 
     def import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import model", "", IMPORT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Import model", "", import_filter())
         if path:
             self.open_path(path)
 
@@ -255,7 +269,14 @@ class MainWindow(QMainWindow):
 
     def _opened(self, path: str, model, report) -> None:  # noqa: ANN001 - Model, ImportReport
         native = Path(path).suffix.lower() == ".salver"
+        block_view = None
+        if block_layout.has_architecture(model) and not any(v.kind == "block" for v in model.views):
+            # part of opening the file (not an edit of it): the arranged block view is applied directly
+            block_view, commands = block_layout.new_block_view_commands(model)
+            Macro(commands, "arrange").do(model)
         self.set_document(Document(model, path if native else None))
+        if block_view is not None:
+            self.tabs.show_view(block_view)
         settings.add_recent_file(path)
         self._fill_recent_menu()
         self.statusBar().showMessage(f"Opened {path}", 5000)
@@ -327,6 +348,33 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
 
     # -- editing ------------------------------------------------------------------------------------
+    def new_block_view(self) -> None:
+        """Add an arranged block diagram of the model (empty when it has no blocks yet) and show it."""
+        if self.document is None:
+            return
+        view_id, commands = block_layout.new_block_view_commands(self.document.model)
+        self.document.push(commands, "new block diagram")
+        self.tabs.show_view(view_id)
+
+    def arrange(self) -> None:
+        """Lay out the current block diagram (one undo step); from another diagram, add an arranged one."""
+        if self.document is None:
+            return
+        model = self.document.model
+        scene = self.tabs.current_scene()
+        if scene is not None and scene.view.kind == "block":
+            commands = block_layout.arrange_commands(model, scene.view_id)
+            view_id = scene.view_id
+        elif block_layout.has_architecture(model):
+            view_id, commands = block_layout.new_block_view_commands(model)
+        else:
+            self.statusBar().showMessage("The model has no blocks to arrange", 5000)
+            return
+        if commands:
+            self.document.push(commands, "arrange")
+        self.tabs.show_view(view_id)
+        self.fit_diagram()
+
     def set_mode(self, mode: str) -> None:
         self.mode_actions[mode].setChecked(True)
         self.tabs.set_mode(mode)
@@ -432,6 +480,9 @@ class MainWindow(QMainWindow):
         stocks = {s.name: s.id for s in self.document.model.of_kind(Stock)}
         self.plots.add_results(outcome.results, list(stocks))
         self._sparklines(outcome.results)
+        providers = getattr(outcome.compiled, "providers", {})
+        for scene in self.tabs.scenes():
+            scene.blocks.set_providers(providers)
         self.live_session = LiveSession(outcome.compiled, self)
         self.live_session.sigResults.connect(self._live_results)
         self.live_session.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 8000))

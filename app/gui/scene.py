@@ -12,18 +12,21 @@ from collections.abc import Iterable
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
 
-from app.gui import geometry, style
+from app.gui import block_layout, geometry, neural, style
+from app.gui.block_items import NeuralItem, PartItem, RequirementItem
+from app.gui.block_scene import EDGE_KINDS, BlockLayer, node_label
 from app.gui.document import Document
 from app.gui.geometry import Point
 from app.gui.items import AuxItem, BlockItem, DiagramItem, FlowItem, LinkItem, NodeItem, NoteItem, StockItem
-from metamodel.elements import Aux, Element, Flow, Stock, Variable
+from metamodel.elements import Aux, Element, Flow, NeuralComponent, Part, Requirement, Stock, Variable
 from metamodel.model import ModelEvent
 from metamodel.views import Shape, View
 
 SCENE_MARGIN = 400.0
 GRID_STEP = 100
+PIPE_LINK_BEND = 40.0  # degrees: a link along its own flow's pipe is drawn bent by this much
 
 
 def node_size(element: Element, shape: Shape) -> tuple[float, float]:
@@ -33,8 +36,17 @@ def node_size(element: Element, shape: Shape) -> tuple[float, float]:
     elif isinstance(element, Variable):
         default = geometry.AUX_SIZE
     else:
-        default = geometry.BLOCK_SIZE
+        default = block_layout.node_size(element)
     return (shape.width or default[0], shape.height or default[1])
+
+
+def node_class(element: Element) -> type[NodeItem]:
+    """The item class that draws ``element`` as a node."""
+    for kind, cls in ((Stock, StockItem), (Variable, AuxItem), (Part, PartItem), (Requirement, RequirementItem),
+                      (NeuralComponent, NeuralItem)):
+        if isinstance(element, kind):
+            return cls
+    return BlockItem
 
 
 class DiagramScene(QGraphicsScene):
@@ -54,6 +66,7 @@ class DiagramScene(QGraphicsScene):
         self.interaction = None
         self._default_interaction = None
         self._syncing = False
+        self.blocks = BlockLayer(self)
         self.setSceneRect(QRectF(-1000, -800, 3000, 2000))
         document.sigChanged.connect(self._on_model_event)
         self.sync()
@@ -77,19 +90,24 @@ class DiagramScene(QGraphicsScene):
             model, view = self.document.model, self.view
             seen_nodes: set[str] = set()
             seen_flows: set[str] = set()
-            for element_id, shape in view.shapes.items():
-                element = model.get(element_id)
-                if element is None:
+            drawn = [(model.get(key), shape) for key, shape in view.shapes.items()]
+            # parts after the blocks that hold them: a part item is a child of its owner's item
+            drawn.sort(key=lambda pair: isinstance(pair[0], Part))
+            for element, shape in drawn:
+                if element is None or isinstance(element, EDGE_KINDS):
                     continue
                 if isinstance(element, Flow):
-                    seen_flows.add(element_id)
-                    self._flow_item(element_id).set_label(element.name)
-                else:
-                    seen_nodes.add(element_id)
-                    item = self._node_item(element, shape)
-                    item.set_state((shape.x, shape.y), node_size(element, shape), element.name)
-                    if isinstance(item, AuxItem):
-                        item.set_parameter(isinstance(element, Aux) and element.is_parameter)
+                    seen_flows.add(element.id)
+                    self._flow_item(element.id).set_label(element.name)
+                    continue
+                seen_nodes.add(element.id)
+                item = self._node_item(element, shape)
+                parent = self.nodes.get(element.owner or "") if isinstance(element, Part) else None
+                if item.parentItem() is not parent:
+                    item.setParentItem(parent)
+                item.set_state((shape.x, shape.y), node_size(element, shape), node_label(model, element))
+                if isinstance(item, AuxItem):
+                    item.set_parameter(isinstance(element, Aux) and element.is_parameter)
             for note_id, note in view.notes.items():
                 item = self.notes.get(note_id)
                 if item is None:
@@ -105,6 +123,7 @@ class DiagramScene(QGraphicsScene):
             self._drop(self.flows, seen_flows)
             self._drop(self.notes, set(view.notes))
             self._drop(self.links, set(view.links))
+            self.blocks.sync()
         finally:
             self._syncing = False
         self.refresh_edges()
@@ -112,11 +131,11 @@ class DiagramScene(QGraphicsScene):
 
     def _node_item(self, element: Element, shape: Shape) -> NodeItem:
         item = self.nodes.get(element.id)
-        wanted = StockItem if isinstance(element, Stock) else AuxItem if isinstance(element, Variable) else BlockItem
+        wanted = node_class(element)
         if item is not None and type(item) is wanted:
             return item
         if item is not None:
-            self.removeItem(item)
+            self._remove_node(item)
         size = node_size(element, shape)
         if wanted is BlockItem:
             item = BlockItem(element.id, size, getattr(element, "stereotype", "") or element.kind)
@@ -125,6 +144,14 @@ class DiagramScene(QGraphicsScene):
         self.nodes[element.id] = item
         self.addItem(item)
         return item
+
+    def _remove_node(self, item: DiagramItem) -> None:
+        """Remove a node item; part items inside it stay in the scene (they are re-parented on sync)."""
+        for child in item.childItems():
+            if isinstance(child, NodeItem):
+                child.setParentItem(None)
+        if item.scene() is self:
+            self.removeItem(item)
 
     def _flow_item(self, flow_id: str) -> FlowItem:
         item = self.flows.get(flow_id)
@@ -135,7 +162,7 @@ class DiagramScene(QGraphicsScene):
 
     def _drop(self, items: dict[str, DiagramItem], keep: set[str]) -> None:
         for key in [k for k in items if k not in keep]:
-            self.removeItem(items.pop(key))
+            self._remove_node(items.pop(key))
 
     def _grow_rect(self) -> None:
         bounds = self.itemsBoundingRect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
@@ -153,11 +180,13 @@ class DiagramScene(QGraphicsScene):
                 target = stock.id
         return source, target
 
-    def flow_points(self, flow_id: str,
-                    override: dict[str, Point] | None = None) -> tuple[list[Point], tuple[bool, bool]]:
-        """The drawn pipe of a flow and which ends are clouds; ``override`` moves an end (during a drag)."""
+    def flow_points(self, flow_id: str, override: dict[str, Point] | None = None,
+                    offset: Point = (0.0, 0.0)) -> tuple[list[Point], tuple[bool, bool]]:
+        """The drawn pipe of a flow and which ends are clouds; ``override`` moves an end and ``offset``
+        shifts the stored points (clouds and bends) while a drag is under way."""
         shape = self.view.shapes[flow_id]
         points = list(shape.points) or [(shape.x - 70, shape.y), (shape.x + 70, shape.y)]
+        points = [(x + offset[0], y + offset[1]) for x, y in points]
         if len(points) == 1:
             points.append((points[0][0] + 140, points[0][1]))
         source, target = self.flow_ends(flow_id)
@@ -185,8 +214,19 @@ class DiagramScene(QGraphicsScene):
         source, target = self.anchor_item(source_id), self.anchor_item(target_id)
         if source is None or target is None:
             return None
+        if angle is None and self._along_pipe(source_id, target_id):
+            (ax, ay), (bx, by) = source.anchor(), target.anchor()
+            angle = math.degrees(math.atan2(-(by - ay), bx - ax)) + PIPE_LINK_BEND
         arc = geometry.arc_points(source.anchor(), target.anchor(), angle)
         return geometry.clip_path(arc, source.contains_scene_point, target.contains_scene_point)
+
+    def _along_pipe(self, source_id: str, target_id: str) -> bool:
+        """Whether a straight link would run along a flow's pipe: it joins a flow and a stock it drains or
+        fills."""
+        for flow_id, stock_id in ((source_id, target_id), (target_id, source_id)):
+            if flow_id in self.flows and stock_id in self.flow_ends(flow_id):
+                return True
+        return False
 
     def anchor_item(self, element_id: str) -> NodeItem | FlowItem | None:
         return self.nodes.get(element_id) or self.flows.get(element_id)
@@ -207,6 +247,7 @@ class DiagramScene(QGraphicsScene):
             item.setVisible(points is not None)
             if points is not None:
                 item.set_geometry(points)
+        self.blocks.refresh()
 
     def _flows_of(self, ids: set[str]) -> set[str]:
         return {f for f in self.flows if set(self.flow_ends(f)) & ids}
@@ -246,13 +287,17 @@ class DiagramScene(QGraphicsScene):
     def select_keys(self, keys: Iterable[str]) -> None:
         wanted = set(keys)
         self.clearSelection()
-        for items in (self.nodes, self.flows, self.links, self.notes):
+        for items in (self.nodes, self.flows, self.links, self.notes, self.blocks.edges):
             for key, item in items.items():
                 if key in wanted:
                     item.setSelected(True)
+        for port in self.blocks.ports.values():
+            if port.key in wanted:
+                port.setSelected(True)
 
     def item_for(self, key: str) -> DiagramItem | None:
-        return self.nodes.get(key) or self.flows.get(key) or self.links.get(key) or self.notes.get(key)
+        return (self.nodes.get(key) or self.flows.get(key) or self.links.get(key) or self.notes.get(key)
+                or self.blocks.edges.get(key) or next((p for p in self.blocks.ports.values() if p.key == key), None))
 
     # -- interactions -------------------------------------------------------------------------------
     def set_default_interaction(self, interaction) -> None:  # noqa: ANN001 - interactions import scene
@@ -295,6 +340,17 @@ class DiagramScene(QGraphicsScene):
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is None or not self.interaction.mouse_double_click(event):
             super().mouseDoubleClickEvent(event)
+
+    def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        event.setAccepted(bool(neural.onnx_paths(event.mimeData())))
+
+    def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        event.setAccepted(bool(neural.onnx_paths(event.mimeData())))
+
+    def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        paths = neural.onnx_paths(event.mimeData())
+        handler = self._default_interaction
+        event.setAccepted(bool(paths) and handler is not None and handler.drop_files(paths, event.scenePos()))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if self.interaction is None or not self.interaction.key_press(event):

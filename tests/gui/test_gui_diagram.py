@@ -216,3 +216,78 @@ def test_unsaved_changes_prompt_can_cancel(window, mouse):
     answer_modal("Cancel")
     window.new_file()
     assert window.document.model.find("Keep me") is not None
+
+
+def test_cloud_ends_move_with_a_selection_that_includes_the_flow(window, mouse):
+    window.set_mode("stock")
+    mouse.click(300, 150)
+    mouse.type("Tank")
+    window.set_mode("flow")
+    mouse.drag((100, 150), (300, 150))
+    mouse.type("fill")
+    flow = _flows(window)["fill"]
+    scene = window.tabs.current_scene()
+    cloud_before = scene.flows[flow.id].points[0]
+    scene.select_keys([flow.id, _stocks(window)["Tank"].id])
+    mouse.drag((300, 150), (300, 250))
+    shape = window.document.model.views[0].shapes
+    dy = shape[_stocks(window)["Tank"].id].y - 150
+    assert abs(dy - 100) < 3
+    assert scene.flows[flow.id].points[0] == (cloud_before[0], cloud_before[1] + dy)
+    assert shape[flow.id].points[0] == (cloud_before[0], cloud_before[1] + dy)
+    assert window.document.undo_stack.count() == 5, "stock and flow moved in one command"
+
+
+def test_link_from_a_stock_to_its_own_flow_is_bent_off_the_pipe(window):
+    from pathlib import Path
+
+    from app.gui.geometry import distance_to_polyline
+
+    window.open_path(str(Path(__file__).resolve().parents[2] / "samples" / "sir.salver"), background=False)
+    scene = window.tabs.current_scene()
+    view = scene.view
+    key = next(k for k, link in view.links.items() if (link.source, link.target) == ("susceptible", "infection"))
+    assert view.links[key].angle is None
+    points = scene.links[key].points
+    pipe = scene.flows["infection"].points
+    assert max(distance_to_polyline(p, pipe) for p in points) > 15
+    other = next(k for k, link in view.links.items() if (link.source, link.target) == ("duration", "recovery"))
+    straight = scene.links[other].points
+    assert max(distance_to_polyline(p, [straight[0], straight[-1]]) for p in straight) < 1, "others stay straight"
+
+
+def test_opening_a_foreign_file_shows_the_import_report(window):
+    from pathlib import Path
+
+    from importers import load
+
+    path = Path("/work/shared/mbse-samples/sysml1-cameo/CoffeeDispenser_MD19_native.xmi")
+    window.open_path(str(path), background=False)
+    dialog = window.report_dialog
+    assert dialog is not None and dialog.isVisible()
+    entries = load(str(path))[1].entries
+    assert dialog.table.rowCount() == len(entries) > 0
+    assert dialog.table.item(0, 3).text() == entries[0].reason
+    assert window.document.path is None, "a foreign file is saved as a new .salver"
+
+
+def test_wheel_zooms_and_middle_button_pans(window, mouse):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = window.tabs.current_view()
+    zoom = view.zoom
+    centre = QPointF(view.viewport().rect().center())
+    wheel = QWheelEvent(centre, view.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom == pytest.approx(zoom * 1.2 ** 2)
+    h, v = view.horizontalScrollBar().value(), view.verticalScrollBar().value()
+    start = view.viewport().rect().center()
+    QTest.mousePress(view.viewport(), Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(view.viewport(), start + QPoint(-40, -30))
+    QTest.mouseRelease(view.viewport(), Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier,
+                       start + QPoint(-40, -30))
+    assert (view.horizontalScrollBar().value(), view.verticalScrollBar().value()) == (h + 40, v + 30)
+    assert window.document.undo_stack.count() == 0, "panning edits nothing"
