@@ -68,7 +68,7 @@ def build_model() -> Model:
     equations = {"season": "season", "mobility": "mobility"}
     for port in component.inputs:
         port.equation = equations[port.name]
-    component.outputs[0].units = "contact/(person*day)"
+    component.outputs[0].units = "contact/day"
     model.views.append(View("main", "SIR", shapes={
         "susceptible": Shape(100, 200, 80, 50), "infected": Shape(350, 200, 80, 50),
         "recovered": Shape(600, 200, 80, 50),
