@@ -95,3 +95,12 @@ def write_onnx(layers: Layers, path: Path, inputs: list[tuple[str, int]], output
     model.ir_version = 8
     onnx.checker.check_model(model)
     path.write_bytes(model.SerializeToString())
+
+
+def fit_and_write(x: np.ndarray, y: np.ndarray, path: Path, inputs: list[tuple[str, int]],
+                  outputs: list[tuple[str, int]], doc: str, hidden: tuple[int, ...], steps: int,
+                  seed: int, rate: float = 0.01) -> float:
+    """Fit the network to ``(x, y)``, write it to ``path`` (see ``write_onnx``) and return the fit's RMSE."""
+    layers = fit_mlp(x, y, hidden=hidden, steps=steps, rate=rate, seed=seed)
+    write_onnx(layers, path, inputs=inputs, outputs=outputs, doc=doc)
+    return float(np.sqrt(np.mean((predict(layers, x) - y) ** 2)))

@@ -9,9 +9,9 @@ import pytest
 
 import importers
 from metamodel.elements import Block, Package, Relation, Requirement
-from metamodel.errors import ParseError
 from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
 from metamodel.validation.registry import run_rules
+from tests.bad_input import load_fails
 from tests.paths import MBSE_SAMPLES
 
 ARCHISURANCE = MBSE_SAMPLES / "archimate" / "archisurance.xml"
@@ -122,11 +122,7 @@ def test_planted_nested_nodes_bendpoints_and_dangling_end(tmp_path: Path) -> Non
     ("plain text, no markup", "no root element found"),
 ])
 def test_bad_input_is_a_parse_error(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "bad.xml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ParseError, match=message) as info:
-        importers.load(path)
-    assert info.value.file == str(path)
+    load_fails(tmp_path / "bad.xml", text, message)
 
 
 def test_xml_is_a_supported_extension_and_prefixed_roots_are_sniffed(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ import pytest
 
 import importers
 from metamodel.elements import Block, Connector, Interface, Part, Port, Relation, Requirement, Unmapped
-from metamodel.errors import ParseError
 from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
 from metamodel.validation.registry import run_rules
+from tests.bad_input import load_fails
 from tests.paths import MBSE_SAMPLES
 
 IFE = MBSE_SAMPLES / "capella" / "In-Flight Entertainment System.capella"
@@ -183,8 +183,4 @@ def test_exchange_item_is_an_interface(tmp_path: Path) -> None:
      "not a Capella model: root element <Model>"),
 ])
 def test_bad_input_is_a_parse_error(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "bad.capella"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ParseError, match=message) as info:
-        importers.load(path)
-    assert info.value.file == str(path)
+    load_fails(tmp_path / "bad.capella", text, message)

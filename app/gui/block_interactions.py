@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
 from app.gui.block_items import NeuralItem, PartItem, PortItem, RequirementItem
 from app.gui.block_layout import BLOCK_SIZE, PART_SIZE, snap_to_border
-from app.gui.interactions import DragLine, Interaction, start_rename, unique_name
+from app.gui.interactions import DragLine, PressInteraction, unique_name
 from app.gui.items import BlockItem
 from metamodel.commands import AddElement
 from metamodel.elements import Block, Connector, ConnectorEnd, Part, Port
@@ -23,16 +23,11 @@ def _blocks_at(scene, pos: QPointF) -> list[BlockItem]:  # noqa: ANN001 - Diagra
             and not isinstance(i, RequirementItem | NeuralItem)]
 
 
-class CreateBlockInteraction(Interaction):
+class CreateBlockInteraction(PressInteraction):
     """Click on the canvas to place a block, or inside a block to give it a part; then type its name."""
 
-    cursor = Qt.CursorShape.CrossCursor
-
-    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return False
-        event.accept()
-        model, pos = self.document.model, event.scenePos()
+    def press(self, pos: QPointF) -> None:
+        model = self.document.model
         owner = next((i for i in _blocks_at(self.scene, pos) if not isinstance(i, PartItem)), None)
         if owner is None:
             name = unique_name(model, "Block")
@@ -42,23 +37,14 @@ class CreateBlockInteraction(Interaction):
             name = unique_name(model, "part")
             element = Part(id=model.new_id(name), name=name, owner=owner.key)
             shape = Shape(pos.x(), pos.y(), *PART_SIZE)
-        if self.push([AddElement(element, self.scene.view_id, shape)], f"add {name}"):
-            self.end()
-            start_rename(self.scene, element.id)
-        return True
+        self.push_then_rename([AddElement(element, self.scene.view_id, shape)], f"add {name}", element.id)
 
 
-class CreatePortInteraction(Interaction):
+class CreatePortInteraction(PressInteraction):
     """Click on a block's (or part's) border to add a port there: on the left an input, on the right an
     output, above or below an in-out port. A part's port belongs to the block that types it."""
 
-    cursor = Qt.CursorShape.CrossCursor
-
-    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return False
-        event.accept()
-        pos = event.scenePos()
+    def press(self, pos: QPointF) -> None:
         near = [i for i in self.scene.items(pos.x() - BORDER_TOLERANCE, pos.y() - BORDER_TOLERANCE,
                                             2 * BORDER_TOLERANCE, 2 * BORDER_TOLERANCE,
                                             Qt.ItemSelectionMode.IntersectsItemShape,
@@ -71,9 +57,8 @@ class CreatePortInteraction(Interaction):
             if abs(gap) <= BORDER_TOLERANCE and abs(local.x()) <= w / 2 + BORDER_TOLERANCE \
                     and abs(local.y()) <= h / 2 + BORDER_TOLERANCE:
                 self._add_port(item, snap_to_border(local.x() / w, local.y() / h))
-                return True
+                return
         self.scene.sigStatus.emit("Click on the border of a block to add a port")
-        return True
 
     def _add_port(self, item: BlockItem, fraction: tuple[float, float]) -> None:
         model = self.document.model
@@ -101,17 +86,13 @@ class CreateConnectorInteraction(DragLine):
     def _port_at(self, pos: QPointF) -> PortItem | None:
         return next((i for i in self.scene.items(pos) if isinstance(i, PortItem)), None)
 
-    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return False
-        event.accept()
-        self.source = self._port_at(event.scenePos())
+    def press(self, pos: QPointF) -> None:
+        self.source = self._port_at(pos)
         if self.source is None or self.source.element_id is None:
             self.source = None
             self.scene.sigStatus.emit("A connector starts on a port")
-            return True
-        self._begin_line(event.scenePos())
-        return True
+            return
+        self._begin_line(pos)
 
     def mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool:
         if self.line is None or self.source is None:
@@ -119,9 +100,7 @@ class CreateConnectorInteraction(DragLine):
         target = self._port_at(event.scenePos())
         self.cleanup()
         if target is None or target.element_id is None or target is self.source:
-            self.scene.sigStatus.emit("A connector ends on another port")
-            self.end()
-            return True
+            return self.refuse("A connector ends on another port")
         model = self.document.model
         ends = [self._end(self.source), self._end(target)]
         owner = next((model.elements[e.part_with_port].owner for e in ends if e.part_with_port), None)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
+from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from app.gui import style
 from app.gui.block_layout import port_side
 from app.gui.geometry import Point, midpoint
-from app.gui.items import BlockItem, DiagramItem, NodeItem
+from app.gui.items import BlockItem, DiagramItem, NodeItem, PolylineItem
 
 PORT = 12.0
 NOT_RUN = "not run yet"
@@ -27,15 +27,8 @@ class PartItem(BlockItem):
         self.setZValue(4)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.rect()
-        painter.setPen(self._outline_pen())
-        painter.setBrush(style.PART_FILL)
-        painter.drawRoundedRect(rect, 4, 4)
-        painter.setFont(style.label_font(9))
-        painter.setPen(style.INK)
-        painter.drawText(rect.adjusted(6, 2, -6, -2), int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
-                         self.label)
+        rect = self._paint_box(painter, style.PART_FILL, 4)
+        self._draw_label(painter, rect.adjusted(6, 2, -6, -2), Qt.AlignmentFlag.AlignCenter)
         self._paint_problem(painter, rect.topRight())
 
 
@@ -169,15 +162,12 @@ class PortItem(DiagramItem):
         self._paint_problem(painter, QPointF(PORT / 2, -PORT / 2))
 
 
-class EdgeItem(DiagramItem):
+class EdgeItem(PolylineItem):
     """A polyline between two items with a label at its middle (connectors, relations)."""
 
     def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.setZValue(5)
-        self.points: list[Point] = [(0, 0), (1, 0)]
+        super().__init__(key, 5)
         self.label = ""
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
 
     def set_geometry(self, points: list[Point]) -> None:
         self.prepareGeometryChange()
@@ -189,12 +179,6 @@ class EdgeItem(DiagramItem):
         self.label = label
         self.update()
 
-    def _path(self) -> QPainterPath:
-        path = QPainterPath(QPointF(*self.points[0]))
-        for p in self.points[1:]:
-            path.lineTo(QPointF(*p))
-        return path
-
     def label_rect(self) -> QRectF:
         x, y = midpoint(self.points)
         lines = max(1, self.label.count("\n") + 1)
@@ -202,11 +186,6 @@ class EdgeItem(DiagramItem):
 
     def boundingRect(self) -> QRectF:
         return self._path().boundingRect().adjusted(-12, -12, 12, 12).united(self.label_rect())
-
-    def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(8)
-        return stroker.createStroke(self._path())
 
     def _paint_label(self, painter: QPainter) -> None:
         if self.label:

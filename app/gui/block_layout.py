@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from app.gui.geometry import Point
 from metamodel.commands import AddView, Command, SetShape
 from metamodel.elements import (
     Block,
@@ -26,7 +27,6 @@ from metamodel.elements import (
 from metamodel.model import Model
 from metamodel.views import Shape, View
 
-Point = tuple[float, float]
 BLOCK_SIZE = (170.0, 96.0)
 PART_SIZE = (150.0, 60.0)
 REQUIREMENT_SIZE = (190.0, 96.0)

@@ -99,6 +99,18 @@ class Interaction:
             return False
         return True
 
+    def push_then_rename(self, commands: list[Command], text: str, key: str) -> None:
+        """Apply the edit that adds ``key``; once applied, leave this mode and edit its name in place."""
+        if self.push(commands, text):
+            self.end()
+            start_rename(self.scene, key)
+
+    def refuse(self, message: str) -> bool:
+        """Say in the status bar why the gesture did nothing and leave this mode."""
+        self.scene.sigStatus.emit(message)
+        self.end()
+        return True
+
     def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
         return False
 
@@ -228,51 +240,50 @@ class SelectInteraction(Interaction):
         return True
 
 
-class CreateNodeInteraction(Interaction):
-    """Click on the canvas to place a stock, an auxiliary or a parameter, then type its name."""
+class PressInteraction(Interaction):
+    """Base of the modes that act on a left-button press at a scene position (``press``)."""
 
     cursor = Qt.CursorShape.CrossCursor
+
+    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        event.accept()
+        self.press(event.scenePos())
+        return True
+
+    def press(self, pos: QPointF) -> None:
+        """Act on a left-button press at ``pos``."""
+        raise NotImplementedError
+
+
+class CreateNodeInteraction(PressInteraction):
+    """Click on the canvas to place a stock, an auxiliary or a parameter, then type its name."""
 
     def __init__(self, scene: DiagramScene, kind: str) -> None:
         super().__init__(scene)
         self.kind = kind
 
-    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return False
-        event.accept()
+    def press(self, pos: QPointF) -> None:
         element = new_variable(self.document.model, self.kind)
         size = geometry.STOCK_SIZE if self.kind == "stock" else geometry.AUX_SIZE
-        pos = event.scenePos()
         shape = Shape(pos.x(), pos.y(), *size)
-        if self.push([AddElement(element, self.scene.view_id, shape)], f"add {element.name}"):
-            self.end()
-            start_rename(self.scene, element.id)
-        return True
+        self.push_then_rename([AddElement(element, self.scene.view_id, shape)], f"add {element.name}", element.id)
 
 
-class CreateNoteInteraction(Interaction):
+class CreateNoteInteraction(PressInteraction):
     """Click to place a text note, then type its text."""
 
     cursor = Qt.CursorShape.IBeamCursor
 
-    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return False
-        event.accept()
-        pos = event.scenePos()
+    def press(self, pos: QPointF) -> None:
         key = unique_key(self.scene.view.notes, "note")
         note = Note("Note", pos.x(), pos.y(), *geometry.NOTE_SIZE)
-        if self.push([SetNote(self.scene.view_id, key, note)], "add note"):
-            self.end()
-            start_rename(self.scene, key)
-        return True
+        self.push_then_rename([SetNote(self.scene.view_id, key, note)], "add note", key)
 
 
-class DragLine(Interaction):
-    """Shared rubber line of the two press-drag-release gestures (new flow, new link)."""
-
-    cursor = Qt.CursorShape.CrossCursor
+class DragLine(PressInteraction):
+    """Shared rubber line of the press-drag-release gestures (new flow, link, connector)."""
 
     def __init__(self, scene: DiagramScene) -> None:
         super().__init__(scene)
@@ -306,14 +317,10 @@ class CreateFlowInteraction(DragLine):
         super().__init__(scene)
         self.source: str | None = None
 
-    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return False
-        event.accept()
-        item = self.scene.item_at(event.scenePos(), (StockItem,))
+    def press(self, pos: QPointF) -> None:
+        item = self.scene.item_at(pos, (StockItem,))
         self.source = item.key if isinstance(item, StockItem) else None
-        self._begin_line(event.scenePos())
-        return True
+        self._begin_line(pos)
 
     def mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool:
         if self.line is None:
@@ -337,9 +344,7 @@ class CreateFlowInteraction(DragLine):
         if target is not None:
             commands.append(ConnectFlow(flow.id, target, "to"))
         self.cleanup()
-        if self.push(commands, f"add {flow.name}"):
-            self.end()
-            start_rename(self.scene, flow.id)
+        self.push_then_rename(commands, f"add {flow.name}", flow.id)
         return True
 
 
@@ -352,17 +357,13 @@ class CreateLinkInteraction(DragLine):
         super().__init__(scene)
         self.source: str | None = None
 
-    def mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return False
-        event.accept()
-        item = self.scene.item_at(event.scenePos(), (StockItem, AuxItem, FlowItem))
+    def press(self, pos: QPointF) -> None:
+        item = self.scene.item_at(pos, (StockItem, AuxItem, FlowItem))
         if item is None:
             self.scene.sigStatus.emit("A link starts on a stock, flow or variable")
-            return True
+            return
         self.source = item.key  # type: ignore[attr-defined]
-        self._begin_line(event.scenePos())
-        return True
+        self._begin_line(pos)
 
     def mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool:
         if self.line is None or self.source is None:
@@ -371,9 +372,7 @@ class CreateLinkInteraction(DragLine):
         target = item.key if item is not None else None  # type: ignore[attr-defined]
         self.cleanup()
         if target is None or target == self.source:
-            self.scene.sigStatus.emit("A link ends on another stock, flow or variable")
-            self.end()
-            return True
+            return self.refuse("A link ends on another stock, flow or variable")
         a = self.scene.anchor_item(self.source).anchor()  # type: ignore[union-attr]
         b = self.scene.anchor_item(target).anchor()  # type: ignore[union-attr]
         angle = math.degrees(math.atan2(-(b[1] - a[1]), b[0] - a[0])) + self.BEND
@@ -444,9 +443,7 @@ class FlowEndInteraction(Interaction):
         stock = stock_item.key if isinstance(stock_item, StockItem) else None
         other = self.scene.flow_ends(flow_id)[1 if self.end_name == "from" else 0]
         if stock is not None and stock == other:
-            self.scene.sigStatus.emit("A flow cannot drain and fill the same stock")
-            self.end()
-            return True
+            return self.refuse("A flow cannot drain and fill the same stock")
         point = self.scene.nodes[stock].anchor() if stock is not None else _p(event.scenePos())
         shape = self.scene.view.shapes[flow_id]
         points, _clouds = self.scene.flow_points(flow_id)

@@ -89,9 +89,7 @@ class NodeItem(DiagramItem):
     def set_state(self, pos: Point, size: tuple[float, float], label: str) -> None:
         """Show the model's layout and name."""
         if size != self.size:
-            self.prepareGeometryChange()
-            self.size = size
-            self._place_handles()
+            self.set_size(size)
         self.label = label
         parent = self.parentItem()
         self.setPos(parent.mapFromScene(QPointF(*pos)) if parent is not None else QPointF(*pos))
@@ -129,8 +127,25 @@ class NodeItem(DiagramItem):
             self.scene().node_moved(self)  # type: ignore[attr-defined]
         return super().itemChange(change, value)
 
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.rect())
+        return path
+
     def _outline_pen(self):
         return style.pen(style.SELECTION if self.isSelected() else style.INK, 2.0 if self.isSelected() else 1.4)
+
+    def _paint_box(self, painter: QPainter, fill: QColor, radius: float = 0.0) -> QRectF:
+        """Draw the outlined box (rounded by ``radius``) and return its rectangle."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = self.rect()
+        painter.setPen(self._outline_pen())
+        painter.setBrush(fill)
+        if radius:
+            painter.drawRoundedRect(rect, radius, radius)
+        else:
+            painter.drawRect(rect)
+        return rect
 
     def _draw_label(self, painter: QPainter, rect: QRectF, flags: Qt.AlignmentFlag) -> None:
         painter.setFont(style.label_font(9))
@@ -149,17 +164,8 @@ class StockItem(NodeItem):
         self.sparkline = values
         self.update()
 
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRect(self.rect())
-        return path
-
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.rect()
-        painter.setPen(self._outline_pen())
-        painter.setBrush(style.STOCK_FILL)
-        painter.drawRoundedRect(rect, 2, 2)
+        rect = self._paint_box(painter, style.STOCK_FILL, 2)
         text_rect = rect.adjusted(4, 2, -4, -2)
         if self.sparkline is not None and len(self.sparkline) > 1:
             spark = rect.adjusted(6, rect.height() * 0.5, -6, -4)
@@ -231,11 +237,6 @@ class NoteItem(NodeItem):
         super().__init__(key, size, resizable=True)
         self.setZValue(0)
 
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRect(self.rect())
-        return path
-
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = style.pen(style.SELECTION if self.isSelected() else style.INK_SOFT, 1.0)
@@ -255,17 +256,8 @@ class BlockItem(NodeItem):
         super().__init__(key, size, resizable=True)
         self.stereotype = stereotype
 
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRect(self.rect())
-        return path
-
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.rect()
-        painter.setPen(self._outline_pen())
-        painter.setBrush(style.BLOCK_FILL)
-        painter.drawRect(rect)
+        rect = self._paint_box(painter, style.BLOCK_FILL)
         header = QRectF(rect.left(), rect.top(), rect.width(), min(36.0, rect.height()))
         painter.setFont(style.label_font(8))
         painter.setPen(style.INK_SOFT)
@@ -275,17 +267,39 @@ class BlockItem(NodeItem):
         painter.drawLine(QPointF(rect.left(), header.bottom()), QPointF(rect.right(), header.bottom()))
 
 
-class FlowItem(DiagramItem):
+class PolylineItem(DiagramItem):
+    """An item drawn along ``points`` in scene coordinates (flows, links, connectors, relations); it is
+    hit within ``HIT_WIDTH`` of its line."""
+
+    HIT_WIDTH = 8.0
+
+    def __init__(self, key: str, z: float) -> None:
+        super().__init__(key)
+        self.setZValue(z)
+        self.points: list[Point] = [(0, 0), (1, 0)]
+
+    def _path(self) -> QPainterPath:
+        path = QPainterPath(QPointF(*self.points[0]))
+        for p in self.points[1:]:
+            path.lineTo(QPointF(*p))
+        return path
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(self.HIT_WIDTH)
+        return stroker.createStroke(self._path())
+
+
+class FlowItem(PolylineItem):
     """A flow: a double-line pipe with an arrow, a valve halfway, clouds at unattached ends."""
 
     PIPE = 7.0
     VALVE = 11.0
+    HIT_WIDTH = PIPE + 6
 
     def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.setZValue(1)
+        super().__init__(key, 1)
         self.label = ""
-        self.points: list[Point] = [(0, 0), (1, 0)]
         self.clouds: tuple[bool, bool] = (True, True)
         self.from_handle = Handle(self, "flow_end", "from", round_=True)
         self.to_handle = Handle(self, "flow_end", "to", round_=True)
@@ -317,19 +331,11 @@ class FlowItem(DiagramItem):
         vx, vy = self.valve()
         return QRectF(vx - 60, vy + self.VALVE + 2, 120, 30)
 
-    def _pipe(self) -> QPainterPath:
-        path = QPainterPath(QPointF(*self.points[0]))
-        for p in self.points[1:]:
-            path.lineTo(QPointF(*p))
-        return path
-
     def boundingRect(self) -> QRectF:
-        return self._pipe().boundingRect().adjusted(-30, -30, 30, 30).united(self.label_rect())
+        return self._path().boundingRect().adjusted(-30, -30, 30, 30).united(self.label_rect())
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(self.PIPE + 6)
-        path = stroker.createStroke(self._pipe())
+        path = super().shape()
         vx, vy = self.valve()
         path.addEllipse(QPointF(vx, vy), self.VALVE + 2, self.VALVE + 2)
         path.addRect(self.label_rect())
@@ -341,7 +347,7 @@ class FlowItem(DiagramItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = style.SELECTION if self.isSelected() else style.INK
-        pipe = self._pipe()
+        pipe = self._path()
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(style.pen(ink, self.PIPE + 2.4))
         painter.drawPath(pipe)
@@ -393,13 +399,11 @@ def _draw_cloud(painter: QPainter, centre: Point) -> None:
     painter.drawPath(path.simplified())
 
 
-class LinkItem(DiagramItem):
+class LinkItem(PolylineItem):
     """An influence link: a curved arrow; its middle handle bends it."""
 
     def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.setZValue(3)
-        self.points: list[Point] = [(0, 0), (1, 0)]
+        super().__init__(key, 3)
         self.curve_handle = Handle(self, "link_curve", round_=True)
 
     def set_geometry(self, points: list[Point]) -> None:
@@ -408,19 +412,8 @@ class LinkItem(DiagramItem):
         self.curve_handle.setPos(*midpoint(points))
         self.update()
 
-    def _path(self) -> QPainterPath:
-        path = QPainterPath(QPointF(*self.points[0]))
-        for p in self.points[1:]:
-            path.lineTo(QPointF(*p))
-        return path
-
     def boundingRect(self) -> QRectF:
         return self._path().boundingRect().adjusted(-12, -12, 12, 12)
-
-    def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(8)
-        return stroker.createStroke(self._path())
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.checklist import fill_checklist
 from metamodel.model import Model
 
 SLIDER_STEPS = 1000
@@ -142,14 +143,7 @@ class LivePanel(QWidget):
         self.model = model
         self.hint.setText("Tick parameters to get sliders; moving a slider re-runs the model." if
                           session.defaults else "This model has no constant parameters.")
-        self.choices.blockSignals(True)
-        self.choices.clear()
-        for name in session.defaults:
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in keep else Qt.CheckState.Unchecked)
-            self.choices.addItem(item)
-        self.choices.blockSignals(False)
+        fill_checklist(self.choices, session.defaults, keep)
         for name in list(self.sliders):
             self._remove_slider(name)
         for name in keep:

@@ -38,26 +38,22 @@ class RunOptions:
 
 
 @dataclass
-class RunRequest:
-    """One validated request: parameter arrays of length ``runs`` and the variables it wants back."""
+class Batch:
+    """What one simulation run executes: parameter arrays of length ``runs`` and the variables wanted
+    back (for a coalesced run, those of all its requests)."""
 
     params: dict[str, np.ndarray]
     runs: int
     options: RunOptions
     outputs: tuple[str, ...]
     deadline_s: float
-    alone: bool = False  # never coalesce (a seeded stochastic run must not depend on its batch mates)
 
 
 @dataclass
-class Batch:
-    """What one simulation run executes: the coalesced requests."""
+class RunRequest(Batch):
+    """One validated request: what it would run on its own, and whether it may share a run."""
 
-    params: dict[str, np.ndarray]
-    runs: int
-    options: RunOptions
-    outputs: tuple[str, ...]
-    deadline_s: float
+    alone: bool = False  # never coalesce (a seeded stochastic run must not depend on its batch mates)
 
 
 @dataclass

@@ -18,7 +18,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent)]
 
-from mlp_onnx import fit_mlp, predict, write_onnx  # noqa: E402
+from mlp_onnx import fit_and_write  # noqa: E402
 
 from metamodel import io  # noqa: E402
 from metamodel.elements import Aux, Flow, SimSpec, Stock  # noqa: E402
@@ -81,11 +81,10 @@ def build_model() -> Model:
 
 
 def main() -> None:
-    x, y = training_data()
-    layers = fit_mlp(x, y, hidden=(16,), steps=3000, rate=0.01, seed=1)
-    rmse = float(np.sqrt(np.mean((predict(layers, x) - y) ** 2)))
-    write_onnx(layers, ONNX_FILE, inputs=[("season", 1), ("mobility", 1)], outputs=[("contacts", 1)],
-               doc="contacts per person and day from season (-1..1) and mobility (0..1.2)")
+    rmse = fit_and_write(*training_data(), ONNX_FILE, inputs=[("season", 1), ("mobility", 1)],
+                         outputs=[("contacts", 1)],
+                         doc="contacts per person and day from season (-1..1) and mobility (0..1.2)",
+                         hidden=(16,), steps=3000, seed=1)
     io.save(build_model(), MODEL_FILE)
     print(f"wrote {ONNX_FILE.name} (fit RMSE {rmse:.3f} contacts/day) and {MODEL_FILE.name}")
 

@@ -18,7 +18,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent)]
 
-from mlp_onnx import fit_mlp, predict, write_onnx  # noqa: E402
+from mlp_onnx import fit_and_write  # noqa: E402
 
 from metamodel import io  # noqa: E402
 from metamodel.elements import Aux, Flow, SimSpec, Stock  # noqa: E402
@@ -80,11 +80,9 @@ def build_model() -> Model:
 
 
 def main() -> None:
-    x, y = training_data()
-    layers = fit_mlp(x, y, hidden=(24,), steps=4000, rate=0.01, seed=3)
-    rmse = float(np.sqrt(np.mean((predict(layers, x) - y) ** 2)))
-    write_onnx(layers, ONNX_FILE, inputs=[("state", 2)], outputs=[("power", 1)],
-               doc="heater power (kW) from [temperature error (degC), error integral (degC*h)]")
+    rmse = fit_and_write(*training_data(), ONNX_FILE, inputs=[("state", 2)], outputs=[("power", 1)],
+                         doc="heater power (kW) from [temperature error (degC), error integral (degC*h)]",
+                         hidden=(24,), steps=4000, seed=3)
     io.save(build_model(), MODEL_FILE)
     print(f"wrote {ONNX_FILE.name} (fit RMSE {rmse:.3f} kW) and {MODEL_FILE.name}")
 

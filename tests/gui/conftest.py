@@ -75,6 +75,22 @@ class Mouse:
             QTest.keyClick(self.view.viewport(), Qt.Key.Key_Return)
 
 
+def place(window, mouse: Mouse, mode: str, at: tuple[float, float], name: str) -> None:
+    """Pick the tool ``mode``, click at ``at`` (scene coordinates) and type the new element's name."""
+    window.set_mode(mode)
+    mouse.click(*at)
+    mouse.type(name)
+
+
+def draw(window, mouse: Mouse, mode: str, start: tuple[float, float], stop: tuple[float, float],
+         name: str | None = None) -> None:
+    """Pick the tool ``mode``, drag from ``start`` to ``stop`` and type the new element's name if given."""
+    window.set_mode(mode)
+    mouse.drag(start, stop)
+    if name is not None:
+        mouse.type(name)
+
+
 @pytest.fixture
 def mouse(window) -> Mouse:
     view = window.tabs.current_view()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import Mouse
+from conftest import Mouse, draw, place
 
 from app.gui import main_window
 from app.gui.block_items import ConnectorItem, PartItem, PortItem
@@ -35,12 +35,8 @@ def _of(window, cls):
 def test_create_blocks_ports_and_connector_each_undoable(window):
     mouse = _block_mouse(window)
     stack = window.document.undo_stack
-    window.set_mode("block")
-    mouse.click(0, 0)
-    mouse.type("Tank")
-    window.set_mode("block")
-    mouse.click(320, 0)
-    mouse.type("Pump")
+    place(window, mouse, "block", (0, 0), "Tank")
+    place(window, mouse, "block", (320, 0), "Pump")
     assert sorted(_of(window, Block)) == ["Pump", "Tank"]
     tank, pump = _of(window, Block)["Tank"], _of(window, Block)["Pump"]
     view = window.document.model.view(window.tabs.current_scene().view_id)
@@ -64,8 +60,7 @@ def test_create_blocks_ports_and_connector_each_undoable(window):
     window.set_mode("select")
 
     count = stack.count()
-    window.set_mode("connector")
-    mouse.drag(out_port.anchor(), scene.blocks.ports[(tank.id, ports[tank.id].id)].anchor())
+    draw(window, mouse, "connector", out_port.anchor(), scene.blocks.ports[(tank.id, ports[tank.id].id)].anchor())
     connectors = list(window.document.model.of_kind(Connector))
     assert len(connectors) == 1 and stack.count() == count + 1
     assert [e.role for e in connectors[0].ends] == [ports[pump.id].id, ports[tank.id].id]
@@ -83,23 +78,16 @@ def test_create_blocks_ports_and_connector_each_undoable(window):
 
 def test_connector_must_join_two_ports(window):
     mouse = _block_mouse(window)
-    window.set_mode("block")
-    mouse.click(0, 0)
-    mouse.type("Solo")
-    window.set_mode("connector")
-    mouse.drag((0, 0), (300, 0))
+    place(window, mouse, "block", (0, 0), "Solo")
+    draw(window, mouse, "connector", (0, 0), (300, 0))
     assert list(window.document.model.of_kind(Connector)) == []
     assert "starts on a port" in window.statusBar().currentMessage()
 
 
 def test_block_mode_inside_a_block_adds_a_part(window):
     mouse = _block_mouse(window)
-    window.set_mode("block")
-    mouse.click(0, 0)
-    mouse.type("System")
-    window.set_mode("block")
-    mouse.click(10, 20)
-    mouse.type("engine")
+    place(window, mouse, "block", (0, 0), "System")
+    place(window, mouse, "block", (10, 20), "engine")
     part = _of(window, Part)["engine"]
     assert part.owner == _of(window, Block)["System"].id
     assert isinstance(window.tabs.current_scene().nodes[part.id], PartItem)

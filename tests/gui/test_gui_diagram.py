@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import answer_modal
+from conftest import answer_modal, draw, place
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -21,15 +21,11 @@ def _flows(window):
 
 
 def test_create_stock_and_flow_by_clicking_and_connect(window, mouse):
-    window.set_mode("stock")
-    mouse.click(300, 150)
-    mouse.type("Population")
+    place(window, mouse, "stock", (300, 150), "Population")
     assert list(_stocks(window)) == ["Population"]
     assert window.mode_actions["select"].isChecked()
 
-    window.set_mode("flow")
-    mouse.drag((100, 150), (300, 150))
-    mouse.type("births")
+    draw(window, mouse, "flow", (100, 150), (300, 150), "births")
     flows = _flows(window)
     assert list(flows) == ["births"]
     population = _stocks(window)["Population"]
@@ -38,18 +34,14 @@ def test_create_stock_and_flow_by_clicking_and_connect(window, mouse):
     scene = window.tabs.current_scene()
     assert scene.flows[flows["births"].id].clouds == (True, False)
 
-    window.set_mode("flow")
-    mouse.drag((300, 150), (500, 150))
-    mouse.type("deaths")
+    draw(window, mouse, "flow", (300, 150), (500, 150), "deaths")
     assert _stocks(window)["Population"].outflows == [_flows(window)["deaths"].id]
     # add + rename per element: each gesture is its own undo step
     assert window.document.undo_stack.count() == 6
 
 
 def test_undo_redo_of_creation_by_keyboard_shortcuts(window, mouse):
-    window.set_mode("parameter")
-    mouse.click(200, 200)
-    mouse.type("rate")
+    place(window, mouse, "parameter", (200, 200), "rate")
     assert window.document.model.find("rate") is not None
     window.activateWindow()
     QTest.keyClick(window.tabs.current_view().viewport(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -64,9 +56,7 @@ def test_undo_redo_of_creation_by_keyboard_shortcuts(window, mouse):
 
 
 def test_drag_moves_selection_as_one_command(window, mouse):
-    window.set_mode("stock")
-    mouse.click(200, 150)
-    mouse.type("A")
+    place(window, mouse, "stock", (200, 150), "A")
     stock_id = _stocks(window)["A"].id
     before = window.document.undo_stack.count()
     mouse.drag((200, 150), (320, 230), steps=6)
@@ -80,12 +70,8 @@ def test_drag_moves_selection_as_one_command(window, mouse):
 
 
 def test_flow_end_reattaches_to_stock_and_back_to_cloud(window, mouse):
-    window.set_mode("flow")
-    mouse.click(100, 100)  # a click makes a flow between two clouds, 150 wide
-    mouse.type("outflow")
-    window.set_mode("stock")
-    mouse.click(400, 100)
-    mouse.type("Tank")
+    place(window, mouse, "flow", (100, 100), "outflow")  # a click makes a flow between two clouds, 150 wide
+    place(window, mouse, "stock", (400, 100), "Tank")
     flow = _flows(window)["outflow"]
     scene = window.tabs.current_scene()
     scene.select_keys([flow.id])
@@ -101,9 +87,7 @@ def test_flow_end_reattaches_to_stock_and_back_to_cloud(window, mouse):
 
 
 def test_resize_handle_changes_size_in_one_command(window, mouse):
-    window.set_mode("stock")
-    mouse.click(200, 150)
-    mouse.type("S")
+    place(window, mouse, "stock", (200, 150), "S")
     stock_id = _stocks(window)["S"].id
     scene = window.tabs.current_scene()
     scene.select_keys([stock_id])
@@ -117,11 +101,8 @@ def test_resize_handle_changes_size_in_one_command(window, mouse):
 
 def test_link_is_drawn_between_variables_and_bent_by_its_handle(window, mouse):
     for x, name in ((100, "a"), (300, "b")):
-        window.set_mode("aux")
-        mouse.click(x, 200)
-        mouse.type(name)
-    window.set_mode("link")
-    mouse.drag((100, 200), (300, 200))
+        place(window, mouse, "aux", (x, 200), name)
+    draw(window, mouse, "link", (100, 200), (300, 200))
     links = window.document.model.views[0].links
     assert len(links) == 1
     key, link = next(iter(links.items()))
@@ -139,19 +120,14 @@ def test_link_is_drawn_between_variables_and_bent_by_its_handle(window, mouse):
 
 
 def test_link_must_end_on_a_variable(window, mouse):
-    window.set_mode("aux")
-    mouse.click(100, 200)
-    mouse.type("a")
-    window.set_mode("link")
-    mouse.drag((100, 200), (400, 400))
+    place(window, mouse, "aux", (100, 200), "a")
+    draw(window, mouse, "link", (100, 200), (400, 400))
     assert window.document.model.views[0].links == {}
 
 
 def test_rubber_band_then_delete_shape_or_element(window, mouse):
     for x, name in ((100, "one"), (250, "two")):
-        window.set_mode("stock")
-        mouse.click(x, 150)
-        mouse.type(name)
+        place(window, mouse, "stock", (x, 150), name)
     scene = window.tabs.current_scene()
     scene.clearSelection()
     mouse.drag((20, 60), (330, 240))  # rubber band around both stocks
@@ -174,9 +150,7 @@ def test_rubber_band_then_delete_shape_or_element(window, mouse):
 
 def test_rename_in_place_rejects_a_used_name(window, mouse):
     for x, name in ((100, "alpha"), (260, "beta")):
-        window.set_mode("aux")
-        mouse.click(x, 200)
-        mouse.type(name)
+        place(window, mouse, "aux", (x, 200), name)
     mouse.double_click(260, 200)
     mouse.type("alpha")
     names = sorted(v.name for v in window.document.model.variables())
@@ -185,12 +159,8 @@ def test_rename_in_place_rejects_a_used_name(window, mouse):
 
 
 def test_copy_paste_within_and_across_models(window, mouse):
-    window.set_mode("stock")
-    mouse.click(300, 150)
-    mouse.type("Stock")
-    window.set_mode("flow")
-    mouse.drag((100, 150), (300, 150))
-    mouse.type("inflow")
+    place(window, mouse, "stock", (300, 150), "Stock")
+    draw(window, mouse, "flow", (100, 150), (300, 150), "inflow")
     scene = window.tabs.current_scene()
     scene.select_keys(list(scene.nodes) + list(scene.flows))
     assert window.copy()
@@ -210,21 +180,15 @@ def test_copy_paste_within_and_across_models(window, mouse):
 
 
 def test_unsaved_changes_prompt_can_cancel(window, mouse):
-    window.set_mode("stock")
-    mouse.click(200, 150)
-    mouse.type("Keep me")
+    place(window, mouse, "stock", (200, 150), "Keep me")
     answer_modal("Cancel")
     window.new_file()
     assert window.document.model.find("Keep me") is not None
 
 
 def test_cloud_ends_move_with_a_selection_that_includes_the_flow(window, mouse):
-    window.set_mode("stock")
-    mouse.click(300, 150)
-    mouse.type("Tank")
-    window.set_mode("flow")
-    mouse.drag((100, 150), (300, 150))
-    mouse.type("fill")
+    place(window, mouse, "stock", (300, 150), "Tank")
+    draw(window, mouse, "flow", (100, 150), (300, 150), "fill")
     flow = _flows(window)["fill"]
     scene = window.tabs.current_scene()
     cloud_before = scene.flows[flow.id].points[0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import answer_modal
+from conftest import answer_modal, draw, place
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
@@ -33,9 +33,7 @@ def _codes_for(window, element_id: str) -> set[str]:
 
 
 def test_typed_equation_error_shows_as_problem_then_clears(window, mouse, qtbot):
-    window.set_mode("parameter")
-    mouse.click(200, 200)
-    mouse.type("growth")
+    place(window, mouse, "parameter", (200, 200), "growth")
     element = window.document.model.find("growth")
     mouse.click(200, 200)
     assert window.properties.element_id == element.id
@@ -54,9 +52,7 @@ def test_typed_equation_error_shows_as_problem_then_clears(window, mouse, qtbot)
 
 
 def test_problem_double_click_selects_the_element(window, mouse, qtbot):
-    window.set_mode("aux")
-    mouse.click(150, 150)
-    mouse.type("broken")
+    place(window, mouse, "aux", (150, 150), "broken")
     element = window.document.model.find("broken")
     mouse.click(150, 150)
     _type_equation(window, "undefined thing * 2")
@@ -72,12 +68,8 @@ def test_problem_double_click_selects_the_element(window, mouse, qtbot):
 
 
 def test_save_and_reopen(window, mouse, tmp_path):
-    window.set_mode("stock")
-    mouse.click(300, 150)
-    mouse.type("Water")
-    window.set_mode("flow")
-    mouse.drag((100, 150), (300, 150))
-    mouse.type("fill")
+    place(window, mouse, "stock", (300, 150), "Water")
+    draw(window, mouse, "flow", (100, 150), (300, 150), "fill")
     path = tmp_path / "tank.salver"
     assert window.save_to(str(path))
     assert not window.document.modified
@@ -91,9 +83,7 @@ def test_save_and_reopen(window, mouse, tmp_path):
 
 
 def test_damaged_file_gives_a_message_and_the_session_keeps_working(window, mouse, qtbot, tmp_path):
-    window.set_mode("stock")
-    mouse.click(200, 150)
-    mouse.type("Kept")
+    place(window, mouse, "stock", (200, 150), "Kept")
     window.document.undo_stack.setClean()
     damaged = tmp_path / "broken.salver"
     damaged.write_text('{"format": "salver", "version": 1, "elements": {"x": {"kind": "stock", "id": "x", "equ',
@@ -103,9 +93,7 @@ def test_damaged_file_gives_a_message_and_the_session_keeps_working(window, mous
     assert "damaged model file" in window.messages[-1]
     assert "broken.salver" in window.messages[-1]
     assert window.document.model.find("Kept") is not None
-    window.set_mode("aux")
-    mouse.click(350, 250)
-    mouse.type("still editing")
+    place(window, mouse, "aux", (350, 250), "still editing")
     assert window.document.model.find("still editing") is not None
 
 
@@ -148,9 +136,7 @@ def test_live_slider_reruns_and_changes_the_curve(window, qtbot):
 
 
 def test_a_model_that_cannot_compile_reports_and_keeps_the_session(window, mouse, qtbot):
-    window.set_mode("aux")
-    mouse.click(200, 200)
-    mouse.type("bad")
+    place(window, mouse, "aux", (200, 200), "bad")
     mouse.click(200, 200)
     _type_equation(window, "missing * 2")
     _run(window, qtbot)
@@ -175,9 +161,7 @@ def test_exports_csv_png_svg(window, qtbot, tmp_path):
 def test_autosave_and_recovery_on_next_start(window, mouse, qtbot):
     from app.gui.main_window import MainWindow
 
-    window.set_mode("stock")
-    mouse.click(200, 150)
-    mouse.type("Unsaved work")
+    place(window, mouse, "stock", (200, 150), "Unsaved work")
     assert window.autosaver.save_now()
     assert autosave.pending_recovery() is not None
     recovered = MainWindow(autosave_ms=3_600_000)
@@ -205,19 +189,11 @@ def test_screenshot_of_the_sir_sample(qtbot):
 def test_screenshot_of_a_model_built_with_the_mouse(window, mouse, qtbot):
     from app.gui.screenshot import save_screenshot
 
-    window.set_mode("stock")
-    mouse.click(300, 150)
-    mouse.type("Population")
-    window.set_mode("flow")
-    mouse.drag((100, 150), (300, 150))
-    mouse.type("births")
-    window.set_mode("parameter")
-    mouse.click(160, 260)
-    mouse.type("birth rate")
-    window.set_mode("link")
-    mouse.drag((160, 260), (200, 150))
-    window.set_mode("link")
-    mouse.drag((300, 150), (200, 150))
+    place(window, mouse, "stock", (300, 150), "Population")
+    draw(window, mouse, "flow", (100, 150), (300, 150), "births")
+    place(window, mouse, "parameter", (160, 260), "birth rate")
+    draw(window, mouse, "link", (160, 260), (200, 150))
+    draw(window, mouse, "link", (300, 150), (200, 150))
     births = window.document.model.find("births")
     window.show_element(births.id)
     _type_equation(window, "Population * birth rate")

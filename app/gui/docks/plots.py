@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui import style
+from app.gui.checklist import fill_checklist
 from solvers.results import Results
 
 MAX_KEPT_RUNS = 8
@@ -168,14 +168,7 @@ class PlotPanel(QWidget):
     def _fill_variables(self, results: Results, defaults: list[str]) -> None:
         previous = set(self.selected_variables())
         chosen = previous & set(results.names) or {n for n in defaults if n in results} or set(results.names[:3])
-        self.variables.blockSignals(True)
-        self.variables.clear()
-        for name in results.names:
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked)
-            self.variables.addItem(item)
-        self.variables.blockSignals(False)
+        fill_checklist(self.variables, results.names, chosen)
         self._apply_filter(self.filter.text())
 
     def _apply_filter(self, text: str) -> None:
