@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,6 +85,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     model, _report = _load(args.model)
     compiled = solvers.compile(model)
+    if not compiled.variables:
+        raise ModelError(f"'{args.model}' has nothing to simulate: no stocks, flows or auxiliaries "
+                         "(an architecture runs when its blocks have SD behaviour)")
     params: dict[str, object] = dict(_parse_sets(args.set or []))
     swept = None
     if args.sweep:
@@ -276,6 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_MODEL
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a traceback
+        if os.environ.get("SALVER_DEBUG"):
+            raise
+        print(f"salver: internal error: {type(exc).__name__}: {exc} (set SALVER_DEBUG=1 for the details)",
+              file=sys.stderr)
+        return EXIT_MODEL
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ from metamodel.model import Model
 from metamodel.validation.registry import Diagnostic
 
 
-def _behaviour(model: Model, block: Block | None) -> Module | None:
-    if block is None or block.behavior is None:
+def _behaviour(model: Model, block: object) -> Module | None:
+    """The SD module bound to ``block`` (a part's type), or None for anything else."""
+    if not isinstance(block, Block) or block.behavior is None:
         return None
     behaviour = model.elements.get(block.behavior)
     return behaviour if isinstance(behaviour, Module) else None
@@ -31,8 +32,7 @@ def _direction(port: Port) -> str:
 
 def has_behaviour(model: Model) -> bool:
     """True when some part is typed by a block whose behaviour is an SD submodel."""
-    return any(_behaviour(model, model.elements.get(p.type or "")) is not None  # type: ignore[arg-type]
-               for p in model.of_kind(Part))
+    return any(_behaviour(model, model.elements.get(p.type or "")) is not None for p in model.of_kind(Part))
 
 
 def bind_architecture(model: Model) -> Model:
@@ -41,7 +41,7 @@ def bind_architecture(model: Model) -> Model:
         return model
     instances: dict[str, Module] = {}
     for part in model.of_kind(Part):
-        behaviour = _behaviour(model, model.elements.get(part.type or ""))  # type: ignore[arg-type]
+        behaviour = _behaviour(model, model.elements.get(part.type or ""))
         if behaviour is not None:
             instances[part.id] = Module(f"{part.id}#instance", part.name, model_name=behaviour.model_name)
     for connector in model.of_kind(Connector):

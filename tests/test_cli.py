@@ -112,3 +112,20 @@ def read_csv_results(model: Path, out: Path) -> list[dict[str, str]]:
 
 def test_convert_to_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["convert", str(SAMPLES / "sir.salver"), str(tmp_path / "x.docx")]) == 2
+
+
+def test_architecture_without_behaviour_has_nothing_to_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(SAMPLES / "pump_station.salver")]) == 1
+    assert "nothing to simulate" in capsys.readouterr().err
+
+
+def test_unexpected_failure_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(path: str) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.delenv("SALVER_DEBUG", raising=False)
+    monkeypatch.setattr("app.cli._load", broken)
+    assert main(["info", str(SAMPLES / "sir.salver")]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: disk on fire" in err and "Traceback" not in err

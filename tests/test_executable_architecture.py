@@ -74,3 +74,13 @@ def test_missing_behaviour_file_is_reported(tmp_path: Path) -> None:
     model, report = load(tmp_path / "m" / "water_tower.uml")
     assert any(e.severity == "error" and "pump" in e.element for e in report.entries)
     assert "pump" not in model.submodels
+
+
+def test_parts_typed_by_value_types_are_not_behaviour() -> None:
+    from metamodel.elements import Part, ValueType
+    from metamodel.model import Model
+
+    model = Model()
+    model.add(ValueType("vt", "Volume", units="m^3"))
+    model.add(Part("p", "capacity", type="vt", aggregation="value"))
+    assert solvers.compile(model).variables == []
