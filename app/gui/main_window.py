@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
-from app.gui import autosave, block_layout, clipboard, deletion, settings, style, workers
+from app.gui import autosave, block_layout, clipboard, deletion, sd_layout, settings, style, workers
 from app.gui.diagnostics import DiagnosticsMonitor
 from app.gui.docks.browser import ModelBrowser
 from app.gui.docks.plots import PlotPanel
@@ -269,14 +269,18 @@ class MainWindow(QMainWindow):
 
     def _opened(self, path: str, model, report) -> None:  # noqa: ANN001 - Model, ImportReport
         native = Path(path).suffix.lower() == ".salver"
-        block_view = None
+        # part of opening the file (not an edit of it): views for what the file has no layout of are
+        # arranged and applied directly
+        arranged = None
+        if sd_layout.needs_layout(model):
+            arranged, commands = sd_layout.new_stock_flow_view_commands(model)
+            Macro(commands, "arrange").do(model)
         if block_layout.has_architecture(model) and not any(v.kind == "block" for v in model.views):
-            # part of opening the file (not an edit of it): the arranged block view is applied directly
-            block_view, commands = block_layout.new_block_view_commands(model)
+            arranged, commands = block_layout.new_block_view_commands(model)
             Macro(commands, "arrange").do(model)
         self.set_document(Document(model, path if native else None))
-        if block_view is not None:
-            self.tabs.show_view(block_view)
+        if arranged is not None:
+            self.tabs.show_view(arranged)
         settings.add_recent_file(path)
         self._fill_recent_menu()
         self.statusBar().showMessage(f"Opened {path}", 5000)

@@ -15,8 +15,10 @@ from importers import supported_extensions
 from metamodel.elements import Block, Connector, Part, Port
 
 ROOT = Path(__file__).resolve().parents[2]
+MBSE_SAMPLES = ROOT.parent / "shared" / "mbse-samples"
+SD_MODELS = ROOT.parent / "shared" / "sd-test-models"
 WATER_TOWER = ROOT / "samples" / "water_tower" / "water_tower.uml"
-COFFEE = Path("/work/shared/mbse-samples/sysml1-cameo/CoffeeDispenser_MD19_native.xmi")
+COFFEE = MBSE_SAMPLES / "sysml1-cameo" / "CoffeeDispenser_MD19_native.xmi"
 ARTIFACTS = ROOT / "artifacts"
 
 
@@ -181,3 +183,17 @@ def test_water_tower_runs_from_the_gui_and_plots_tank_level(window, qtbot):
 
     window.fit_diagram()
     assert save_screenshot(window, ARTIFACTS / "workbench_blocks.png", (1400, 900))
+
+
+def test_opening_a_model_without_a_diagram_lays_out_its_stocks_and_flows(window):
+    window.open_path(str(SD_MODELS / "samples" / "teacup" / "teacup.xmile"), background=False)
+    scene = window.tabs.current_scene()
+    model = window.document.model
+    assert scene.view.kind == "stock_flow"
+    assert {v.id for v in model.variables()} <= set(scene.view.shapes)
+    stock = next(v for v in model.variables() if v.kind == "stock")
+    flow = next(v for v in model.variables() if v.kind == "flow")
+    assert scene.view.shapes[flow.id].points[0][0] > scene.view.shapes[stock.id].x  # the outflow leaves it
+    readers = {(link.source, link.target) for link in scene.view.links.values()}
+    assert (stock.id, flow.id) in readers
+    assert not window.document.modified, "the layout made on opening is not an edit"

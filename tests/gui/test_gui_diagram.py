@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from conftest import answer_modal, draw, place
@@ -221,11 +222,11 @@ def test_link_from_a_stock_to_its_own_flow_is_bent_off_the_pipe(window):
 
 
 def test_opening_a_foreign_file_shows_the_import_report(window):
-    from pathlib import Path
 
     from importers import load
 
-    path = Path("/work/shared/mbse-samples/sysml1-cameo/CoffeeDispenser_MD19_native.xmi")
+    path = Path(__file__).resolve().parents[3] / "shared" / "mbse-samples" / "sysml1-cameo" / \
+        "CoffeeDispenser_MD19_native.xmi"
     window.open_path(str(path), background=False)
     dialog = window.report_dialog
     assert dialog is not None and dialog.isVisible()
