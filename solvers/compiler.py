@@ -7,12 +7,10 @@ the reported values into ``R`` and the once-per-step updates of memories and pip
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import networkx as nx
 
-from metamodel.elements import SimSpec
 from metamodel.equations.ast import BinOp, Call, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
 from metamodel.model import Model
@@ -338,12 +336,3 @@ class _Writer:
 def compile_model(model: Model) -> CompiledModel:
     """Compile a model into a runnable CompiledModel; raises ModelError with diagnostics."""
     return Compiler(model).compile()
-
-
-def default_steps(spec: SimSpec) -> int:
-    """Number of DT steps from start to stop (at least one)."""
-    if spec.dt <= 0 or not math.isfinite(spec.dt):
-        raise ModelError(f"DT must be positive, got {spec.dt}")
-    return max(1, int(round((spec.stop - spec.start) / spec.dt)))
-
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -11,7 +11,6 @@ class Program:
 
     source: str
     lines: dict[int, str]
-    namespace: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
