@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.unmapped import UnmappedCounter
 from importers.xml_safe import parse_file
@@ -70,11 +71,12 @@ RELATIONS = {
     "InformationRealization": ("realization", "sourceElement", "targetElement"),
 }
 CARDINALITY_SLOTS = {"ownedMinCard", "ownedMaxCard"}
+LIBRARY_PACKAGES = {"Predefined Types"}  # the data types Capella creates in every project
 _BEHAVIOUR = "behaviour (functions, exchanges between functions, chains, states) is not imported"
 _CAPABILITY = "capabilities, missions and their involvements (use cases) are not imported"
 _SCENARIO = "scenarios (sequence diagrams) are not imported"
 _TRACE = "traces between architecture levels of elements that are not imported"
-_CATALOG = "replicable element catalogs (REC/RPL) are not imported"
+_CATALOG = "replicable element catalogs (REC/RPL) are not imported (each replica is linked to its original)"
 _GROUPS = {
     _BEHAVIOUR: ("OperationalActivity", "SystemFunction", "LogicalFunction", "PhysicalFunction", "FunctionInputPort",
                  "FunctionOutputPort", "FunctionalExchange", "FunctionalChain", "OperationalProcess",
@@ -156,6 +158,7 @@ class CapellaMapper:
         self.pending_ends: list[tuple[str, list[str], etree._Element]] = []
         self.unit_refs: dict[str, str] = {}
         self.two_interfaces = 0
+        self.catalog_links: dict[str, tuple[str | None, str | None]] = {}  # link id -> (target, origin link)
         self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
             **{kind: self._package for kind in PACKAGE_TYPES},
             **{kind: self._block for kind in BLOCK_TYPES},
@@ -165,6 +168,7 @@ class CapellaMapper:
             "Class": self._class, "Part": self._part, "Property": self._property,
             "ComponentPort": self._port, "PhysicalPort": self._port,
             "ExchangeItem": self._exchange_item, "Interface": self._interface, "Requirement": self._requirement,
+            "CatalogElementLink": self._catalog_link,
         }
 
     # -- driver -------------------------------------------------------------------------------------
@@ -197,6 +201,8 @@ class CapellaMapper:
                             element.sourceline, "error")
             return
         created.doc = created.doc or _plain(element.get("description") or element.get("summary"))
+        holder = self.model.elements.get(created.owner or "")
+        created.library = created.library or (holder is not None and holder.library)
         self.model.add(created)
         self.report.lines[created.id] = element.sourceline
         self._children(element, created.id, skip)
@@ -209,7 +215,7 @@ class CapellaMapper:
             if file_part:
                 self.report.add(f"reference {ref!r} into another file is not followed",
                                 element.get("name") or element.get("id") or "", element.sourceline)
-            found.append(fragment or ref)
+            found.append(ref if file_part and fragment else fragment or ref)
         return found
 
     def _ref(self, element: etree._Element, attribute: str) -> str | None:
@@ -218,7 +224,13 @@ class CapellaMapper:
 
     # -- structure ----------------------------------------------------------------------------------
     def _package(self, element: etree._Element, owner: str | None) -> None:
-        self._add(Package(element.get("id"), element.get("name") or "", owner=owner), element)
+        library = element.get("name") in LIBRARY_PACKAGES
+        self._add(Package(element.get("id"), element.get("name") or "", owner=owner, library=library), element)
+
+    def _catalog_link(self, element: etree._Element, owner: str | None) -> None:
+        """A REC/RPL link: a replica's link names, as origin, the link of the element it replicates."""
+        self.unmapped.count("CatalogElementLink", element.sourceline)
+        self.catalog_links[element.get("id")] = (self._ref(element, "target"), self._ref(element, "origin"))
 
     def _block(self, element: etree._Element, owner: str | None) -> None:
         stereotype = capella_type(element) or ""
@@ -235,9 +247,9 @@ class CapellaMapper:
         self._add(ValueType(element.get("id"), element.get("name") or "", owner=owner), element)
 
     def _part(self, element: etree._Element, owner: str | None) -> None:
-        lower, upper = self._cardinality(element)
+        lower, upper, invalid = self._cardinality(element)
         part = Part(element.get("id"), element.get("name") or "", owner=owner, type=self._ref(element, "abstractType"),
-                    lower=lower, upper=upper, stereotype="Part")
+                    lower=lower, upper=upper, stereotype="Part", invalid=invalid)
         self._add(part, element, frozenset(CARDINALITY_SLOTS))
 
     def _property(self, element: etree._Element, owner: str | None) -> None:
@@ -245,28 +257,27 @@ class CapellaMapper:
             self.unmapped.count("Property", element.sourceline, element.get("name") or "")
             self._children(element, owner)
             return
-        lower, upper = self._cardinality(element)
+        lower, upper, invalid = self._cardinality(element)
         kind = element.get("aggregationKind")
         part = Part(element.get("id"), element.get("name") or "", owner=owner, type=self._ref(element, "abstractType"),
                     aggregation="part" if kind == "COMPOSITION" else "reference", lower=lower, upper=upper,
-                    stereotype="Property")
+                    stereotype="Property", invalid=invalid)
         self._add(part, element, frozenset(CARDINALITY_SLOTS))
 
-    def _cardinality(self, element: etree._Element) -> tuple[int, int | None]:
-        bounds: dict[str, int | None] = {"ownedMinCard": 1, "ownedMaxCard": 1}
+    def _cardinality(self, element: etree._Element) -> tuple[int, int | None, dict[str, str]]:
+        """Min and max cardinality (1 when absent; a value without ``value`` is 0, as in Capella) and the
+        ones that are not numbers, kept as written for the checks."""
+        bounds: dict[str, int | None] = {"lower": 1, "upper": 1}
+        invalid: dict[str, str] = {}
         for child in element:
             slot = etree.QName(child).localname if isinstance(child.tag, str) else ""
-            if slot not in bounds:
+            key = {"ownedMinCard": "lower", "ownedMaxCard": "upper"}.get(slot)
+            if key is None:
                 continue
-            text = (child.get("value") or "").strip()
-            if text == "*":
-                bounds[slot] = None
-            elif text.isdigit():
-                bounds[slot] = int(text)
-            else:
-                self.report.add(f"cardinality {text!r} is not a number; 1 used", element.get("name") or "",
-                                child.sourceline)
-        return bounds["ownedMinCard"] or 0, bounds["ownedMaxCard"]
+            bounds[key], bad = read_bound(child.get("value", "0"), 1, upper=key == "upper")
+            if bad is not None:
+                invalid[key] = bad
+        return bounds["lower"] or 0, bounds["upper"], invalid
 
     def _port(self, element: etree._Element, owner: str | None) -> None:
         physical = capella_type(element) == "PhysicalPort"
@@ -324,6 +335,7 @@ class CapellaMapper:
 
     # -- resolution ---------------------------------------------------------------------------------
     def _resolve(self) -> None:
+        self._replicas()
         parts_by_type: dict[str, list[Part]] = {}
         for part in self.model.of_kind(Part):
             parts_by_type.setdefault(part.type or "", []).append(part)
@@ -348,6 +360,13 @@ class CapellaMapper:
         if self.two_interfaces:
             self.report.add(f"{self.two_interfaces} x component port with provided and required interfaces: the "
                             "provided one is the port's type", severity="info")
+
+    def _replicas(self) -> None:
+        """Each replicated element gets a ``copy`` relation to its original (the REC's element)."""
+        for link_id, (replica, origin) in self.catalog_links.items():
+            original = self.catalog_links.get(origin or "", (None, None))[0]
+            if replica in self.model.elements and original in self.model.elements:
+                self.model.add(Relation(link_id, owner=None, relation="copy", sources=[replica], targets=[original]))
 
     def _end(self, ref: str, connector: Connector, parts_by_type: dict[str, list[Part]],
              element: etree._Element) -> ConnectorEnd:

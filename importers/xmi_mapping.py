@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.xmi_behaviour import bind_sd_behaviour, is_sd_behaviour
 from importers.xmi_document import StereotypeApplication, XmiDocument
@@ -38,7 +39,15 @@ PORT_KINDS = {"FlowPort": "flow", "FullPort": "full", "ProxyPort": "proxy"}
 PROPERTY_STEREOTYPES = ("PartProperty", "ValueProperty", "ReferenceProperty", "ConstraintProperty",
                         "FlowProperty", "ParticipantProperty", "BoundReference")
 PORT_STEREOTYPES = ("FlowPort", "FullPort", "ProxyPort", "ConstraintParameter")
-HANDLED_STEREOTYPES = {"Block", "ConstraintBlock", "InterfaceBlock", "FlowSpecification", "ValueType",
+# stereotypes that make a class a block: SysML's and Cameo's block specialisations ("additional stereotypes")
+BLOCK_STEREOTYPES = ("ConstraintBlock", "Block", "System", "Subsystem", "SystemContext", "External", "Domain")
+# packages a modelling tool bundles with every project; their content is not the author's design
+LIBRARY_PACKAGES = {"MD Customization for SysML", "UML Standard Profile", "MagicDraw Profile", "SysML",
+                    "Validation Profile", "Matrix Templates Profile", "QUDV Library", "SI Definitions",
+                    "ISO 80000", "SI Value Types", "UML Primitive Types", "PrimitiveTypes", "UMLPrimitiveTypes",
+                    "SysML Standard Library", "Traceability Customization", "Dependency Matrix Profile"}
+LIBRARY_STEREOTYPES = {"auxiliaryResource"}
+HANDLED_STEREOTYPES = {*BLOCK_STEREOTYPES, "InterfaceBlock", "FlowSpecification", "ValueType",
                        "ItemFlow", "BindingConnector", "NestedConnectorEnd", "Requirement",
                        *RELATION_STEREOTYPES, *PROPERTY_STEREOTYPES, *PORT_STEREOTYPES}
 SILENT_SLOTS = {"eAnnotations", "Extension", "packageImport", "profileApplication", "elementImport"}
@@ -75,6 +84,7 @@ class Mapper:
         self.comments: list[tuple[str, list[str], str | None]] = []
         self.connector_types: dict[str, str] = {}
         self.unit_refs: dict[str, str] = {}
+        self.uses_sysml = any("sysml" in (etree.QName(a.element).namespace or "").lower() for a in doc.applications)
         self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
             "Model": self._package, "Package": self._package, "Profile": self._package,
             "Class": self._class, "Component": self._class, "Interface": self._interface,
@@ -117,6 +127,8 @@ class Mapper:
             self.report.add(f"duplicate xmi:id {created.id!r}; second element skipped", created.name,
                             element.sourceline, "error")
             return False
+        holder = self.model.elements.get(created.owner or "")
+        created.library = created.library or (holder is not None and holder.library)
         self.model.add(created)
         self.report.lines[created.id] = element.sourceline
         for application in self.doc.stereotypes.get(created.id, ()):
@@ -130,8 +142,20 @@ class Mapper:
     # -- structure ----------------------------------------------------------------------------------
     def _package(self, element: etree._Element, owner: str | None) -> None:
         element_id = self.doc.xid(element) or f"package:{element.sourceline}"
-        if self._add(Package(element_id, element.get("name") or "", owner=owner), element):
+        package = Package(element_id, element.get("name") or "", owner=owner, library=self._is_library(element))
+        if self._add(package, element):
             self._children(element, element_id)
+
+    def _is_library(self, element: etree._Element) -> bool:
+        """A tool's bundled package: a profile, a package named like a bundled library, one a tool marks
+        as an auxiliary resource, or one Cameo records as a used module."""
+        if self.doc.type_of(element) == "Profile" or element.get("name") in LIBRARY_PACKAGES:
+            return True
+        if LIBRARY_STEREOTYPES & set(self.doc.stereotype_names(self.doc.xid(element) or "")):
+            return True
+        extension_tag = f"{{{self.doc.xmi_ns}}}Extension"
+        return any(etree.QName(e).localname == "moduleExtension" for child in element.iterchildren(extension_tag)
+                   for e in child if isinstance(e.tag, str))
 
     def _class(self, element: etree._Element, owner: str | None) -> None:
         element_id = self.doc.xid(element)
@@ -149,11 +173,23 @@ class Mapper:
             self._value_type(element, owner)
             return
         else:
-            stereotype = next((n for n in ("ConstraintBlock", "Block") if n in names), "")
+            stereotype = next((n for n in BLOCK_STEREOTYPES if n in names), "")
+            if not stereotype and self.uses_sysml:
+                self._plain_class(element, owner)
+                return
             created = Block(element_id, name, owner=owner, is_abstract=element.get("isAbstract") == "true",
                             stereotype=stereotype)
         if self._add(created, element):
             self._children(element, element_id)
+
+    def _plain_class(self, element: etree._Element, owner: str | None) -> None:
+        """A UML class without a block stereotype in a SysML model is not a block: its features are not
+        imported (a reference to it becomes a stub); classifiers nested in it still are."""
+        self._count("Class without a SysML stereotype (not a block)", element)
+        for child in element:
+            if isinstance(child.tag, str) and self.doc.xid(child) and \
+                    etree.QName(child).localname in ("nestedClassifier", "packagedElement"):
+                self._element(child, owner)
 
     def _opaque_behaviour(self, element: etree._Element, owner: str | None) -> None:
         block = self.model.elements.get(owner or "")
@@ -195,10 +231,10 @@ class Mapper:
             return
         if "FlowProperty" in names:
             self._count("FlowProperty on a block (kept as a property, direction dropped)", element)
-        lower, upper = self._multiplicity(element)
+        lower, upper, invalid = self._multiplicity(element)
         stereotype = next((n for n in PROPERTY_STEREOTYPES if n in names), "")
         part = Part(element_id, name, owner=owner, type=type_key, lower=lower, upper=upper,
-                    default=_default_value(element), stereotype=stereotype)
+                    default=_default_value(element), stereotype=stereotype, invalid=invalid)
         if self._add(part, element):
             self.aggregation[element_id] = element.get("aggregation") or "none"
 
@@ -212,10 +248,10 @@ class Mapper:
         app = self._app(element_id, stereotype) if stereotype else None
         direction = _direction(app.value("direction") if app is not None else None)
         conjugated = "true" in (element.get("isConjugated"), app.value("isConjugated") if app else None)
-        lower, upper = self._multiplicity(element)
+        lower, upper, invalid = self._multiplicity(element)
         port = Port(element_id, element.get("name") or "", owner=owner, direction=direction,
                     port_kind=PORT_KINDS.get(stereotype, "standard"), type=self.doc.ref(element, "type"),
-                    conjugated=conjugated, lower=lower, upper=upper, stereotype=stereotype)
+                    conjugated=conjugated, lower=lower, upper=upper, stereotype=stereotype, invalid=invalid)
         self._add(port, element)
 
     def _connector(self, element: etree._Element, owner: str | None) -> None:
@@ -277,26 +313,20 @@ class Mapper:
         if body:
             self.comments.append((body, self.doc.refs(element, "annotatedElement"), owner))
 
-    def _multiplicity(self, element: etree._Element) -> tuple[int, int | None]:
-        return self._bound(element, "lowerValue", 1), self._bound(element, "upperValue", 1)
-
-    def _bound(self, element: etree._Element, slot: str, default: int) -> int | None:
-        for child in element:
-            if not isinstance(child.tag, str) or etree.QName(child).localname != slot:
-                continue
-            text = child.get("value")
-            if text is None:
-                return 0  # the literal's default value, omitted by Eclipse
-            if text.strip() == "*":
-                return None
-            try:
-                value = int(text)
-            except ValueError:
-                self.report.add(f"{slot} {text!r} is not a number; {default} used",
-                                element.get("name") or "", child.sourceline)
-                return default
-            return None if slot == "upperValue" and value == -1 else value
-        return default
+    def _multiplicity(self, element: etree._Element) -> tuple[int, int | None, dict[str, str]]:
+        """Lower and upper bound (1 when absent) and the bounds that are not numbers, as written."""
+        invalid: dict[str, str] = {}
+        bounds: dict[str, int | None] = {}
+        for key, slot in (("lower", "lowerValue"), ("upper", "upperValue")):
+            text: str | None = None
+            for child in element:
+                if isinstance(child.tag, str) and etree.QName(child).localname == slot:
+                    text = child.get("value", "0")  # a literal without value holds its default, 0
+                    break
+            bounds[key], bad = read_bound(text, 1, upper=key == "upper")
+            if bad is not None:
+                invalid[key] = bad
+        return bounds["lower"] or 0, bounds["upper"], invalid
 
     # -- resolution ---------------------------------------------------------------------------------
     def _resolve(self) -> None:
@@ -324,6 +354,8 @@ class Mapper:
         whole = self.doc.ref(opposite, "type") if opposite is not None else None
         if whole in self.model.elements:
             self._property(end, whole)
+        elif whole in self.doc.by_id:
+            self._count("association end owned by an element that is not imported", end)
         else:
             self.report.add("association end: the owning block was not found; part not imported",
                             end.get("name") or end_id, end.sourceline)

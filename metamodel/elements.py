@@ -21,13 +21,22 @@ INTEGRATION_METHODS = ("euler", "rk2", "rk4", "rk45", "lsoda", "bdf", "radau")
 
 @dataclass
 class Element:
-    """Base of all elements: a stable id, a display name and documentation."""
+    """Base of all elements: a stable id, a display name and documentation.
+
+    ``library`` marks elements of a tool's bundled library (Cameo's "MD Customization for SysML",
+    Papyrus' standard libraries, Capella's predefined types): part of the file, not of the author's
+    design, so checks leave them out. ``invalid`` keeps values of the source file that could not be
+    read (a multiplicity ``"1,5"``), by field name, exactly as written: flagged by the checks, never
+    silently repaired.
+    """
 
     kind: ClassVar[str] = "element"
     id: str
     name: str = ""
     doc: str = ""
     owner: str | None = None
+    library: bool = False
+    invalid: dict[str, str] = field(default_factory=dict)
 
     @property
     def canonical(self) -> str:

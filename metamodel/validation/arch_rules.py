@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import networkx as nx
 
@@ -32,6 +33,8 @@ from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.units import UnitContext
 from metamodel.validation.registry import Diagnostic, rule
+
+E = TypeVar("E", bound=Element)
 
 _FLIPPED = {"in": "out", "out": "in", "inout": "inout"}
 
@@ -147,8 +150,13 @@ def _label(element: Element) -> str:
 
 
 def _is_external(element: Element) -> bool:
-    """Library value types and stubs of foreign elements: not defined by the model's author."""
-    return isinstance(element, Unmapped) or (isinstance(element, ValueType) and bool(element.href))
+    """Tool library content, library value types and stubs of foreign elements: not the author's design."""
+    return element.library or isinstance(element, Unmapped) or (isinstance(element, ValueType) and bool(element.href))
+
+
+def _authored(model: Model, cls: type[E]) -> Iterator[E]:
+    """The elements of kind ``cls`` that the model's author made (tool libraries left out)."""
+    return (e for e in model.of_kind(cls) if not e.library)
 
 
 def _flow_properties(model: Model) -> dict[str, FlowProperty]:
@@ -181,17 +189,35 @@ def _references(element: Element) -> Iterator[tuple[str, str]]:
 
 @rule("AR101", "error", "reference to an element that does not exist", domain="architecture")
 def dangling_reference(model: Model) -> Iterator[Diagnostic]:
+    """One finding per missing target, or per missing file for references into another file, listing
+    every element that refers to it."""
     known = set(model.elements) | set(_flow_properties(model))
+    missing: dict[str, list[tuple[Element, str, str]]] = {}
     for element in model.elements.values():
         for what, ref in _references(element):
             if ref not in known:
-                yield _finding("AR101", "error", element,
-                               f"{element.kind} {_label(element)}: {what} refers to missing element {ref!r}")
+                file_part = ref.partition("#")[0] if "#" in ref else ""
+                missing.setdefault(file_part or ref, []).append((element, what, ref))
+    for cause, uses in missing.items():
+        first, what, ref = uses[0]
+        others = f" (and {len(uses) - 1} more references)" if len(uses) > 1 else ""
+        target = f"element {ref!r} in file {cause!r}, which is not available" if cause != ref else \
+            f"missing element {ref!r}"
+        related = tuple(dict.fromkeys(e.id for e, _, _ in uses[1:] if e.id != first.id))
+        yield Diagnostic("AR101", "error", f"{first.kind} {_label(first)}: {what} refers to {target}{others}",
+                         first.id, first.name, related=related)
+
+
+# ports whose kind has no type in their language: Capella's physical ports; component ports are typed by
+# the interfaces they provide or require, which are optional
+_TYPELESS_PORTS = ("PhysicalPort", "ComponentPort")
 
 
 @rule("AR102", "warning", "part, port or flow property without a type", domain="architecture")
 def untyped_feature(model: Model) -> Iterator[Diagnostic]:
     for element in model.elements.values():
+        if element.library or (isinstance(element, Port) and element.stereotype in _TYPELESS_PORTS):
+            continue
         if isinstance(element, Part | Port) and not element.type:
             yield _finding("AR102", "warning", element, f"{element.kind} {_label(element)} has no type")
         elif isinstance(element, Interface):
@@ -201,10 +227,19 @@ def untyped_feature(model: Model) -> Iterator[Diagnostic]:
                                    f"flow property {fp.name!r} of {_label(element)} has no type")
 
 
-@rule("AR103", "warning", "port not connected by any connector", domain="architecture")
+def wired_ids(model: Model) -> set[str]:
+    """Ids of what a connector end or an item flow touches: connectors (Capella's component exchanges and
+    physical links among them), their nested paths, and item flows' sources and targets."""
+    wired = {ref for c in model.of_kind(Connector) for end in c.ends for ref in (end.role, *end.nested_path)
+             if ref}
+    wired.update(ref for f in model.of_kind(ItemFlow) for ref in (f.source, f.target) if ref)
+    return wired
+
+
+@rule("AR103", "warning", "port not connected by any connector or item flow", domain="architecture")
 def unconnected_port(model: Model) -> Iterator[Diagnostic]:
-    connected = {ref for c in model.of_kind(Connector) for end in c.ends for ref in (end.role, *end.nested_path)}
-    for port in model.of_kind(Port):
+    connected = wired_ids(model)
+    for port in _authored(model, Port):
         if port.id not in connected and not port.required:  # required ones: AR004
             yield _finding("AR103", "warning", port, f"port {_label(port)} is not connected")
 
@@ -220,16 +255,10 @@ def connector_end_count(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR107", "warning", "item flow without a conveyed item", domain="architecture")
 def item_flow_without_item(model: Model) -> Iterator[Diagnostic]:
-    for flow in model.of_kind(ItemFlow):
+    """UML requires an information flow to convey at least one classifier."""
+    for flow in _authored(model, ItemFlow):
         if not flow.conveyed:
             yield _finding("AR107", "warning", flow, f"item flow {_label(flow)} conveys nothing")
-
-
-@rule("AR108", "warning", "item flow not realized by a connector", domain="architecture")
-def item_flow_not_realized(model: Model) -> Iterator[Diagnostic]:
-    for flow in model.of_kind(ItemFlow):
-        if not flow.realizing_connectors:
-            yield _finding("AR108", "warning", flow, f"item flow {_label(flow)} is not realized by a connector")
 
 
 def _end_units(model: Model, end: ConnectorEnd, flow_properties: dict[str, FlowProperty]) -> str:
@@ -266,37 +295,58 @@ def property_unit_mismatch(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR110", "error", "blocks compose each other in a cycle", domain="architecture")
 def composition_cycle(model: Model) -> Iterator[Diagnostic]:
+    """Only mandatory parts (lower bound at least 1) make instances infinite: a ``[0..*]`` part of its
+    own type is a legal tree."""
     graph = nx.DiGraph()
-    for part in model.of_kind(Part):
-        if part.aggregation == "part" and isinstance(model.get(part.type), Block) and part.owner in model:
+    for part in _authored(model, Part):
+        if part.aggregation == "part" and part.lower >= 1 and "lower" not in part.invalid \
+                and isinstance(model.get(part.type), Block) and part.owner in model:
             graph.add_edge(part.owner, part.type)
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
             blocks = sorted((model[n] for n in component), key=lambda b: (b.name, b.id))
-            yield _finding("AR110", "error", blocks[0],
-                           "composition cycle: " + " -> ".join(_label(b) for b in blocks))
+            yield Diagnostic("AR110", "error", "composition cycle: " + " -> ".join(_label(b) for b in blocks),
+                             blocks[0].id, blocks[0].name, related=tuple(b.id for b in blocks[1:]))
 
 
 def _typed_by(element: Element, other: Element) -> bool:
     return isinstance(element, Part) and element.type == other.id
 
 
-@rule("AR111", "warning", "two elements of one owner share a name", domain="architecture")
+def _name_kind(element: Element) -> str:
+    """Elements of one owner must differ in name only within a kind: parts and ports are both properties
+    (UML's distinguishability), a block and a port of the same name are not a clash."""
+    return "property" if isinstance(element, Part | Port) else element.kind
+
+
+def _copies(model: Model) -> dict[str, str]:
+    """Replicas (Capella REC/RPL, SysML «copy») to the element they copy."""
+    return {source: target for r in model.of_kind(Relation) if r.relation == "copy"
+            for source in r.sources for target in r.targets}
+
+
+@rule("AR111", "warning", "two elements of one owner and kind share a name", domain="architecture")
 def duplicate_name(model: Model) -> Iterator[Diagnostic]:
-    """A part named after its own type beside it (Capella's component and its part) is no clash."""
-    seen: dict[tuple[str | None, str], Element] = {}
+    """Names compare as written. A part named after its own type beside it (Capella's component and its
+    part) and a replica beside its original are no clash. One finding per clashing name."""
+    groups: dict[tuple[str | None, str, str], list[Element]] = {}
     for element in model.elements.values():
         if not element.name or _is_external(element) or isinstance(element, Relation | Connector):
             continue
-        first = seen.setdefault((element.owner, element.canonical), element)
-        if first is not element and not (_typed_by(element, first) or _typed_by(first, element)):
-            yield _finding("AR111", "warning", element, f"{element.kind} {_label(element)} has the same name as "
-                           f"{first.kind} {first.id!r} in the same owner")
+        groups.setdefault((element.owner, _name_kind(element), element.name), []).append(element)
+    copies = _copies(model)
+    for (_, kind, name), members in groups.items():
+        first = members[0]
+        clashing = [e for e in members[1:] if not (_typed_by(e, first) or _typed_by(first, e))
+                    and copies.get(e.id, e.id) != copies.get(first.id, first.id)]
+        if clashing:
+            yield Diagnostic("AR111", "warning", f"{len(clashing) + 1} elements of kind {kind} in the same owner "
+                             f"are named {name!r}", first.id, first.name, related=tuple(e.id for e in clashing))
 
 
 @rule("AR112", "warning", "element without a name", domain="architecture")
 def missing_name(model: Model) -> Iterator[Diagnostic]:
-    named = (Package, Block, Part, Port, Interface, ValueType, Requirement)
+    named = (Package, Block, Port, Interface, ValueType, Requirement)  # unnamed parts are usual (": Type")
     for element in model.elements.values():
         if isinstance(element, named) and not element.name.strip() and not _is_external(element):
             yield _finding("AR112", "warning", element, f"{element.kind} {element.id!r} has no name")
@@ -304,19 +354,27 @@ def missing_name(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR113", "error", "multiplicity bounds are invalid", domain="architecture")
 def invalid_multiplicity(model: Model) -> Iterator[Diagnostic]:
+    """Bounds that are not numbers are kept as written by the importers and reported here."""
     for element in model.elements.values():
-        if isinstance(element, Part | Port):
-            lower, upper = element.lower, element.upper
-            if lower < 0 or (upper is not None and upper < max(lower, 0)):
-                shown = "*" if upper is None else upper
+        if isinstance(element, Part | Port) and not element.library:
+            lower = element.invalid.get("lower", element.lower)
+            upper = element.invalid.get("upper", "*" if element.upper is None else element.upper)
+            bad_text = "lower" in element.invalid or "upper" in element.invalid
+            if bad_text or element.lower < 0 or (element.upper is not None and element.upper < max(element.lower, 0)):
                 yield _finding("AR113", "error", element,
-                               f"{element.kind} {_label(element)} has multiplicity [{lower}..{shown}]")
+                               f"{element.kind} {_label(element)} has multiplicity [{lower}..{upper}]")
 
 
-@rule("AR114", "warning", "requirement neither satisfied nor verified", domain="architecture")
+_COVERING = ("satisfy", "verify", "refine", "derive")
+
+
+@rule("AR114", "warning", "requirement not covered", domain="architecture")
 def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
-    covered = {t for r in model.of_kind(Relation) if r.relation in ("satisfy", "verify") for t in r.targets}
-    for requirement in model.of_kind(Requirement):
+    """Covered: the target of a satisfy, verify, refine or derive relation (derived requirements carry
+    it on), or the owner of requirements (its children carry it)."""
+    covered = {t for r in model.of_kind(Relation) if r.relation in _COVERING for t in r.targets}
+    covered.update(r.owner for r in model.of_kind(Requirement) if r.owner)
+    for requirement in _authored(model, Requirement):
         if requirement.id not in covered:
-            yield _finding("AR114", "warning", requirement,
-                           f"requirement {_label(requirement)} has no satisfy or verify relation")
+            yield _finding("AR114", "warning", requirement, f"requirement {_label(requirement)} is not "
+                           "satisfied, verified, refined or derived, and contains no requirements")

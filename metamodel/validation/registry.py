@@ -21,6 +21,7 @@ class Diagnostic:
     element_name: str = ""
     span: tuple[int, int] | None = None
     field: str = ""  # which text of the element the span points into (equation, units, ...)
+    related: tuple[str, ...] = ()  # further elements affected by the same cause (one finding per cause)
 
     def __str__(self) -> str:
         where = f" [{self.element_name or self.element_id}]" if (self.element_name or self.element_id) else ""
@@ -30,7 +31,8 @@ class Diagnostic:
     def to_json(self) -> dict[str, object]:
         return {"code": self.code, "severity": self.severity, "message": self.message,
                 "element_id": self.element_id, "element": self.element_name,
-                "span": list(self.span) if self.span else None, "field": self.field}
+                "span": list(self.span) if self.span else None, "field": self.field,
+                "related": list(self.related)}
 
 
 RuleFunction = Callable[[Model], Iterable[Diagnostic]]
