@@ -23,7 +23,7 @@ _RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "smooth": ("smth1", (0, 1)), "smoothi": ("smth1", (0, 1, 2)), "smooth3": ("smth3", (0, 1)),
     "smooth3i": ("smth3", (0, 1, 2)), "smooth_n": ("smthn", (0, 1, 3, 2)),
     "delay1": ("delay1", (0, 1)), "delay1i": ("delay1", (0, 1, 2)), "delay3": ("delay3", (0, 1)),
-    "delay3i": ("delay3", (0, 1, 2)), "delay_n": ("delayn", (0, 1, 3, 2)),
+    "delay3i": ("delay3", (0, 1, 2)), "delay_n": ("vensim_delayn", (0, 1, 3, 2)),
     "delay_fixed": ("delay_fixed", (0, 1, 2)), "trend": ("trend", (0, 1, 2)),
     "forecast": ("forcst", (0, 1, 2)), "initial": ("init", (0,)),
     "active_initial": ("active_initial", (0, 1)), "sample_if_true": ("sample_if_true", (0, 1, 2)),
@@ -32,6 +32,10 @@ _RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "lookup_backward": ("lookup_backward", (0, 1)), "lookup_invert": ("lookup_invert", (0, 1)),
     "lookup_area": ("lookup_area", (0, 1, 2)),
     "random_uniform": ("uniform", (0, 1, 2)), "random_normal": ("normal", (2, 3, 4, 0, 1)),
+    "vector_select": ("vector_select", (0, 1, 2, 3, 4)), "vector_sort_order": ("vector_sort_order", (0, 1)),
+    "vector_rank": ("vector_rank", (0, 1)), "vector_reorder": ("vector_reorder", (0, 1)),
+    "vector_elm_map": ("vector_elm_map", (0, 1)), "allocate_by_priority": ("allocate_by_priority", (0, 1, 2, 3, 4)),
+    "allocate_available": ("allocate_available", (0, 1, 2)),
     "sum": ("sum", (0,)), "prod": ("prod", (0,)), "vmin": ("vmin", (0,)), "vmax": ("vmax", (0,)),
 }
 

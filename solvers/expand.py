@@ -199,6 +199,30 @@ class Expander:
         n = self._order(order, "DELAYN")
         return self._delay_chain(x, delay, n, init) if n else _n(0)
 
+    def _x_vensim_delayn(self, x: Node, delay: Node, order: Node, init: Node | None = None) -> Node:
+        """Vensim's DELAY N: the order is fixed when the run starts, and each stage drains with the delay
+        time of the step its content entered the chain (stage k uses the delay time of k steps ago; the
+        reported output divides by the delay time of the previous step)."""
+        n = self._order(order, "DELAY N")
+        if not n:
+            return _n(0)
+        stage_order = _n(n)
+        start = init if init is not None else x
+        times: list[Node] = [delay]  # times[k]: the delay time k steps ago
+        for _ in range(1, n + 1):
+            memory = self._memory(delay, lambda m: m)
+            self.out.memories[-1].update = times[-1]
+            times.append(memory)
+        inflow: Node = x
+        stock: Name | None = None
+        for k in range(n):
+            source, stage_time = inflow, _b("/", times[k], stage_order)
+            stock = self._stock("delay", _b("*", start, _b("/", delay, stage_order)),
+                                lambda s, src=source, st=stage_time: _b("-", src, _b("/", s, st)))
+            inflow = _b("/", stock, stage_time)
+        assert stock is not None
+        return _b("/", stock, _b("/", times[1], stage_order))
+
     # -- pipelines ------------------------------------------------------------------------------------
     def _pipeline(self, x: Node, delay: Node, init: Node | None, fixed: bool) -> Node:
         key = self._key("pipe")
@@ -209,7 +233,10 @@ class Expander:
         return self._pipeline(x, delay, init, fixed=False)
 
     def _x_delay_fixed(self, x: Node, delay: Node, init: Node) -> Node:
-        return self._pipeline(x, delay, init, fixed=True)
+        """Vensim's DELAY FIXED: the delay is fixed when the run starts, as a whole number of steps (at
+        least one, halves rounded up); before that much history the output is ``init``."""
+        steps = Call("max", (_n(1), Call("int", (_b("+", _b("/", delay, Name("dt")), _n(0.5 + 1e-6)),))))
+        return self._pipeline(x, self._x_init(_b("*", steps, Name("dt"))), init, fixed=True)
 
     # -- trends ---------------------------------------------------------------------------------------
     def _average(self, x: Node, avg_time: Node, initial_trend: Node | None) -> Name:

@@ -17,6 +17,7 @@ from metamodel.errors import ModelError, ParseError
 from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
+from solvers.vector_calls import VECTOR_CALLS, VectorCallError, resolve_vector_call
 
 ARRAY_FUNCTIONS = frozenset({"sum", "prod", "mean", "stddev", "size", "vmax", "vmin", "max", "min"})
 
@@ -460,6 +461,11 @@ class _Resolver:
     def _call(self, node: Call) -> Node:
         if node.canonical == "invert_matrix":
             return self._invert_matrix(node)
+        if node.canonical in VECTOR_CALLS:
+            try:
+                return resolve_vector_call(self, node)
+            except VectorCallError as exc:
+                return self._fail("SD023", str(exc), node)
         args = tuple(self.resolve(a) for a in node.args)
         if node.canonical in ARRAY_FUNCTIONS:
             args = tuple(item for a in args for item in (_elementwise(a) or [a]))

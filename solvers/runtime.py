@@ -232,3 +232,18 @@ class RandomSource:
 
     def exprnd(self, mean: object, _seed: object = None) -> object:
         return self._draw(self.generator.exponential, mean)
+
+
+# Whole-vector builtins (Vensim's VECTOR and ALLOCATE functions) live in their own module.
+from solvers.vector_functions import (  # noqa: E402
+    allocate_available,
+    allocate_by_priority,
+    vector_elm_map,
+    vector_rank,
+    vector_reorder,
+    vector_select,
+    vector_sort_order,
+)
+
+__all__ = ["allocate_available", "allocate_by_priority", "vector_elm_map", "vector_rank", "vector_reorder",
+           "vector_select", "vector_sort_order"]

@@ -93,7 +93,7 @@ def test_function_translation() -> None:
     model, _ = load(TESTS / "exponentiation/exponentiation.mdl")
     assert var(model, "associativity").equation == "-2^2"
     model, _ = load(TESTS / "delays/test_delays.mdl")
-    assert var(model, "OutputDelayN").equation == "delayn(Input, Delay Time, Order Variable, Initial Value)"
+    assert var(model, "OutputDelayN").equation == "vensim_delayn(Input, Delay Time, Order Variable, Initial Value)"
     model, _ = load(TESTS / "subscripted_trig/test_subscripted_trig.mdl")
     assert var(model, "ssinh1").equation == "(exp(var1[sub1]) - exp(-var1[sub1])) / 2"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from metamodel.names import canonical
 
 UNBOUNDED = 99
+SPELLED_OUT = 10**9  # functions the flattener gives one argument per array element
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ _TABLE = [
     # stateful (expanded into hidden stocks by the compiler)
     Builtin("smth1", 2, 3, True), Builtin("smth3", 2, 3, True), Builtin("smthn", 3, 4, True),
     Builtin("delay1", 2, 3, True), Builtin("delay3", 2, 3, True), Builtin("delayn", 3, 4, True),
+    Builtin("vensim_delayn", 3, 4, True),
     Builtin("delay", 2, 3, True), Builtin("trend", 2, 3, True), Builtin("forcst", 3, 4, True),
     Builtin("init", 1, 1, True), Builtin("previous", 1, 2, True),
     Builtin("active_initial", 2, 2, True), Builtin("sample_if_true", 3, 3, True),
@@ -53,6 +55,11 @@ _TABLE = [
     Builtin("sum", 1, UNBOUNDED), Builtin("prod", 1, UNBOUNDED), Builtin("mean", 1, UNBOUNDED),
     Builtin("stddev", 1, UNBOUNDED), Builtin("size", 1, UNBOUNDED), Builtin("vmax", 1, UNBOUNDED),
     Builtin("vmin", 1, UNBOUNDED), Builtin("rank", 2, 3), Builtin("invert_matrix", 2, UNBOUNDED),
+    # whole-vector functions (Vensim): the flattener checks their arity and spells out their vectors
+    Builtin("vector_select", 5, SPELLED_OUT), Builtin("vector_sort_order", 2, SPELLED_OUT),
+    Builtin("vector_rank", 2, SPELLED_OUT), Builtin("vector_reorder", 2, SPELLED_OUT),
+    Builtin("vector_elm_map", 2, SPELLED_OUT), Builtin("allocate_by_priority", 5, SPELLED_OUT),
+    Builtin("allocate_available", 3, SPELLED_OUT),
     # conditionals written as functions
     Builtin("if_then_else", 3, 3),
 ]
