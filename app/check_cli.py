@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import importers
-from app.sarif import to_sarif
 from metamodel.errors import ParseError
-from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
-from metamodel.validation.registry import RULES, Diagnostic, run_rules
+
+if TYPE_CHECKING:
+    from metamodel.validation.registry import Diagnostic
 
 DOMAINS = ("architecture",)
 
@@ -37,6 +36,11 @@ def add_check_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def check_command(args: argparse.Namespace) -> int:
     """Run the checks for parsed ``args``; print the findings and return the exit status."""
+    import importers
+    from app.sarif import to_sarif
+    from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
+    from metamodel.validation.registry import RULES, run_rules
+
     try:
         model, report = importers.load(args.file)
     except ParseError as exc:

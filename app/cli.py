@@ -11,11 +11,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from metamodel.elements import ELEMENT_TYPES
 from metamodel.errors import ModelError, ParseError, SalverError, SimulationError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE = 0, 1, 2
 
@@ -58,6 +59,8 @@ def _parse_sweep(text: str) -> tuple[str, np.ndarray]:
         raise UsageError(f"--sweep {name}: expected LOW:HIGH:N, got '{spec}'") from None
     if count < 1 or len(parts) != 3:
         raise UsageError(f"--sweep {name}: N must be a positive whole number")
+    import numpy as np
+
     return name, np.linspace(low, high, count)
 
 
@@ -153,6 +156,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def model_info(path: str) -> dict[str, object]:
     """Summary of a model file: element counts by kind, sim specs, views, import report, providers."""
     from dataclasses import asdict
+
+    from metamodel.elements import ELEMENT_TYPES
 
     model, report = _load(path)
     counts = dict.fromkeys(sorted(ELEMENT_TYPES), 0)

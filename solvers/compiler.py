@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import networkx as nx
-
 from metamodel.equations.ast import BinOp, Call, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
 from metamodel.model import Model
@@ -21,9 +19,9 @@ from solvers.architecture import bind_architecture
 from solvers.codegen import CodeGen
 from solvers.expand import Expanded, Expander
 from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
-from solvers.jacobian import RateSystem
 from solvers.model_run import CompiledModel
-from solvers.program import Layout, Program
+from solvers.ordering import CycleError, topological_order
+from solvers.program import Layout, Program, RateSystem
 
 
 def _constant_value(node: Node | None) -> float | None:
@@ -165,22 +163,13 @@ class _Parts:
         return nodes
 
     def _order(self, nodes: list[str], deps: Callable[[str], set[str]], phase: str) -> list[str]:
-        graph = nx.DiGraph()
-        graph.add_nodes_from(nodes)
-        known = set(nodes)
-        for node in nodes:
-            for dep in deps(node):
-                if dep in known and dep != node or dep == node and node in self.computed:
-                    graph.add_edge(dep, node)
         try:
-            rank = {node: i for i, node in enumerate(nodes)}
-            return list(nx.lexicographical_topological_sort(graph, key=rank.__getitem__))
-        except nx.NetworkXUnfeasible:
-            cycle = [edge[0] for edge in nx.find_cycle(graph)]
-            names = [self.display(k) for k in cycle]
+            return topological_order(nodes, deps, self_loops=self.computed.__contains__)
+        except CycleError as loop:
+            names = [self.display(k) for k in loop.cycle]
             message = (f"algebraic loop: {' -> '.join(names)} -> {names[0]} (no stock breaks it)" if phase == "run"
                        else f"circular initialisation: {' -> '.join(names)} -> {names[0]}")
-            first = self.vars.get(cycle[0])
+            first = self.vars.get(loop.cycle[0])
             raise ModelError(message, [Diagnostic("SD005", "error", message, first.element_id if first else None,
                                                   names[0])]) from None
 

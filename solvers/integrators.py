@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from metamodel.elements import SimSpec
 from metamodel.errors import SimulationError
@@ -180,6 +179,8 @@ def _adaptive(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: in
 
     end = times[-1] if len(times) else steps.start
     if n_stocks and end > steps.start:
+        from scipy.integrate import solve_ivp  # scipy: only for the adaptive methods
+
         jacobian = setup.jacobian
         options = {"jac": (lambda t, y: jacobian(t, y, par))} if jacobian is not None else {}
         solution = solve_ivp(fun, (steps.start, end), state.ravel(), method=ADAPTIVE[setup.method], t_eval=times,

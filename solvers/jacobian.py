@@ -9,7 +9,7 @@ not know get no analytic Jacobian (the solver then estimates one by finite diffe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy
@@ -18,19 +18,9 @@ from sympy.core.function import AppliedUndef
 
 from metamodel.equations.ast import Node
 from metamodel.equations.to_sympy import to_sympy
+from solvers.program import RateSystem
 
-JacobianFunction = Callable[[float, np.ndarray, list], np.ndarray | sparse.spmatrix]
-
-
-@dataclass
-class RateSystem:
-    """What the Jacobian needs: stock keys with their rate ASTs, computed variables, parameter keys."""
-
-    stocks: list[str]
-    rates: dict[str, Node]
-    computed: dict[str, Node]
-    parameters: list[str]
-    clipped: set[str]  # flows cut at zero (uniflows)
+JacobianFunction = Callable[[float, np.ndarray, list], Any]
 
 
 class _Unsupported(Exception):

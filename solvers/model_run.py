@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,9 +17,11 @@ from metamodel.model import Model
 from metamodel.names import canonical
 from solvers import integrators, runtime
 from solvers.flatten import NeuralUse
-from solvers.jacobian import JacobianFunction, RateSystem, build_jacobian
-from solvers.program import Layout, Program
+from solvers.program import Layout, Program, RateSystem
 from solvers.results import Results
+
+if TYPE_CHECKING:
+    from solvers.jacobian import JacobianFunction
 
 _FILENAME = "<salver-model-{}>"
 MAX_STEPS = 50_000_000  # time steps x runs in one call
@@ -175,6 +177,8 @@ class CompiledModel:
     def jacobian(self) -> JacobianFunction | None:
         """The analytic Jacobian of the stocks' rates (built with sympy on first use), or None."""
         if self._jacobian is False:
+            from solvers.jacobian import build_jacobian  # sympy: only for the stiff solvers
+
             self._jacobian = build_jacobian(self.rate_system)
         return self._jacobian  # type: ignore[return-value]
 

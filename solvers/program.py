@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from metamodel.equations.ast import Node
+
 
 @dataclass
 class Program:
@@ -27,3 +29,14 @@ class Layout:
     init_order: list[str]
     run_order: list[str]
     non_negative: list[int]  # rows of stocks kept at or above zero
+
+
+@dataclass
+class RateSystem:
+    """What an analytic Jacobian needs: stock keys with their rate ASTs, computed variables, parameters."""
+
+    stocks: list[str]
+    rates: dict[str, Node]
+    computed: dict[str, Node]
+    parameters: list[str]
+    clipped: set[str]  # flows cut at zero (uniflows)

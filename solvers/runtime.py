@@ -205,8 +205,16 @@ class RandomSource:
     """Random numbers for one run call: one generator, draws shaped like the runs."""
 
     def __init__(self, seed: int | None, runs: int | None) -> None:
-        self.generator = np.random.default_rng(seed)
+        self.seed = seed
         self.size = runs
+        self._generator: np.random.Generator | None = None
+
+    @property
+    def generator(self) -> np.random.Generator:
+        """The generator, made on the first draw (models without random functions never load it)."""
+        if self._generator is None:
+            self._generator = np.random.default_rng(self.seed)
+        return self._generator
 
     def _clip(self, value: object, low: object, high: object) -> object:
         if low is None or high is None:
