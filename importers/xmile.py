@@ -35,6 +35,7 @@ from metamodel.elements import (
     Variable,
 )
 from metamodel.equations.parser import parse
+from metamodel.equations.printer import quote_name
 from metamodel.errors import ParseError
 from metamodel.model import Model
 from metamodel.names import canonical, display
@@ -57,7 +58,7 @@ _SILENT_TOP = {
     "prefs",
     "equation_prefs",
 }
-_SILENT_MODEL = {"variables", "views", "display", "interface", "sim_specs", "behavior", "style"}
+_SILENT_MODEL = {"variables", "views", "display", "interface", "sim_specs", "behavior", "style", "parm", "eqn"}
 _SILENT_VARIABLE = {
     "name",
     "doc",
@@ -75,6 +76,8 @@ _SILENT_VARIABLE = {
     "scale",
     "event_poster",
     "connect",
+    "conveyor",
+    "queue",
 }
 _COMMENT = re.compile(r"\{[^}]*\}")
 _ISEE_USE = re.compile(rb"<\s*/?\s*isee:|\sisee:[\w.-]+\s*=")
@@ -319,6 +322,9 @@ class _Reader:
         for stock, var in pending:
             stock.inflows = self.flow_refs(var, "inflow", model, stock.name)
             stock.outflows = self.flow_refs(var, "outflow", model, stock.name)
+            for kind in ("conveyor", "queue"):
+                if _child(var, kind) is not None:
+                    getattr(self, kind)(stock, var, _child(var, kind), model)
         for child in _elements(el):
             if _local(child) not in _SILENT_MODEL and container is not el:
                 self.report.add(f"unknown element <{_local(child)}> skipped", line=child.sourceline, severity="info")
@@ -381,9 +387,9 @@ class _Reader:
             self.equations_in_order(el, var)
         for item in _children(el, "element"):
             key = ",".join(part.strip() for part in item.get("subscript", "").split(","))
-            var.element_equations[key] = _text(_child(item, "eqn"))
+            var.element_equations[key] = _text(_child(item, "eqn")) or var.equation
             if _child(item, "gf") is not None:
-                self.report.add(f"graphical function of element [{key}] not kept", name, item.sourceline)
+                self.element_graphical_function(item, var, key, model)
         rng = _child(el, "range")
         if rng is not None:
             var.range = (_float(rng.get("min")), _float(rng.get("max")))
@@ -433,6 +439,51 @@ class _Reader:
         self.report.add(
             "several <eqn> read as per-element equations in dimension order", var.name, el.sourceline, "info"
         )
+
+    def conveyor(self, stock: Stock, el: etree._Element, conveyor: etree._Element, model: Model) -> None:
+        """A conveyor whose material leaves ``len`` time units after it entered: its outflow becomes the
+        pipeline ``DELAY(inflows, len, initial content / len)`` (the initial content spread evenly over the
+        belt). Leakage, capacity, inflow limits, arrest, sampling and discrete conveyors are reported as
+        errors: run as a plain stock, their results would be wrong."""
+        length = _text(_child(conveyor, "len"))
+        unsupported = [_local(c) for c in _elements(conveyor) if _local(c) not in ("len",)]
+        flows = [model.elements[i] for i in stock.outflows]
+        leaks = [f for f in flows if _flow_has(el, f.name, "leak", model)]
+        if leaks:
+            unsupported.append("leakage flows " + ", ".join(f.name for f in leaks))
+        if unsupported or not length or not flows or not stock.inflows:
+            what = ", ".join(unsupported) if unsupported else "a transit time, an inflow and an outflow"
+            self.report.add(f"conveyor not supported ({what}); the stock would run as a plain stock", stock.name,
+                            conveyor.sourceline, "error")
+            return
+        inflow = " + ".join(f"({quote_name(model.elements[i].name)})" for i in stock.inflows)
+        initial = stock.equation.strip() or "0"
+        flows[0].equation = f"DELAY({inflow}, {length}, ({initial}) / ({length}))"
+        for extra in flows[1:]:
+            self.report.add("second outflow of a conveyor read as an ordinary flow", extra.name, conveyor.sourceline,
+                            "warning")
+        self.report.add(f"conveyor: '{flows[0].name}' carries what entered {length} time units before",
+                        stock.name, conveyor.sourceline, "info")
+
+    def queue(self, stock: Stock, el: etree._Element, queue: etree._Element, model: Model) -> None:
+        """Queues are not simulated: reported as an error (a plain stock would not keep FIFO order)."""
+        self.report.add("queue not supported; the stock would run as a plain stock", stock.name, queue.sourceline,
+                        "error")
+
+    def element_graphical_function(self, item: etree._Element, var: Variable, key: str, model: Model) -> None:
+        """An arrayed graphical function: the element's table becomes a lookup-only aux that the element's
+        equation (its input) is passed through."""
+        table = f"{var.name} table {' '.join(key.split(','))}"
+        while model.find(table) is not None:
+            table += " 2"
+        gf = self.graphical_function(_child(item, "gf"), var.name)
+        model.add(Aux(model.new_id(table), table, gf=gf, doc=f"Graphical function of {var.name}[{key}]"))
+        source = var.element_equations.get(key) or var.equation
+        if not source.strip():
+            self.report.add(f"graphical function of element [{key}] without an input equation", var.name,
+                            item.sourceline, "error")
+            return
+        var.element_equations[key] = f"{quote_name(table)}({source})"
 
     def flow_refs(self, el: etree._Element, tag: str, model: Model, stock: str) -> list[str]:
         ids = []
@@ -484,32 +535,27 @@ class _Reader:
             return []
 
     def macro(self, el: etree._Element, model: Model) -> None:
-        """A macro with its own variables becomes a submodel: parameters in, an aux of its name out."""
+        """A macro becomes a submodel: its parameters (auxes documented ``macro parameter N``, in order), its
+        variables, and an aux of its name holding its equation (the value of a call). The flattener
+        instantiates it at each call, each call with its own stocks."""
         name = el.get("name", "")
-        if _child(el, "variables") is None:
-            self.report.add(
-                "macro without variables not mapped; calls to it stay unresolved",
-                name,
-                el.sourceline,
-                "error",
-            )
-            return
         if canonical(name) in {canonical(k) for k in model.submodels}:
             self.report.add("macro has the name of a model; dropped", name, el.sourceline, "error")
             return
-        sub = self.read_model(el, Model(name=name))
-        for parm in _children(el, "parm"):
-            if sub.find(_text(parm)) is None:
-                sub.add(Aux(sub.new_id(_text(parm)), display(_text(parm)), doc="macro parameter"))
+        sub = self.read_model(el, Model(name=name)) if _child(el, "variables") is not None else Model(name=name)
+        for position, parm in enumerate(_children(el, "parm")):
+            found = sub.find(_text(parm))
+            if found is None:
+                sub.add(Aux(sub.new_id(_text(parm)), display(_text(parm)), doc=f"macro parameter {position}"))
+            else:
+                found.doc = f"macro parameter {position}"
         if _child(el, "eqn") is not None and sub.find(name) is None:
             sub.add(Aux(sub.new_id(name), display(name), equation=_text(_child(el, "eqn"))))
+        if sub.find(name) is None:
+            self.report.add("macro without an equation or a variable of its name: calls to it have no value",
+                            name, el.sourceline, "error")
+            return
         model.submodels[name] = sub
-        self.report.add(
-            f"macro imported as submodel '{name}'; calls to it in equations are not expanded",
-            name,
-            el.sourceline,
-            "info",
-        )
 
     def bind_modules(self, model: Model) -> None:
         names = {canonical(k): k for k in model.submodels}
@@ -634,6 +680,15 @@ class _Reader:
             ends.append(target.id)
         angle = el.get("angle")
         view.links[f"link_{len(view.links) + 1}"] = Link(ends[0], ends[1], _float(angle) if angle else None)
+
+
+def _flow_has(stock_el: etree._Element, flow: str, tag: str, model: Model) -> bool:
+    """Whether the ``<flow>`` element named ``flow`` (beside ``stock_el``) has a child ``tag``."""
+    parent = stock_el.getparent()
+    for el in _children(parent, "flow") if parent is not None else ():
+        if canonical(el.get("name", "")) == canonical(flow):
+            return _child(el, tag) is not None
+    return False
 
 
 def _split_list(text: str) -> list[str]:

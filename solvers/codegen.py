@@ -30,7 +30,8 @@ _RUNTIME = {  # name -> runtime function taking the call's arguments
     "zidz": "_rt.zidz", "xidz": "_rt.xidz", "safediv": "_rt.safediv", "integer": "_rt.integer",
     "quantum": "_rt.quantum", "sign": "_rt.sign", "log": "_rt.log", "invert_matrix": "_rt.invert_matrix",
     **{name: f"_rt.{name}" for name in ("vector_select", "vector_sort_order", "vector_rank", "vector_reorder",
-                                        "vector_elm_map", "allocate_by_priority", "allocate_available")},
+                                        "vector_elm_map", "allocate_by_priority", "allocate_available",
+                                        "xmile_rank")},
 }
 _TIMED = {  # runtime functions that take the time first (and DT after it where marked)
     "step": ("_rt.step", False), "ramp": ("_rt.ramp", False), "pulse": ("_rt.pulse", True),

@@ -78,6 +78,14 @@ class Flattener:
     def __init__(self, model: Model) -> None:
         self.root = model
         self.flat = FlatModel()
+        self.macro_calls = 0
+        self.macros = {canonical(name): sub for name, sub in model.submodels.items() if macro_parameters(sub)
+                       or sub.find(name) is not None}
+
+    def macro(self, name: str) -> Model | None:
+        """The macro called ``name``: a submodel with an aux of its own name (its value)."""
+        sub = self.macros.get(canonical(name))
+        return sub if sub is not None and sub.find(sub.name) is not None else None
 
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> FlatModel:
@@ -211,6 +219,16 @@ class Flattener:
         self.flat.problems.append(Diagnostic(code, "error", message, element_id, name, span, "equation"))
 
 
+def macro_parameters(macro: Model) -> list[str]:
+    """Names of a macro's parameters in call order (auxes documented ``macro parameter N``)."""
+    found = []
+    for element in macro.elements.values():
+        doc = getattr(element, "doc", "")
+        if isinstance(element, Variable) and doc.startswith("macro parameter "):
+            found.append((int(doc.rsplit(" ", 1)[1]), element.name))
+    return [name for _, name in sorted(found)]
+
+
 @dataclass(frozen=True)
 class ArrayRef(Node):
     """Internal node: elements of an array over its free axes (``a[*, x]``, ``b[dim!]``).
@@ -322,6 +340,12 @@ class _Resolver:
             key = node.canonical
             if key in CONSTANT_NAMES:
                 return Name(key, span=node.span)
+            if key == "self" and isinstance(self.owner, Variable):
+                return self._self(node)
+            qualified = self._qualified_element(key)
+            if qualified is not None:
+                dim, element = qualified
+                return Num(float(self.scope.dimensions[dim].index(element) + 1), span=node.span)
             if key in self.scope.element_display or key in self.scope.dimensions:
                 # a dimension element used as a value: its 1-based position
                 return Num(float(self._element_position(key)), span=node.span)
@@ -333,6 +357,23 @@ class _Resolver:
                 return self._array(key, variable, [Star()] * len(variable.dimensions), node.span)
             return Name(f"{key}[{','.join(combo)}]", span=node.span)
         return Name(key, span=node.span)
+
+    def _self(self, node: Name) -> Node:
+        """XMILE's ``SELF``: the variable (this element of it) whose equation this is."""
+        owner = self.owner
+        assert isinstance(owner, Variable)
+        combo = [self.dims.get(canonical(d)) for d in owner.dimensions]
+        if any(c is None for c in combo):
+            return self._fail("SD023", "SELF in an equation that is not one element of its variable", node)
+        suffix = f"[{','.join(c for c in combo if c)}]" if combo else ""
+        return Name(f"{self.scope.prefix}{owner.canonical}{suffix}", span=node.span)
+
+    def _qualified_element(self, key: str) -> tuple[str, str] | None:
+        """``Location.Boston``: the dimension and element a dimension-qualified element name means."""
+        dim, dot, element = key.partition(".")
+        if dot and dim in self.scope.dimensions and element in self.scope.dimensions[dim]:
+            return dim, element
+        return None
 
     def _element_position(self, element: str) -> int:
         for elements in self.scope.dimensions.values():
@@ -360,6 +401,9 @@ class _Resolver:
             return self._current(dim_key, elements)
         if isinstance(index, Name):
             key = index.canonical
+            qualified = self._qualified_element(key)
+            if qualified is not None and qualified[1] in elements:
+                return qualified[1]
             if key in elements:
                 return key
             if key in self.dims:  # another dimension of this equation: same element, or same position
@@ -418,6 +462,23 @@ class _Resolver:
                     return True
         return False
 
+    def _macro_call(self, node: Call, macro: Model, args: tuple[Node, ...]) -> Node:
+        """A macro call: a fresh instance of the macro's variables (its own stocks), parameters bound to the
+        arguments; the call's value is the macro's variable of its own name."""
+        params = macro_parameters(macro)
+        if len(params) != len(args):
+            return self._fail("SD011", f"macro '{macro.name}' takes {len(params)} arguments, got {len(args)}", node)
+        flattener = self.flattener
+        flattener.macro_calls += 1
+        prefix = f"{self.scope.prefix}{canonical(macro.name)}#{flattener.macro_calls}."
+        child = _Scope(macro, prefix, self.scope)
+        for param, arg in zip(params, args, strict=True):
+            key = f"{prefix}#arg.{canonical(param)}"
+            flattener._store(FlatVar(key, key, "aux", arg, self.owner.id, hidden=True))
+            child.bindings[canonical(param)] = key
+        flattener._instantiate(child, prefix.count("."))
+        return Name(prefix + canonical(macro.name), span=node.span)
+
     def _invert_matrix(self, node: Call) -> Node:
         """``INVERT MATRIX(m[..., i, j], n)`` in an equation over ``[..., i, j]``: this element of the
         inverse of the n x n matrix over the last two dimensions."""
@@ -472,6 +533,8 @@ class _Resolver:
         if is_builtin(node.func):
             return Call(node.canonical, args, span=node.span)
         found = self._lookup(node.func)
+        if found is None and (macro := self.flattener.macro(node.func)) is not None:
+            return self._macro_call(node, macro, args)
         if found is None:
             return self._fail("SD011", f"unknown function '{node.func}'", node)
         key, variable = found

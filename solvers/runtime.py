@@ -251,7 +251,8 @@ from solvers.vector_functions import (  # noqa: E402
     vector_reorder,
     vector_select,
     vector_sort_order,
+    xmile_rank,
 )
 
 __all__ = ["allocate_available", "allocate_by_priority", "vector_elm_map", "vector_rank", "vector_reorder",
-           "vector_select", "vector_sort_order"]
+           "vector_select", "vector_sort_order", "xmile_rank"]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from solvers.flatten import _Resolver
 
 VECTOR_CALLS = frozenset({"vector_select", "vector_sort_order", "vector_rank", "vector_reorder", "vector_elm_map",
-                          "allocate_by_priority", "allocate_available"})
+                          "allocate_by_priority", "allocate_available", "rank"})
 PROFILE_FIELDS = 4  # ptype, ppriority, pwidth, pextra
 
 
@@ -45,6 +45,8 @@ def resolve_vector_call(resolver: _Resolver, node: Call) -> Node:
     _arity_error(name, args)
     if name == "vector_select":
         return _select(resolver, node)
+    if name == "rank":
+        return _rank(resolver, node)
     if name in ("vector_sort_order", "vector_rank"):
         position, values = _vector(resolver, args[0], 1)
         return Call(name, (Num(float(position)), resolver.resolve(args[1]), *values), span=node.span)
@@ -67,6 +69,10 @@ def resolve_vector_call(resolver: _Resolver, node: Call) -> Node:
 
 
 def _arity_error(name: str, args: tuple[Node, ...]) -> None:
+    if name == "rank":
+        if len(args) not in (2, 3):
+            raise VectorCallError(f"RANK takes 2 or 3 arguments, got {len(args)}")
+        return
     needed = {"vector_select": 5, "vector_sort_order": 2, "vector_rank": 2, "vector_reorder": 2,
               "vector_elm_map": 2, "allocate_by_priority": 5, "allocate_available": 3}[name]
     if len(args) != needed:
@@ -147,6 +153,21 @@ def _elm_map(resolver: _Resolver, node: Call) -> Node:
     resolved = resolver.resolve(replace(subscript, indices=tuple(indices)))
     keys = list(getattr(resolved, "keys", ()))
     return Call("vector_elm_map", (Num(float(start)), resolver.resolve(node.args[1]), *(Name(k) for k in keys)),
+                span=node.span)
+
+
+def _rank(resolver: _Resolver, node: Call) -> Node:
+    """XMILE's ``RANK(array, n [, tiebreak])``: the 1-based position of the element ranked ``n``-th smallest
+    (ties by the tie-break array, then by position)."""
+    from solvers.flatten import _elementwise
+
+    arrays = [resolver.resolve(node.args[0])] + ([resolver.resolve(node.args[2])] if len(node.args) == 3 else [])
+    expanded = [_elementwise(a) for a in arrays]
+    if any(e is None for e in expanded) or len({len(e or []) for e in expanded}) != 1:
+        raise VectorCallError("RANK needs an array (and a tie-break array of the same size)")
+    values = expanded[0] or []
+    ties = expanded[1] if len(expanded) == 2 else [Num(0.0)] * len(values)
+    return Call("xmile_rank", (resolver.resolve(node.args[1]), Num(float(len(values))), *values, *(ties or [])),
                 span=node.span)
 
 

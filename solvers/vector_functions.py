@@ -107,6 +107,21 @@ def vector_elm_map(start: float, offset: object, *vector: object) -> object:
     return _per_run(pick, offset, *vector)
 
 
+def xmile_rank(rank: object, n: float, *values: object) -> object:
+    """XMILE RANK: the 1-based position of the element ranked ``rank``-th smallest (ties by the tie-break
+    values, then by position)."""
+    count = int(n)
+
+    def pick(r: float, *v: float) -> float:
+        order = sorted(range(count), key=lambda i: (v[i], v[count + i], i))
+        k = int(r)
+        if not 1 <= k <= count:
+            raise ValueError(f"RANK: rank {k} outside 1 to {count}")
+        return float(order[k - 1] + 1)
+
+    return _per_run(pick, rank, *values)
+
+
 # -- allocation -----------------------------------------------------------------------------------------------
 def allocate_by_priority(position: float, width: object, supply: object, n: float, *values: object) -> object:
     """ALLOCATE BY PRIORITY: this element's share of ``supply`` (see ``by_priority``)."""

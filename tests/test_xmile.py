@@ -241,7 +241,7 @@ def test_macro_group_alias_and_unknown_tags_reported() -> None:
     assert any("group not kept (members: a)" in r for r in text)
     assert any("unknown element <widget>" in r for r in text)
     assert any("unknown element <frobnicate>" in r for r in text)
-    assert any("<conveyor> of a stock not mapped" in r for r in text)
+    assert any("conveyor not supported" in r for r in text)
     assert any("alias of 'a'" in r for r in text)
     assert any("1 text_box" in r for r in text)
     macro = model.submodels["double"]

@@ -59,7 +59,7 @@ _TABLE = [
     Builtin("vector_select", 5, SPELLED_OUT), Builtin("vector_sort_order", 2, SPELLED_OUT),
     Builtin("vector_rank", 2, SPELLED_OUT), Builtin("vector_reorder", 2, SPELLED_OUT),
     Builtin("vector_elm_map", 2, SPELLED_OUT), Builtin("allocate_by_priority", 5, SPELLED_OUT),
-    Builtin("allocate_available", 3, SPELLED_OUT),
+    Builtin("allocate_available", 3, SPELLED_OUT), Builtin("xmile_rank", 2, SPELLED_OUT),
     # conditionals written as functions
     Builtin("if_then_else", 3, 3),
 ]
