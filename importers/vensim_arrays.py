@@ -119,12 +119,13 @@ class Dimensions:
 
     def value(self, element: str, dimension: str) -> int:
         """A dimension used as a number: the element's 1-based position in the widest dimension
-        holding all of ``dimension``'s elements (a subrange counts in its parent)."""
+        holding all of ``dimension``'s elements (a subrange counts in its parent; of equally wide ones,
+        the first defined)."""
         own = {canonical(e) for e in self.members(dimension)}
-        widest = canonical(dimension)
-        for key, items in self.elements.items():
-            if own <= {canonical(e) for e in items} and len(items) > len(self.elements[widest]):
-                widest = key
+        holders = [key for key, items in self.elements.items() if own <= {canonical(e) for e in items}]
+        # the widest holder; of equal ones the first defined (a reordering of an earlier dimension is
+        # its subrange and counts in its order)
+        widest = max(holders, key=lambda k: len(self.elements[k]), default=canonical(dimension))
         return self.index_in(element, widest) + 1
 
     def element_value(self, name: str) -> int | None:

@@ -78,6 +78,7 @@ _SILENT_VARIABLE = {
     "connect",
     "conveyor",
     "queue",
+    "oven",
 }
 _COMMENT = re.compile(r"\{[^}]*\}")
 _ISEE_USE = re.compile(rb"<\s*/?\s*isee:|\sisee:[\w.-]+\s*=")
@@ -322,7 +323,7 @@ class _Reader:
         for stock, var in pending:
             stock.inflows = self.flow_refs(var, "inflow", model, stock.name)
             stock.outflows = self.flow_refs(var, "outflow", model, stock.name)
-            for kind in ("conveyor", "queue"):
+            for kind in ("conveyor", "queue", "oven"):
                 if _child(var, kind) is not None:
                     getattr(self, kind)(stock, var, _child(var, kind), model)
         for child in _elements(el):
@@ -468,6 +469,11 @@ class _Reader:
     def queue(self, stock: Stock, el: etree._Element, queue: etree._Element, model: Model) -> None:
         """Queues are not simulated: reported as an error (a plain stock would not keep FIFO order)."""
         self.report.add("queue not supported; the stock would run as a plain stock", stock.name, queue.sourceline,
+                        "error")
+
+    def oven(self, stock: Stock, el: etree._Element, oven: etree._Element, model: Model) -> None:
+        """Ovens are not simulated: reported as an error (a plain stock would not batch and cook)."""
+        self.report.add("oven not supported; the stock would run as a plain stock", stock.name, oven.sourceline,
                         "error")
 
     def element_graphical_function(self, item: etree._Element, var: Variable, key: str, model: Model) -> None:

@@ -149,3 +149,26 @@ order = VECTOR SORT ORDER(y, 1) ~ ~ |
     with pytest.raises(ModelError) as error:
         run(tmp_path, body, stop=1)
     assert any(d.element_name == "order" and "subscripted array" in d.message for d in error.value.diagnostics)
+
+
+def test_logical_expressions_over_subscripts_count_in_the_parent_dimension(tmp_path: Path) -> None:
+    # d3 reorders d1's elements: Vensim takes it as d1's subrange, so its elements count in d1's order
+    body = """d1: A, B, C ~ ~ |
+d3: A, C, B ~ ~ |
+d4: A, B ~ ~ |
+same[d1, d3] = IF THEN ELSE(d1 = d3, 1, 0) ~ ~ |
+differ[d1, d4] = IF THEN ELSE(d1 <> d4 :AND: Time >= 0, 1, 0) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=1)
+    assert series(results, "same[B,B]")[0] == 1 and series(results, "same[B,C]")[0] == 0
+    assert series(results, "same[C,C]")[0] == 1
+    assert series(results, "differ[C,A]")[0] == 1 and series(results, "differ[B,B]")[0] == 0
+
+
+def test_quoted_names_with_quotes_backslashes_and_operators(tmp_path: Path) -> None:
+    body = r'''"rate*with ^ + signs" = "value with \"Quotes\" in 'it' and \ backslashes!!" ~ ~ |
+"value with \"Quotes\" in 'it' and \ backslashes!!" = 4 ~ ~ |
+"Stock-with \n newline" = INTEG("rate*with ^ + signs", 1) ~ ~ |
+'''
+    results = run(tmp_path, body, stop=3)
+    assert series(results, '"Stock-with \\n newline"') == [1, 5, 9, 13]
