@@ -38,6 +38,7 @@ def check_command(args: argparse.Namespace) -> int:
     """Run the checks for parsed ``args``; print the findings and return the exit status."""
     import importers
     from app.sarif import to_sarif
+    from metamodel import atomic
     from metamodel.validation import arch_rules  # noqa: F401  (registers the AR rules)
     from metamodel.validation.registry import RULES, run_rules
 
@@ -52,8 +53,7 @@ def check_command(args: argparse.Namespace) -> int:
     sarif = to_sarif(diagnostics, rules, args.file, report.lines)
     if args.sarif:
         try:
-            with open(args.sarif, "w", encoding="utf-8") as out:
-                json.dump(sarif, out, indent=2)
+            atomic.write_text(args.sarif, json.dumps(sarif, indent=2))
         except OSError as exc:
             print(f"error: cannot write {args.sarif}: {exc.strerror}", file=sys.stderr)
             return 2

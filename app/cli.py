@@ -119,7 +119,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _write_sweep_csv(results, name: str, values: np.ndarray, path: str) -> None:  # noqa: ANN001 - Results
     import csv
 
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    from metamodel import atomic
+
+    with atomic.replacing(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["run", name, "time", *results.names])
         columns = [results[n] for n in results.names]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from metamodel import atomic
+from metamodel.errors import SaveError
 from solvers.results import Results
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -41,6 +43,8 @@ def save_plot(results: Results, path: str, variables: list[str] | None = None, t
                         name=name if run == 0 else None)
     exporter = ImageExporter(widget.plotItem)
     exporter.parameters()["width"] = width
-    exporter.export(path)
+    with atomic.replacing_path(path) as temp:
+        if exporter.export(str(temp)) is False:
+            raise SaveError(path, "the plot image could not be written")
     widget.close()
     return names

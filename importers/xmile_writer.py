@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from lxml import etree
 
+from metamodel import atomic
 from metamodel.elements import Aux, Flow, GraphicalFunction, Module, Stock, Variable
 from metamodel.equations.deps import replace_names
 from metamodel.model import Model
@@ -24,8 +24,8 @@ _TAGS = ((Stock, "stock"), (Flow, "flow"), (Aux, "aux"), (Module, "module"))
 
 
 def save(model: Model, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` as an XMILE file."""
-    Path(path).write_text(dumps(model), encoding="utf-8")
+    """Write ``model`` as an XMILE file, atomically."""
+    atomic.write_text(path, dumps(model))
 
 
 def dumps(model: Model) -> str:

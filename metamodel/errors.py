@@ -65,3 +65,16 @@ class SimulationError(SalverError):
         if time is not None:
             where.append(f"time {time:g}")
         super().__init__(f"{message} ({', '.join(where)})" if where else message)
+
+
+class SaveError(SalverError, OSError):
+    """A file that could not be written; the previous file is untouched. An ``OSError`` too, so that
+    callers catching the system's error keep working."""
+
+    def __init__(self, path: str, reason: str, errno: int | None = None) -> None:
+        OSError.__init__(self, errno, reason, path)
+        self.message = f"{path}: cannot save: {reason}"
+        self.args = (self.message,)
+
+    def __str__(self) -> str:
+        return self.message

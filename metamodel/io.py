@@ -6,12 +6,11 @@ import dataclasses
 import functools
 import json
 import os
-import tempfile
 import types
 import typing
-from pathlib import Path
 from typing import Any
 
+from metamodel import atomic
 from metamodel.elements import ELEMENT_TYPES, Dimension, Element, SimSpec
 from metamodel.errors import ParseError
 from metamodel.model import Model
@@ -153,31 +152,9 @@ def dumps(model: Model) -> str:
 
 
 def save(model: Model, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` atomically (temporary file in the same folder, then replace)."""
-    target = Path(path)
-    text = dumps(model)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, _file_mode(target))
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    model.source_path = str(target)
-
-
-def _file_mode(target: Path) -> int:
-    """The permissions a save keeps: the existing file's, else the usual ones for a new file (umask)."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    """Write ``model`` to ``path`` atomically (``metamodel.atomic``: the old file or the new, never a part)."""
+    atomic.write_text(path, dumps(model), newline="\n")
+    model.source_path = str(path)
 
 
 def load(path: str | os.PathLike[str]) -> Model:

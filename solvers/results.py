@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from metamodel import atomic
 from metamodel.names import canonical
 
 
@@ -65,8 +66,7 @@ class Results(Mapping[str, np.ndarray]):
             writer.writerow([repr(float(v)) for v in row])
         text = buffer.getvalue()
         if path is not None:
-            with open(path, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            atomic.write_text(path, text)
         return text
 
     def to_pandas(self, run: int | None = None) -> Any:
