@@ -11,6 +11,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from app.cli import add_placeholder_option
 from metamodel.errors import ParseError
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def add_check_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="output format on stdout (default text)")
     parser.add_argument("--json", action="store_true", help="same as --format json")
     parser.add_argument("--sarif", metavar="OUT", help="also write a SARIF 2.1.0 report to OUT")
+    add_placeholder_option(parser, "report them as warnings")
     parser.set_defaults(handler=check_command)
     return parser
 
@@ -47,7 +49,7 @@ def check_command(args: argparse.Namespace) -> int:
     except ParseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    diagnostics = run_rules(model, DOMAINS)
+    diagnostics = report.diagnostics(allow_placeholders=args.allow_placeholders) + run_rules(model, DOMAINS)
     output_format = "json" if args.json else args.format
     rules = {code: r for code, r in RULES.items() if r.domain in DOMAINS}
     sarif = to_sarif(diagnostics, rules, args.file, report.lines)

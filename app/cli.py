@@ -31,6 +31,14 @@ def _load(path: str):  # noqa: ANN202 - (Model, ImportReport)
     return load(path)
 
 
+def _require_complete(report, args: argparse.Namespace) -> None:  # noqa: ANN001 - ImportReport
+    """Refuse a model whose import reported errors, or say loudly that its placeholders are used."""
+    if not args.allow_placeholders:
+        report.require_complete()
+    for entry in report.errors:
+        print(f"salver: warning: {report.source}: placeholder in use: {entry}", file=sys.stderr)
+
+
 # -- run ----------------------------------------------------------------------------------------------
 def _parse_assignment(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
@@ -86,7 +94,8 @@ class ProgressBar:
 def cmd_run(args: argparse.Namespace) -> int:
     import solvers
 
-    model, _report = _load(args.model)
+    model, report = _load(args.model)
+    _require_complete(report, args)
     compiled = solvers.compile(model)
     if not compiled.variables:
         raise ModelError(f"'{args.model}' has nothing to simulate: no stocks, flows or auxiliaries "
@@ -139,7 +148,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     documents = []
     for path in args.files:
         model, report = _load(path)
-        diagnostics = validate(model)
+        diagnostics = report.diagnostics(allow_placeholders=args.allow_placeholders) + validate(model)
         if any(d.severity == "error" for d in diagnostics):
             status = EXIT_MODEL
         if args.json:
@@ -198,7 +207,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 # -- convert -------------------------------------------------------------------------------------------
 def cmd_convert(args: argparse.Namespace) -> int:
-    model, _report = _load(args.input)
+    model, report = _load(args.input)
+    _require_complete(report, args)
     suffix = Path(args.output).suffix.lower()
     if suffix == ".salver":
         from metamodel import io
@@ -221,6 +231,14 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 # -- parser --------------------------------------------------------------------------------------------
+def add_placeholder_option(parser: argparse.ArgumentParser, effect: str) -> None:
+    """The ``--allow-placeholders`` opt-in: a model whose import reported errors (dropped elements,
+    equations replaced by the placeholder 0) is an error without it."""
+    parser.add_argument("--allow-placeholders", action="store_true",
+                        help=f"when the import reported errors (dropped elements, equations replaced by the "
+                             f"placeholder 0): {effect} (without it they are errors)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salver", description="Executable system models: run, check, serve.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,11 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="CSV file of the results")
     run.add_argument("--plot", help="PNG file with a plot of the results")
     run.add_argument("--require-gpu", action="store_true", help="fail unless neural components run on a GPU")
+    add_placeholder_option(run, "run anyway, with a warning for each")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check a model and print its diagnostics")
     validate.add_argument("files", nargs="+")
     validate.add_argument("--json", action="store_true")
+    add_placeholder_option(validate, "report them as warnings")
     validate.set_defaults(handler=cmd_validate)
 
     info = sub.add_parser("info", help="summarise a model")
@@ -251,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert = sub.add_parser("convert", help="convert between formats")
     convert.add_argument("input")
     convert.add_argument("output")
+    add_placeholder_option(convert, "write the file anyway, with a warning for each")
     convert.set_defaults(handler=cmd_convert)
 
     gui = sub.add_parser("gui", help="open the workbench")

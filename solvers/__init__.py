@@ -24,14 +24,19 @@ def compile(model: Model) -> CompiledModel:  # noqa: A001 - the engine's public 
     return compile_model(model)
 
 
-def load(path: str | os.PathLike[str]) -> CompiledModel:
-    """Load any file Salver reads (``.salver``, ``.xmile``, ``.stmx``, ``.mdl``, …) and compile it."""
+def load(path: str | os.PathLike[str], *, allow_placeholders: bool = False) -> CompiledModel:
+    """Load any file Salver reads (``.salver``, ``.xmile``, ``.stmx``, ``.mdl``, …) and compile it.
+
+    A file whose import reported errors (something dropped, or replaced by a placeholder value) raises
+    ``IncompleteImport``; ``allow_placeholders=True`` compiles it anyway, with a ``PlaceholderWarning``.
+    """
     from importers import load as import_file
 
-    model, _report = import_file(path)
+    model, report = import_file(path)
+    report.require_complete(allow_placeholders=allow_placeholders)
     return compile_model(model)
 
 
-def simulate(path: str | os.PathLike[str], **run_options: Any) -> Results:
+def simulate(path: str | os.PathLike[str], *, allow_placeholders: bool = False, **run_options: Any) -> Results:
     """Load, compile and run a model file in one call; ``run_options`` go to ``CompiledModel.run``."""
-    return load(path).run(**run_options)
+    return load(path, allow_placeholders=allow_placeholders).run(**run_options)

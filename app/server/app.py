@@ -267,5 +267,5 @@ def _diagnostics(path: str) -> list[dict[str, object]]:
     import importers
     from metamodel.validation import validate
 
-    model, _report = importers.load(path)
-    return [d.to_json() for d in validate(model)]
+    model, report = importers.load(path)
+    return [d.to_json() for d in report.diagnostics() + validate(model)]
