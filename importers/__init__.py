@@ -89,4 +89,7 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     if suffix in _SNIFFERS:
         module_name = _SNIFFERS[suffix](path)
     module = importlib.import_module(f"importers.{module_name}")
-    return module.load(path)
+    try:
+        return module.load(path)
+    except RecursionError:  # the last line of defence; the parsers bound their nesting themselves
+        raise ParseError("the file is nested too deeply to read", file=str(path)) from None

@@ -13,6 +13,7 @@ from dataclasses import replace
 from importers.vensim_lex import Token
 from metamodel.elements import GraphicalFunction
 from metamodel.equations.ast import BinOp, Call, Name, Node, Num, Star, Subscript, UnaryOp
+from metamodel.equations.parser import check_height
 from metamodel.errors import ParseError
 
 MAX_DEPTH = 50  # each level costs about ten Python frames
@@ -83,7 +84,7 @@ class ExprParser:
         node = self.expression()
         if not self.at("end"):
             raise self.error("an operator or the end of the equation")
-        return node
+        return check_height(node)
 
     def expression(self) -> Node:
         self.depth += 1

@@ -85,6 +85,7 @@ class Mapper:
         self.connector_types: dict[str, str] = {}
         self.unit_refs: dict[str, str] = {}
         self.uses_sysml = any("sysml" in (etree.QName(a.element).namespace or "").lower() for a in doc.applications)
+        self.pending: list[tuple[etree._Element, str | None]] = []  # elements to map next (last first)
         self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
             "Model": self._package, "Package": self._package, "Profile": self._package,
             "Class": self._class, "Component": self._class, "Interface": self._interface,
@@ -99,16 +100,25 @@ class Mapper:
     # -- driver -------------------------------------------------------------------------------------
     def run(self) -> Model:
         for root in self.doc.model_roots:
-            self._element(root, None)
+            self._walk(root)
         self._resolve()
         self._report_leftovers()
         return self.model
 
+    def _walk(self, root: etree._Element) -> None:
+        """Map ``root`` and everything it owns, parents before children in document order, with a stack
+        instead of recursion (packages nest to any depth)."""
+        self.pending = [(root, None)]
+        while self.pending:
+            self._element(*self.pending.pop())
+
     def _children(self, element: etree._Element, owner: str | None) -> None:
-        for child in element:
-            if isinstance(child.tag, str) and etree.QName(child).localname not in SILENT_SLOTS \
-                    and self.doc.xid(child):
-                self._element(child, owner)
+        """Queue the owned elements of ``element``; ``_walk`` maps them after the current handler."""
+        self._queue([child for child in element if isinstance(child.tag, str)
+                     and etree.QName(child).localname not in SILENT_SLOTS and self.doc.xid(child)], owner)
+
+    def _queue(self, children: list[etree._Element], owner: str | None) -> None:
+        self.pending.extend((child, owner) for child in reversed(children))
 
     def _element(self, element: etree._Element, owner: str | None) -> None:
         kind = self.doc.type_of(element) or etree.QName(element).localname
@@ -186,10 +196,8 @@ class Mapper:
         """A UML class without a block stereotype in a SysML model is not a block: its features are not
         imported (a reference to it becomes a stub); classifiers nested in it still are."""
         self._count("Class without a SysML stereotype (not a block)", element)
-        for child in element:
-            if isinstance(child.tag, str) and self.doc.xid(child) and \
-                    etree.QName(child).localname in ("nestedClassifier", "packagedElement"):
-                self._element(child, owner)
+        self._queue([child for child in element if isinstance(child.tag, str) and self.doc.xid(child)
+                     and etree.QName(child).localname in ("nestedClassifier", "packagedElement")], owner)
 
     def _opaque_behaviour(self, element: etree._Element, owner: str | None) -> None:
         block = self.model.elements.get(owner or "")

@@ -10,6 +10,8 @@ from lxml import etree
 from metamodel.errors import ParseError
 
 MAX_XML_BYTES = 512 * 1024 * 1024
+MAX_XML_DEPTH = 256  # element nesting; libxml2's own limit without its "huge" option
+_TOO_DEEP = etree.XPath("boolean(" + "/*" * (MAX_XML_DEPTH + 1) + ")")
 
 
 def _parser(recover: bool) -> etree.XMLParser:
@@ -38,7 +40,10 @@ def parse_bytes(data: bytes, *, source: str = "<bytes>", recover: bool = False) 
         raise ParseError(f"malformed XML: {exc.msg}", file=source, line=line, column=column) from None
     if root is None:
         raise ParseError("no XML content", file=source)
-    return root.getroottree()
+    tree = root.getroottree()
+    if _TOO_DEEP(tree):
+        raise ParseError(f"XML elements nested deeper than {MAX_XML_DEPTH} levels", file=source)
+    return tree
 
 
 def parse_file(path: str | os.PathLike[str], *, recover: bool = False) -> etree._ElementTree:

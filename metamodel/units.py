@@ -30,6 +30,9 @@ from metamodel.equations.builtins import lookup as lookup_builtin
 from metamodel.errors import ParseError
 from metamodel.names import canonical
 
+MAX_EXPONENT = 64  # |power| in a unit expression
+MAX_SCALE_BITS = 900  # numerator and denominator of a unit's scale
+MAX_UNIT_DEPTH = 32  # parentheses in a unit expression
 DIMENSIONLESS_NAMES = frozenset({"dmnl", "dimensionless", "unitless"})
 
 _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
@@ -120,7 +123,10 @@ DIMENSIONLESS = Unit()
 
 def _root_scale(scale: Fraction, exponent: Fraction) -> Fraction:
     """``scale ** exponent`` for a fractional exponent, kept rational (rounded when irrational)."""
-    return Fraction(float(scale) ** float(exponent)).limit_denominator(10**9)
+    try:
+        return Fraction(float(scale) ** float(exponent)).limit_denominator(10**9)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise ParseError(f"a unit scale to the power {exponent} is out of range") from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -159,6 +165,13 @@ def _unit_tokens(text: str) -> list[_Tok]:
     return tokens
 
 
+def _bounded(unit: Unit, token: _Tok) -> Unit:
+    """``unit``, unless its scale has grown past ``MAX_SCALE_BITS`` (``1e300*1e300*…``)."""
+    if max(unit.scale.numerator.bit_length(), unit.scale.denominator.bit_length()) > MAX_SCALE_BITS:
+        raise ParseError("unit scale too large", offset=token.start, column=token.start + 1)
+    return unit
+
+
 class _UnitParser:
     """``expr := term (('*'|'/') term)*``; ``term := factor ['^' exponent]``;
     ``factor := number | name | '(' expr ')'``."""
@@ -166,6 +179,7 @@ class _UnitParser:
     def __init__(self, text: str, resolve: Callable[[str], Unit]) -> None:
         self.tokens = _unit_tokens(text)
         self.index = 0
+        self.depth = 0
         self.resolve = resolve
 
     @property
@@ -195,26 +209,47 @@ class _UnitParser:
         unit = self.term()
         while (op := self.take("op", "*") or self.take("op", "/")) is not None:
             right = self.term()
-            unit = unit * right if op.text == "*" else unit / right
+            unit = _bounded(unit * right if op.text == "*" else unit / right, op)
         return unit
 
     def term(self) -> Unit:
+        start = self.current
         unit = self.factor()
         if self.take("op", "^"):
-            unit = unit ** self.exponent()
+            exponent = self.exponent()
+            if abs(exponent) > MAX_EXPONENT:
+                raise ParseError(f"unit exponent {exponent} is larger than {MAX_EXPONENT}", offset=start.start,
+                                 column=start.start + 1)
+            unit = _bounded(unit ** exponent, start)
         return unit
 
     def factor(self) -> Unit:
         if (token := self.take("num")) is not None:
-            return Unit(scale=Fraction(token.text))
+            scale = self.fraction(token)
+            if scale == 0:
+                raise ParseError("a unit cannot be scaled by 0", offset=token.start, column=token.start + 1)
+            return Unit(scale=scale)
         if (token := self.take("name")) is not None:
             return self.resolve(token.text)
-        if self.take("op", "("):
+        if (token := self.take("op", "(")) is not None:
+            self.depth += 1
+            if self.depth > MAX_UNIT_DEPTH:
+                raise ParseError("units nested too deeply", offset=token.start, column=token.start + 1)
             unit = self.expr()
             if not self.take("op", ")"):
                 raise self.error("')'")
+            self.depth -= 1
             return unit
         raise self.error("a unit name, a number or '('")
+
+    @staticmethod
+    def fraction(token: _Tok) -> Fraction:
+        """The exact value of a number in units, refused when its exponent or digits are absurdly many."""
+        mantissa, _, exponent = token.text.lower().partition("e")
+        if len(mantissa) > 30 or len(exponent) > 5 or (exponent and abs(int(exponent)) > 300):
+            raise ParseError(f"number {token.text[:40]} in units is out of range", offset=token.start,
+                             column=token.start + 1)
+        return Fraction(token.text)
 
     def exponent(self) -> Fraction:
         """``2``, ``-1``, ``0.5`` or a parenthesized ``(-1/2)``."""
@@ -239,7 +274,7 @@ class _UnitParser:
         token = self.take("num")
         if token is None:
             raise self.error("a number as exponent")
-        return sign * Fraction(token.text)
+        return sign * self.fraction(token)
 
 
 @dataclass
@@ -387,16 +422,25 @@ class _Inference:
         return _Inferred(self.lookup(key))
 
     def binop(self, node: BinOp) -> _Inferred:
+        """Operators down the left spine (``a + b + c …``) are taken in a loop, not one call each."""
+        spine: list[BinOp] = []
+        current: Node = node
+        while isinstance(current, BinOp):
+            spine.append(current)
+            current = current.left
+        result = self.infer(current)
+        for operation in reversed(spine):
+            result = self.combine(operation, result, self.infer(operation.right))
+        return result
+
+    def combine(self, node: BinOp, left: _Inferred, right: _Inferred) -> _Inferred:
         if node.op in ("+", "-", "mod"):
-            return self.same(node, [node.left, node.right], f"the operands of '{node.op}'")
+            return self.agree(node, [left, right], f"the operands of '{node.op}'")
         if node.op in _COMPARISONS:
-            self.same(node, [node.left, node.right], f"the operands of '{node.op}'")
+            self.agree(node, [left, right], f"the operands of '{node.op}'")
             return _NUMBER
         if node.op in ("and", "or"):
-            self.infer(node.left)
-            self.infer(node.right)
             return _NUMBER
-        left, right = self.infer(node.left), self.infer(node.right)
         if node.op == "^":
             return self.power(left, node.right)
         if left.unit is None or right.unit is None:
@@ -408,13 +452,18 @@ class _Inference:
         exponent = constant_value(exponent_node)
         if base.free or (base.unit is not None and base.unit.is_dimensionless):
             return base
-        if base.unit is None or exponent is None:
+        if base.unit is None or exponent is None or not abs(exponent) <= MAX_EXPONENT:
             return _UNKNOWN
-        return _Inferred(base.unit ** Fraction(exponent).limit_denominator(1000))
+        try:
+            return _Inferred(base.unit ** Fraction(exponent).limit_denominator(1000))
+        except ParseError:
+            return _UNKNOWN
 
     def same(self, node: Node, operands: list[Node], what: str) -> _Inferred:
         """Operands that must share one unit; bare numbers adopt it; unknown operands make no claim."""
-        results = [self.infer(operand) for operand in operands]
+        return self.agree(node, [self.infer(operand) for operand in operands], what)
+
+    def agree(self, node: Node, results: list[_Inferred], what: str) -> _Inferred:
         claimed = [r for r in results if r.unit is not None and not r.free]
         if not claimed:
             return _NUMBER if all(r.free for r in results) else _UNKNOWN

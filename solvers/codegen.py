@@ -8,6 +8,7 @@ over runs).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, UnaryOp
@@ -41,7 +42,31 @@ _RANDOM = {"random": "uniform", "uniform": "uniform", "normal": "normal", "logno
            "poisson": "poisson", "exprnd": "exprnd"}
 _CONSTANTS = {"time": "t", "dt": "_DT", "starttime": "_START", "stoptime": "_STOP",
               "pi": "3.141592653589793", "inf": "_INF", "nan": "_NAN"}
+_FLAT_TERMS = 100  # longer sums and products are folded at run time (CPython nests ``a + b + …`` per term)
+_CHAINS = {"+": ("+", "-"), "-": ("+", "-"), "*": ("*", "/"), "/": ("*", "/")}
 _COMPARE = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def fold_text(op: str, parts: list[str]) -> str:
+    """``a + b + c`` (``op`` is ``+`` or ``*``), as a runtime fold when there are more terms than Python's
+    compiler nests; the terms are combined from the left either way."""
+    if len(parts) <= _FLAT_TERMS:
+        return "(" + f" {op} ".join(parts) + ")"
+    return f"_rt.fold({'_rt.add' if op == '+' else '_rt.mul'}, {', '.join(parts)})"
+
+
+def sum_text(parts: list[str]) -> str:
+    return fold_text("+", parts)
+
+
+def number(value: float) -> str:
+    """A number as Python source; infinities and NaN (``1e309``) as the namespace's constants."""
+    value = float(value)
+    if math.isnan(value):
+        return "_NAN"
+    if math.isinf(value):
+        return "_INF" if value > 0 else "(-_INF)"
+    return repr(value)
 
 
 class CodeGen:
@@ -60,7 +85,7 @@ class CodeGen:
 
     def expr(self, node: Node) -> str:
         if isinstance(node, Num):
-            return repr(float(node.value))
+            return number(node.value)
         if isinstance(node, Name):
             constant = _CONSTANTS.get(node.name)
             return constant if constant is not None else self.local(node.name)
@@ -83,10 +108,10 @@ class CodeGen:
         raise ModelError(f"cannot compile {type(node).__name__} here (an array used where a value is needed?)")
 
     def _binop(self, node: BinOp) -> str:
-        left, right = self.expr(node.left), self.expr(node.right)
         op = node.op
-        if op in ("+", "-", "*", "/"):
-            return f"({left} {op} {right})"
+        if op in _CHAINS:
+            return self._chain(node)
+        left, right = self.expr(node.left), self.expr(node.right)
         if op == "^":
             return f"_np.power({left}, {right})" if self.vector else f"_pow({left}, {right})"
         if op == "mod":
@@ -98,6 +123,20 @@ class CodeGen:
                 return f"_np.logical_{op}({left}, {right})"
             return f"(bool({left}) {op} bool({right}))"
         raise ModelError(f"unknown operator {op!r}")
+
+    def _chain(self, node: BinOp) -> str:
+        """``a + b - c`` (or ``a * b / c``) written without nested parentheses: Python groups it from the
+        left as the tree does, and a long sum then stays within Python's nesting limits."""
+        group = _CHAINS[node.op]
+        rights: list[tuple[str, Node]] = []
+        current: Node = node
+        while isinstance(current, BinOp) and current.op in group:
+            rights.append((current.op, current.right))
+            current = current.left
+        text = [self.expr(current)]
+        for op, right in reversed(rights):
+            text.append(f"{op} {self.expr(right)}")
+        return f"({' '.join(text)})"
 
     def _call(self, node: Call) -> str:
         name = node.func
@@ -152,16 +191,18 @@ class CodeGen:
         if name == "size":
             return repr(float(len(parts)))
         if name in ("sum", "mean"):
-            total = "(" + " + ".join(parts) + ")"
+            total = sum_text(parts)
             return total if name == "sum" else f"({total} / {float(len(parts))!r})"
         if name == "prod":
-            return "(" + " * ".join(parts) + ")"
+            return fold_text("*", parts)
         if name == "stddev":
             return f"_rt.stddev({', '.join(parts)})"
         smallest = name in ("vmin", "min")
         if not self.vector:
             return f"{'min' if smallest else 'max'}({', '.join(parts)})" if len(parts) > 1 else parts[0]
         function = "_np.minimum" if smallest else "_np.maximum"
+        if len(parts) > _FLAT_TERMS:
+            return f"_rt.fold({function}, {', '.join(parts)})"
         result = parts[-1]
         for part in reversed(parts[:-1]):
             result = f"{function}({part}, {result})"

@@ -16,7 +16,7 @@ from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
 from solvers import runtime
 from solvers.architecture import bind_architecture
-from solvers.codegen import CodeGen
+from solvers.codegen import CodeGen, sum_text
 from solvers.expand import Expanded, Expander
 from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
 from solvers.model_run import CompiledModel
@@ -316,9 +316,9 @@ class _Writer:
         stock = parts.stocks[key]
         inflows = [self.local(f) for f in stock.inflows if f in parts.computed]
         outflows = [self.local(f) for f in stock.outflows if f in parts.computed]
-        text = " + ".join(inflows) if inflows else "0.0"
+        text = sum_text(inflows) if inflows else "0.0"
         if outflows:
-            text = f"({text}) - ({' + '.join(outflows)})"
+            text = f"{text} - {sum_text(outflows)}"
         return text
 
 

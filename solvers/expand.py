@@ -97,9 +97,7 @@ class Expander:
             call = replace(node, args=tuple(self.rewrite(a) for a in node.args))
             builtin = BUILTINS.get(call.func)
             if builtin is not None and not builtin.min_args <= len(call.args) <= builtin.max_args:
-                self._problem(f"{call.func.upper()} takes {builtin.min_args}"
-                              f"{'' if builtin.min_args == builtin.max_args else f' to {builtin.max_args}'} "
-                              f"arguments, got {len(call.args)}", call)
+                self._problem(f"{call.func.upper()} takes {builtin.arity} arguments, got {len(call.args)}", call)
                 return _n(0)
             expand = getattr(self, f"_x_{call.func}", None)
             return expand(*call.args) if expand is not None else call

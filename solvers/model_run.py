@@ -118,8 +118,11 @@ class CompiledModel:
                 # a reported value that is not finite is then the error, named with its time.
                 setup.vector = True
                 setup.par = [np.float64(p) for p in setup.par]
-                time, out = integrators.integrate(self._namespace(setup, providers, require_gpu), setup, *sizes,
-                                                  steps)
+                try:
+                    time, out = integrators.integrate(self._namespace(setup, providers, require_gpu), setup, *sizes,
+                                                      steps)
+                except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError, TypeError) as again:
+                    raise self._fault(again) from None
             except (FloatingPointError, TypeError) as exc:
                 raise self._fault(exc) from None
         self._check_finite(time, out)
@@ -200,7 +203,11 @@ class CompiledModel:
     def _byte_code(self, vector: bool) -> CodeType:
         if vector not in self._code:
             filename = _FILENAME.format("vector" if vector else "scalar")
-            self._code[vector] = compile(self.programs[vector].source, filename, "exec")
+            try:
+                self._code[vector] = compile(self.programs[vector].source, filename, "exec")
+            except (SyntaxError, RecursionError, MemoryError) as exc:
+                raise ModelError(f"model '{self.model.name}' is too large or too deeply nested for Python to "
+                                 f"compile ({type(exc).__name__}: {exc})") from None
         return self._code[vector]
 
     def _neural_runners(self, providers: list[str] | None, require_gpu: bool) -> list[Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
+from operator import add, mul  # noqa: F401 - used by generated code (fold)
 
 import numpy as np
 
@@ -69,6 +70,14 @@ def pulse_train(t: float, dt: float, start: float, width: float, interval: float
         return 0.0
     phase = (since + TIME_EPS) % interval if interval > 0 else since
     return 1.0 if phase < max(width, dt) else 0.0
+
+
+def fold(function: Callable[[object, object], object], *values: object) -> object:
+    """``function`` applied from the left over ``values``: ``fold(add, a, b, c)`` is ``(a + b) + c``."""
+    result = values[0]
+    for value in values[1:]:
+        result = function(result, value)
+    return result
 
 
 def zidz(a: object, b: object) -> object:

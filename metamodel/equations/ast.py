@@ -122,3 +122,17 @@ def walk(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children()))
+
+
+MAX_HEIGHT = 200  # levels of an equation tree; the walkers over trees recurse once or twice a level
+
+
+def height(node: Node) -> int:
+    """The number of levels of the tree under ``node`` (a number alone is 1), counted without recursion."""
+    best = 0
+    stack = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        best = max(best, level)
+        stack.extend((child, level + 1) for child in current.children())
+    return best

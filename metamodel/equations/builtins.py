@@ -6,11 +6,12 @@ XMILE 1.0's set, plus the functions the Vensim importer translates into (``ZIDZ`
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from metamodel.names import canonical
 
-UNBOUNDED = 99
+UNBOUNDED = sys.maxsize  # SUM, MAX, … take any number of arguments (an array of any size)
 SPELLED_OUT = 10**9  # functions the flattener gives one argument per array element
 
 
@@ -21,6 +22,15 @@ class Builtin:
     max_args: int
     stateful: bool = False
     description: str = ""
+
+    @property
+    def arity(self) -> str:
+        """How many arguments it takes, in words: ``2``, ``1 to 3``, ``at least 1``."""
+        if self.min_args == self.max_args:
+            return str(self.min_args)
+        if self.max_args >= SPELLED_OUT:
+            return f"at least {self.min_args}"
+        return f"{self.min_args} to {self.max_args}"
 
 
 _TABLE = [

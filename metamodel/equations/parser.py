@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp
+from metamodel.equations.ast import MAX_HEIGHT, BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp, height
 from metamodel.errors import ParseError
 
 MAX_EQUATION_LENGTH = 1_000_000
@@ -274,12 +274,21 @@ def _respan(node: Node, span: tuple[int, int]) -> Node:
     return replace(node, span=span)
 
 
+def check_height(node: Node) -> Node:
+    """``node`` when its tree has at most ``MAX_HEIGHT`` levels, else a ``ParseError`` that says how to fix it."""
+    levels = height(node)
+    if levels > MAX_HEIGHT:
+        raise ParseError(f"expression nested too deeply ({levels} levels of operators, at most {MAX_HEIGHT}): "
+                         "split it into several variables", offset=node.span[0])
+    return node
+
+
 def parse(text: str, *, element: str | None = None) -> Node:
     """Parse one equation into an AST; raises ``ParseError`` naming the position and what was expected."""
     if len(text) > MAX_EQUATION_LENGTH:
         raise ParseError(f"equation longer than {MAX_EQUATION_LENGTH} characters", element=element)
     try:
-        return _Parser(text).parse()
+        return check_height(_Parser(text).parse())
     except RecursionError:
         raise ParseError("expression nested too deeply", element=element) from None
     except ParseError as exc:

@@ -345,10 +345,8 @@ def _call_problem(node: Call, variables: dict[str, Variable]) -> str:
     if builtin is not None:
         if builtin.min_args <= count <= builtin.max_args:
             return ""
-        wanted = (str(builtin.min_args) if builtin.min_args == builtin.max_args
-                  else f"{builtin.min_args} to {builtin.max_args}")
-        noun = "argument" if builtin.max_args == 1 else "arguments"
-        return f"{node.func.upper()} takes {wanted} {noun}, not {count}"
+        noun = "argument" if builtin.arity in ("1", "at least 1") else "arguments"
+        return f"{node.func.upper()} takes {builtin.arity} {noun}, not {count}"
     target = variables.get(node.canonical)
     if target is None:
         return f"unknown function '{node.func}'"

@@ -1,0 +1,108 @@
+"""Degenerate input reaches the user as a SalverError naming the element, file or time, never as a
+Python exception: infinite literals, division by zero at the start, deep nesting, absurd units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import solvers
+from importers import load
+from metamodel.elements import Aux, Dimension, Flow, Stock
+from metamodel.equations.ast import MAX_HEIGHT
+from metamodel.errors import ModelError, ParseError, SimulationError
+from metamodel.model import Model
+from metamodel.units import parse_units
+from metamodel.validation import validate
+
+
+def tank(outflow: str, initial: str = "100", units: str = "") -> Model:
+    model = Model(name="tank")
+    model.add(Stock("level", "Level", equation=initial, outflows=["drain"]))
+    model.add(Flow("drain", "Drain", equation=outflow, units=units))
+    model.sim_spec.stop = 2.0
+    return model
+
+
+@pytest.mark.parametrize("runs", [1, 3])
+def test_an_infinite_literal_is_a_number_in_generated_code(runs: int) -> None:
+    results = solvers.compile(tank("MIN(1e309, 5) + MAX(-1e309, -5) + 5")).run(runs=runs)
+    assert results["Drain"][0].tolist() == [5.0] * runs
+    with pytest.raises(SimulationError, match="not a number") as info:
+        solvers.compile(tank("1e309 - 1e309 + Level")).run(runs=runs)
+    assert info.value.variable == "Drain"
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_division_by_zero_at_the_start_names_the_variable(runs: int) -> None:
+    with pytest.raises(SimulationError) as info:
+        solvers.compile(tank("1", initial="1/0")).run(runs=runs)
+    assert info.value.variable == "Level" and info.value.time == 0.0
+
+
+def test_a_long_sum_runs_and_a_longer_one_is_refused_with_a_remedy() -> None:
+    terms = MAX_HEIGHT - 1
+    results = solvers.compile(tank(" + ".join(["0.01"] * terms))).run()
+    assert results["Drain"][0, 0] == pytest.approx(0.01 * terms)
+    with pytest.raises(ModelError, match="nested too deeply.*split it into several variables"):
+        solvers.compile(tank(" + ".join(["0.01"] * 300)))
+    assert any("nested too deeply" in d.message for d in validate(tank(" + ".join(["1"] * 300))))
+
+
+def test_a_sum_over_a_large_dimension_compiles() -> None:
+    model = Model(name="wide")
+    model.dimensions = [Dimension("cell", [f"c{i}" for i in range(3000)])]
+    model.add(Aux("x", "x", equation="0.5", dimensions=["cell"]))
+    for name, equation in (("total", "SUM(x[*])"), ("biggest", "VMAX(x[*])"), ("product", "PROD(x[*] * 0 + 1)")):
+        model.add(Aux(name, name, equation=equation))
+    for runs in (1, 2):
+        results = solvers.compile(model).run(stop=1, runs=runs)
+        assert results["total"][0].tolist() == [1500.0] * runs
+        assert results["biggest"][0].tolist() == [0.5] * runs
+        assert results["product"][0].tolist() == [1.0] * runs
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1/0", "scaled by 0"), ("people/(0*year)", "scaled by 0"), ("(" * 500 + "m" + ")" * 500, "nested too deeply"),
+    ("m^1e9", "exponent"), ("1e99999999", "out of range"),
+    ("9" * 5000, "out of range"), ("1e300*1e300*1e300*1e300", "scale too large"), ("(1e250)^(7/2)", "out of range"),
+])
+def test_absurd_units_are_parse_errors(text: str, message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        parse_units(text)
+
+
+def test_validate_reports_absurd_units_on_the_element() -> None:
+    findings = [d for d in validate(tank("Level / 2", units="1/0")) if d.field == "units"]
+    assert findings and findings[0].element_name == "Drain" and "scaled by 0" in findings[0].message
+
+
+def test_exponents_of_units_in_equations_make_no_claim() -> None:
+    assert not [d for d in validate(tank("Level ^ 1e300", units="m")) if d.severity == "error"]
+
+
+def _nested_packages(path: Path, depth: int) -> Path:
+    opening = "".join(f'<packagedElement xmi:type="uml:Package" xmi:id="p{i}" name="P{i}">' for i in range(depth))
+    path.write_text('<?xml version="1.0"?><xmi:XMI xmi:version="2.1" xmlns:xmi="http://www.omg.org/spec/XMI/20131001"'
+                    ' xmlns:uml="http://www.eclipse.org/uml2/5.0.0/UML"><uml:Model xmi:id="m" name="M">'
+                    + opening + '<packagedElement xmi:type="uml:Class" xmi:id="c" name="Deep"/>'
+                    + "</packagedElement>" * depth + "</uml:Model></xmi:XMI>", encoding="utf-8")
+    return path
+
+
+def test_deeply_nested_packages_import_and_deeper_xml_is_refused(tmp_path: Path) -> None:
+    model, report = load(_nested_packages(tmp_path / "deep.xmi", 250))
+    assert report.ok and model.elements["c"].owner == "p249" and model.elements["p1"].owner == "p0"
+    with pytest.raises(ParseError, match="nested deeper than 256") as info:
+        load(_nested_packages(tmp_path / "deeper.xmi", 330))
+    assert info.value.file == str(tmp_path / "deeper.xmi")
+
+
+def test_a_long_vensim_sum_is_an_import_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "long.mdl"
+    path.write_text("{UTF-8}\nx = " + " + ".join(["1"] * 300) + " ~ ~ |\nINITIAL TIME = 0 ~ ~ |\n"
+                    "FINAL TIME = 1 ~ ~ |\nTIME STEP = 1 ~ ~ |\n", encoding="utf-8")
+    _model, report = load(path)
+    assert [e.element for e in report.errors] == ["x"]
+    assert "nested too deeply" in report.errors[0].reason
