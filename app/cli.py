@@ -241,6 +241,9 @@ def add_placeholder_option(parser: argparse.ArgumentParser, effect: str) -> None
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salver", description="Executable system models: run, check, serve.")
+    parser.add_argument("--allow-path", action="append", metavar="DIR", default=[],
+                        help="let models read files under DIR too (data, ONNX, behaviours, referenced XMI files); "
+                             "by default only their own folder (also: SALVER_ALLOW_PATHS)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="simulate a model")
@@ -295,6 +298,10 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.allow_path:
+        from metamodel import access
+
+        access.allow(args.allow_path)
     try:
         return int(args.handler(args))
     except (ParseError, UsageError, FileNotFoundError) as exc:

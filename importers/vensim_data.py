@@ -23,6 +23,7 @@ from importers.vensim_defs import Definition
 from importers.vensim_expr import Unsupported
 from importers.vensim_lex import Token
 from importers.vensim_pieces import Piece
+from metamodel.access import AccessError, confined
 from metamodel.elements import GraphicalFunction
 from metamodel.equations.ast import Name, Num
 from metamodel.names import canonical
@@ -123,9 +124,10 @@ class ExternalData:
         text = reference.strip().replace("\\", "/")
         if not text or text.startswith("?"):
             raise SheetError(f"indirect file reference {reference!r} is not supported")
-        path = (self.folder / text).resolve()
-        if not path.is_relative_to(self.folder):
-            raise SheetError(f"data file {reference!r} lies outside the model's folder; not read")
+        try:
+            path = confined(text, self.folder, "data file")
+        except AccessError as exc:
+            raise SheetError(str(exc)) from None
         if not path.is_file():
             raise SheetError(f"data file {reference!r} not found")
         return path

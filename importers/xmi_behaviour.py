@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from importers.report import ImportReport
+from metamodel.access import AccessError, confined
 from metamodel.elements import Block, Module, SimSpec
 from metamodel.errors import ParseError
 from metamodel.model import Model
@@ -41,11 +42,12 @@ def bind_sd_behaviour(model: Model, element: etree._Element, element_id: str, bl
         report.add("SD behaviour inside an archive cannot name a neighbouring file", name, element.sourceline,
                    "error")
         return
-    folder = Path(source).resolve().parent
-    target = (folder / body).resolve()
-    if not body or Path(body).is_absolute() or folder not in target.parents:
-        report.add(f"SD behaviour file {body!r} must be a relative path inside the model's folder", name,
-                   element.sourceline, "error")
+    try:
+        if not body:
+            raise AccessError("SD behaviour names no file")
+        target = confined(body, Path(source).parent, "SD behaviour file")
+    except AccessError as exc:
+        report.add(str(exc), name, element.sourceline, "error")
         return
     try:
         submodel, sub_report = load(target)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from lxml import etree
 
 from importers.report import ImportReport
 from importers.xml_safe import parse_file
+from metamodel.access import AccessError, confined
 from metamodel.errors import ParseError
 
 _UML_NS = re.compile(r"/UML(/\d[\w.]*)?/?$")
@@ -132,7 +134,14 @@ class XmiDocument:
         if _SCHEME.match(file_part):
             self.externals[href] = External(href, _library_name(fragment, element), href)
             return href
-        name = self._name_in_file(file_part, fragment)
+        try:
+            name = self._name_in_file(file_part, fragment)
+        except AccessError as exc:
+            if href not in self.broken:
+                self.broken.add(href)
+                self.report.add(f"href {href!r} not followed: {exc}",
+                                line=element.sourceline if element is not None else None)
+            return href
         if name is None:
             if href not in self.broken:
                 self.broken.add(href)
@@ -146,7 +155,7 @@ class XmiDocument:
         """The name of element ``fragment`` in a file next to this one, or ``None``."""
         if "!" in self.source:  # inside an archive: no neighbouring files
             return None
-        path = (Path(self.source).parent / file_part).resolve()
+        path = confined(unquote(file_part), Path(self.source).parent, "referenced file")
         if path not in self._files:
             try:
                 tree = parse_file(path) if path.is_file() else None

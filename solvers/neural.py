@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from metamodel.access import AccessError, confined
 from metamodel.elements import NeuralComponent, NeuralPort
 from metamodel.errors import ModelError, SimulationError
 from metamodel.model import Model
@@ -37,6 +38,8 @@ _ONNX_TYPES = {
     "tensor(bfloat16)": "bfloat16", "tensor(int64)": "int64", "tensor(int32)": "int32",
     "tensor(int16)": "int16", "tensor(int8)": "int8", "tensor(uint8)": "uint8", "tensor(bool)": "bool",
 }
+
+MAX_ONNX_BYTES = 2 * 1024**3  # protobuf's limit for one message: the largest ONNX file without external data
 
 _SESSIONS: dict[tuple[str, tuple[str, ...]], ort.InferenceSession] = {}
 _SESSIONS_LOCK = threading.Lock()
@@ -70,9 +73,16 @@ def _port(arg: Any) -> NeuralPort:
 
 
 def _read_bytes(file: Path, label: str) -> bytes:
+    """The bytes of an ONNX file, after checking that it is a file of a size an ONNX file can have."""
     if not file.is_file():
         raise ModelError(f"{label}: file not found")
-    return file.read_bytes()
+    size = file.stat().st_size
+    if size > MAX_ONNX_BYTES:
+        raise ModelError(f"{label}: {size} bytes, more than the {MAX_ONNX_BYTES} one ONNX file can hold")
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{label}: cannot read it: {exc.strerror}") from None
 
 
 def feature_width(port: NeuralPort, component: str = "") -> int:
@@ -272,7 +282,10 @@ class NeuralRunner:
         self.label = f"neural component '{component.name}'"
         if not component.path:
             raise ModelError(f"{self.label}: no ONNX file path is set")
-        file = Path(base_dir) / component.path
+        try:
+            file = confined(component.path, base_dir, "ONNX file")
+        except AccessError as exc:
+            raise ModelError(f"{self.label}: {exc}") from None
         data = _read_bytes(file, f"{self.label}: ONNX file '{file}'")
         digest = hashlib.sha256(data).hexdigest()
         if digest != component.sha256:
@@ -319,6 +332,9 @@ class NeuralRunner:
             except TypeError:
                 raise ModelError(f"{self.label}, {role} port '{arg.name}': element type {actual.dtype} "
                                  "is not supported") from None
+            if port.dtype != actual.dtype:
+                raise ModelError(f"{self.label}, {role} port '{arg.name}': element type {port.dtype} in the "
+                                 f"model, {actual.dtype} in the ONNX file")
             tensors.append(_Tensor(arg.name, width, len(actual.shape), dtype))
         return tensors
 
