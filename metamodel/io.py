@@ -14,11 +14,13 @@ from metamodel import atomic
 from metamodel.elements import ELEMENT_TYPES, Dimension, Element, SimSpec
 from metamodel.errors import ParseError
 from metamodel.model import Model
+from metamodel.schema import SchemaError, decode
 from metamodel.views import View
 
 FORMAT = "salver"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_SUBMODEL_DEPTH = 50
 
 
 @functools.cache
@@ -59,35 +61,6 @@ def _encode(value: Any, hint: Any = Any) -> Any:
     return value
 
 
-def _decode(cls: Any, data: Any) -> Any:
-    """Build an instance of the annotated type ``cls`` from JSON data."""
-    origin = typing.get_origin(cls)
-    if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        options = [a for a in typing.get_args(cls) if a is not type(None)]
-        return _decode(options[0], data)
-    if origin is list:
-        (item,) = typing.get_args(cls) or (Any,)
-        return [_decode(item, v) for v in data]
-    if origin is tuple:
-        args = typing.get_args(cls)
-        return tuple(_decode(args[0] if args else Any, v) for v in data)
-    if origin is dict:
-        _, item = typing.get_args(cls) or (str, Any)
-        return {k: _decode(item, v) for k, v in data.items()}
-    if dataclasses.is_dataclass(cls):
-        hints = typing.get_type_hints(cls)
-        known = {f.name for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown fields {sorted(unknown)} for {cls.__name__}")
-        return cls(**{k: _decode(hints[k], v) for k, v in data.items()})
-    if cls is float and isinstance(data, int):
-        return float(data)
-    return data
-
-
 def to_dict(model: Model) -> dict[str, Any]:
     """The JSON-ready document of a model."""
     return {
@@ -124,25 +97,38 @@ def from_dict(data: dict[str, Any], *, source: str | None = None) -> Model:
 
 
 def _body_to_model(data: dict[str, Any], source: str | None) -> Model:
-    model = Model(name=data.get("name", "model"), doc=data.get("doc", ""), source_path=source)
     try:
-        model.sim_spec = _decode(SimSpec, data.get("sim_spec", {}))
-        model.dimensions = _decode(list[Dimension], data.get("dimensions", []))
-        model.units_defs = dict(data.get("units", {}))
-        for element_id, raw in data.get("elements", {}).items():
-            fields = dict(raw)
-            kind = fields.pop("kind", None)
-            cls = ELEMENT_TYPES.get(kind)
-            if cls is None:
-                raise ValueError(f"element {element_id!r} has unknown kind {kind!r}")
-            element: Element = _decode(cls, fields)
-            if element.id != element_id:
-                raise ValueError(f"element key {element_id!r} does not match its id {element.id!r}")
-            model.elements[element_id] = element
-        model.views = _decode(list[View], data.get("views", []))
-        model.submodels = {name: _body_to_model(body, source) for name, body in data.get("submodels", {}).items()}
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        return _decode_body(data, "", 0, source)
+    except SchemaError as exc:
         raise ParseError(f"damaged model file: {exc}", file=source) from None
+
+
+def _decode_body(data: Any, path: str, depth: int, source: str | None) -> Model:
+    """A model from the JSON object ``data`` (a document or a submodel's body at ``path``)."""
+    if depth > MAX_SUBMODEL_DEPTH:
+        raise SchemaError(path, f"submodels nested deeper than {MAX_SUBMODEL_DEPTH} levels")
+    data = decode(dict[str, Any], data, path)
+    at = f"{path}." if path else ""
+    model = Model(name=decode(str, data.get("name", "model"), f"{at}name"),
+                  doc=decode(str, data.get("doc", ""), f"{at}doc"), source_path=source)
+    model.sim_spec = decode(SimSpec, data.get("sim_spec", {}), f"{at}sim_spec")
+    model.dimensions = decode(list[Dimension], data.get("dimensions", []), f"{at}dimensions")
+    model.units_defs = decode(dict[str, str], data.get("units", {}), f"{at}units")
+    for element_id, raw in decode(dict[str, dict[str, Any]], data.get("elements", {}), f"{at}elements").items():
+        where = f"{at}elements.{element_id}"
+        fields = dict(raw)
+        kind = fields.pop("kind", None)
+        cls = ELEMENT_TYPES.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            raise SchemaError(f"{where}.kind", f"unknown element kind {kind!r}; kinds are {', '.join(ELEMENT_TYPES)}")
+        element: Element = decode(cls, fields, where)
+        if element.id != element_id:
+            raise SchemaError(f"{where}.id", f"does not match the element's key {element_id!r}")
+        model.elements[element_id] = element
+    model.views = decode(list[View], data.get("views", []), f"{at}views")
+    submodels = decode(dict[str, dict[str, Any]], data.get("submodels", {}), f"{at}submodels")
+    model.submodels = {name: _decode_body(body, f"{at}submodels.{name}", depth + 1, source)
+                       for name, body in submodels.items()}
     return model
 
 
@@ -168,6 +154,8 @@ def load(path: str | os.PathLike[str]) -> Model:
             data = json.load(handle)
     except json.JSONDecodeError as exc:
         raise ParseError(f"damaged model file: {exc.msg}", file=source, line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise ParseError("damaged model file: JSON nested too deeply", file=source) from None
     except UnicodeDecodeError as exc:
         raise ParseError(f"not UTF-8 text: {exc.reason}", file=source) from None
     except OSError as exc:

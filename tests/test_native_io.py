@@ -162,13 +162,40 @@ def test_not_a_salver_file() -> None:
         io.from_dict([1, 2])  # type: ignore[arg-type]
 
 
+def _nested(depth: int) -> dict[str, object]:
+    body: dict[str, object] = {}
+    for _ in range(depth):
+        body = {"inner": {"submodels": body}}
+    return body
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (lambda d: d["elements"]["pop"].update(kind="teleporter"), "unknown kind 'teleporter'"),
-        (lambda d: d["elements"]["pop"].update(colour="red"), "unknown fields ['colour']"),
-        (lambda d: d["elements"]["pop"].update(id="other"), "does not match its id"),
-        (lambda d: d["elements"].update(pop=[1, 2]), "damaged model file"),
+        (lambda d: d["elements"]["pop"].update(kind="teleporter"), "elements.pop.kind: unknown element kind"),
+        (lambda d: d["elements"]["pop"].update(colour="red"), "elements.pop: unknown field(s) 'colour'"),
+        (lambda d: d["elements"]["pop"].update(id="other"), "elements.pop.id: does not match the element's key"),
+        (lambda d: d["elements"].update(pop=[1, 2]), "elements.pop: must be an object, not a list"),
+        (lambda d: d["elements"]["pop"].update(equation=12), "elements.pop.equation: must be text, not a number"),
+        (lambda d: d["elements"]["pop"].update(inflows="births"), "elements.pop.inflows: must be a list"),
+        (lambda d: d["elements"]["pop"].update(name=None), "elements.pop.name: must be text, not null"),
+        (lambda d: d["elements"]["fx"]["gf"].update(ypts=[0, "x"]), "elements.fx.gf.ypts[1]: must be a number"),
+        (lambda d: d["elements"]["fx"]["gf"].update(ypts=[0, float("nan")]), "ypts[1]: must be a finite number"),
+        (lambda d: d["elements"]["fx"]["gf"].update(xpts=[0, 1, 2]), "elements.fx.gf: has 3 x values for 2"),
+        (lambda d: d["elements"]["fx"]["gf"].update(xscale=[0]), "xscale: must be a list of 2 values, not 1"),
+        (lambda d: d["elements"]["fx"]["gf"].update(type="wavy"), "gf.type: must be one of continuous"),
+        (lambda d: d["sim_spec"].update(dt=-0.5), "sim_spec.dt: must be greater than 0"),
+        (lambda d: d["sim_spec"].update(stop=float("inf")), "sim_spec.stop: must be a finite number"),
+        (lambda d: d["sim_spec"].update(stop=10**400), "sim_spec.stop: must be a finite number"),
+        (lambda d: d["sim_spec"].update(method="leapfrog"), "sim_spec.method: must be one of euler"),
+        (lambda d: d["elements"]["p"].update(lower=-1), "elements.p.lower: must not be negative"),
+        (lambda d: d["elements"]["p"].update(lower=True), "elements.p.lower: must be a whole number"),
+        (lambda d: d["elements"]["po"].update(direction="sideways"), "elements.po.direction: must be one of in"),
+        (lambda d: d["elements"]["nn"]["inputs"][0].update(shape=[None, -2]), "shape: axis sizes must not be"),
+        (lambda d: d.update(units={"widget": 3}), "units.widget: must be text"),
+        (lambda d: d.update(name=["m"]), "name: must be text, not a list"),
+        (lambda d: d["submodels"]["econ"].update(sim_spec={"dt": 0}), "submodels.econ.sim_spec.dt: must be greater"),
+        (lambda d: d.update(submodels=_nested(60)), "submodels nested deeper than 50 levels"),
     ],
 )
 def test_damaged_documents(change, words: str) -> None:  # type: ignore[no-untyped-def]
