@@ -15,6 +15,7 @@ from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.xmi_behaviour import bind_sd_behaviour, is_sd_behaviour
 from importers.xmi_document import StereotypeApplication, XmiDocument
+from importers.xmi_parametrics import PendingConstraint, attach, default_value, read_constraint
 from metamodel.elements import (
     Block,
     Connector,
@@ -52,11 +53,11 @@ HANDLED_STEREOTYPES = {*BLOCK_STEREOTYPES, "InterfaceBlock", "FlowSpecification"
                        *RELATION_STEREOTYPES, *PROPERTY_STEREOTYPES, *PORT_STEREOTYPES}
 SILENT_SLOTS = {"eAnnotations", "Extension", "packageImport", "profileApplication", "elementImport"}
 REASONS = {
-    "StateMachine": "behaviour (state machines) is not imported",
-    "Activity": "behaviour (activities) is not imported",
+    "Activity": "activities are not executed",
     "OpaqueBehavior": "opaque behaviour is not imported (only SD behaviour: language XMILE, Vensim or Salver)",
     "Interaction": "behaviour (interactions) is not imported",
-    "Constraint": "constraint expressions are not imported",
+    "Constraint": "constraints that constrain no block (in packages, states, requirements) are not imported",
+    "StateMachine": "state machines are not executed: values they set keep their default values",
     "Generalization": "generalizations are not imported",
     "UseCase": "use cases are not imported",
     "Actor": "actors are not imported",
@@ -86,6 +87,7 @@ class Mapper:
         self.unit_refs: dict[str, str] = {}
         self.uses_sysml = any("sysml" in (etree.QName(a.element).namespace or "").lower() for a in doc.applications)
         self.pending: list[tuple[etree._Element, str | None]] = []  # elements to map next (last first)
+        self.pending_constraints: list[PendingConstraint] = []
         self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
             "Model": self._package, "Package": self._package, "Profile": self._package,
             "Class": self._class, "Component": self._class, "Interface": self._interface,
@@ -93,7 +95,7 @@ class Mapper:
             "Property": self._property, "Port": self._port, "Connector": self._connector,
             "Association": self._association, "InformationFlow": self._item_flow, "Comment": self._comment,
             "Abstraction": self._relation, "Dependency": self._relation, "Realization": self._relation,
-            "Usage": self._relation, "OpaqueBehavior": self._opaque_behaviour,
+            "Usage": self._relation, "OpaqueBehavior": self._opaque_behaviour, "Constraint": self._constraint,
             "PackageImport": _ignore, "ProfileApplication": _ignore, "ElementImport": _ignore,
         }
 
@@ -207,6 +209,11 @@ class Mapper:
         else:
             self._count("OpaqueBehavior", element)
 
+    def _constraint(self, element: etree._Element, owner: str | None) -> None:
+        pending = read_constraint(self.model, self.doc, self.report, element, owner)
+        if pending is not None:
+            self.pending_constraints.append(pending)
+
     def _interface(self, element: etree._Element, owner: str | None) -> None:
         element_id = self.doc.xid(element)
         if self._add(Interface(element_id, element.get("name") or "", owner=owner), element):
@@ -242,7 +249,7 @@ class Mapper:
         lower, upper, invalid = self._multiplicity(element)
         stereotype = next((n for n in PROPERTY_STEREOTYPES if n in names), "")
         part = Part(element_id, name, owner=owner, type=type_key, lower=lower, upper=upper,
-                    default=_default_value(element), stereotype=stereotype, invalid=invalid)
+                    default=default_value(self.doc, element), stereotype=stereotype, invalid=invalid)
         if self._add(part, element):
             self.aggregation[element_id] = element.get("aggregation") or "none"
 
@@ -291,8 +298,8 @@ class Mapper:
 
     def _item_flow(self, element: etree._Element, owner: str | None) -> None:
         element_id = self.doc.xid(element)
-        sources = self.doc.refs(element, "informationSource")
-        targets = self.doc.refs(element, "informationTarget")
+        sources = self._flow_ends(self.doc.refs(element, "informationSource"))
+        targets = self._flow_ends(self.doc.refs(element, "informationTarget"))
         if len(sources) > 1 or len(targets) > 1:
             self.report.add(f"item flow with {len(sources)} sources and {len(targets)} targets: only the "
                             "first of each is kept", element.get("name") or element_id, element.sourceline)
@@ -301,6 +308,11 @@ class Mapper:
                         target=targets[0] if targets else None,
                         realizing_connectors=self.doc.refs(element, "realizingConnector"))
         self._add(flow, element)
+
+    def _flow_ends(self, ends: list[str]) -> list[str]:
+        """The ends of an item flow, dropping a block named beside one of its own ports or properties."""
+        owners = {self.doc.by_id[e].getparent() for e in ends if e in self.doc.by_id}
+        return [e for e in ends if e not in self.doc.by_id or self.doc.by_id[e] not in owners]
 
     def _relation(self, element: etree._Element, owner: str | None) -> None:
         element_id = self.doc.xid(element)
@@ -340,6 +352,9 @@ class Mapper:
     def _resolve(self) -> None:
         for end, member_ends in self.associations:
             self._association_part(end, member_ends)
+        for pending in self.pending_constraints:
+            if not attach(self.model, self.doc, self.report, pending):
+                self._count("Constraint", pending.element)
         for element in list(self.model.elements.values()):
             self._resolve_element(element)
         for value_type_id, unit in self.unit_refs.items():
@@ -473,13 +488,3 @@ def _ignore(element: etree._Element, owner: str | None) -> None:
 def _direction(value: str | None) -> str:
     return _DIRECTIONS.get((value or "").strip().lower(), "inout")
 
-
-def _default_value(element: etree._Element) -> str:
-    for child in element:
-        if isinstance(child.tag, str) and etree.QName(child).localname == "defaultValue":
-            if child.get("value") is not None:
-                return child.get("value")
-            body = next(((c.text or "") for c in child
-                         if isinstance(c.tag, str) and etree.QName(c).localname in ("value", "body")), "")
-            return body.strip()
-    return ""

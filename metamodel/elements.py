@@ -287,6 +287,17 @@ RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", 
 
 
 @dataclass
+class Constraint(Element):
+    """A constraint owned by a block, constraint block or requirement: ``body`` as written in the source
+    (an equation such as ``F = m * a``, or a condition such as ``T <= 100``) in ``language``; the solver
+    reads it with :mod:`metamodel.equations.notation`. Several statements may share one body."""
+
+    kind: ClassVar[str] = "constraint"
+    body: str = ""
+    language: str = ""
+
+
+@dataclass
 class Relation(Element):
     """A directed relation such as satisfy or allocate from ``source`` ids to ``target`` ids."""
 
@@ -354,5 +365,5 @@ SD_KINDS = (Stock, Flow, Aux)
 ELEMENT_TYPES: dict[str, type[Element]] = {
     cls.kind: cls
     for cls in (Stock, Flow, Aux, Module, Package, Block, ValueType, Part, Port, Connector, Interface,
-                ItemFlow, Requirement, Relation, Unmapped, NeuralComponent)
+                ItemFlow, Requirement, Constraint, Relation, Unmapped, NeuralComponent)
 }

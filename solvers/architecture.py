@@ -1,68 +1,100 @@
-"""Executable architectures: blocks whose behaviour is an SD submodel, wired by port connectors.
+"""Executable architectures: instance trees whose blocks run SD behaviours and SysML parametrics.
 
-A part typed by a block with a ``behavior`` (a Module naming a submodel) becomes an instance of that
-submodel named after the part. A connector from an ``out`` port of one part to an ``in`` port of
-another binds the submodel variable named like the in-port to the variable named like the out-port:
-values flow along connectors. The model itself is left untouched; the compiler runs a bound copy.
+``bind_architecture(model)`` finds the root blocks (:mod:`solvers.instances`), builds one instance
+per part at any depth, wires their values (:mod:`solvers.wiring`: connectors, delegation through
+boundary ports, binding connectors with nested ends, item flows) and turns constraints into engine
+variables (:mod:`solvers.parametrics`). Each instance of a block with an SD behaviour becomes a module
+instance named by its path (``hvac.heater``); its ``in`` ports are bound to what drives them. The
+model itself is left untouched: the compiler flattens the bound copy and adds the parametric variables.
+
+Names are paths of part names from the root (``tank.level``); when a file holds several roots, each
+path starts with its root's name. A parametric model without states or time is one evaluation
+(start = stop) unless the model has time settings of its own; a value named ``dt`` is the run's time
+step, and its default value the step when the model sets none.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from metamodel.elements import Block, Connector, Module, ModuleConnection, Part, Port
-from metamodel.errors import ModelError
+from metamodel.elements import Block, Module, SimSpec
 from metamodel.model import Model
 from metamodel.validation.registry import Diagnostic
+from solvers.flatten import FlatModel
+from solvers.instances import Instance, ModelIndex, TreeBuilder
+from solvers.parametrics import ParametricBuilder, Parametrics
+from solvers.wiring import Wiring
 
 
-def _behaviour(model: Model, block: object) -> Module | None:
-    """The SD module bound to ``block`` (a part's type), or None for anything else."""
-    if not isinstance(block, Block) or block.behavior is None:
+@dataclass
+class Binding:
+    """What running an architecture adds to a model: the bound copy to flatten, parametric variables,
+    problems that stop the run, notes for the user and the time settings to run with."""
+
+    model: Model
+    parametrics: Parametrics = field(default_factory=Parametrics)
+    problems: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sim_spec: SimSpec | None = None
+    trees: list[Instance] = field(default_factory=list)
+
+    def extend(self, flat: FlatModel) -> None:
+        """Add the parametric variables to a flattened model (their names are flat keys already)."""
+        for variable in self.parametrics.variables:
+            if variable.key in flat.variables:
+                self.problems.append(Diagnostic("SD004", "error", f"two variables are named '{variable.display}' "
+                                                "(a value of the architecture and a variable of a behaviour)",
+                                                variable.element_id, variable.display))
+                continue
+            flat.variables[variable.key] = variable
+
+
+def bind_architecture(model: Model) -> Binding:
+    """The architecture of ``model`` made runnable (see the module docstring); no roots: nothing added."""
+    index = ModelIndex.of(model)
+    builder = TreeBuilder(index)
+    roots = builder.roots()
+    if not roots:
+        return Binding(model)
+    several = len(roots) > 1
+    trees = [builder.tree(root, (root.name,) if several or index.behaviour(root) is not None else ())
+             for root in roots]
+    problems = [Diagnostic("AR110", "error", message, element_id) for element_id, message in builder.problems]
+    wiring = Wiring(model, index)
+    for tree in trees:
+        wiring.add_tree(tree)
+    wiring.bind()
+    parametrics = ParametricBuilder(index, wiring, trees).build()
+    problems += wiring.network.problems + parametrics.problems
+    behaviours = _behaviour_ids(model, index)
+    elements = {k: v for k, v in model.elements.items() if k not in behaviours}
+    modules = 0
+    for tree in trees:
+        for instance in tree.walk():
+            behaviour = index.behaviour(instance.block)
+            if behaviour is None:
+                continue
+            name = ".".join(instance.path)
+            module = Module(f"#instance:{name}", name, model_name=behaviour.model_name,
+                            connections=list(parametrics.connections.get(instance.path, [])))
+            elements[module.id] = module
+            modules += 1
+    bound = replace(model, elements=elements, _observers=[])
+    spec = _time_settings(model, parametrics, modules)
+    return Binding(bound, parametrics, problems, list(parametrics.notes), spec, trees)
+
+
+def _behaviour_ids(model: Model, index: ModelIndex) -> set[str]:
+    """Modules that are blocks' behaviours: instantiated per part, not on their own."""
+    return {b.behavior for b in model.of_kind(Block) if b.behavior and index.behaviour(b) is not None}
+
+
+def _time_settings(model: Model, parametrics: Parametrics, modules: int) -> SimSpec | None:
+    """Time settings the architecture implies, when the model has none of its own."""
+    if model.sim_spec != SimSpec():
         return None
-    behaviour = model.elements.get(block.behavior)
-    return behaviour if isinstance(behaviour, Module) else None
-
-
-def _direction(port: Port) -> str:
-    if port.direction == "inout" or not port.conjugated:
-        return port.direction
-    return "out" if port.direction == "in" else "in"
-
-
-def has_behaviour(model: Model) -> bool:
-    """True when some part is typed by a block whose behaviour is an SD submodel."""
-    return any(_behaviour(model, model.elements.get(p.type or "")) is not None for p in model.of_kind(Part))
-
-
-def bind_architecture(model: Model) -> Model:
-    """A copy of ``model`` with one module instance per behavioural part, bound along connectors."""
-    if not has_behaviour(model):
-        return model
-    instances: dict[str, Module] = {}
-    for part in model.of_kind(Part):
-        behaviour = _behaviour(model, model.elements.get(part.type or ""))
-        if behaviour is not None:
-            instances[part.id] = Module(f"{part.id}#instance", part.name, model_name=behaviour.model_name)
-    for connector in model.of_kind(Connector):
-        _bind(model, connector, instances)
-    bound = replace(model, elements=dict(model.elements), _observers=[])
-    for module in instances.values():
-        bound.elements[module.id] = module
-    return bound
-
-
-def _bind(model: Model, connector: Connector, instances: dict[str, Module]) -> None:
-    ends = []
-    for end in connector.ends:
-        port = model.elements.get(end.role or "")
-        if isinstance(port, Port) and end.part_with_port in instances:
-            ends.append((port, instances[end.part_with_port]))
-    if len(ends) != 2:
-        return
-    directions = {_direction(port) for port, _ in ends}
-    if directions != {"in", "out"}:
-        message = f"connector '{connector.name}' must join an out port to an in port to carry a value"
-        raise ModelError(message, [Diagnostic("AR001", "error", message, connector.id, connector.name)])
-    (source_port, source), (target_port, target) = sorted(ends, key=lambda e: _direction(e[0]) != "out")
-    target.connections.append(ModuleConnection(to=target_port.name, source=f"{source.name}.{source_port.name}"))
+    if not parametrics.dynamic and not modules and parametrics.variables:
+        return SimSpec(start=0.0, stop=0.0, dt=1.0)
+    if parametrics.step is not None:
+        return replace(model.sim_spec, dt=parametrics.step)
+    return None

@@ -33,6 +33,7 @@ _RUNTIME = {  # name -> runtime function taking the call's arguments
     **{name: f"_rt.{name}" for name in ("vector_select", "vector_sort_order", "vector_rank", "vector_reorder",
                                         "vector_elm_map", "allocate_by_priority", "allocate_available",
                                         "xmile_rank")},
+    "algebraic": "_rt.algebraic",  # a numeric algebraic block of parametrics (solvers.algebraic)
 }
 _TIMED = {  # runtime functions that take the time first (and DT after it where marked)
     "step": ("_rt.step", False), "ramp": ("_rt.ramp", False), "pulse": ("_rt.pulse", True),

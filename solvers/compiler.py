@@ -8,6 +8,7 @@ the reported values into ``R`` and the once-per-step updates of memories and pip
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from metamodel.equations.ast import BinOp, Call, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
@@ -50,16 +51,20 @@ class Compiler:
         self.model = model
 
     def compile(self) -> CompiledModel:
-        flat = Flattener(bind_architecture(self.model)).run()
-        expanded = Expander(flat, self.model.sim_spec.start).run()
-        problems = [*flat.problems, *expanded.problems]
+        binding = bind_architecture(self.model)
+        model = self.model if binding.sim_spec is None else replace(self.model, sim_spec=binding.sim_spec,
+                                                                    _observers=[])
+        flat = Flattener(binding.model).run()
+        binding.extend(flat)
+        expanded = Expander(flat, model.sim_spec.start).run()
+        problems = [*binding.problems, *flat.problems, *expanded.problems]
         if problems:
             raise ModelError(f"model '{self.model.name}' cannot be compiled:", problems)
         parts = _Parts(flat, expanded)
         layout = parts.layout()
         lookups = parts.lookups()
         programs = {vector: _Writer(parts, layout, lookups, vector).program() for vector in (False, True)}
-        return CompiledModel(self.model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout))
+        return CompiledModel(model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout))
 
 
 class _Parts:

@@ -163,6 +163,10 @@ class CompiledModel:
                 par[index] = float(array)
         if len(sizes) > 1:
             raise ModelError(f"parameter arrays have different lengths {sorted(sizes)}")
+        missing = [n for n, v in zip(self.parameters, par, strict=True) if isinstance(v, float) and math.isnan(v)]
+        if missing:  # a default of NaN marks an input the model does not give (an under-determined value)
+            raise ModelError(f"no value for {', '.join(missing)}: the model does not give one; set it "
+                             f"(--set {missing[0]}=VALUE, or run(params={{...}}))")
         count = sizes.pop() if sizes else (runs or 1)
         if runs is not None and runs != count and sizes:
             raise ModelError(f"runs={runs} but the parameter arrays have {count} values")

@@ -135,6 +135,13 @@ def invert_matrix(row: float, column: float, size: float, *cells: object) -> obj
     return value if np.ndim(value) else float(value)
 
 
+def algebraic(number: float, position: float, *inputs: object) -> object:
+    """Unknown ``position`` of the numeric algebraic block ``number`` (see ``solvers.algebraic``)."""
+    from solvers.algebraic import value
+
+    return value(int(number), int(position), inputs)
+
+
 class Lookup:
     """A graphical function made callable: continuous (clamped), extrapolate or discrete."""
 

@@ -13,6 +13,7 @@ from importers.xmi_archive import is_safe_name
 from metamodel.elements import (
     Block,
     Connector,
+    Constraint,
     Interface,
     ItemFlow,
     Part,
@@ -89,7 +90,10 @@ def test_kettle_flow_ports_requirements_and_library_types() -> None:
     verify = model["_tQWFIFhxEe2P656rxdvIQA"]
     assert model[verify.sources[0]].kind == "unmapped"
     reasons = " | ".join(e.reason for e in report.entries)
-    assert "StateMachine" in reasons and "Activity" in reasons and "Constraint" in reasons
+    assert "StateMachine" in reasons and "Activity" in reasons
+    constraints = list(model.of_kind(Constraint))  # parametrics: kept with their text, owned by their blocks
+    assert len(constraints) == 8 and {c.language for c in constraints} == {"Natural language"}
+    assert all(isinstance(model[c.owner], Block) for c in constraints)
 
 
 def test_cameo_ports_interfaces_bindings_and_nested_ends() -> None:
