@@ -23,8 +23,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-import networkx as nx
-
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, UnaryOp, walk
 from metamodel.validation.registry import Diagnostic
 
@@ -218,15 +216,12 @@ class _Solver:
 
     # -- block-lower-triangular order --------------------------------------------------------------
     def _blocks(self, indices: list[int]) -> None:
-        graph = nx.DiGraph()
-        graph.add_nodes_from(indices)
         members = set(indices)
+        uses: dict[int, list[int]] = {}
         for index in indices:
-            for name in self.equations[index].names():
-                owner = self.match_var.get(name)
-                if owner is not None and owner != index and owner in members:
-                    graph.add_edge(owner, index)
-        for component in nx.strongly_connected_components(graph):
+            owners = {self.match_var.get(name) for name in self.equations[index].names()}
+            uses[index] = sorted(o for o in owners if o is not None and o != index and o in members)
+        for component in strongly_connected(indices, uses):
             block = sorted(component)
             if len(block) == 1:
                 self._single(block[0])
@@ -336,6 +331,47 @@ class _Solver:
         for unknown, value in zip(unknowns, converted, strict=True):
             self.solution.values[unknown] = value
         return True
+
+
+def strongly_connected(nodes: list[int], uses: dict[int, list[int]]) -> list[list[int]]:
+    """The strongly connected components of a graph (Tarjan's algorithm, iterative, linear time)."""
+    order: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    components: list[list[int]] = []
+    for root in nodes:
+        if root in order:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, position = work.pop()
+            if position == 0:
+                order[node] = low[node] = len(order)
+                stack.append(node)
+                on_stack.add(node)
+            neighbours = uses.get(node, [])
+            if position < len(neighbours):
+                work.append((node, position + 1))
+                following = neighbours[position]
+                if following not in order:
+                    work.append((following, 0))
+                elif following in on_stack:
+                    low[node] = min(low[node], order[following])
+                continue
+            for following in neighbours:
+                if following in on_stack:
+                    low[node] = min(low[node], low[following])
+            if low[node] == order[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(component)
+    return components
 
 
 def next_value(equation: Equation, variable: str) -> Equation | None:
