@@ -112,7 +112,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if args.out:
-        if swept:
+        if Path(args.out).suffix.lower() == ".parquet":
+            from solvers.output.parquet import write_results
+
+            write_results(results, args.out, {swept: params[swept]} if swept else {}, {"model": model.name})
+        elif swept:
             _write_sweep_csv(results, swept, params[swept], args.out)  # type: ignore[arg-type]
         else:
             results.to_csv(args.out)
@@ -254,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stop", type=float, help="stop time")
     run.add_argument("--dt", type=float, help="time step")
     run.add_argument("--seed", type=int, help="seed of the random functions")
-    run.add_argument("--out", help="CSV file of the results")
+    run.add_argument("--out", help="CSV file of the results, or .parquet (every run of a sweep, streamed)")
     run.add_argument("--plot", help="PNG file with a plot of the results")
     run.add_argument("--require-gpu", action="store_true", help="fail unless neural components run on a GPU")
     add_placeholder_option(run, "run anyway, with a warning for each")
@@ -288,11 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Subcommands defined beside their front ends (check, serve)."""
+    """Subcommands defined beside their front ends (check, serve, analyses)."""
+    from app.analysis_cli import add_analysis_parsers
     from app.check_cli import add_check_parser
     from app.server.cli import add_serve_parser
 
-    return [add_check_parser, add_serve_parser]
+    return [add_check_parser, add_serve_parser, add_analysis_parsers]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from metamodel.errors import ModelError, SimulationError
 from metamodel.model import Model
 from metamodel.names import canonical
 from solvers import integrators, runtime
+from solvers.analysis import AnalysisMethods
 from solvers.flatten import NeuralUse
 from solvers.program import Layout, Program, RateSystem
 from solvers.results import Results
@@ -55,8 +56,10 @@ class RunSetup:
     jacobian: JacobianFunction | None = None
 
 
-class CompiledModel:
-    """A model compiled to Python functions; ``run`` simulates all runs as one vectorized computation."""
+class CompiledModel(AnalysisMethods):
+    """A model compiled to Python functions; ``run`` simulates all runs as one vectorized computation.
+
+    The analyses over many runs (``sensitivity``, ``calibrate``, …) come from ``AnalysisMethods``."""
 
     def __init__(self, model: Model, layout: Layout, programs: dict[bool, Program],
                  lookups: dict[str, runtime.Lookup], neural: list[NeuralUse], rate_system: RateSystem) -> None:
