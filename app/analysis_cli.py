@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from solvers.analysis.parameters import RequestError
-
 SAMPLINGS = ("lhs", "sobol", "random", "grid")
 
 
@@ -22,6 +20,7 @@ SAMPLINGS = ("lhs", "sobol", "random", "grid")
 def _requests() -> Iterator[None]:
     """Bad requests become the CLI's usage errors (exit 2)."""
     from app.cli import UsageError
+    from solvers.analysis.parameters import RequestError
 
     try:
         yield
@@ -62,6 +61,8 @@ def _ranges(items: Sequence[str] | None, what: str) -> dict[str, tuple[float, fl
 
 def _numbers(items: Sequence[str] | None, what: str, default: float | None = None) -> dict[str, float]:
     """``NAME=NUMBER`` items; a bare ``NAME`` takes ``default`` when one is given."""
+    from solvers.analysis.parameters import RequestError
+
     found: dict[str, float] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
@@ -90,6 +91,7 @@ def _emit(document: dict[str, Any]) -> None:
 # -- sensitivity -------------------------------------------------------------------------------------
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from solvers.analysis.indices import global_sensitivity
+    from solvers.analysis.parameters import RequestError
     from solvers.analysis.sensitivity import sensitivity
 
     compiled = _compile(args.model)

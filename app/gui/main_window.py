@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
             view.addAction(dock.toggleViewAction())
         model = bar.addMenu("&Model")
         model.addActions([self.act_run, self.act_stop])
+        model.addAction(self._action("&Sensitivity…", self.sensitivity_dialog))
         self._fill_recent_menu()
 
     def _build_toolbars(self) -> None:
@@ -471,6 +472,13 @@ class MainWindow(QMainWindow):
     def run_model(self) -> None:
         if self.document is not None:
             self.runner.run(self.document.model)
+
+    def sensitivity_dialog(self) -> None:
+        """Open the Sensitivity dialog on the current model (Monte Carlo bands, Sobol'/Morris indices)."""
+        from app.gui.sensitivity_dialog import open_sensitivity
+
+        if self.document is not None:
+            self.sensitivity = open_sensitivity(self, self.document.model)
 
     def _running(self, running: bool, message: str) -> None:
         self.act_run.setEnabled(not running)
