@@ -49,7 +49,10 @@ def check_command(args: argparse.Namespace) -> int:
     except ParseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from solvers.architecture import diagnose
+
     diagnostics = report.diagnostics(allow_placeholders=args.allow_placeholders) + run_rules(model, DOMAINS)
+    diagnostics += diagnose(model)  # what keeps the architecture from running: wiring, behaviours, parametrics
     output_format = "json" if args.json else args.format
     rules = {code: r for code, r in RULES.items() if r.domain in DOMAINS}
     sarif = to_sarif(diagnostics, rules, args.file, report.lines)

@@ -99,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     compiled = solvers.compile(model)
     if not compiled.variables:
         raise ModelError(f"'{args.model}' has nothing to simulate: no stocks, flows or auxiliaries "
-                         "(an architecture runs when its blocks have SD behaviour)")
+                         "(an architecture runs when its blocks have SD behaviour or constraints)")
     params: dict[str, object] = dict(_parse_sets(args.set or []))
     swept = None
     if args.sweep:

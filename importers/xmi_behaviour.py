@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from importers.report import ImportReport
+from importers.xmi_document import XmiDocument
 from metamodel.access import AccessError, confined
 from metamodel.elements import Block, Module, SimSpec
 from metamodel.errors import ParseError
@@ -56,8 +57,51 @@ def bind_sd_behaviour(model: Model, element: etree._Element, element_id: str, bl
         return
     for entry in sub_report.entries:
         report.add(f"{target.name}: {entry.reason}", entry.element, entry.line, entry.severity)
-    if model.sim_spec == SimSpec():  # XMI has no time settings: the first SD behaviour gives them
-        model.sim_spec = replace(submodel.sim_spec)
     model.submodels[name] = submodel
     model.add(Module(element_id, name, owner=block.id, model_name=name))
     block.behavior = element_id
+
+
+def simulation_config(doc: XmiDocument) -> SimSpec | None:
+    """Time settings of a Cameo «SimulationConfig» (``startTime``, ``endTime``, ``stepSize``), if any."""
+    for application in doc.applications:
+        if application.name != "SimulationConfig":
+            continue
+        values = {tag: application.value(tag) for tag in ("startTime", "endTime", "stepSize")}
+        try:
+            numbers = {tag: float(text) for tag, text in values.items() if text not in (None, "")}
+        except ValueError:
+            continue
+        if "endTime" in numbers:
+            start = numbers.get("startTime", 0.0)
+            return SimSpec(start=start, stop=numbers["endTime"], dt=numbers.get("stepSize", 1.0))
+    return None
+
+
+def settle_time(model: Model, report: ImportReport, outer: SimSpec | None) -> None:
+    """The architecture's time settings: its own (a «SimulationConfig»), else those its SD behaviours
+    agree on; behaviours that disagree with no settings of the architecture are an error."""
+    behaviours = {m.name: model.submodels[m.model_name].sim_spec for m in model.of_kind(Module)
+                  if m.model_name in model.submodels}
+    if outer is not None:
+        model.sim_spec = outer
+        differing = sorted(n for n, spec in behaviours.items() if _grid(spec) != _grid(outer))
+        if differing:
+            report.add(f"SD behaviours {', '.join(differing)} run under the architecture's time settings "
+                       f"({_describe(outer)}), not their own", severity="info")
+        return
+    grids = {_grid(spec) for spec in behaviours.values()}
+    if len(grids) > 1:
+        listed = "; ".join(f"{n}: {_describe(spec)}" for n, spec in sorted(behaviours.items()))
+        report.add(f"SD behaviours have different time settings ({listed}) and the architecture has none of its "
+                   "own: give it a «SimulationConfig» with startTime, endTime and stepSize", severity="error")
+    if behaviours:
+        model.sim_spec = replace(next(iter(behaviours.values())))
+
+
+def _grid(spec: SimSpec) -> tuple[float, float, float]:
+    return spec.start, spec.stop, spec.dt
+
+
+def _describe(spec: SimSpec) -> str:
+    return f"{spec.start:g} to {spec.stop:g} step {spec.dt:g}"

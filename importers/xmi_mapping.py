@@ -13,7 +13,7 @@ from lxml import etree
 
 from importers.multiplicity import read_bound
 from importers.report import ImportReport
-from importers.xmi_behaviour import bind_sd_behaviour, is_sd_behaviour
+from importers.xmi_behaviour import bind_sd_behaviour, is_sd_behaviour, settle_time, simulation_config
 from importers.xmi_document import StereotypeApplication, XmiDocument
 from importers.xmi_parametrics import PendingConstraint, attach, default_value, read_constraint
 from metamodel.elements import (
@@ -48,7 +48,7 @@ LIBRARY_PACKAGES = {"MD Customization for SysML", "UML Standard Profile", "Magic
                     "ISO 80000", "SI Value Types", "UML Primitive Types", "PrimitiveTypes", "UMLPrimitiveTypes",
                     "SysML Standard Library", "Traceability Customization", "Dependency Matrix Profile"}
 LIBRARY_STEREOTYPES = {"auxiliaryResource"}
-HANDLED_STEREOTYPES = {*BLOCK_STEREOTYPES, "InterfaceBlock", "FlowSpecification", "ValueType",
+HANDLED_STEREOTYPES = {*BLOCK_STEREOTYPES, "SimulationConfig", "InterfaceBlock", "FlowSpecification", "ValueType",
                        "ItemFlow", "BindingConnector", "NestedConnectorEnd", "Requirement",
                        *RELATION_STEREOTYPES, *PROPERTY_STEREOTYPES, *PORT_STEREOTYPES}
 SILENT_SLOTS = {"eAnnotations", "Extension", "packageImport", "profileApplication", "elementImport"}
@@ -104,6 +104,7 @@ class Mapper:
         for root in self.doc.model_roots:
             self._walk(root)
         self._resolve()
+        settle_time(self.model, self.report, simulation_config(self.doc))
         self._report_leftovers()
         return self.model
 

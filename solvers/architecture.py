@@ -15,10 +15,12 @@ step, and its default value the step when the model sets none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from metamodel.elements import Block, Module, SimSpec
 from metamodel.model import Model
+from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
 from solvers.flatten import FlatModel
 from solvers.instances import Instance, ModelIndex, TreeBuilder
@@ -37,6 +39,13 @@ class Binding:
     notes: list[str] = field(default_factory=list)
     sim_spec: SimSpec | None = None
     trees: list[Instance] = field(default_factory=list)
+
+    def aliases(self, parameters: Iterable[str]) -> dict[str, str]:
+        """``Root.mass`` for the parameter ``mass`` of a file's only root (canonical alias -> name)."""
+        if len(self.trees) != 1 or self.trees[0].path:
+            return {}
+        root = self.trees[0].block.name
+        return {canonical(f"{root}.{name}"): name for name in parameters}
 
     def extend(self, flat: FlatModel) -> None:
         """Add the parametric variables to a flattened model (their names are flat keys already)."""
@@ -98,3 +107,15 @@ def _time_settings(model: Model, parametrics: Parametrics, modules: int) -> SimS
     if parametrics.step is not None:
         return replace(model.sim_spec, dt=parametrics.step)
     return None
+
+
+def diagnose(model: Model) -> list[Diagnostic]:
+    """What stops the architecture of ``model`` from running (errors), the values a run must be given
+    (warnings) and how it will run (notes), as check findings."""
+    binding = bind_architecture(model)
+    found = list(binding.problems)
+    if not found:
+        found += [Diagnostic("PA004", "warning", f"under-determined: nothing gives {name} a value; a run must set "
+                             f"it (--set {name}=VALUE)", element_name=name) for name in binding.parametrics.inputs]
+        found += [Diagnostic("PA000", "info", note) for note in binding.notes if "nothing gives a value" not in note]
+    return found

@@ -64,7 +64,9 @@ class Compiler:
         layout = parts.layout()
         lookups = parts.lookups()
         programs = {vector: _Writer(parts, layout, lookups, vector).program() for vector in (False, True)}
-        return CompiledModel(model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout))
+        compiled = CompiledModel(model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout))
+        compiled.aliases = binding.aliases(compiled.parameters)
+        return compiled
 
 
 class _Parts:

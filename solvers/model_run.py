@@ -73,6 +73,7 @@ class CompiledModel(AnalysisMethods):
         self._code: dict[bool, CodeType] = {}  # byte code of each backend, compiled on first use
         self._defaults = list(layout.parameter_defaults)
         self._param_index = {canonical(layout.display[k]): i for i, k in enumerate(layout.parameters)}
+        self.aliases: dict[str, str] = {}  # other accepted names of parameters (canonical -> display name)
         self._providers: dict[str, str] = {}
 
     # -- description ----------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ class CompiledModel(AnalysisMethods):
         par: list[Any] = list(self._defaults)
         sizes = set()
         for name, value in params.items():
-            index = self._param_index.get(canonical(name))
+            index = self._param_index.get(canonical(self.aliases.get(canonical(name), name)))
             if index is None:
                 known = ", ".join(self.parameters) or "none"
                 raise ModelError(f"unknown parameter '{name}'; parameters are: {known}")

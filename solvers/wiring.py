@@ -173,9 +173,8 @@ class Wiring:
         behaviour = self.index.behaviour(instance.block)
         model_name = behaviour.model_name if behaviour else ""
         if variable is None:
-            close = difflib.get_close_matches(canonical(name), list(variables), n=1, cutoff=0.5)
-            if not close:
-                close = [k for k in variables if k.replace("_", "") == canonical(name).replace("_", "")]
+            close = [k for k in variables if k.replace("_", "") == canonical(name).replace("_", "")]
+            close = close or difflib.get_close_matches(canonical(name), list(variables), n=1, cutoff=0.5)
             hint = f"; the closest is '{variables[close[0]].name}'" if close else ""
             self.network.problem("AR120", f"port '{port.name}' of {instance.block.name} matches no variable of its "
                                           f"behaviour '{model_name}'{hint}", port)

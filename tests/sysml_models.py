@@ -57,6 +57,21 @@ def port(element_id: str, name: str, type_id: str | None = None) -> str:
            'aggregation="composite"/>'
 
 
+def behaviour(element_id: str, name: str, file: str, language: str = "XMILE") -> str:
+    """An opaque behaviour naming an SD model file (Salver's convention for SD behaviour)."""
+    return (f'      <ownedBehavior xmi:type="uml:OpaqueBehavior" xmi:id="{element_id}" name={quoteattr(name)}>'
+            f"<language>{language}</language><body>{escape(file)}</body></ownedBehavior>")
+
+
+def xmile(name: str, variables: str, stop: float = 10, dt: float = 0.25) -> str:
+    """An XMILE model with ``variables`` (``<aux>``/``<stock>``/``<flow>`` elements) and time settings."""
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<xmile version="1.0" '
+            'xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">\n'
+            f"<header><vendor>test</vendor><product version='1'>test</product><name>{name}</name></header>\n"
+            f"<sim_specs method='Euler'><start>0</start><stop>{stop}</stop><dt>{dt}</dt></sim_specs>\n"
+            f"<model><variables>{variables}</variables></model></xmile>\n")
+
+
 def constraint(element_id: str, body: str, language: str = "Natural language", name: str = "") -> str:
     named = f" name={quoteattr(name)}" if name else ""
     return (f'      <ownedRule xmi:type="uml:Constraint" xmi:id="{element_id}"{named}>'

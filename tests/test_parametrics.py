@@ -233,3 +233,17 @@ def test_ports_carry_values_into_constraints(tmp_path: Path) -> None:
     stereotypes = [stereotype("Blocks:Block", "House", "s1"), stereotype("Blocks:Block", "Heater", "s2")]
     results = run(write(tmp_path, "house.uml", papyrus("house", [inner, outer], stereotypes)))
     assert results["heater.heat"][0, 0] == pytest.approx(900.0)
+
+
+def test_cli_sets_values_by_their_path_with_or_without_the_root(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    path = write(tmp_path, "newton.uml", newton())
+    for name in ("mass", "Vehicle.mass"):
+        out = tmp_path / f"{name}.csv"
+        assert main(["run", str(path), "--set", f"{name}=1000", "--out", str(out)]) == 0
+        header, row = out.read_text().splitlines()
+        assert dict(zip(header.split(","), row.split(","), strict=True))["force"] == "2000.0"
+    assert main(["run", str(write(tmp_path, "free.uml", newton(acceleration=None)))]) == 1
+    assert "no value for acceleration" in capsys.readouterr().err
