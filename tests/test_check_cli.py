@@ -37,7 +37,7 @@ def test_errors_exit_1_with_text(capsys: pytest.CaptureFixture[str]) -> None:
 def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(str(CAMEO), "--json") == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["summary"] == {"error": 1, "warning": 7, "info": 0}
+    assert data["summary"] == {"error": 1, "warning": 7, "info": 0, "suppressed": 0, "baseline": 0}
     assert {d["code"] for d in data["diagnostics"]} == {"AR110", "AR102", "AR114"}
     assert data["import_report"]["format"] == "sysml-xmi"
 
