@@ -31,6 +31,7 @@ _IMPORTERS: dict[str, str] = {
     ".mdzip": "sysml_xmi",
     ".capella": "capella",
     ".sysml": "sysml2",
+    ".aadl": "aadl",
 }
 # root element namespace of a .xml file -> importer module
 _XML_NAMESPACES: dict[str, str] = {

@@ -37,6 +37,7 @@ class Element:
     owner: str | None = None
     library: bool = False
     invalid: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)  # tool property values as written (AADL)
 
     @property
     def canonical(self) -> str:
@@ -238,10 +239,13 @@ class ConnectorEnd:
 
 @dataclass
 class Connector(Element):
+    """Joins its ends; ``directed`` connections (AADL's ``->``) flow from the first end to the second."""
+
     kind: ClassVar[str] = "connector"
     ends: list[ConnectorEnd] = field(default_factory=list)
     binding: bool = False
     type: str | None = None
+    directed: bool = False
 
 
 @dataclass
@@ -270,6 +274,47 @@ class ItemFlow(Element):
     source: str | None = None
     target: str | None = None
     realizing_connectors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FlowStep:
+    """One step of an end-to-end flow: a flow specification of the part's classifier, or a connector."""
+
+    element: str
+    part: str | None = None
+
+
+FLOW_KINDS = ("source", "sink", "path", "end_to_end")
+
+
+@dataclass
+class FlowSpec(Element):
+    """An AADL flow: a specification (source, sink, path) through a component's ports, or an end-to-end
+    flow through parts and connectors; its latency bound is in ``properties`` (``latency``)."""
+
+    kind: ClassVar[str] = "flow_spec"
+    flow_kind: str = "path"
+    entry: str | None = None  # port ids
+    exit: str | None = None
+    steps: list[FlowStep] = field(default_factory=list)
+
+
+BEHAVIOR_KINDS = ("function", "functional_exchange", "functional_chain", "activity", "action", "state_machine",
+                  "state", "mode", "transition", "scenario", "message")
+
+
+@dataclass
+class Behavior(Element):
+    """A behavioural element kept with its structure: functions and their exchanges, chains, activities
+    and actions, state machines, states, modes and transitions, scenarios and messages. Exchanges,
+    transitions and messages go from ``source`` to ``target``; chains and scenarios list ``members``."""
+
+    kind: ClassVar[str] = "behavior"
+    behavior_kind: str = "function"
+    source: str | None = None
+    target: str | None = None
+    members: list[str] = field(default_factory=list)
+    initial: bool = False
 
 
 @dataclass
@@ -365,5 +410,5 @@ SD_KINDS = (Stock, Flow, Aux)
 ELEMENT_TYPES: dict[str, type[Element]] = {
     cls.kind: cls
     for cls in (Stock, Flow, Aux, Module, Package, Block, ValueType, Part, Port, Connector, Interface,
-                ItemFlow, Requirement, Constraint, Relation, Unmapped, NeuralComponent)
+                ItemFlow, Requirement, Constraint, Relation, Unmapped, NeuralComponent, FlowSpec, Behavior)
 }

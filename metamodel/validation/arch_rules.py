@@ -198,6 +198,12 @@ def dangling_reference(model: Model) -> Iterator[Diagnostic]:
             if ref not in known:
                 file_part = ref.partition("#")[0] if "#" in ref else ""
                 missing.setdefault(file_part or ref, []).append((element, what, ref))
+    for cause in sorted(missing, key=len):  # a feature of a missing classifier ('T.port') is the same cause
+        head = cause.rpartition(".")[0]
+        while head and head not in missing:
+            head = head.rpartition(".")[0]
+        if head:
+            missing[head].extend(missing.pop(cause))
     for cause, uses in missing.items():
         first, what, ref = uses[0]
         others = f" (and {len(uses) - 1} more references)" if len(uses) > 1 else ""
@@ -210,7 +216,7 @@ def dangling_reference(model: Model) -> Iterator[Diagnostic]:
 
 # ports whose kind has no type in their language: Capella's physical ports; component ports are typed by
 # the interfaces they provide or require, which are optional
-_TYPELESS_PORTS = ("PhysicalPort", "ComponentPort")
+_TYPELESS_PORTS = ("PhysicalPort", "ComponentPort", "AADL event port", "AADL feature group", "AADL feature")
 
 
 @rule("AR102", "warning", "part, port or flow property without a type", domain="architecture")
@@ -240,6 +246,8 @@ def wired_ids(model: Model) -> set[str]:
 def unconnected_port(model: Model) -> Iterator[Diagnostic]:
     connected = wired_ids(model)
     for port in _authored(model, Port):
+        if port.stereotype.startswith("AADL "):
+            continue  # AADL features are checked per subcomponent (AR121)
         if port.id not in connected and not port.required:  # required ones: AR004
             yield _finding("AR103", "warning", port, f"port {_label(port)} is not connected")
 
