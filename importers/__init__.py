@@ -37,6 +37,8 @@ _IMPORTERS: dict[str, str] = {
 _XML_NAMESPACES: dict[str, str] = {
     "http://www.opengroup.org/xsd/archimate/3.0/": "archimate",
 }
+# root element without namespace of a .xml file -> importer module
+_XML_ROOTS: dict[str, str] = {"packet": "mtip"}  # MTIP/HUDS exports of SysML models
 _SNIFF_BYTES = 65536
 _PROLOG = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*<([\w.:-]+)([^>]*)>", re.S)
 _XMLNS = re.compile(r"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
@@ -64,11 +66,11 @@ def _xml_importer(path: str | os.PathLike[str]) -> str:
         raise ParseError("not an XML file Salver reads: no root element found", file=str(path), line=1)
     prefix = match.group(1).rpartition(":")[0] or None
     namespace = next((uri for p, uri in _XMLNS.findall(match.group(2)) if (p or None) == prefix), None)
-    module = _XML_NAMESPACES.get(namespace or "")
+    module = _XML_NAMESPACES.get(namespace or "") or (_XML_ROOTS.get(match.group(1)) if namespace is None else None)
     if module is None:
         raise ParseError(f"unsupported .xml content: root element <{match.group(1)}> in namespace "
                          f"{namespace or '(none)'}; Salver reads .xml files of "
-                         f"{', '.join(_XML_NAMESPACES)}", file=str(path))
+                         f"{', '.join(_XML_NAMESPACES)} and MTIP/HUDS <packet> files", file=str(path))
     return module
 
 
