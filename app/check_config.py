@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from metamodel.errors import SalverError
 from metamodel import atomic
+from metamodel.errors import SalverError
 from metamodel.model import Model
 from metamodel.validation.registry import SEVERITIES, Diagnostic
 

@@ -27,11 +27,13 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from importers.capella_behaviour import behaviour_handlers
 from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.unmapped import UnmappedCounter
 from importers.xml_safe import parse_file
 from metamodel.elements import (
+    Behavior,
     Block,
     Connector,
     ConnectorEnd,
@@ -169,6 +171,7 @@ class CapellaMapper:
             "ComponentPort": self._port, "PhysicalPort": self._port,
             "ExchangeItem": self._exchange_item, "Interface": self._interface, "Requirement": self._requirement,
             "CatalogElementLink": self._catalog_link,
+            **behaviour_handlers(self),
         }
 
     # -- driver -------------------------------------------------------------------------------------
@@ -404,6 +407,8 @@ class CapellaMapper:
             return [fp.type for fp in element.flow_properties if fp.type]
         if isinstance(element, Relation):
             return [*element.sources, *element.targets]
+        if isinstance(element, Behavior):
+            return [ref for ref in (element.source, element.target, *element.members) if ref]
         return []
 
     def _stub(self, key: str) -> None:

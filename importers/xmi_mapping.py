@@ -15,8 +15,10 @@ from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.xmi_behaviour import bind_sd_behaviour, is_sd_behaviour, settle_time, simulation_config
 from importers.xmi_document import StereotypeApplication, XmiDocument
+from importers.xmi_dynamics import dynamics_handlers
 from importers.xmi_parametrics import PendingConstraint, attach, default_value, read_constraint
 from metamodel.elements import (
+    Behavior,
     Block,
     Connector,
     ConnectorEnd,
@@ -97,6 +99,7 @@ class Mapper:
             "Abstraction": self._relation, "Dependency": self._relation, "Realization": self._relation,
             "Usage": self._relation, "OpaqueBehavior": self._opaque_behaviour, "Constraint": self._constraint,
             "PackageImport": _ignore, "ProfileApplication": _ignore, "ElementImport": _ignore,
+            **dynamics_handlers(self),
         }
 
     # -- driver -------------------------------------------------------------------------------------
@@ -397,6 +400,8 @@ class Mapper:
             keys.extend([element.source, element.target, *element.conveyed])
         elif isinstance(element, Relation):
             keys.extend([*element.sources, *element.targets])
+        elif isinstance(element, Behavior):
+            keys.extend([element.source, element.target, *element.members])
         for key in keys:
             self._target(key)
 

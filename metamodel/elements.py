@@ -299,15 +299,16 @@ class FlowSpec(Element):
     steps: list[FlowStep] = field(default_factory=list)
 
 
-BEHAVIOR_KINDS = ("function", "functional_exchange", "functional_chain", "activity", "action", "state_machine",
-                  "state", "mode", "transition", "scenario", "message")
+BEHAVIOR_KINDS = ("function", "functional_exchange", "functional_chain", "activity", "action", "activity_edge",
+                  "state_machine", "region", "state", "mode", "transition", "scenario", "message")
 
 
 @dataclass
 class Behavior(Element):
     """A behavioural element kept with its structure: functions and their exchanges, chains, activities
     and actions, state machines, states, modes and transitions, scenarios and messages. Exchanges,
-    transitions and messages go from ``source`` to ``target``; chains and scenarios list ``members``."""
+    transitions and messages go from ``source`` to ``target``; chains and scenarios list ``members``;
+    ``detail`` is the source tool's metaclass (``InitialPseudoState``, ``Mode``, ``CallBehaviorAction``)."""
 
     kind: ClassVar[str] = "behavior"
     behavior_kind: str = "function"
@@ -315,6 +316,7 @@ class Behavior(Element):
     target: str | None = None
     members: list[str] = field(default_factory=list)
     initial: bool = False
+    detail: str = ""
 
 
 @dataclass

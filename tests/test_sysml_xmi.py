@@ -11,6 +11,7 @@ import pytest
 import importers
 from importers.xmi_archive import is_safe_name
 from metamodel.elements import (
+    Behavior,
     Block,
     Connector,
     Constraint,
@@ -86,11 +87,11 @@ def test_kettle_flow_ports_requirements_and_library_types() -> None:
     flow = model["_y6kgMFh1Ee2P656rxdvIQA"]
     assert isinstance(flow, ItemFlow)
     assert (flow.source, flow.target) == ("_NsLsAEqVEe2YPdtfy5e7BA", "_L7CwgFh1Ee2P656rxdvIQA")
-    # verify relations start at test-case activities, kept as stubs so that nothing dangles
+    # verify relations start at test-case activities, imported as behaviour so that nothing dangles
     verify = model["_tQWFIFhxEe2P656rxdvIQA"]
-    assert model[verify.sources[0]].kind == "unmapped"
-    reasons = " | ".join(e.reason for e in report.entries)
-    assert "StateMachine" in reasons and "Activity" in reasons
+    assert model[verify.sources[0]].kind == "behavior" and model[verify.sources[0]].behavior_kind == "activity"
+    kinds = Counter(b.behavior_kind for b in model.of_kind(Behavior))
+    assert kinds["state_machine"] >= 1 and kinds["activity"] == 9 and kinds["transition"] == 18  # uml:Transition
     constraints = list(model.of_kind(Constraint))  # parametrics: kept with their text, owned by their blocks
     assert len(constraints) == 8 and {c.language for c in constraints} == {"Natural language"}
     assert all(isinstance(model[c.owner], Block) for c in constraints)

@@ -13,6 +13,7 @@ from typing import TypeVar
 import networkx as nx
 
 from metamodel.elements import (
+    Behavior,
     Block,
     Connector,
     ConnectorEnd,
@@ -185,6 +186,9 @@ def _references(element: Element) -> Iterator[tuple[str, str]]:
     elif isinstance(element, Relation):
         yield from (("source", ref) for ref in element.sources)
         yield from (("target", ref) for ref in element.targets)
+    elif isinstance(element, Behavior):
+        yield from ((what, ref) for what, ref in (("source", element.source), ("target", element.target)) if ref)
+        yield from (("member", ref) for ref in element.members)
 
 
 @rule("AR101", "error", "reference to an element that does not exist", domain="architecture")
@@ -216,7 +220,8 @@ def dangling_reference(model: Model) -> Iterator[Diagnostic]:
 
 # ports whose kind has no type in their language: Capella's physical ports; component ports are typed by
 # the interfaces they provide or require, which are optional
-_TYPELESS_PORTS = ("PhysicalPort", "ComponentPort", "AADL event port", "AADL feature group", "AADL feature")
+_TYPELESS_PORTS = ("PhysicalPort", "ComponentPort", "AADL event port", "AADL feature group", "AADL feature",
+                   "FunctionInputPort", "FunctionOutputPort")
 
 
 @rule("AR102", "warning", "part, port or flow property without a type", domain="architecture")
@@ -239,6 +244,8 @@ def wired_ids(model: Model) -> set[str]:
     wired = {ref for c in model.of_kind(Connector) for end in c.ends for ref in (end.role, *end.nested_path)
              if ref}
     wired.update(ref for f in model.of_kind(ItemFlow) for ref in (f.source, f.target) if ref)
+    wired.update(ref for b in model.of_kind(Behavior) if b.behavior_kind == "functional_exchange"
+                 for ref in (b.source, b.target) if ref)
     return wired
 
 
@@ -321,6 +328,10 @@ def _typed_by(element: Element, other: Element) -> bool:
     return isinstance(element, Part) and element.type == other.id
 
 
+# behaviour whose names may repeat in one owner: a message sent twice, two transitions on one trigger
+_UNNAMED_BEHAVIOUR = ("message", "transition", "functional_exchange", "activity_edge")
+
+
 def _name_kind(element: Element) -> str:
     """Elements of one owner must differ in name only within a kind: parts and ports are both properties
     (UML's distinguishability), a block and a port of the same name are not a clash."""
@@ -339,7 +350,8 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
     part) and a replica beside its original are no clash. One finding per clashing name."""
     groups: dict[tuple[str | None, str, str], list[Element]] = {}
     for element in model.elements.values():
-        if not element.name or _is_external(element) or isinstance(element, Relation | Connector):
+        if not element.name or _is_external(element) or isinstance(element, Relation | Connector) or \
+                (isinstance(element, Behavior) and element.behavior_kind in _UNNAMED_BEHAVIOUR):
             continue
         groups.setdefault((element.owner, _name_kind(element), element.name), []).append(element)
     copies = _copies(model)

@@ -1,0 +1,106 @@
+"""The functional and dynamic side of a Capella model as ``Behavior`` elements.
+
+Functions of every layer (operational activities, system, logical and physical functions) with their
+sub-functions; function ports (``Port``, kind ``function``, owned by their function); functional
+exchanges (source and target: the function ports or functions they join); functional chains and
+operational processes (``members``: the functions, exchanges and referenced chains involved, in the
+file's order);
+state machines, regions, states, modes and pseudo-states, state transitions (``source``/``target``);
+scenarios (``members``: the instances their lifelines represent) and their messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
+from metamodel.elements import Behavior, Port
+
+FUNCTIONS = {"OperationalActivity", "SystemFunction", "LogicalFunction", "PhysicalFunction"}
+FUNCTION_PORTS = {"FunctionInputPort": "in", "FunctionOutputPort": "out"}
+EXCHANGES = {"FunctionalExchange"}
+CHAINS = {"FunctionalChain", "OperationalProcess"}
+STATE_MACHINES = {"StateMachine"}
+STATES = {"Region", "State", "Mode", "FinalState", "InitialPseudoState", "ChoicePseudoState", "DeepHistoryPseudoState",
+          "ShallowHistoryPseudoState", "ForkPseudoState", "JoinPseudoState", "TerminatePseudoState",
+          "EntryPointPseudoState", "ExitPointPseudoState"}
+TRANSITIONS = {"StateTransition"}
+SCENARIOS = {"Scenario"}
+MESSAGES = {"SequenceMessage"}
+# the parts of chains and scenarios read with their owner
+INVOLVEMENTS = {"FunctionalChainInvolvementFunction", "FunctionalChainInvolvementLink", "FunctionalChainReference",
+                "InstanceRole", "MessageEnd", "ExecutionEnd", "Execution", "EventReceiptOperation",
+                "EventSentOperation", "ExecutionEvent", "InteractionState", "FragmentEnd", "CombinedFragment",
+                "InteractionOperand", "StateFragment", "InteractionUse", "ArmTimerEvent", "CancelTimerEvent"}
+
+
+def behaviour_handlers(mapper) -> dict[str, Callable[[etree._Element, str | None], None]]:  # noqa: ANN001
+    """Handlers of the Capella mapper for the behavioural metaclasses (``mapper`` is a CapellaMapper)."""
+    reader = _BehaviourReader(mapper)
+    handlers: dict[str, Callable[[etree._Element, str | None], None]] = {}
+    for kinds, handler in ((FUNCTIONS, reader.function), (FUNCTION_PORTS, reader.function_port),
+                           (EXCHANGES, reader.exchange), (CHAINS, reader.chain), (STATE_MACHINES, reader.state_machine),
+                           (STATES, reader.state), (TRANSITIONS, reader.transition), (SCENARIOS, reader.scenario),
+                           (MESSAGES, reader.message), (INVOLVEMENTS, reader.involvement)):
+        handlers.update(dict.fromkeys(kinds, handler))
+    return handlers
+
+
+class _BehaviourReader:
+    def __init__(self, mapper) -> None:  # noqa: ANN001
+        self.mapper = mapper
+
+    def _kind(self, element: etree._Element) -> str:
+        return (element.get("{http://www.w3.org/2001/XMLSchema-instance}type") or "").rpartition(":")[2]
+
+    def _behaviour(self, element: etree._Element, owner: str | None, kind: str, **fields: object) -> None:
+        behaviour = Behavior(element.get("id"), element.get("name") or "", owner=owner, behavior_kind=kind,
+                             detail=self._kind(element), **fields)  # type: ignore[arg-type]
+        self.mapper._add(behaviour, element)
+
+    def function(self, element: etree._Element, owner: str | None) -> None:
+        self._behaviour(element, owner, "function")
+
+    def function_port(self, element: etree._Element, owner: str | None) -> None:
+        port = Port(element.get("id"), element.get("name") or "", owner=owner,
+                    direction=FUNCTION_PORTS[self._kind(element)], port_kind="function",
+                    type=(self.mapper._refs(element, "incomingExchangeItems")
+                          or self.mapper._refs(element, "outgoingExchangeItems") or [None])[0],
+                    stereotype=self._kind(element))
+        self.mapper._add(port, element)
+
+    def exchange(self, element: etree._Element, owner: str | None) -> None:
+        self._behaviour(element, owner, "functional_exchange", source=self.mapper._ref(element, "source"),
+                        target=self.mapper._ref(element, "target"),
+                        members=self.mapper._refs(element, "exchangedItems"))
+
+    def chain(self, element: etree._Element, owner: str | None) -> None:
+        members = [ref for child in element if isinstance(child.tag, str)
+                   and self._kind(child) in ("FunctionalChainInvolvementFunction", "FunctionalChainInvolvementLink",
+                                             "FunctionalChainReference")
+                   for ref in self.mapper._refs(child, "involved")]
+        self._behaviour(element, owner, "functional_chain", members=members)
+
+    def state_machine(self, element: etree._Element, owner: str | None) -> None:
+        self._behaviour(element, owner, "state_machine")
+
+    def state(self, element: etree._Element, owner: str | None) -> None:
+        kind = self._kind(element)
+        self._behaviour(element, owner, "region" if kind == "Region" else "state",
+                        initial=kind == "InitialPseudoState")
+
+    def transition(self, element: etree._Element, owner: str | None) -> None:
+        self._behaviour(element, owner, "transition", source=self.mapper._ref(element, "source"),
+                        target=self.mapper._ref(element, "target"))
+
+    def scenario(self, element: etree._Element, owner: str | None) -> None:
+        members = [ref for child in element if isinstance(child.tag, str) and self._kind(child) == "InstanceRole"
+                   for ref in self.mapper._refs(child, "representedInstance")]
+        self._behaviour(element, owner, "scenario", members=members)
+
+    def message(self, element: etree._Element, owner: str | None) -> None:
+        self._behaviour(element, owner, "message", members=self.mapper._refs(element, "invokedOperation"))
+
+    def involvement(self, element: etree._Element, owner: str | None) -> None:
+        """Read with the chain or scenario that owns it."""

@@ -1,0 +1,159 @@
+"""Rules on the functional and dynamic side (AR14x), as modelling tools' validators apply them: leaf
+functions allocated to components, functional exchanges carried by component exchanges between the
+components their functions are allocated to, functional chains whose exchanges join involved
+functions, and states that transitions reach."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from metamodel.elements import Behavior, Block, Connector, Element, Part, Port, Relation
+from metamodel.model import Model
+from metamodel.validation.registry import Diagnostic, rule
+
+# function metaclasses per architecture layer, and the component kinds that layer allocates them to
+_LAYER_COMPONENTS = {"SystemFunction": ("SystemComponent",), "LogicalFunction": ("LogicalComponent",),
+                     "PhysicalFunction": ("PhysicalComponent",), "OperationalActivity": ("Entity",)}
+
+
+def _behaviours(model: Model, kind: str) -> Iterator[Behavior]:
+    return (b for b in model.of_kind(Behavior) if b.behavior_kind == kind and not b.library)
+
+
+def _allocations(model: Model) -> dict[str, list[str]]:
+    """Allocated element id -> the ids it is allocated to."""
+    found: dict[str, list[str]] = {}
+    for relation in model.of_kind(Relation):
+        if relation.relation == "allocate":
+            for source in relation.sources:
+                found.setdefault(source, []).extend(relation.targets)
+    return found
+
+
+@rule("AR140", "warning", "leaf function not allocated to a component", domain="architecture")
+def unallocated_leaf_function(model: Model) -> Iterator[Diagnostic]:
+    """In a layer that has components, every function without sub-functions is allocated to one."""
+    layers = {k for b in model.of_kind(Block) for k, kinds in _LAYER_COMPONENTS.items() if b.stereotype in kinds}
+    parents = {b.owner for b in _behaviours(model, "function")}
+    allocated = _allocations(model)
+    for function in _behaviours(model, "function"):
+        if function.detail in layers and function.id not in parents and function.id not in allocated:
+            yield Diagnostic("AR140", "warning", f"leaf function {function.name!r} is not allocated to any component",
+                             function.id, function.name)
+
+
+def _function_of(model: Model, end: str | None) -> Behavior | None:
+    """The function an exchange end belongs to: the function itself or the owner of its port."""
+    element = model.get(end)
+    if isinstance(element, Port):
+        element = model.get(element.owner)
+    return element if isinstance(element, Behavior) and element.behavior_kind == "function" else None
+
+
+def _components_joined(model: Model, connector: Connector) -> set[str]:
+    """The blocks a connector's ends belong to: a port's owner, a part's type."""
+    joined = set()
+    for end in connector.ends:
+        element = model.get(end.role)
+        part = model.get(end.part_with_port)
+        if isinstance(part, Part) and part.type:
+            joined.add(part.type)
+        if isinstance(element, Port) and element.owner:
+            joined.add(element.owner)
+        elif isinstance(element, Part) and element.type:
+            joined.add(element.type)
+        elif isinstance(element, Block):
+            joined.add(element.id)
+    return joined
+
+
+@rule("AR141", "warning", "functional exchange between components not carried by a component exchange",
+      domain="architecture")
+def exchange_allocation(model: Model) -> Iterator[Diagnostic]:
+    """A functional exchange between functions allocated to two different components is allocated to a
+    component exchange, and that exchange joins those two components."""
+    allocated = _allocations(model)
+    for exchange in _behaviours(model, "functional_exchange"):
+        ends = [_function_of(model, exchange.source), _function_of(model, exchange.target)]
+        if None in ends:
+            continue
+        owners = [{c for c in allocated.get(f.id, []) if isinstance(model.get(c), Block)} for f in ends]
+        if not owners[0] or not owners[1] or owners[0] & owners[1]:
+            continue
+        carriers = [model.get(c) for c in allocated.get(exchange.id, [])]
+        connectors = [c for c in carriers if isinstance(c, Connector)]
+        if not connectors:
+            yield Diagnostic("AR141", "warning", f"functional exchange {exchange.name!r} runs between functions "
+                             "of different components but is allocated to no component exchange",
+                             exchange.id, exchange.name, related=tuple(f.id for f in ends))
+        elif not any(_components_joined(model, c) & owners[0] and _components_joined(model, c) & owners[1]
+                     for c in connectors):
+            yield Diagnostic("AR141", "warning", f"functional exchange {exchange.name!r} is allocated to "
+                             f"{connectors[0].name!r}, which does not join the components of its functions",
+                             exchange.id, exchange.name, related=tuple(c.id for c in connectors))
+
+
+def _involved(model: Model, chain: Behavior) -> set[str]:
+    """What a chain involves, through the chains it references."""
+    found: set[str] = set()
+    pending = [chain]
+    while pending:
+        current = pending.pop()
+        for member in current.members:
+            if member in found:
+                continue
+            found.add(member)
+            referenced = model.get(member)
+            if isinstance(referenced, Behavior) and referenced.behavior_kind == "functional_chain":
+                pending.append(referenced)
+    return found
+
+
+@rule("AR142", "error", "functional chain involves an exchange without its functions", domain="architecture")
+def broken_functional_chain(model: Model) -> Iterator[Diagnostic]:
+    """Each functional exchange a chain involves joins two functions the chain involves."""
+    for chain in _behaviours(model, "functional_chain"):
+        members = _involved(model, chain)
+        if not members:
+            yield Diagnostic("AR142", "error", f"functional chain {chain.name!r} involves nothing", chain.id,
+                             chain.name)
+            continue
+        for member in sorted(members):
+            exchange = model.get(member)
+            if not isinstance(exchange, Behavior) or exchange.behavior_kind != "functional_exchange":
+                continue
+            loose = [f for f in (_function_of(model, exchange.source), _function_of(model, exchange.target))
+                     if f is not None and f.id not in members]
+            if loose:
+                yield Diagnostic("AR142", "error", f"functional chain {chain.name!r} involves exchange "
+                                 f"{exchange.name!r} but not function {loose[0].name!r}", chain.id, chain.name,
+                                 related=(exchange.id, *(f.id for f in loose)))
+
+
+def _region(model: Model, element: Element) -> str | None:
+    owner = model.get(element.owner)
+    while isinstance(owner, Behavior) and owner.behavior_kind not in ("region", "state_machine"):
+        owner = model.get(owner.owner)
+    return owner.id if owner is not None else None
+
+
+@rule("AR143", "warning", "state no transition reaches", domain="architecture")
+def unreachable_state(model: Model) -> Iterator[Diagnostic]:
+    """In a region that has transitions, every state other than initial ones is the target of one, or holds
+    a state that is (a transition into a substate enters the composite states around it)."""
+    targets: set[str] = set()
+    for transition in _behaviours(model, "transition"):
+        reached = model.get(transition.target)
+        while reached is not None and reached.id not in targets:
+            targets.add(reached.id)
+            reached = model.get(reached.owner)
+    regions_with_transitions = {_region(model, t) for t in _behaviours(model, "transition")}
+    regions_with_transitions |= {model.get(t.source).owner for t in _behaviours(model, "transition")
+                                 if model.get(t.source) is not None}
+    for state in _behaviours(model, "state"):
+        pseudo = "Pseudo" in state.detail or "pseudo" in state.detail.lower()
+        if state.initial or pseudo or state.id in targets:
+            continue
+        if state.owner in regions_with_transitions or _region(model, state) in regions_with_transitions:
+            yield Diagnostic("AR143", "warning", f"state {state.name!r} is the target of no transition",
+                             state.id, state.name)
