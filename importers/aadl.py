@@ -320,8 +320,11 @@ class _Mapper:
         for flow in classifier.tree.find_pred(lambda t: t.data == "flow_spec"):
             name, kind = str(flow.children[0]), str(flow.children[1]).lower()
             ends = [_end_ref(e)[-1] for e in _sub(flow, "flow_ends").children]
-            entry = self._feature(classifier.id, ends[0]) if kind in ("sink", "path") else None
-            exit_ = self._feature(classifier.id, ends[-1]) if kind in ("source", "path") else None
+            # a feature the classifier does not have stays as written: the checks report it
+            entry = (self._feature(classifier.id, ends[0]) or f"{classifier.id}.{ends[0]}") \
+                if kind in ("sink", "path") else None
+            exit_ = (self._feature(classifier.id, ends[-1]) or f"{classifier.id}.{ends[-1]}") \
+                if kind in ("source", "path") else None
             spec = FlowSpec(f"{classifier.id}.{name}", name, owner=classifier.id, flow_kind=kind, entry=entry,
                             exit=exit_)
             spec.properties.update(self._block_properties(flow, classifier))

@@ -19,6 +19,7 @@ from metamodel.elements import (
     ConnectorEnd,
     Element,
     FlowProperty,
+    FlowSpec,
     Interface,
     ItemFlow,
     Package,
@@ -186,6 +187,9 @@ def _references(element: Element) -> Iterator[tuple[str, str]]:
     elif isinstance(element, Relation):
         yield from (("source", ref) for ref in element.sources)
         yield from (("target", ref) for ref in element.targets)
+    elif isinstance(element, FlowSpec):
+        yield from ((what, ref) for what, ref in (("entry", element.entry), ("exit", element.exit)) if ref)
+        yield from (("step", step.element) for step in element.steps)
     elif isinstance(element, Behavior):
         yield from ((what, ref) for what, ref in (("source", element.source), ("target", element.target)) if ref)
         yield from (("member", ref) for ref in element.members)

@@ -143,6 +143,8 @@ def unreachable_state(model: Model) -> Iterator[Diagnostic]:
     a state that is (a transition into a substate enters the composite states around it)."""
     targets: set[str] = set()
     for transition in _behaviours(model, "transition"):
+        if transition.source == transition.target:
+            continue  # a state's own loop does not bring it about
         reached = model.get(transition.target)
         while reached is not None and reached.id not in targets:
             targets.add(reached.id)
@@ -157,3 +159,29 @@ def unreachable_state(model: Model) -> Iterator[Diagnostic]:
         if state.owner in regions_with_transitions or _region(model, state) in regions_with_transitions:
             yield Diagnostic("AR143", "warning", f"state {state.name!r} is the target of no transition",
                              state.id, state.name)
+
+
+@rule("AR144", "error", "final state with an outgoing transition", domain="architecture")
+def transition_from_final_state(model: Model) -> Iterator[Diagnostic]:
+    """UML: a final state has no outgoing transitions."""
+    finals = {s.id for s in _behaviours(model, "state") if s.detail in ("FinalState", "Pseudostate terminate")}
+    for transition in _behaviours(model, "transition"):
+        if transition.source in finals:
+            source = model[transition.source]
+            yield Diagnostic("AR144", "error", f"transition {transition.name or transition.id!r} leaves final state "
+                             f"{source.name or source.id!r}", transition.id, transition.name, related=(source.id,))
+
+
+@rule("AR145", "error", "region with more than one initial state", domain="architecture")
+def several_initial_states(model: Model) -> Iterator[Diagnostic]:
+    """UML: a region has at most one initial pseudostate."""
+    initials: dict[str, list[Behavior]] = {}
+    for state in _behaviours(model, "state"):
+        if state.initial and state.owner:
+            initials.setdefault(state.owner, []).append(state)
+    for region_id, states in initials.items():
+        if len(states) > 1:
+            region = model.get(region_id)
+            yield Diagnostic("AR145", "error", f"region {region.name if region else region_id!r} has "
+                             f"{len(states)} initial states", region_id, region.name if region else "",
+                             related=tuple(s.id for s in states))
