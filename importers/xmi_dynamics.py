@@ -61,8 +61,16 @@ class _DynamicsReader:
             if isinstance(child.tag, str) and etree.QName(child).localname in NODE_SLOTS and self.doc.xid(child):
                 self.mapper._element(child, owner)
 
+    def _not_executed(self, element: etree._Element) -> None:
+        """State machines, activities and interactions are elements for the checks, not run."""
+        entry = self.mapper.not_executed.setdefault(self.doc.type_of(element) or "",
+                                                    [0, element.sourceline, element.get("name") or ""])
+        entry[0] += 1
+
     def container(self, kind: str) -> Callable[[etree._Element, str | None], None]:
         def read(element: etree._Element, owner: str | None) -> None:
+            if kind in ("state_machine", "activity"):
+                self._not_executed(element)
             created = self._add(element, owner, kind)
             if created:
                 self._contents(element, created)
@@ -90,6 +98,7 @@ class _DynamicsReader:
     def interaction(self, element: etree._Element, owner: str | None) -> None:
         represents = [ref for child in element if isinstance(child.tag, str)
                       and etree.QName(child).localname == "lifeline" for ref in self.doc.refs(child, "represents")]
+        self._not_executed(element)
         created = self._add(element, owner, "scenario", members=represents)
         if created:
             self._contents(element, created)

@@ -80,6 +80,7 @@ class Mapper:
         first = doc.model_roots[0]
         self.model = Model(name=first.get("name") or "model")
         self.unmapped: dict[str, list] = {}  # label -> [count, first line, first name]
+        self.not_executed: dict[str, list] = {}  # behaviour imported for the checks: label -> [count, line, name]
         self.consumed: set[int] = set()  # id() of stereotype applications read
         self.flow_property_ids: set[str] = set()
         self.aggregation: dict[str, str] = {}
@@ -465,6 +466,10 @@ class Mapper:
         for label, (count, line, name) in sorted(self.unmapped.items(), key=lambda item: item[1][1] or 0):
             reason = REASONS.get(label, "not mapped to Salver's architecture metamodel")
             self.report.add(f"{count} x {label} not imported: {reason}", f"first: {name}" if name else "",
+                            line, "info")
+        for label, (count, line, name) in self.not_executed.items():
+            self.report.add(f"{count} x {label} imported as behaviour elements for the checks; "
+                            f"{REASONS.get(label, 'behaviour is not executed')}", f"first: {name}" if name else "",
                             line, "info")
         groups: dict[tuple[str, str, str], list] = {}
         for application in self.doc.applications:
