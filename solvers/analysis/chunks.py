@@ -8,7 +8,7 @@ whole chunk, so with them the chunk size is part of what makes the numbers.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -99,8 +99,10 @@ class LocalExecutor:
         self.compiled = compiled
 
     def map(self, chunks: Iterable[Chunk], options: Mapping[str, Any],
-            progress: Callable[[Chunk, float], None] | None = None) -> Iterator[Results]:
-        """The results of each chunk, in order; ``progress(chunk, fraction)`` reports within a chunk."""
+            progress: Callable[[Chunk, float], None] | None = None,
+            variables: Sequence[str] | None = None) -> Iterator[Results]:
+        """The results of each chunk, in order; ``progress(chunk, fraction)`` reports within a chunk.
+        (``variables`` matter to executors that move results; here every variable is at hand.)"""
         for chunk in chunks:
             inner = (lambda f, c=chunk: progress(c, f)) if progress is not None else None
             yield run_chunk(self.compiled, chunk, options, inner)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import pickle
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from solvers.analysis.chunks import Chunk, LocalExecutor, run_chunk
 from solvers.analysis.parameters import RequestError
@@ -51,7 +54,8 @@ def open_executor(compiled: CompiledModel, workers: int | None = None,
             if not isinstance(workers, int) or workers < 1:
                 raise RequestError(f"workers must be a positive whole number, got {workers!r}")
             cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                       host="127.0.0.1", dashboard_address=None))
+                                                       host="127.0.0.1", dashboard_address=None,
+                                                       silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster))
         yield DaskExecutor(client, compiled)
 
@@ -71,7 +75,9 @@ class DaskExecutor:
         self.compiled = compiled
 
     def map(self, chunks: Iterable[Chunk], options: Mapping[str, Any],
-            progress: Callable[[Chunk, float], None] | None = None) -> Iterator[Results]:
+            progress: Callable[[Chunk, float], None] | None = None,
+            variables: Sequence[str] | None = None) -> Iterator[Results]:
+        """The results of each chunk, in order; only ``variables`` (default all) travel back."""
         model = self.compiled.model
         digest = hashlib.sha256(pickle.dumps(model)).hexdigest()
         [shared] = self.client.scatter([model], broadcast=True)
@@ -80,7 +86,8 @@ class DaskExecutor:
         todo = iter(chunks)
         try:
             for chunk in todo:
-                pending.append(self.client.submit(_run_remote, shared, digest, chunk, dict(options), pure=False))
+                pending.append(self.client.submit(_run_remote, shared, digest, chunk, dict(options), variables,
+                                                  pure=False))
                 if len(pending) >= window:
                     yield pending.popleft().result()
             while pending:
@@ -90,8 +97,9 @@ class DaskExecutor:
                 future.cancel()
 
 
-def _run_remote(model: Model, digest: str, chunk: Chunk, options: dict[str, Any]) -> Results:
-    """On a worker: compile the model once per process, then run the chunk."""
+def _run_remote(model: Model, digest: str, chunk: Chunk, options: dict[str, Any],
+                variables: Sequence[str] | None) -> Results:
+    """On a worker: compile the model once per process, run the chunk, keep ``variables``."""
     with _lock:
         compiled = _compiled.get(digest)
         if compiled is None:
@@ -100,4 +108,7 @@ def _run_remote(model: Model, digest: str, chunk: Chunk, options: dict[str, Any]
             compiled = _compiled[digest] = solvers.compile(model)
             while len(_compiled) > _KEPT_MODELS:
                 del _compiled[next(iter(_compiled))]
-    return run_chunk(compiled, chunk, options)
+    results = run_chunk(compiled, chunk, options)
+    if variables is None:
+        return results
+    return Results(results.time, {v: np.ascontiguousarray(results[v]) for v in variables}, results.runs)

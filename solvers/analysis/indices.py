@@ -102,8 +102,8 @@ def global_sensitivity(compiled: CompiledModel, vary: Mapping[str, str | Distrib
     values = np.column_stack([d.ppf(unit[:, i]) for i, d in enumerate(dists.values())])
     design = Design(tuple(dists), tuple(dists.values()), values, method, seed)
     collector = _Collector(design.runs, variable, which)
-    run_design(compiled, design, consumers=[collector], keep=False,
-               variables=study.pop("variables", None) or [variable], **study)
+    kept = list(dict.fromkeys([*(study.pop("variables", None) or []), variable]))  # the output is always kept
+    run_design(compiled, design, consumers=[collector], keep=False, variables=kept, **study)
     result = collector.values
     if not np.all(np.isfinite(result)):
         raise AnalysisError(f"'{variable}' ({which}) is not finite in some runs; the indices need finite outputs")

@@ -154,7 +154,7 @@ def run_design(compiled: CompiledModel, design: Design, out: str | os.PathLike[s
                 progress((done + fraction * chunk.runs) / design.runs)
 
         saved_time = None
-        outcomes = stack.enter_context(contextlib.closing(executor.map(plan, options, within)))
+        outcomes = stack.enter_context(contextlib.closing(executor.map(plan, options, within, names)))
         for chunk, results in zip(plan, outcomes, strict=True):
             for sink in sinks:
                 sink(results, chunk)

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ from solvers.results import Results
 
 METADATA_KEY = b"salver"
 RESERVED = ("run", "time")  # the table's own columns, dictionary-encoded (few distinct values per chunk)
-COMPRESSION_LEVEL = 1  # zstd's fastest level: most of the size gain at a small share of the time
 
 
 class OutputError(SalverError):
@@ -45,10 +45,12 @@ class RunWriter:
     """Writes chunks of runs (``Results`` of several runs each) as row groups of one Parquet table.
 
     Use as a context manager; the files replace their targets only when the block ends without error.
+    A chunk is encoded on a writer thread while the caller computes the next one; at most one chunk
+    waits there, so memory holds two chunks at most.
     """
 
     def __init__(self, path: str | os.PathLike[str], variables: Sequence[str], parameters: Sequence[str],
-                 metadata: Mapping[str, Any] | None = None, compression: str = "zstd") -> None:
+                 metadata: Mapping[str, Any] | None = None, compression: str = "snappy") -> None:
         import pyarrow as pa
 
         clash = [v for v in variables if v in RESERVED] + [p for p in parameters if p == "run"]
@@ -67,11 +69,14 @@ class RunWriter:
         self._param_temp: Path | None = None
         self._param_chunks: list[dict[str, np.ndarray]] = []
         self._time: np.ndarray | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salver-parquet")
+        self._pending: Future[None] | None = None
         self.runs = 0
 
     def __enter__(self) -> RunWriter:
         from metamodel.atomic import replacing_path
 
+        self._stack.callback(self._thread.shutdown)
         self._temp = self._stack.enter_context(replacing_path(self.path))
         self._param_temp = self._stack.enter_context(replacing_path(parameters_path(self.path)))
         return self
@@ -84,16 +89,21 @@ class RunWriter:
                 if not self._stack.__exit__(type(exc), exc, exc.__traceback__):
                     raise
                 return False
-        elif self._writer is not None:
+        else:
             with contextlib.suppress(Exception):
-                self._writer.close()
+                self._drain()
+                if self._writer is not None:
+                    self._writer.close()
         return bool(self._stack.__exit__(kind, error, tb))
+
+    def _drain(self) -> None:
+        """Wait for the chunk on the writer thread; its error, if any, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def write(self, results: Results, first_run: int, parameters: Mapping[str, np.ndarray]) -> None:
         """Append runs ``first_run …`` (``results.runs`` of them) and their parameter values."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         if first_run != self.runs:
             raise OutputError(f"runs must come in order: expected run {self.runs}, got {first_run}")
         time = np.asarray(results.time, dtype=float)
@@ -101,34 +111,63 @@ class RunWriter:
             self._time = time
         elif not np.array_equal(time, self._time):
             raise OutputError("every chunk of runs must share the saved times")
-        runs, steps = results.runs, len(time)
-        columns = [np.repeat(np.arange(first_run, first_run + runs, dtype=np.int64), steps), np.tile(time, runs)]
-        columns += [np.ascontiguousarray(results[v].T).ravel() for v in self.variables]
-        batch = pa.RecordBatch.from_arrays([pa.array(c) for c in columns], schema=self.schema)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self._temp, self.schema, compression=self.compression,
-                                            compression_level=COMPRESSION_LEVEL, use_dictionary=list(RESERVED))
-        self._writer.write_batch(batch, row_group_size=max(len(batch), 1))
+        runs = results.runs
+        self._drain()
+        self._pending = self._thread.submit(self._encode, results, first_run)
         self._param_chunks.append({p: np.broadcast_to(np.asarray(parameters[p], dtype=float), (runs,))
                                    for p in self.parameters})
         self.runs += runs
+
+    def _encode(self, results: Results, first_run: int) -> None:
+        """On the writer thread: the chunk as one row group, run after run."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        runs, steps = results.runs, len(results.time)
+        columns = [np.repeat(np.arange(first_run, first_run + runs, dtype=np.int64), steps),
+                   np.tile(np.asarray(results.time, dtype=float), runs)]
+        columns += [np.ascontiguousarray(results[v].T).ravel() for v in self.variables]
+        batch = pa.RecordBatch.from_arrays([_arrow(c) for c in columns], schema=self.schema)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._temp, self.schema, compression=self.compression,
+                                            use_dictionary=list(RESERVED))
+        self._writer.write_batch(batch, row_group_size=max(len(batch), 1))
 
     def _finish(self) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        self._drain()
         if self._writer is None:
             raise OutputError("no runs were written")
         document = {**self.metadata, "runs": self.runs, "variables": self.variables,
                     "parameters": self.parameters, "time": self._time.tolist()}  # type: ignore[union-attr]
         self._writer.add_key_value_metadata({METADATA_KEY.decode(): json.dumps(document)})
         self._writer.close()
-        table = {"run": np.arange(self.runs, dtype=np.int64)}
-        for name in self.parameters:
-            table[name] = np.concatenate([chunk[name] for chunk in self._param_chunks])
+        columns = [np.arange(self.runs, dtype=np.int64)]
+        columns += [np.concatenate([chunk[name] for chunk in self._param_chunks]) for name in self.parameters]
         schema = pa.schema([("run", pa.int64()), *((p, pa.float64()) for p in self.parameters)],
                            metadata={METADATA_KEY: json.dumps(document).encode()})
-        pq.write_table(pa.table(table, schema=schema), self._param_temp, compression=self.compression)
+        table = pa.Table.from_arrays([_arrow(c) for c in columns], schema=schema)
+        pq.write_table(table, self._param_temp, compression=self.compression)
+
+
+def _arrow(values: np.ndarray) -> Any:  # noqa: ANN401 - a pyarrow Array
+    """A numpy array as an Arrow array without a copy (``pa.array`` would first load pandas to check it)."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
+
+
+def _numpy(column: Any) -> np.ndarray:  # noqa: ANN401 - a pyarrow ChunkedArray
+    """The float64 values of a column as numpy (``to_numpy`` would first load pandas); nulls are refused."""
+    parts = []
+    for chunk in column.chunks:
+        if chunk.null_count:
+            raise OutputError("the table has missing values: it was not written by a study")
+        parts.append(np.frombuffer(chunk.buffers()[1], dtype=np.float64, count=len(chunk), offset=8 * chunk.offset))
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 def write_results(results: Results, path: str | os.PathLike[str], parameters: Mapping[str, Any],
@@ -163,8 +202,8 @@ class RunTable:
         """Parameter name -> the value of every run (from the parameters table beside the file)."""
         import pyarrow.parquet as pq
 
-        table = pq.read_table(parameters_path(self.path))
-        return {name: table.column(name).to_numpy() for name in table.column_names if name != "run"}
+        table = pq.ParquetFile(parameters_path(self.path)).read()  # (read_table loads pyarrow.dataset, pandas)
+        return {name: _numpy(table.column(name)) for name in table.column_names if name != "run"}
 
     def column(self, variable: str) -> np.ndarray:
         """A variable's values for every run, shape ``(times, runs)`` (the whole column in memory)."""
@@ -184,7 +223,7 @@ class RunTable:
             block = slice(begin, min(begin + width, steps))
             parts = []
             for group in range(self.file.num_row_groups):
-                values = self.file.read_row_group(group, columns=[variable]).column(0).to_numpy()
+                values = _numpy(self.file.read_row_group(group, columns=[variable]).column(0))
                 parts.append(values.reshape(-1, steps)[:, block])
             yield block, np.ascontiguousarray(np.concatenate(parts, axis=0).T)
 
