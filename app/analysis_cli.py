@@ -96,10 +96,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     compiled = _compile(args.model)
     with _requests():
-        vary = _pairs(args.vary, "--vary", "DIST")
-        if not vary:
-            raise RequestError("--vary: give at least one NAME=DIST, e.g. --vary \"Contact Rate=uniform(2, 6)\"")
-        study = {"seed": args.seed, "workers": args.workers, "scheduler": args.scheduler, "out": args.out,
+        vary, runs, sampling, seed = _design(args)
+        study = {"seed": seed, "workers": args.workers, "scheduler": args.scheduler, "out": args.out,
                  "chunk_runs": args.chunk_runs, **_run_options(args)}
         progress = _progress(f"{Path(args.model).name}: sensitivity")
         try:
@@ -108,18 +106,36 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                     raise RequestError("--indices needs --output VARIABLE (the output to attribute)")
                 if args.sampling is not None:
                     raise RequestError("--indices uses SALib's own design; leave out --sampling")
-                found = global_sensitivity(compiled, vary, args.output, indices=args.indices, samples=args.runs,
+                found = global_sensitivity(compiled, vary, args.output, indices=args.indices, samples=runs,
                                            statistic=args.statistic, levels=args.levels,
                                            second_order=args.second_order, progress=progress,
                                            variables=args.save or None, **study)
             else:
-                result = sensitivity(compiled, vary, args.runs, sampling=args.sampling or "lhs",
+                result = sensitivity(compiled, vary, runs, sampling=sampling,
                                      variables=args.save or None, progress=progress, **study)
         finally:
             progress.close()
         if args.indices:
             return _report_indices(args, found)
         return _report_study(args, result)
+
+
+def _design(args: argparse.Namespace) -> tuple[dict[str, str], int, str, int | None]:
+    """What to vary, runs, design and seed: from --vary and the options, over a Vensim control file."""
+    from solvers.analysis.parameters import RequestError
+
+    vary: dict[str, str] = {}
+    runs, sampling, seed = 200, "lhs", None
+    if args.control:
+        from solvers.analysis.vensim_control import read_control
+
+        control = read_control(args.control)
+        vary, runs, sampling, seed = control.vary, control.runs, control.sampling, control.seed
+    vary |= _pairs(args.vary, "--vary", "DIST")
+    if not vary:
+        raise RequestError("--vary: give at least one NAME=DIST, e.g. --vary \"Contact Rate=uniform(2, 6)\"")
+    runs = runs if args.runs is None else args.runs
+    return vary, runs, args.sampling or sampling, seed if args.seed is None else args.seed
 
 
 def _report_indices(args: argparse.Namespace, found: Any) -> int:  # noqa: ANN401 - Indices
@@ -232,7 +248,9 @@ def add_analysis_parsers(sub: argparse._SubParsersAction) -> None:
     sens.add_argument("--vary", action="append", metavar="NAME=DIST",
                       help="a constant and its distribution: uniform(a,b), normal(mu,sd), triangular(low,mode,high),"
                            " lognormal(mu,sigma), choice(a,b,...); low=/high= truncate (repeatable)")
-    sens.add_argument("--runs", type=int, default=200, help="runs (with --indices: SALib's base sample N)")
+    sens.add_argument("--control", metavar="FILE.vsc", help="a Vensim sensitivity control file (runs, method, "
+                      "seed, distributions); options given here win")
+    sens.add_argument("--runs", type=int, help="runs, default 200 (with --indices: SALib's base sample N)")
     sens.add_argument("--sampling", choices=SAMPLINGS, help="design: lhs (default), sobol, random, grid")
     sens.add_argument("--seed", type=int, help="seed of the design and of the model's random functions")
     where = sens.add_mutually_exclusive_group()

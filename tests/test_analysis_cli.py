@@ -40,6 +40,19 @@ def test_sensitivity_json_reports_the_final_percentiles(capsys: pytest.CaptureFi
     assert final["percentiles"]["0"] <= final["percentiles"]["50"] <= final["percentiles"]["100"]
 
 
+def test_sensitivity_follows_a_vensim_control_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    control = tmp_path / "sir.vsc"
+    control.write_text("40,L,7,,0\nContact Rate=RANDOM UNIFORM(2,6)\nDuration=RANDOM NORMAL(3,7,5,1)\n")
+    out = tmp_path / "runs.parquet"
+    assert main(["sensitivity", SIR, "--control", str(control), "--out", str(out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["runs"], document["sampling"], document["seed"]) == (40, "lhs", 7)
+    durations = RunTable(out).parameters()["Duration"]
+    assert durations.min() >= 3 and durations.max() <= 7
+    assert main(["sensitivity", SIR, "--control", str(control), "--runs", "8", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"] == 8  # the command line wins over the file
+
+
 def test_sensitivity_indices_in_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["sensitivity", SIR, "--vary", "Contact Rate=uniform(2, 6)", "--vary", "Duration=uniform(4, 6)",
                  "--indices", "morris", "--output", "Infected", "--statistic", "max", "--runs", "8", "--seed", "2",

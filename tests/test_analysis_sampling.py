@@ -104,3 +104,60 @@ def test_bad_sampling_requests_are_refused() -> None:
         sample({"a": "uniform(0, 1)"}, 0)
     with pytest.raises(DistributionError, match="nothing to vary"):
         sample({}, 10)
+
+
+def test_vensim_sensitivity_distributions_truncate_at_their_minimum_and_maximum() -> None:
+    values = sample({"n": "RANDOM NORMAL(0, 10, 5, 20)", "t": "random_triangular(1, 2, 0, 1, 4)",
+                     "u": "RANDOM UNIFORM(11, 15)"}, 400, "lhs", 2).values
+    assert values[:, 0].min() >= 0 and values[:, 0].max() <= 10
+    assert values[:, 1].min() >= 1 and values[:, 1].max() <= 2
+    assert values[:, 2].min() >= 11 and values[:, 2].max() <= 15
+    assert parse_distribution("RANDOM NORMAL(0, 10, 5, 2)").ppf(np.array([0.5]))[0] == pytest.approx(5)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("RANDOM GAMMA(0, 1, 2, 0, 1)", "RANDOM GAMMA is not supported"),
+    ("RANDOM UNIFORM(1)", "takes 2 arguments"),
+    ("RANDOM UNIFORM(5, 5)", "minimum must be below the maximum"),
+    ("RANDOM NORMAL(0, 1, 0.5)", "takes 4 arguments"),
+])
+def test_unsupported_vensim_distributions_are_refused_by_name(text: str, message: str) -> None:
+    with pytest.raises(DistributionError, match=message):
+        parse_distribution(text)
+
+
+def test_a_vensim_control_file_gives_runs_design_seed_and_distributions(tmp_path) -> None:  # noqa: ANN001
+    from solvers.analysis.vensim_control import read_control
+
+    path = tmp_path / "sens.vsc"
+    path.write_text("250,L,99,,0\nPRICE OF STEEL=RANDOM TRIANGULAR(.5,1.5,.5,1,1.5)\n"
+                    "BUILDING TIME=RANDOM UNIFORM(11,15)\n")
+    control = read_control(path)
+    assert (control.runs, control.sampling, control.seed) == (250, "lhs", 99)
+    assert control.vary == {"PRICE OF STEEL": "RANDOM TRIANGULAR(.5,1.5,.5,1,1.5)",
+                            "BUILDING TIME": "RANDOM UNIFORM(11,15)"}
+    path.write_text("100,M,1234,,0\nLog10 Fatality Rate=RANDOM_NORMAL(-3,-1,-2.3,0.3)\n"  # as Vensim writes them
+                    "Statistical Value of Life=RANDOM_TRIANGULAR(0,1.5e+07,1e+06,1e+07,1.5e+07)\n")
+    written = read_control(path)
+    values = sample(written.vary, written.runs, written.sampling, written.seed).values
+    assert values[:, 0].min() >= -3 and values[:, 0].max() <= -1 and values[:, 1].max() <= 1.5e7
+    path.write_text(",,,,\nX=RANDOM UNIFORM(0, 1)\n")
+    assert read_control(path).runs == 200 and read_control(path).sampling == "random"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("200,U,1234,,0\nX=RANDOM UNIFORM(0,1)\n", "univariate"),
+    ("200,F,1234,sample.tab,0\nX=RANDOM UNIFORM(0,1)\n", "from a file"),
+    ("200,Q,1234,,0\nX=RANDOM UNIFORM(0,1)\n", "unknown method"),
+    ("many,M,1234,,0\nX=RANDOM UNIFORM(0,1)\n", "whole numbers"),
+    ("200,M,1234,,0\nX=RANDOM WEIBULL(0,1,2,0,1)\n", "line 2"),
+    ("200,M,1234,,0\n", "no constant to vary"),
+])
+def test_control_files_that_cannot_be_followed_are_refused(tmp_path, text: str, message: str) -> None:  # noqa: ANN001
+    from metamodel.errors import ParseError
+    from solvers.analysis.vensim_control import read_control
+
+    path = tmp_path / "bad.vsc"
+    path.write_text(text)
+    with pytest.raises(ParseError, match=message):
+        read_control(path)

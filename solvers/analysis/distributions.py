@@ -8,6 +8,10 @@ The text is parsed, never evaluated. Each distribution maps quantiles ``u`` in [
 - ``choice(a, b, …)``: one of the listed numbers, each equally likely;
 - truncation bounds ``low=`` and ``high=`` on any continuous distribution: values outside are never
   drawn, the probability inside is renormalised (``normal(10, 2, low=5, high=15)``).
+
+Vensim's sensitivity distributions are read too, with Vensim's arguments (minimum and maximum first,
+both truncating): ``RANDOM UNIFORM(min, max)``, ``RANDOM NORMAL(min, max, mean, sd)``,
+``RANDOM TRIANGULAR(min, max, start, peak, end)``. Vensim's other distributions are refused by name.
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ import numpy as np
 
 from solvers.analysis.parameters import RequestError
 
-_CALL = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*$", re.DOTALL)
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z_ ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 _KEYWORD = re.compile(r"^\s*([A-Za-z_]+)\s*=\s*(.+?)\s*$")
 _ARITY = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2}
 _BOUND_NAMES = {"low": "low", "min": "low", "high": "high", "max": "high"}
 KINDS = (*_ARITY, "choice")
+# Vensim's sensitivity distributions: name -> (our kind, number of Vensim arguments)
+_VENSIM = {"random_uniform": ("uniform", 2), "random_normal": ("normal", 4), "random_triangular": ("triangular", 5)}
+_VENSIM_OTHERS = ("random_beta", "random_binomial", "random_exponential", "random_gamma", "random_lookup",
+                  "random_negative_binomial", "random_poisson", "random_weibull", "vector")
 _EDGE = 2.0**-53  # the quantile nearest 0 (and 1) that is used: a draw of exactly 0 is not -inf
 
 
@@ -104,7 +112,12 @@ def parse_distribution(text: str) -> Distribution:
     match = _CALL.match(text)
     if not match:
         raise DistributionError(f"'{text}' is not a distribution; write e.g. uniform(2, 6) or normal(10, 2)")
-    kind = match.group(1).lower()
+    kind = re.sub(r"[\s_]+", "_", match.group(1).strip().lower())
+    if kind in _VENSIM:
+        return _vensim(kind, match.group(2), text)
+    if kind in _VENSIM_OTHERS:
+        raise DistributionError(f"'{text}': Vensim's {match.group(1).upper()} is not supported; use RANDOM UNIFORM, "
+                                f"RANDOM NORMAL, RANDOM TRIANGULAR or one of {', '.join(KINDS)}")
     if kind not in KINDS:
         raise DistributionError(f"unknown distribution '{match.group(1)}'; use one of {', '.join(KINDS)}")
     args: list[float] = []
@@ -127,6 +140,24 @@ def parse_distribution(text: str) -> Distribution:
             args.append(_number(piece, text))
     distribution = Distribution(kind, tuple(args), bounds.get("low", -math.inf), bounds.get("high", math.inf),
                                 text.strip())
+    _check(distribution)
+    return distribution
+
+
+def _vensim(kind: str, inside: str, text: str) -> Distribution:
+    """A Vensim sensitivity distribution: ``min, max`` first (truncating), then the distribution's own."""
+    ours, arity = _VENSIM[kind]
+    args = [_number(piece, text) for piece in inside.split(",")] if inside.strip() else []
+    if len(args) != arity:
+        raise DistributionError(f"'{text}': {kind.upper().replace('_', ' ')} takes {arity} arguments "
+                                f"(min, max{', …' if arity > 2 else ''}), got {len(args)}")
+    low, high, *own = args
+    if not low < high:  # Vensim ignores such a line; varying nothing silently would be wrong
+        raise DistributionError(f"'{text}': the minimum must be below the maximum")
+    if ours == "uniform":
+        distribution = Distribution(ours, (low, high), text=text.strip())
+    else:
+        distribution = Distribution(ours, tuple(own), low, high, text.strip())
     _check(distribution)
     return distribution
 
