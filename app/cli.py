@@ -92,7 +92,10 @@ class ProgressBar:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import warnings
+
     import solvers
+    from solvers.backends import NativeFallbackWarning
 
     model, report = _load(args.model)
     _require_complete(report, args)
@@ -107,10 +110,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         params[swept] = values
     progress = ProgressBar(f"{Path(args.model).name}: {len(params.get(swept, [1])) if swept else 1} run(s)")
     try:
-        results = compiled.run(params=params, method=args.method, stop=args.stop, dt=args.dt, seed=args.seed,
-                               require_gpu=args.require_gpu, progress=progress)
+        with warnings.catch_warnings():  # the note below says it once, without a source line
+            warnings.simplefilter("ignore", NativeFallbackWarning)
+            results = compiled.run(params=params, method=args.method, stop=args.stop, dt=args.dt, seed=args.seed,
+                                   require_gpu=args.require_gpu, progress=progress if progress.enabled else None,
+                                   backend=args.backend)
     finally:
         progress.close()
+    if results.metadata.get("backend_note") and args.backend == "native":
+        print(f"salver: note: ran in Python: {results.metadata['backend_note']}", file=sys.stderr)
     if args.out:
         if Path(args.out).suffix.lower() == ".parquet":
             from solvers.output.parquet import write_results
@@ -262,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", help="PNG file with a plot of the results")
     run.add_argument("--require-gpu", action="store_true", help="fail unless neural components run on a GPU")
     add_placeholder_option(run, "run anyway, with a warning for each")
+    run.add_argument("--backend", choices=("auto", "python", "native"), default="auto",
+                     help="auto (by size, the default), python, or native (compiled C, cached)")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check a model and print its diagnostics")

@@ -1,9 +1,10 @@
 """Translate resolved equation ASTs into Python expressions over local variables.
 
-Only this module writes generated source. Identifiers are mangled (``v12``), numbers are written with
-``repr(float)``, and function names come from a fixed table: no text of the user reaches the code.
-Two backends: ``scalar`` (Python floats and ``math``; fast for one run) and ``vector`` (numpy arrays
-over runs).
+Only this module (Python) and ``solvers.native_code`` (C) write expressions of generated source;
+``solvers.writers`` assembles them into functions. Identifiers are mangled (``v12``), numbers are
+written with ``repr(float)`` (infinities and NaN as named constants), and function names come from a
+fixed table: no text of the user reaches the code. Two backends: ``scalar`` (Python floats and
+``math``; fast for one run) and ``vector`` (numpy arrays over runs).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
 from solvers.flatten import ArrayRef
+from solvers.program import NetFlow, Ref
 
 _SCALAR_MATH = {
     "abs": "abs", "exp": "_m.exp", "ln": "_m.log", "log10": "_m.log10", "sqrt": "_m.sqrt",
@@ -44,7 +46,7 @@ _RANDOM = {"random": "uniform", "uniform": "uniform", "normal": "normal", "logno
 _CONSTANTS = {"time": "t", "dt": "_DT", "starttime": "_START", "stoptime": "_STOP",
               "pi": "3.141592653589793", "inf": "_INF", "nan": "_NAN"}
 _FLAT_TERMS = 100  # longer sums and products are folded at run time (CPython nests ``a + b + …`` per term)
-_CHAINS = {"+": ("+", "-"), "-": ("+", "-"), "*": ("*", "/"), "/": ("*", "/")}
+CHAINS = {"+": ("+", "-"), "-": ("+", "-"), "*": ("*", "/"), "/": ("*", "/")}
 _COMPARE = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -58,6 +60,18 @@ def fold_text(op: str, parts: list[str]) -> str:
 
 def sum_text(parts: list[str]) -> str:
     return fold_text("+", parts)
+
+
+def chain_terms(node: BinOp) -> tuple[Node, list[tuple[str, Node]]]:
+    """``a + b - c`` (or ``a * b / c``, grouped from the left) as its first term and the (operator, term)
+    pairs that follow it, in order."""
+    group = CHAINS[node.op]
+    rights: list[tuple[str, Node]] = []
+    current: Node = node
+    while isinstance(current, BinOp) and current.op in group:
+        rights.append((current.op, current.right))
+        current = current.left
+    return current, rights[::-1]
 
 
 def number(value: float) -> str:
@@ -87,6 +101,11 @@ class CodeGen:
     def expr(self, node: Node) -> str:
         if isinstance(node, Num):
             return number(node.value)
+        if isinstance(node, Ref):
+            return self.local(node.key)
+        if isinstance(node, NetFlow):
+            text = sum_text([self.local(k) for k in node.inflows]) if node.inflows else "0.0"
+            return f"({text} - {sum_text([self.local(k) for k in node.outflows])})" if node.outflows else text
         if isinstance(node, Name):
             constant = _CONSTANTS.get(node.name)
             return constant if constant is not None else self.local(node.name)
@@ -110,7 +129,7 @@ class CodeGen:
 
     def _binop(self, node: BinOp) -> str:
         op = node.op
-        if op in _CHAINS:
+        if op in CHAINS:
             return self._chain(node)
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "^":
@@ -128,14 +147,9 @@ class CodeGen:
     def _chain(self, node: BinOp) -> str:
         """``a + b - c`` (or ``a * b / c``) written without nested parentheses: Python groups it from the
         left as the tree does, and a long sum then stays within Python's nesting limits."""
-        group = _CHAINS[node.op]
-        rights: list[tuple[str, Node]] = []
-        current: Node = node
-        while isinstance(current, BinOp) and current.op in group:
-            rights.append((current.op, current.right))
-            current = current.left
-        text = [self.expr(current)]
-        for op, right in reversed(rights):
+        first, rest = chain_terms(node)
+        text = [self.expr(first)]
+        for op, right in rest:
             text.append(f"{op} {self.expr(right)}")
         return f"({' '.join(text)})"
 
@@ -148,7 +162,7 @@ class CodeGen:
         if name == "if_then_else":
             return self.expr(If(*node.args))
         if name in ("sum", "prod", "mean", "vmax", "vmin", "max", "min", "size", "stddev"):
-            return self._aggregate(name, self._flat_args(node.args))
+            return self._aggregate(name, self.flat_args(node.args))
         args = [self.expr(a) for a in node.args]
         if name in _CONSTANTS:
             return _CONSTANTS[name]
@@ -176,7 +190,8 @@ class CodeGen:
         return f"{self.lookup(table.name)}({self.expr(rest[0])}, {mode})"
 
     @staticmethod
-    def _flat_args(args: tuple[Node, ...]) -> list[Node]:
+    def flat_args(args: tuple[Node, ...]) -> list[Node]:
+        """The arguments of an aggregate with arrays spelled out element by element."""
         flat: list[Node] = []
         for arg in args:
             if isinstance(arg, ArrayRef):

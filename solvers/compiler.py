@@ -1,8 +1,8 @@
-"""``compile(model) -> CompiledModel``: flatten, expand, order, and generate the model's functions.
+"""``compile(model) -> CompiledModel``: flatten, expand, order, and plan the model's functions.
 
-The generated module defines ``_init(t, PAR, S, M)`` (initial values of every stock and memory) and
-``_rhs(t, S, M, D, R, PAR)`` (all variables at time ``t``: derivatives into ``D``; when ``R`` is given,
-the reported values into ``R`` and the once-per-step updates of memories and pipelines).
+The Plan (``solvers.program``) lists what the generated functions compute, in order, for every backend;
+``solvers.writers`` (Python) and ``solvers.native_code`` (C) write them from it. Compiling writes the
+scalar Python program at once, so that an equation no backend can compute is an error here.
 """
 
 from __future__ import annotations
@@ -17,12 +17,24 @@ from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
 from solvers import runtime
 from solvers.architecture import bind_architecture
-from solvers.codegen import CodeGen, sum_text
 from solvers.expand import Expanded, Expander
 from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
 from solvers.model_run import CompiledModel
 from solvers.ordering import CycleError, topological_order
-from solvers.program import Layout, Program, RateSystem
+from solvers.program import (
+    Compute,
+    Initial,
+    Layout,
+    NetFlow,
+    NeuralCall,
+    NeuralOutput,
+    Op,
+    Parameter,
+    PipeRead,
+    Plan,
+    RateSystem,
+)
+from solvers.writers import ProgramSet
 
 
 def _constant_value(node: Node | None) -> float | None:
@@ -63,7 +75,9 @@ class Compiler:
         parts = _Parts(flat, expanded)
         layout = parts.layout()
         lookups = parts.lookups()
-        programs = {vector: _Writer(parts, layout, lookups, vector).program() for vector in (False, True)}
+        plan = _Planner(parts, layout).plan(list(lookups))
+        programs = ProgramSet(plan, layout.non_negative, lookups)
+        programs.python(vector=False)
         compiled = CompiledModel(model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout))
         compiled.aliases = binding.aliases(compiled.parameters)
         return compiled
@@ -201,132 +215,66 @@ class _Parts:
                       display, init_order, run_order, non_negative)
 
 
-class _Writer:
-    """Writes the generated module for one backend."""
+class _Planner:
+    """Turns the sorted parts into the backend-neutral Plan of the generated functions."""
 
-    def __init__(self, parts: _Parts, layout: Layout, lookups: dict[str, runtime.Lookup], vector: bool) -> None:
+    def __init__(self, parts: _Parts, layout: Layout) -> None:
         self.parts = parts
         self.layout = layout
-        self.vector = vector
-        self.names: dict[str, str] = {}
-        self.lookup_names = {key: f"_lk{i}" for i, key in enumerate(lookups)}
-        self.lines: list[str] = []
-        self.line_owner: dict[int, str] = {}
         self.parameter_set = set(layout.parameters)
         # row of each stock, memory, pipeline and parameter in its run-time list (each key is in one)
         self.position = {key: row for keys in (layout.stocks, layout.memories, layout.pipelines, layout.parameters)
                          for row, key in enumerate(keys)}
 
-    def local(self, key: str) -> str:
-        if key not in self.names:
-            self.names[key] = f"v{len(self.names)}"
-        return self.names[key]
+    def plan(self, tables: list[str]) -> Plan:
+        parts, layout = self.parts, self.layout
+        init = [self._initial(key) for key in layout.init_order]
+        run = [self._value(key, init_phase=False) for key in layout.run_order]
+        keys = {op.key for op in [*init, *run]} | set(layout.stocks) | set(layout.memories)
+        return Plan(init=init, run=run, stocks=list(layout.stocks), memories=list(layout.memories),
+                    parameters=list(layout.parameters),
+                    rates=[self._rate(key) for key in layout.stocks], reported=list(layout.reported),
+                    memory_updates=[parts.memories[key].update for key in layout.memories],
+                    pipe_pushes=[parts.pipelines[key].source for key in layout.pipelines], tables=tables,
+                    display={key: parts.display(key) for key in keys})
 
-    def lookup(self, key: str) -> str:
-        if key not in self.lookup_names:
-            raise ModelError(f"'{self.parts.display(key)}' is used as a graphical function but has none")
-        return self.lookup_names[key]
+    def _initial(self, key: str) -> Op:
+        parts = self.parts
+        if key in parts.stocks:
+            return Initial(key, parts.stocks[key].expr, "S", self.position[key])
+        if key in parts.hidden_stocks:
+            return Initial(key, parts.hidden_stocks[key].init, "S", self.position[key])
+        if key in parts.memories:
+            return Initial(key, parts.memories[key].init, "M", self.position[key])
+        return self._value(key, init_phase=True)
 
-    def emit(self, text: str, owner: str | None = None) -> None:
-        self.lines.append(text)
-        if owner is not None:
-            self.line_owner[len(self.lines)] = self.parts.display(owner)
-
-    def gen(self, init_phase: bool) -> CodeGen:
-        return CodeGen(self.local, self.lookup, vector=self.vector, init_phase=init_phase)
-
-    def program(self) -> Program:
-        self._init_function()
-        self._rhs_function()
-        return Program("\n".join(self.lines) + "\n", dict(self.line_owner))
-
-    # -- the value of one computed key ----------------------------------------------------------------
-    def _value(self, key: str, gen: CodeGen, init_phase: bool) -> None:
-        parts, target = self.parts, self.local(key)
+    def _value(self, key: str, init_phase: bool) -> Op:
+        parts = self.parts
         if key in self.parameter_set:
-            self.emit(f"    {target} = PAR[{self.position[key]}]", key)
-        elif key in parts.computed:
+            return Parameter(key, self.position[key])
+        if key in parts.computed:
             var = parts.computed[key]
-            expression = gen.expr(var.expr) if var.expr is not None else "0.0"
-            if var.gf is not None:
-                expression = f"{self.lookup(key)}({expression}, None)"
-            self.emit(f"    {target} = {expression}", key)
-            if var.kind == "flow" and var.non_negative:
-                clip = f"_np.maximum({target}, 0.0)" if self.vector else f"({target} if {target} > 0.0 else 0.0)"
-                self.emit(f"    {target} = {clip}", key)
-        elif key in parts.pipelines:
+            return Compute(key, var.expr, key if var.gf is not None else None, var.kind == "flow" and var.non_negative)
+        if key in parts.pipelines:
             pipe = parts.pipelines[key]
-            index = self.position[key]
             if init_phase:
-                self.emit(f"    {target} = {gen.expr(pipe.init)}", key)
-                self.emit(f"    PIPES[{index}].initial = {target}", key)
-            else:
-                self.emit(f"    {target} = PIPES[{index}].read(t, {gen.expr(pipe.delay)})", key)
-        elif key.startswith("#nn"):
-            self._neural(key, gen)
-        elif key in parts.neural_outputs:
-            index, port, column = parts.neural_outputs[key]
-            self.emit(f"    {target} = _nn{index}[{port!r}][:, {column}]", key)
+                return Initial(key, pipe.init, "P", self.position[key])
+            return PipeRead(key, self.position[key], pipe.delay)
+        if key.startswith("#nn"):
+            index = int(key[3:])
+            use = parts.flat.neural[index]
+            inputs = tuple((port.name, tuple(use.inputs.get(port.name, []))) for port in use.component.inputs)
+            return NeuralCall(key, index, inputs)
+        index, port, column = parts.neural_outputs[key]
+        return NeuralOutput(key, index, port, column)
 
-    def _neural(self, key: str, gen: CodeGen) -> None:
-        index = int(key[3:])
-        use = self.parts.flat.neural[index]
-        feeds = []
-        for port in use.component.inputs:
-            columns = ", ".join(gen.expr(n) for n in use.inputs.get(port.name, []))
-            feeds.append(f"{port.name!r}: _stack([{columns}], _RUNS)")
-        self.emit(f"    _nn{index} = NN[{index}]({{{', '.join(feeds)}}}, time=t)", key)
-
-    # -- functions ---------------------------------------------------------------------------------------
-    def _init_function(self) -> None:
-        parts, layout = self.parts, self.layout
-        gen = self.gen(init_phase=True)
-        self.emit("def _init(t, PAR, S, M):")
-        for key in layout.init_order:
-            target = self.local(key)
-            if key in parts.stocks or key in parts.hidden_stocks:
-                init = parts.stocks[key].expr if key in parts.stocks else parts.hidden_stocks[key].init
-                self.emit(f"    {target} = {gen.expr(init) if init is not None else '0.0'}", key)
-                self.emit(f"    S[{self.position[key]}] = {target}", key)
-            elif key in parts.memories:
-                self.emit(f"    {target} = {gen.expr(parts.memories[key].init)}", key)
-                self.emit(f"    M[{self.position[key]}] = {target}", key)
-            else:
-                self._value(key, gen, init_phase=True)
-        self.emit("    return None")
-
-    def _rhs_function(self) -> None:
-        parts, layout = self.parts, self.layout
-        gen = self.gen(init_phase=False)
-        self.emit("def _rhs(t, S, M, D, R, PAR):")
-        for row, key in enumerate(layout.stocks):
-            self.emit(f"    {self.local(key)} = S[{row}]")
-        for row, key in enumerate(layout.memories):
-            self.emit(f"    {self.local(key)} = M[{row}]")
-        for key in layout.run_order:
-            self._value(key, gen, init_phase=False)
-        for row, key in enumerate(layout.stocks):
-            self.emit(f"    D[{row}] = {self._rate(key, gen)}", key)
-        self.emit("    if R is None:")
-        self.emit("        return")
-        for column, key in enumerate(layout.reported):
-            self.emit(f"    R[{column}] = {self.local(key)}")
-        for row, key in enumerate(layout.memories):
-            self.emit(f"    M[{row}] = {gen.expr(parts.memories[key].update)}", key)
-        for row, key in enumerate(layout.pipelines):
-            self.emit(f"    PIPES[{row}].push({gen.expr(parts.pipelines[key].source)})", key)
-
-    def _rate(self, key: str, gen: CodeGen) -> str:
+    def _rate(self, key: str) -> Node:
         parts = self.parts
         if key in parts.hidden_stocks:
-            return gen.expr(parts.hidden_stocks[key].rate)
+            return parts.hidden_stocks[key].rate
         stock = parts.stocks[key]
-        inflows = [self.local(f) for f in stock.inflows if f in parts.computed]
-        outflows = [self.local(f) for f in stock.outflows if f in parts.computed]
-        text = sum_text(inflows) if inflows else "0.0"
-        if outflows:
-            text = f"{text} - {sum_text(outflows)}"
-        return text
+        return NetFlow(inflows=tuple(f for f in stock.inflows if f in parts.computed),
+                       outflows=tuple(f for f in stock.outflows if f in parts.computed))
 
 
 def compile_model(model: Model) -> CompiledModel:

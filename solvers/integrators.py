@@ -1,17 +1,22 @@
-"""Integrators over the generated ``_init``/``_rhs`` functions.
+"""Integrators over the generated functions, run in chunks of steps so that memory stays bounded.
 
 Fixed-step Euler, RK2 (Heun) and RK4 follow XMILE/Vensim semantics: the time grid is
 ``start + n*dt``, values are saved every ``save_per`` from ``start``, auxiliaries are computed from the
 stocks at the saved time. A non-negative stock is held at zero after each step (its flows keep their
 computed values, as the reference tools report them). Adaptive methods use
 ``scipy.integrate.solve_ivp`` and report the same grid.
+
+A *stepper* holds the state of all runs and ``advance(n0, n1)`` computes steps ``n0 .. n1 - 1``,
+returning the values of the saved steps among them, shaped ``(saved, reported, runs)``. ``integrate``
+drives a stepper over the grid in chunks (about a hundred when progress is reported) and yields the
+saved rows chunk by chunk: only saved steps are ever kept, whatever the number of steps computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,6 +28,9 @@ if TYPE_CHECKING:
 
 ADAPTIVE = {"rk45": "RK45", "lsoda": "LSODA", "bdf": "BDF", "radau": "Radau"}
 STIFF = {"bdf", "radau"}  # given the sympy Jacobian when the model has one
+STAGES = {"euler": 1, "rk2": 2, "rk4": 4}  # evaluations of the rates per step
+CHUNK_STEPS = 1 << 16  # steps per call of a stepper
+CHUNK_VALUES = 1 << 21  # saved values (rows x reported x runs) per chunk: 16 MB
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,10 @@ class Steps:
     def saved(self) -> np.ndarray:
         return np.arange(0, self.count + 1, self.save_every)
 
+    @property
+    def saved_count(self) -> int:
+        return self.count // self.save_every + 1
+
     def time(self, n: int) -> float:
         return self.start + n * self.dt
 
@@ -51,61 +63,101 @@ def grid(spec: SimSpec) -> Steps:
     return Steps(spec.start, spec.dt, count, max(1, int(round(save_per / spec.dt))))
 
 
+class Stepper(Protocol):
+    def advance(self, n0: int, n1: int) -> np.ndarray:
+        """Compute steps ``n0 .. n1 - 1``; the saved ones' values, shaped ``(saved, reported, runs)``."""
+
+
+def chunks(steps: Steps, values_per_row: int, progress: bool) -> Iterator[tuple[int, int]]:
+    """Step ranges ``[n0, n1)`` covering the grid; bounded in steps and in saved values, and about a
+    hundred of them when progress is reported."""
+    total = steps.count + 1
+    rows = max(1, CHUNK_VALUES // max(values_per_row, 1))
+    size = min(CHUNK_STEPS, rows * steps.save_every)
+    if progress:
+        size = min(size, -(-total // 100))
+    size = max(size, 1)
+    for n0 in range(0, total, size):
+        yield n0, min(n0 + size, total)
+
+
 def integrate(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
-              steps: Steps) -> tuple[np.ndarray, np.ndarray]:
-    """Run the model; returns saved times and values shaped ``(times, reported, runs)``."""
+              steps: Steps, stepper: Stepper | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Run the model; yields ``(first row, values)`` blocks of the saved steps, values shaped
+    ``(rows, reported, runs)``, in time order. ``stepper`` replaces the Python one (native code)."""
     if setup.method in ADAPTIVE:
-        return _adaptive(ns, setup, n_stocks, n_memories, n_reported, steps)
-    if setup.vector:
-        return _fixed_vector(ns, setup, n_stocks, n_memories, n_reported, steps)
-    return _fixed_scalar(ns, setup, n_stocks, n_memories, n_reported, steps)
+        yield 0, _adaptive(ns, setup, n_stocks, n_memories, n_reported, steps)
+        return
+    if stepper is None:
+        if setup.vector:
+            stepper = VectorStepper(ns, setup, n_stocks, n_memories, n_reported, steps)
+        elif setup.method == "euler":
+            stepper = ScalarEuler(ns, setup, n_stocks, n_memories, n_reported, steps)
+        else:
+            stepper = ScalarStages(ns, setup, n_stocks, n_memories, n_reported, steps)
+    progress = setup.progress
+    row = 0
+    for n0, n1 in chunks(steps, n_reported * setup.runs, progress is not None):
+        if progress is not None:
+            progress(n0 / max(steps.count, 1))
+        block = stepper.advance(n0, n1)
+        yield row, block
+        row += len(block)
+    if progress is not None:
+        progress(1.0)
 
 
-def _fixed_scalar(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
-                  steps: Steps) -> tuple[np.ndarray, np.ndarray]:
-    init, rhs, par = ns["_init"], ns["_rhs"], setup.par
-    state, memory = [0.0] * n_stocks, [0.0] * n_memories
-    init(steps.start, par, state, memory)
-    rows: list[list[float]] = []
-    derivative = [0.0] * n_stocks
-    dt, every, method = steps.dt, steps.save_every, setup.method
-    report = _Reporter(setup.progress, steps.count)
-    scratch = [0.0] * n_reported  # filled on steps that are not saved (memories still update)
-    euler = method == "euler"
-    for n in range(steps.count + 1):
-        t = steps.start + n * dt
-        if n % report.every == 0:
-            report(n)
-        if n % every == 0:
-            record = [0.0] * n_reported
-            rows.append(record)
-        else:
-            record = scratch
-        rhs(t, state, memory, derivative, record, par)
-        if n == steps.count:
-            break
-        if euler:
-            state = [s + dt * d for s, d in zip(state, derivative)]  # noqa: B905 - equal lengths by construction
-        else:
+def saved_between(n0: int, n1: int, every: int) -> int:
+    """How many saved steps (multiples of ``every``) lie in ``n0 .. n1 - 1``."""
+    return -(-n1 // every) - -(-n0 // every)
+
+
+# -- Python steppers ------------------------------------------------------------------------------------
+class ScalarEuler:
+    """One run in Python floats: the generated ``_euler`` loop over local variables."""
+
+    def __init__(self, ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
+                 steps: Steps) -> None:
+        self.euler, self.par, self.steps, self.n_reported = ns["_euler"], setup.par, steps, n_reported
+        self.state, self.memory = [0.0] * n_stocks, [0.0] * n_memories
+        ns["_init"](steps.start, setup.par, self.state, self.memory)
+
+    def advance(self, n0: int, n1: int) -> np.ndarray:
+        steps, rows = self.steps, []
+        self.euler(self.state, self.memory, self.par, n0, n1, steps.count, steps.start, steps.dt, steps.save_every,
+                   rows)
+        return np.array(rows, dtype=float).reshape(len(rows), self.n_reported, 1)
+
+
+class ScalarStages:
+    """One run in Python floats for the methods with several stages (RK2, RK4), through ``_rhs``."""
+
+    def __init__(self, ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
+                 steps: Steps) -> None:
+        self.rhs, self.setup, self.steps, self.n_reported = ns["_rhs"], setup, steps, n_reported
+        self.state, self.memory = [0.0] * n_stocks, [0.0] * n_memories
+        ns["_init"](steps.start, setup.par, self.state, self.memory)
+
+    def advance(self, n0: int, n1: int) -> np.ndarray:
+        rhs, par, memory, steps, method = self.rhs, self.setup.par, self.memory, self.steps, self.setup.method
+        state, derivative = self.state, [0.0] * len(self.state)
+        dt, every, non_negative = steps.dt, steps.save_every, self.setup.non_negative
+        rows: list[list[float]] = []
+        scratch = [0.0] * self.n_reported  # filled on steps that are not saved (memories still update)
+        for n in range(n0, n1):
+            t = steps.start + n * dt
+            record = [0.0] * self.n_reported if n % every == 0 else scratch
+            if record is not scratch:
+                rows.append(record)
+            rhs(t, state, memory, derivative, record, par)
+            if n == steps.count:
+                break
             state = _stages_scalar(rhs, par, memory, t, dt, state, derivative, method)
-        for row in setup.non_negative:
-            if state[row] < 0.0:
-                state[row] = 0.0
-    out = np.array(rows, dtype=float).reshape(len(rows), n_reported, 1)
-    return steps.start + steps.saved[: len(rows)] * dt, out
-
-
-class _Reporter:
-    """Calls the progress callback with the fraction of steps done, every ``every`` steps."""
-
-    def __init__(self, callback: Callable[[float], None] | None, count: int) -> None:
-        self.callback = callback
-        self.count = max(count, 1)
-        self.every = max(1, count // 100) if callback is not None else count + 1
-
-    def __call__(self, n: int) -> None:
-        if self.callback is not None:
-            self.callback(min(1.0, n / self.count))
+            for row in non_negative:
+                if state[row] < 0.0:
+                    state[row] = 0.0
+        self.state = state
+        return np.array(rows, dtype=float).reshape(len(rows), self.n_reported, 1)
 
 
 def _stages_scalar(rhs: Any, par: list[Any], memory: list[Any], t: float, dt: float, state: list[float],
@@ -131,42 +183,47 @@ def _initial_state(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memorie
     return state, memory
 
 
-def _fixed_vector(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
-                  steps: Steps) -> tuple[np.ndarray, np.ndarray]:
-    rhs, par, runs = ns["_rhs"], setup.par, setup.runs
-    state, memory = _initial_state(ns, setup, n_stocks, n_memories, steps)
-    saved = steps.saved
-    out = np.empty((len(saved), n_reported, runs))
-    scratch = np.empty((n_reported, runs))
-    derivative = np.zeros((n_stocks, runs))
-    dt, every, method = steps.dt, steps.save_every, setup.method
-    report = _Reporter(setup.progress, steps.count)
-    for n in range(steps.count + 1):
-        t = np.float64(steps.start + n * dt)
-        if n % report.every == 0:
-            report(n)
-        rhs(t, state, memory, derivative, out[n // every] if n % every == 0 else scratch, par)
-        if n == steps.count:
-            break
-        if method == "euler":
-            state = state + dt * derivative
-        elif method == "rk2":
-            k2 = np.empty_like(state)
-            rhs(t + dt, state + dt * derivative, memory, k2, None, par)
-            state = state + dt / 2 * (derivative + k2)
-        else:
-            k2, k3, k4 = np.empty_like(state), np.empty_like(state), np.empty_like(state)
-            rhs(t + dt / 2, state + dt / 2 * derivative, memory, k2, None, par)
-            rhs(t + dt / 2, state + dt / 2 * k2, memory, k3, None, par)
-            rhs(t + dt, state + dt * k3, memory, k4, None, par)
-            state = state + dt / 6 * (derivative + 2 * k2 + 2 * k3 + k4)
-        if setup.non_negative:
-            state[setup.non_negative] = np.maximum(state[setup.non_negative], 0.0)
-    return steps.start + saved * dt, out
+class VectorStepper:
+    """All runs at once in numpy arrays over the runs."""
+
+    def __init__(self, ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
+                 steps: Steps) -> None:
+        self.rhs, self.setup, self.steps, self.n_reported = ns["_rhs"], setup, steps, n_reported
+        self.state, self.memory = _initial_state(ns, setup, n_stocks, n_memories, steps)
+
+    def advance(self, n0: int, n1: int) -> np.ndarray:
+        rhs, setup, steps = self.rhs, self.setup, self.steps
+        par, runs, memory, state = setup.par, setup.runs, self.memory, self.state
+        dt, every, method, non_negative = steps.dt, steps.save_every, setup.method, setup.non_negative
+        out = np.empty((saved_between(n0, n1, every), self.n_reported, runs))
+        scratch = np.empty((self.n_reported, runs))
+        derivative = np.zeros_like(state)
+        first = -(-n0 // every)
+        for n in range(n0, n1):
+            t = np.float64(steps.start + n * dt)
+            rhs(t, state, memory, derivative, out[n // every - first] if n % every == 0 else scratch, par)
+            if n == steps.count:
+                break
+            if method == "euler":
+                state = state + dt * derivative
+            elif method == "rk2":
+                k2 = np.empty_like(state)
+                rhs(t + dt, state + dt * derivative, memory, k2, None, par)
+                state = state + dt / 2 * (derivative + k2)
+            else:
+                k2, k3, k4 = np.empty_like(state), np.empty_like(state), np.empty_like(state)
+                rhs(t + dt / 2, state + dt / 2 * derivative, memory, k2, None, par)
+                rhs(t + dt / 2, state + dt / 2 * k2, memory, k3, None, par)
+                rhs(t + dt, state + dt * k3, memory, k4, None, par)
+                state = state + dt / 6 * (derivative + 2 * k2 + 2 * k3 + k4)
+            if non_negative:
+                state[non_negative] = np.maximum(state[non_negative], 0.0)
+        self.state = state
+        return out
 
 
 def _adaptive(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,
-              steps: Steps) -> tuple[np.ndarray, np.ndarray]:
+              steps: Steps) -> np.ndarray:
     rhs, par, runs = ns["_rhs"], setup.par, setup.runs
     state, memory = _initial_state(ns, setup, n_stocks, n_memories, steps)
     times = steps.start + steps.saved * steps.dt
@@ -195,4 +252,5 @@ def _adaptive(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: in
     derivative = np.empty(shape)
     for i, t in enumerate(times):
         rhs(float(t), states[i], memory, derivative, out[i], par)
-    return times, out
+    return out
+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
@@ -15,14 +15,15 @@ from metamodel.elements import INTEGRATION_METHODS, SimSpec
 from metamodel.errors import ModelError, SimulationError
 from metamodel.model import Model
 from metamodel.names import canonical
-from solvers import integrators, runtime
+from solvers import backends, integrators, runtime
 from solvers.analysis import AnalysisMethods
 from solvers.flatten import NeuralUse
-from solvers.program import Layout, Program, RateSystem
+from solvers.program import Layout, RateSystem
 from solvers.results import Results
 
 if TYPE_CHECKING:
     from solvers.jacobian import JacobianFunction
+    from solvers.writers import ProgramSet
 
 _FILENAME = "<salver-model-{}>"
 MAX_STEPS = 50_000_000  # time steps x runs in one call
@@ -54,14 +55,16 @@ class RunSetup:
     progress: Callable[[float], None] | None = None
     non_negative: list[int] = field(default_factory=list)
     jacobian: JacobianFunction | None = None
+    backend: str = ""  # the one that ran: "scalar", "vector" or "native"
+    backend_note: str = ""  # why Python ran where C was asked for
 
 
 class CompiledModel(AnalysisMethods):
-    """A model compiled to Python functions; ``run`` simulates all runs as one vectorized computation.
+    """A compiled model; ``run`` simulates all runs at once, on the backend that suits the call.
 
     The analyses over many runs (``sensitivity``, ``calibrate``, …) come from ``AnalysisMethods``."""
 
-    def __init__(self, model: Model, layout: Layout, programs: dict[bool, Program],
+    def __init__(self, model: Model, layout: Layout, programs: ProgramSet,
                  lookups: dict[str, runtime.Lookup], neural: list[NeuralUse], rate_system: RateSystem) -> None:
         self.model = model
         self.rate_system = rate_system
@@ -101,41 +104,91 @@ class CompiledModel(AnalysisMethods):
             method: str | None = None, start: float | None = None, stop: float | None = None,
             dt: float | None = None, save_per: float | None = None, seed: int | None = None,
             providers: list[str] | None = None, require_gpu: bool = False,
-            progress: Callable[[float], None] | None = None) -> Results:
+            progress: Callable[[float], None] | None = None, backend: str = "auto") -> Results:
         """Simulate; parameter arrays of length n make n runs. Raises SimulationError on run-time faults.
 
         ``progress`` is called with the fraction done, about a hundred times over a fixed-step run.
+        ``backend`` is ``"auto"`` (by size), ``"python"`` or ``"native"`` (compiled C; a model it cannot
+        run goes to Python with a warning); ``metadata["backend"]`` says which ran.
         """
+        setup, steps = self._prepare(params, runs, method, start, stop, dt, save_per, seed, progress)
+        time = steps.start + steps.saved * steps.dt
+        out = np.empty((len(time), len(self.layout.reported), setup.runs))
+        for row, block in self._blocks(setup, steps, providers, require_gpu, backend):
+            out[row:row + len(block)] = block
+        self._check_finite(time, out)
+        return self._results(time, out, setup, params, seed)
+
+    def stream(self, params: Mapping[str, float | np.ndarray | list[float]] | None = None, runs: int | None = None,
+               method: str | None = None, start: float | None = None, stop: float | None = None,
+               dt: float | None = None, save_per: float | None = None, seed: int | None = None,
+               providers: list[str] | None = None, require_gpu: bool = False,
+               progress: Callable[[float], None] | None = None, backend: str = "auto") -> Iterator[Results]:
+        """Simulate like ``run``, yielding the saved steps in time order, a block of them at a time, as
+        they are computed: a long run never holds more than one block."""
+        setup, steps = self._prepare(params, runs, method, start, stop, dt, save_per, seed, progress)
+        time = steps.start + steps.saved * steps.dt
+        for row, block in self._blocks(setup, steps, providers, require_gpu, backend):
+            times = time[row:row + len(block)]
+            self._check_finite(times, block)
+            yield self._results(times, block, setup, params, seed)
+
+    def _prepare(self, params: Mapping[str, Any] | None, runs: int | None, method: str | None,
+                 start: float | None, stop: float | None, dt: float | None, save_per: float | None,
+                 seed: int | None, progress: Callable[[float], None] | None) -> tuple[RunSetup, integrators.Steps]:
         setup = self._setup(params or {}, runs, method, start, stop, dt, save_per, seed, progress)
-        namespace = self._namespace(setup, providers, require_gpu)
         steps = integrators.grid(setup.spec)
         if steps.count * max(setup.runs, 1) > MAX_STEPS:
             raise SimulationError(f"{steps.count} steps x {setup.runs} runs is more than the {MAX_STEPS} allowed")
-        sizes = (len(self.layout.stocks), len(self.layout.memories), len(self.layout.reported))
-        with np.errstate(all="ignore"):
-            try:
-                time, out = integrators.integrate(namespace, setup, *sizes, steps)
-            except (ZeroDivisionError, OverflowError, ValueError) as exc:
-                if setup.vector:
-                    raise self._fault(exc) from None
-                # IEEE arithmetic (x/0 = inf) as the reference tools have it: rerun on the vector backend;
-                # a reported value that is not finite is then the error, named with its time.
-                setup.vector = True
-                setup.par = [np.float64(p) for p in setup.par]
-                try:
-                    time, out = integrators.integrate(self._namespace(setup, providers, require_gpu), setup, *sizes,
-                                                      steps)
-                except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError, TypeError) as again:
-                    raise self._fault(again) from None
-            except (FloatingPointError, TypeError) as exc:
-                raise self._fault(exc) from None
-        self._check_finite(time, out)
+        return setup, steps
+
+    def _results(self, time: np.ndarray, out: np.ndarray, setup: RunSetup, params: Mapping[str, Any] | None,
+                 seed: int | None) -> Results:
         data = {self.layout.display[k]: out[:, i, :] for i, k in enumerate(self.layout.reported)}
-        metadata = {"method": setup.method, "dt": setup.spec.dt, "start": setup.spec.start, "stop": setup.spec.stop,
-                    "save_per": setup.spec.save_per or setup.spec.dt, "runs": setup.runs, "seed": seed,
+        spec = setup.spec
+        metadata = {"method": setup.method, "dt": spec.dt, "start": spec.start, "stop": spec.stop,
+                    "save_per": spec.save_per or spec.dt, "runs": setup.runs, "seed": seed,
                     "params": {k: np.asarray(v).tolist() for k, v in (params or {}).items()},
-                    "providers": self.providers}
+                    "providers": self.providers, "backend": setup.backend}
+        if setup.backend_note:
+            metadata["backend_note"] = setup.backend_note
         return Results(time, data, setup.runs, metadata)
+
+    def _blocks(self, setup: RunSetup, steps: integrators.Steps, providers: list[str] | None, require_gpu: bool,
+                backend: str) -> Iterator[tuple[int, np.ndarray]]:
+        """The saved rows in blocks from the chosen backend; a scalar Python run that meets a division by
+        zero (or an overflow) starts again on the vector backend, whose IEEE arithmetic the reference
+        tools share, and goes on from the rows already given."""
+        sizes = (len(self.layout.stocks), len(self.layout.memories), len(self.layout.reported))
+        choice = backends.choose(self.programs, setup, steps, backend, bool(self.neural))
+        setup.backend_note = choice.note
+        if choice.native is not None:
+            from solvers.native import NativeStepper
+
+            setup.backend = "native"
+            yield from integrators.integrate({}, setup, *sizes, steps, NativeStepper(choice.native, setup, steps))
+            return
+        setup.backend = "vector" if setup.vector else "scalar"
+        blocks = integrators.integrate(self._namespace(setup, providers, require_gpu), setup, *sizes, steps)
+        given = 0
+        while True:
+            with np.errstate(all="ignore"):
+                try:
+                    row, block = next(blocks)
+                except StopIteration:
+                    return
+                except (ZeroDivisionError, OverflowError, ValueError) as exc:
+                    if setup.vector:
+                        raise self._fault(exc) from None
+                    setup.vector, setup.backend = True, "vector"
+                    setup.par = [np.float64(p) for p in setup.par]
+                    blocks = _after(integrators.integrate(self._namespace(setup, providers, require_gpu), setup,
+                                                          *sizes, steps), given)
+                    continue
+                except (FloatingPointError, TypeError) as exc:
+                    raise self._fault(exc) from None
+            given = row + len(block)
+            yield row, block
 
     def _setup(self, params: Mapping[str, Any], runs: int | None, method: str | None, start: float | None,
                stop: float | None, dt: float | None, save_per: float | None, seed: int | None,
@@ -185,6 +238,7 @@ class CompiledModel(AnalysisMethods):
         jacobian = self.jacobian() if spec.method in integrators.STIFF else None
         return RunSetup(spec, spec.method, count, vector, par, seed, progress, self.layout.non_negative, jacobian)
 
+
     def jacobian(self) -> JacobianFunction | None:
         """The analytic Jacobian of the stocks' rates (built with sympy on first use), or None."""
         if self._jacobian is False:
@@ -212,7 +266,7 @@ class CompiledModel(AnalysisMethods):
         if vector not in self._code:
             filename = _FILENAME.format("vector" if vector else "scalar")
             try:
-                self._code[vector] = compile(self.programs[vector].source, filename, "exec")
+                self._code[vector] = compile(self.programs.python(vector).source, filename, "exec")
             except (SyntaxError, RecursionError, MemoryError) as exc:
                 raise ModelError(f"model '{self.model.name}' is too large or too deeply nested for Python to "
                                  f"compile ({type(exc).__name__}: {exc})") from None
@@ -236,7 +290,7 @@ class CompiledModel(AnalysisMethods):
         while tb is not None:
             filename = tb.tb_frame.f_code.co_filename
             if filename.startswith("<salver-model"):
-                variable = self.programs["vector" in filename].lines.get(tb.tb_lineno, variable)
+                variable = self.programs.python("vector" in filename).lines.get(tb.tb_lineno, variable)
                 time = tb.tb_frame.f_locals.get("t", time)
             tb = tb.tb_next
         messages = {ZeroDivisionError: "division by zero", OverflowError: "numeric overflow"}
@@ -252,3 +306,11 @@ class CompiledModel(AnalysisMethods):
         what = "not a number (0/0 or an invalid operation)" if np.isnan(value) else "infinite (division by zero " \
             "or overflow)"
         raise SimulationError(f"value became {what}", time=float(time[step]), variable=name)
+
+
+def _after(blocks: Iterator[tuple[int, np.ndarray]], given: int) -> Iterator[tuple[int, np.ndarray]]:
+    """The rows of ``blocks`` from row ``given`` on."""
+    for row, block in blocks:
+        if row + len(block) > given:
+            skip = max(0, given - row)
+            yield row + skip, block[skip:]

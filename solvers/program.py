@@ -40,3 +40,102 @@ class RateSystem:
     computed: dict[str, Node]
     parameters: list[str]
     clipped: set[str]  # flows cut at zero (uniflows)
+
+
+# -- the plan: what the generated functions compute, in order, for any backend --------------------------
+@dataclass(frozen=True)
+class Ref(Node):
+    """Internal node: the value of the flat key ``key`` (never a constant such as TIME)."""
+
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class NetFlow(Node):
+    """Internal node: a stock's rate, the sum of its inflows minus the sum of its outflows (flat keys)."""
+
+    inflows: tuple[str, ...] = ()
+    outflows: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """``key`` takes the run's value of parameter ``index``."""
+
+    key: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Compute:
+    """``key = expr``, through the graphical function of ``table`` when given, cut at zero if ``clip``."""
+
+    key: str
+    expr: Node | None
+    table: str | None = None
+    clip: bool = False
+
+
+@dataclass(frozen=True)
+class Initial:
+    """``key = expr`` at the start, then stored at ``row`` of ``store`` ("S" stocks, "M" memories,
+    "P" the initial value of pipeline ``row``)."""
+
+    key: str
+    expr: Node | None
+    store: str
+    row: int
+
+
+@dataclass(frozen=True)
+class PipeRead:
+    """``key`` = the history of pipeline ``row`` read ``delay`` time units back."""
+
+    key: str
+    row: int
+    delay: Node
+
+
+@dataclass(frozen=True)
+class NeuralCall:
+    """Neural component ``index`` evaluated on its input expressions (per port, in order)."""
+
+    key: str
+    index: int
+    inputs: tuple[tuple[str, tuple[Node, ...]], ...]
+
+
+@dataclass(frozen=True)
+class NeuralOutput:
+    """``key`` = column ``column`` of output ``port`` of neural component ``index``."""
+
+    key: str
+    index: int
+    port: str
+    column: int
+
+
+Op = Parameter | Compute | Initial | PipeRead | NeuralCall | NeuralOutput
+
+
+@dataclass
+class Plan:
+    """The generated functions of every backend, as operations on flat keys.
+
+    ``init`` computes the start values (stocks into S, memories into M, pipelines' initial values);
+    ``run`` computes every variable at a time ``t`` from the stocks S and memories M; then each stock row
+    gets its rate ``rates[row]``; on a main step (not an integration stage) the reported keys are
+    recorded, memories take ``memory_updates`` and pipelines push ``pipe_pushes``.
+    """
+
+    init: list[Op]
+    run: list[Op]
+    stocks: list[str]
+    memories: list[str]
+    parameters: list[str]  # keys, index = position in PAR
+    rates: list[Node]
+    reported: list[str]
+    memory_updates: list[Node]
+    pipe_pushes: list[Node]
+    tables: list[str]  # keys of graphical functions, index = position of their Lookup
+    display: dict[str, str]  # key -> name for messages, for every key an op computes

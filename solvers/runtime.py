@@ -110,7 +110,7 @@ def quantum(a: object, b: object) -> object:
 
 
 def sign(x: object) -> object:
-    return np.sign(x) if isinstance(x, np.ndarray) else float((x > 0) - (x < 0))
+    return np.sign(x) if isinstance(x, np.ndarray | np.generic) else float((x > 0) - (x < 0))
 
 
 def stddev(*values: object) -> object:
@@ -162,9 +162,15 @@ class Lookup:
             return self._scalar(float(x))
         return float(self._vector(np.asarray(float(x)), kind))
 
+    def table(self) -> tuple[list[float], list[float], str]:
+        """The x and y points and the kind, for code that evaluates the lookup itself (the C backend)."""
+        return self._xlist, self._ylist, self.kind
+
     def _scalar(self, x: float) -> float:
         """Linear interpolation clamped at the ends, without numpy's per-call cost (single runs)."""
         xs, ys = self._xlist, self._ylist
+        if x != x:  # NaN in, NaN out
+            return x
         if x <= xs[0]:
             return ys[0]
         if x >= xs[-1]:

@@ -113,6 +113,60 @@ def run_case(case: sdref.Case) -> tuple[bool, str]:
     return True, ""
 
 
+@dataclass
+class BackendComparison:
+    """One model run on the Python and the C backend: ``native`` tells whether C ran (else ``note``
+    says why it went to Python), ``largest`` is the largest relative difference over every value."""
+
+    case: str
+    native: bool
+    note: str
+    python_backend: str
+    largest: float
+
+    @property
+    def identical(self) -> bool:
+        return self.largest == 0.0
+
+    @property
+    def agrees(self) -> bool:
+        """Identical, or within float tolerance where Python computed with numpy's own math functions
+        (the vector backend after a division by zero), which may differ from libm in the last bits."""
+        return self.identical or (self.python_backend == "vector" and self.largest <= BACKEND_TOLERANCE)
+
+
+BACKEND_TOLERANCE = 1e-9
+
+
+def compare_backends(case: sdref.Case) -> BackendComparison:
+    """Run one model on both backends and compare every reported value."""
+    import warnings
+
+    import numpy as np
+
+    import solvers
+    from importers import load
+
+    model, _report = load(case.model)
+    compiled = solvers.compile(model)
+    python = compiled.run(backend="python")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        native = compiled.run(backend="native")
+    name = relative(case.model)
+    if native.metadata["backend"] != "native":
+        return BackendComparison(name, False, native.metadata.get("backend_note", ""), python.metadata["backend"],
+                                 0.0)
+    largest = 0.0
+    for variable in python.names:
+        a, b = python[variable], native[variable]
+        if np.array_equal(a, b, equal_nan=True):
+            continue
+        scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-300)
+        largest = max(largest, float(np.nanmax(np.abs(a - b) / scale)))
+    return BackendComparison(name, True, "", python.metadata["backend"], largest)
+
+
 def evaluate() -> list[Outcome]:
     outcomes = []
     for case in cases():

@@ -36,3 +36,15 @@ def test_broken_exports_are_listed_not_hidden() -> None:
     table = conformance.table([])
     for path in conformance.broken_exports():
         assert conformance.relative(path) in table
+
+
+PASSING = [c for c in CASES if conformance.relative(c.model) not in conformance.KNOWN_FAILURES]
+
+
+@pytest.mark.parametrize("case", PASSING, ids=[conformance.relative(c.model) for c in PASSING])
+def test_python_and_c_backends_agree(case) -> None:  # noqa: ANN001 - an sdref.Case
+    comparison = conformance.compare_backends(case)
+    if comparison.native:
+        assert comparison.agrees, f"largest relative difference {comparison.largest:.3g} ({comparison.python_backend})"
+    else:
+        assert comparison.note, "a model that runs in Python where C was asked for says why"

@@ -1,0 +1,178 @@
+"""The native backend: a model's C program, compiled once by the system C compiler and loaded with cffi.
+
+Builds are cached by the hash of the C source (which holds the whole model) in the user's cache folder
+(``$SALVER_CACHE_DIR``, else ``$XDG_CACHE_HOME/salver`` or ``~/.cache/salver``), under ``native/``. A
+build compiles into a private temporary folder and renames the library into place, so processes
+building the same model at once never see a half-written file. The compiler is ``$CC`` when set (and
+then only it), else the first of ``cc``, ``gcc``, ``clang`` found; with none, models run in Python.
+
+Compiler flags keep IEEE arithmetic exact (no fast-math, no fused multiply-add contraction), so the
+numbers are those of the scalar Python backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from metamodel.errors import SalverError
+from solvers.integrators import Steps, saved_between
+from solvers.native_code import NativeSource
+
+if TYPE_CHECKING:
+    from solvers.model_run import RunSetup
+
+FLAGS = ("-O1", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fno-math-errno")
+METHODS = {"euler": 0, "rk2": 1, "rk4": 2}
+_CDEF = """
+void sv_sizes(int64_t *out);
+void sv_init(int64_t runs, double *S, double *M, const double *PAR, double *V, double *HI, int64_t *HL,
+             int64_t capacity, double start, double dt, double stop);
+void sv_steps(int64_t runs, double *S, double *M, const double *PAR, double *V, double *H, int64_t *HL,
+              double *HI, int64_t capacity, double *K, int64_t n0, int64_t n1, int64_t last, double start,
+              double dt, double stop, int64_t every, int method, double *OUT, int64_t first_row);
+"""
+_LOCK = threading.Lock()
+_LOADED: dict[str, NativeLibrary] = {}
+_FFI: Any = None
+
+
+class NativeBuildError(SalverError):
+    """The C program could not be built (no compiler, or the compiler failed)."""
+
+
+def cache_dir() -> Path:
+    """Where compiled models are kept."""
+    base = os.environ.get("SALVER_CACHE_DIR")
+    if not base:
+        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "salver")
+    return Path(base) / "native"
+
+
+def find_compiler() -> list[str] | None:
+    """The C compiler command: ``$CC`` when set (None if it is not found), else cc, gcc or clang."""
+    wanted = os.environ.get("CC", "").strip()
+    candidates = [shlex.split(wanted)] if wanted else [["cc"], ["gcc"], ["clang"]]
+    for command in candidates:
+        path = shutil.which(command[0])
+        if path is not None:
+            return [path, *command[1:]]
+    return None
+
+
+def digest(source: NativeSource) -> str:
+    """The cache key of a C program: its text, the flags and the platform."""
+    text = "\n".join([source.program.source, " ".join(FLAGS), sys.platform, platform.machine()])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+def _library_path(key: str) -> Path:
+    return cache_dir() / f"sv_{key}.so"
+
+
+def is_built(source: NativeSource) -> bool:
+    """True when the program is loaded in this process or compiled in the cache."""
+    key = digest(source)
+    return key in _LOADED or _library_path(key).is_file()
+
+
+def library(source: NativeSource) -> NativeLibrary:
+    """The loaded library of ``source``, compiling it first unless the cache has it."""
+    key = digest(source)
+    with _LOCK:
+        loaded = _LOADED.get(key)
+        if loaded is None:
+            path = _library_path(key)
+            if not path.is_file():
+                _build(source.program.source, path)
+            loaded = _LOADED[key] = NativeLibrary(path, source)
+        return loaded
+
+
+def _build(text: str, target: Path) -> None:
+    compiler = find_compiler()
+    if compiler is None:
+        raise NativeBuildError("no C compiler found (install cc, gcc or clang, or set CC)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="build-", dir=target.parent) as folder:
+        source, built = Path(folder) / "model.c", Path(folder) / target.name
+        source.write_text(text, encoding="utf-8")
+        try:
+            done = subprocess.run([*compiler, *FLAGS, "-o", str(built), str(source), "-lm"], capture_output=True,
+                                  text=True, timeout=3600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise NativeBuildError(f"the C compiler could not run: {exc}") from None
+        if done.returncode != 0 or not built.is_file():
+            detail = (done.stderr or done.stdout).strip().splitlines()[:3]
+            raise NativeBuildError(f"the C compiler failed: {' / '.join(detail)}")
+        os.replace(built, target)
+
+
+def _ffi() -> Any:
+    global _FFI
+    if _FFI is None:
+        import cffi
+
+        ffi = cffi.FFI()
+        ffi.cdef(_CDEF)
+        _FFI = ffi
+    return _FFI
+
+
+class NativeLibrary:
+    """A compiled model program, with a check that its sizes are the ones it was written for."""
+
+    def __init__(self, path: Path, source: NativeSource) -> None:
+        self.ffi = _ffi()
+        self.lib = self.ffi.dlopen(str(path))
+        sizes = self.ffi.new("int64_t[6]")
+        self.lib.sv_sizes(sizes)
+        expected = (source.stocks, source.memories, source.pipelines, source.parameters, source.reported,
+                    source.slots)
+        if tuple(sizes) != expected:
+            raise NativeBuildError(f"the cached library {path.name} does not match its program; delete it")
+        self.source = source
+
+    def pointer(self, array: np.ndarray, kind: str = "double *") -> Any:
+        return self.ffi.cast(kind, array.__array_interface__["data"][0])
+
+
+class NativeStepper:
+    """All runs of one call in compiled code: the stepper of ``solvers.integrators`` for the C backend."""
+
+    def __init__(self, native: NativeLibrary, setup: RunSetup, steps: Steps) -> None:
+        source, runs = native.source, setup.runs
+        self.native, self.setup, self.steps, self.runs = native, setup, steps, runs
+        columns = [np.broadcast_to(np.asarray(p, dtype=float), (runs,)) for p in setup.par]
+        self.par = np.ascontiguousarray(np.column_stack(columns) if columns else np.zeros((runs, 0)))
+        self.state = np.zeros((runs, source.stocks))
+        self.memory = np.zeros((runs, source.memories))
+        self.slots = np.zeros(source.slots)
+        self.capacity = steps.count + 1 if source.pipelines else 0
+        self.history = np.zeros((runs, source.pipelines, self.capacity))
+        self.lengths = np.zeros((runs, source.pipelines), dtype=np.int64)
+        self.initial = np.zeros((runs, source.pipelines))
+        self.scratch = np.zeros(5 * source.stocks + source.memories)
+        p = native.pointer
+        native.lib.sv_init(runs, p(self.state), p(self.memory), p(self.par), p(self.slots), p(self.initial),
+                           p(self.lengths, "int64_t *"), self.capacity, steps.start, steps.dt, setup.spec.stop)
+
+    def advance(self, n0: int, n1: int) -> np.ndarray:
+        native, steps, p = self.native, self.steps, self.native.pointer
+        out = np.empty((saved_between(n0, n1, steps.save_every), native.source.reported, self.runs))
+        native.lib.sv_steps(self.runs, p(self.state), p(self.memory), p(self.par), p(self.slots), p(self.history),
+                            p(self.lengths, "int64_t *"), p(self.initial), self.capacity, p(self.scratch), n0, n1,
+                            steps.count, steps.start, steps.dt, self.setup.spec.stop, steps.save_every,
+                            METHODS[self.setup.method], p(out), -(-n0 // steps.save_every))
+        return out
