@@ -49,17 +49,37 @@ def write_model(repo: Path, name: str, model: Model, version: str | None = "1",
 
 
 class CountingRunner:
-    """Runs batches with the engine in the calling thread, recording each batch's run count."""
+    """Runs batches with the engine in the calling thread, recording each batch's run count.
+
+    ``delay`` holds every run that long; ``hold()`` makes runs wait until ``release()``; tests wait for
+    runs to start with ``wait_for_batches`` instead of sleeping.
+    """
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.batches: list[Batch] = []
         self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._arrived = threading.Condition()
+        self._gate: threading.Event | None = None
+
+    def hold(self) -> None:
+        self._gate = threading.Event()
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+
+    def wait_for_batches(self, count: int, timeout: float = 30.0) -> bool:
+        """Block until ``count`` batches have started (False if that takes longer than ``timeout``)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.batches) >= count, timeout)
 
     def __call__(self, source: ModelSource, batch: Batch) -> RunOutput:
-        with self._lock:
+        with self._arrived:
             self.batches.append(batch)
+            self._arrived.notify_all()
+        if self._gate is not None:
+            self._gate.wait(30.0)
         time.sleep(self.delay)
         return run_batch(self._cache, source, batch)
 

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import numpy as np
@@ -22,6 +23,7 @@ from metamodel.elements import Aux
 from tests.server_models import CountingRunner, cooling, infer_body, noisy, output, write_model
 
 pytestmark = pytest.mark.anyio
+T = TypeVar("T")
 CONFIG = {"batching": {"max_batch_size": 64, "max_queue_delay_ms": 20},
           "limits": {"max_runs": 100, "max_steps": 10_000}}
 
@@ -55,6 +57,17 @@ async def serving(repo: Path, runner: CountingRunner | None = None,
 
 def direct(path: Path, **run: object) -> solvers.Results:
     return solvers.load(path).run(**run)
+
+
+async def poll(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], attempts: int = 600) -> T:
+    """What ``fetch()`` gives once ``done`` holds for it (looked at every 50 ms; the last one otherwise)."""
+    value = await fetch()
+    for _ in range(attempts):
+        if done(value):
+            break
+        await asyncio.sleep(0.05)
+        value = await fetch()
+    return value
 
 
 # -- metadata and health ---------------------------------------------------------------------------------
@@ -187,23 +200,27 @@ async def test_concurrent_requests_are_coalesced_into_few_runs_with_right_result
 
 
 async def test_one_models_slow_load_does_not_block_another_models_requests(repo: Path) -> None:
-    import time
+    import threading
 
     from app.server.modelinfo import describe
 
+    loading, release = threading.Event(), threading.Event()
+    released: list[bool] = []
+
     def slow_describe(path: str):  # noqa: ANN202
-        if "flat" in path:
-            time.sleep(0.8)
+        if "flat" in path:  # this load lasts until the other model has answered
+            loading.set()
+            released.append(release.wait(30))
         return describe(path)
 
     async with serving(repo, describe_model=slow_describe) as client:
         slow = asyncio.ensure_future(client.post("/v2/models/flat/infer", json=infer_body({})))
-        await asyncio.sleep(0.05)
-        started = time.perf_counter()
+        assert await asyncio.to_thread(loading.wait, 30)
         quick = await client.post("/v2/models/cooling/infer", json=infer_body({}))
-        took = time.perf_counter() - started
-        assert quick.status_code == 200 and took < 0.6
+        assert quick.status_code == 200 and not slow.done()
+        release.set()
         assert (await slow).status_code == 200
+    assert released == [True]  # had the load blocked the other request, it would have waited in vain
 
 
 # -- versions, repository extension, idle unload ----------------------------------------------------------
@@ -247,7 +264,7 @@ async def test_new_and_changed_versions_are_picked_up_and_in_flight_requests_fin
         assert output(first, "Temperature")[1][0] == 200.0
         in_flight = asyncio.ensure_future(
             client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [4.0]}, ["Temperature"])))
-        await asyncio.sleep(0.1)
+        assert await asyncio.to_thread(runner.wait_for_batches, 2)
         io.save(cooling(initial=300.5), path)
         stat = path.stat()
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
@@ -266,14 +283,18 @@ async def test_idle_models_are_unloaded_and_load_again_on_demand(repo: Path) -> 
         assert (await client.post("/v2/models/flat/infer", json=infer_body({}))).status_code == 200
         assert [r["name"] for r in (await client.post("/v2/repository/index", json={"ready": True})).json()] == [
             "flat"]
-        await asyncio.sleep(0.6)
-        assert (await client.post("/v2/repository/index", json={"ready": True})).json() == []
+
+        async def ready() -> list:
+            return (await client.post("/v2/repository/index", json={"ready": True})).json()
+
+        assert await poll(ready, lambda index: index == []) == []
         assert (await client.post("/v2/models/flat/infer", json=infer_body({}))).status_code == 200
 
 
 # -- async runs, cache ------------------------------------------------------------------------------------
 async def test_async_run_is_accepted_then_polled_to_its_result(repo: Path) -> None:
-    runner = CountingRunner(delay=0.2)
+    runner = CountingRunner()
+    runner.hold()
     async with serving(repo, runner=runner) as client:
         accepted = await client.post("/v2/models/cooling/infer",
                                      json=infer_body({"Tau": [7.0]}, ["Temperature"], **{"async": True}))
@@ -282,22 +303,19 @@ async def test_async_run_is_accepted_then_polled_to_its_result(repo: Path) -> No
         assert accepted.headers["location"] == f"/v2/runs/{run_id}"
         first = await client.get(f"/v2/runs/{run_id}")
         assert first.status_code == 202 and first.json()["status"] == "running"
-        for _ in range(50):
-            polled = await client.get(f"/v2/runs/{run_id}")
-            if polled.status_code == 200:
-                break
-            await asyncio.sleep(0.05)
+        runner.release()
+        polled = await poll(lambda: client.get(f"/v2/runs/{run_id}"), lambda r: r.status_code == 200)
         assert polled.json()["status"] == "completed"
         sync = (await client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [7.0]}, ["Temperature"]))).json()
         assert output(polled.json()["result"], "Temperature") == output(sync, "Temperature")
         failing = await client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [0.0]}, **{"async": True}))
         assert failing.status_code == 202
-        for _ in range(50):
-            state = (await client.get(f"/v2/runs/{failing.json()['id']}")).json()
-            if state["status"] != "running":
-                break
-            await asyncio.sleep(0.05)
-        assert state["status"] == "failed" and "Loss" in state["error"]
+
+        async def state() -> dict:
+            return (await client.get(f"/v2/runs/{failing.json()['id']}")).json()
+
+        failed = await poll(state, lambda s: s["status"] != "running")
+        assert failed["status"] == "failed" and "Loss" in failed["error"]
         invalid = await client.post("/v2/models/cooling/infer", json=infer_body({}, **{"async": "yes"}))
         assert invalid.status_code == 400
         assert (await client.get("/v2/runs/0123")).status_code == 404

@@ -147,19 +147,30 @@ def test_a_failed_run_fails_every_request_of_its_batch_and_the_batcher_goes_on()
 
 
 def test_runs_happen_off_the_event_loop() -> None:
-    runner = FakeRunner(delay=0.2)
+    class GatedRunner(FakeRunner):
+        """Each run waits for the gate, which only the event loop opens; records whether it opened."""
 
-    async def scenario() -> float:
+        def __init__(self) -> None:
+            super().__init__()
+            self.started, self.gate, self.opened = threading.Event(), threading.Event(), []
+
+        def __call__(self, batch: Batch) -> RunOutput:
+            self.started.set()
+            self.opened.append(self.gate.wait(30))
+            return super().__call__(batch)
+
+    runner = GatedRunner()
+
+    async def scenario() -> None:
         batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=8, max_queue_delay_ms=1))
         pending = asyncio.ensure_future(batcher.submit(request(a=[1.0])))
-        started = time.perf_counter()
-        await asyncio.sleep(0.05)  # the loop stays responsive while the run sleeps in its thread
-        ticked = time.perf_counter() - started
+        assert await asyncio.to_thread(runner.started.wait, 30)
+        runner.gate.set()  # the loop goes on while the run is in progress
         await pending
         await batcher.close()
-        return ticked
 
-    assert run(scenario()) < 0.15
+    run(scenario())
+    assert runner.opened == [True]  # a run on the loop would have waited for the gate in vain
 
 
 def test_close_finishes_queued_requests_then_refuses_new_ones() -> None:

@@ -101,10 +101,7 @@ def test_shutdown_lets_requests_in_flight_finish(running: tuple[Running, Countin
     request = threading.Thread(target=lambda: answers.append(
         httpx.post(f"{server.url}/v2/models/cooling/infer", json=infer_body({"Tau": [3.0]}), timeout=30)))
     request.start()
-    deadline = time.monotonic() + 20  # a loaded machine may take a while to start the request
-    while not runner.batches and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert runner.batches, "the request is running"
+    assert runner.wait_for_batches(1), "the request is running"
     server.stop()
     request.join(30)
     assert not server.thread.is_alive()

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -73,6 +74,7 @@ def test_dropping_a_broken_onnx_file_is_refused_with_a_message(window, tmp_path)
     assert not _drop(window, other, (100, 100)), "only .onnx files are accepted"
 
 
+@pytest.mark.usefixtures("no_gpu")
 def test_sir_neural_runs_and_shows_its_provider(window, qtbot):
     window.open_path(str(SIR_NEURAL), background=False)
     scene = window.tabs.current_scene()
@@ -90,6 +92,7 @@ def test_sir_neural_runs_and_shows_its_provider(window, qtbot):
     assert save_screenshot(window, ARTIFACTS / "workbench_neural.png", (1400, 900))
 
 
+@pytest.mark.usefixtures("no_gpu")
 def test_thermal_plant_runs_from_the_gui(window, qtbot):
     window.open_path(str(THERMAL), background=False)
     window.act_run.trigger()
