@@ -24,7 +24,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SCRIPTS = ("vs_pysd.py", "neural_batching.py", "xmi_import.py", "serve_load.py", "live_latency.py", "analysis.py")
+SCRIPTS = ("vs_pysd.py", "neural_batching.py", "xmi_import.py", "serve_load.py", "live_latency.py", "analysis.py",
+           "model_scale.py")
 _MISSING_MODULE = re.compile(r"No module named '?([\w.]+)'?")
 
 

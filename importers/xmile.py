@@ -139,13 +139,14 @@ def _parse(data: bytes, source: str, report: ImportReport) -> etree._Element:
 
 
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _is_extension(el: etree._Element) -> bool:
     """Vendor extensions (``isee:`` elements, also ``xmlns="isee"``) are skipped silently."""
-    namespace = etree.QName(el).namespace if isinstance(el.tag, str) else None
-    return namespace is not None and "isee" in namespace
+    tag = el.tag  # "{namespace}local" (lxml's Clark notation)
+    return isinstance(tag, str) and tag.startswith("{") and "isee" in tag[1:tag.find("}")]
 
 
 def _elements(el: etree._Element) -> Iterator[etree._Element]:
@@ -154,15 +155,28 @@ def _elements(el: etree._Element) -> Iterator[etree._Element]:
 
 
 def _children(el: etree._Element, name: str) -> list[etree._Element]:
-    return [c for c in _elements(el) if _local(c) == name]
+    """Child elements of local name ``name`` in any namespace (lxml's ``{*}`` filter), less extensions."""
+    return [c for c in el.iterchildren(f"{{*}}{name}") if not _is_extension(c)]
 
 
 def _child(el: etree._Element, name: str) -> etree._Element | None:
-    return next((c for c in _elements(el) if _local(c) == name), None)
+    return next((c for c in el.iterchildren(f"{{*}}{name}") if not _is_extension(c)), None)
+
+
+def _grouped(el: etree._Element) -> dict[str, list[etree._Element]]:
+    """Child elements by local name, in document order (comments and vendor extensions left out)."""
+    groups: dict[str, list[etree._Element]] = {}
+    for child in _elements(el):
+        groups.setdefault(_local(child), []).append(child)
+    return groups
 
 
 def _text(el: etree._Element | None) -> str:
-    return "".join(el.itertext()).strip() if el is not None else ""
+    if el is None:
+        return ""
+    if not len(el):  # no child nodes: the text is all there is (itertext is much slower)
+        return (el.text or "").strip()
+    return "".join(el.itertext()).strip()
 
 
 def _attr(el: etree._Element, name: str) -> str | None:
@@ -372,32 +386,28 @@ class _Reader:
             self.modules.append((module, el))
             return model.add(module)
         cls = {"stock": Stock, "flow": Flow}.get(tag, Aux)
-        var = cls(
-            element_id,
-            name,
-            doc=_text(_child(el, "doc")),
-            equation=_text(_child(el, "eqn")),
-            units=_text(_child(el, "units")),
-        )
-        var.dimensions = (
-            [d.get("name", "") for d in _children(_child(el, "dimensions"), "dim")]
-            if _child(el, "dimensions") is not None
-            else []
-        )
-        if len(_children(el, "eqn")) > 1 or (var.dimensions and len(_split_list(var.equation)) > 1):
+        kids = _grouped(el)
+
+        def first(child_tag: str) -> etree._Element | None:
+            return kids[child_tag][0] if child_tag in kids else None
+
+        var = cls(element_id, name, doc=_text(first("doc")), equation=_text(first("eqn")), units=_text(first("units")))
+        dimensions = first("dimensions")
+        var.dimensions = [d.get("name", "") for d in _children(dimensions, "dim")] if dimensions is not None else []
+        if len(kids.get("eqn", ())) > 1 or (var.dimensions and len(_split_list(var.equation)) > 1):
             self.equations_in_order(el, var)
-        for item in _children(el, "element"):
+        for item in kids.get("element", ()):
             key = ",".join(part.strip() for part in item.get("subscript", "").split(","))
             var.element_equations[key] = _text(_child(item, "eqn")) or var.equation
             if _child(item, "gf") is not None:
                 self.element_graphical_function(item, var, key, model)
-        rng = _child(el, "range")
+        rng = first("range")
         if rng is not None:
             var.range = (_float(rng.get("min")), _float(rng.get("max")))
         if isinstance(var, Stock | Flow):
-            flag = _flag(_child(el, "non_negative"))
+            flag = _flag(first("non_negative"))
             var.non_negative = flag if flag is not None else self.non_negative.get(tag, False)
-        gf = el if tag == "gf" else _child(el, "gf")
+        gf = el if tag == "gf" else first("gf")
         if gf is not None:
             if isinstance(var, Stock):
                 self.report.add("graphical function on a stock not kept", name, gf.sourceline)
@@ -595,7 +605,7 @@ class _Reader:
                 self.check(eqn, element)
 
     def check(self, eqn: etree._Element, element: Variable) -> None:
-        raw = "".join(eqn.itertext())
+        raw = (eqn.text or "") if not len(eqn) else "".join(eqn.itertext())
         text = raw.strip()
         if not _COMMENT.sub("", text).strip():
             if not getattr(element, "gf", None):

@@ -1,18 +1,22 @@
 """Edits as command objects with ``do``/``undo``; no Qt. The GUI wraps them in ``QUndoCommand``.
 
-Each command notifies the model's observers after it is applied or undone.
+Each command applies whole or not at all: it checks what it needs before it changes anything, and a
+``Macro`` whose child fails undoes the children applied before it and re-raises. Each command notifies
+the model's observers after it is applied or undone.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from metamodel.elements import Element, SimSpec, Stock, Variable
+from metamodel.elements import Element, Flow, SimSpec, Stock, Variable
 from metamodel.equations.deps import rename_in_text
 from metamodel.model import Model, ModelEvent
-from metamodel.views import Shape, View
+from metamodel.references import without
+from metamodel.views import Link, Shape, View
 
 
 class Command:
@@ -40,8 +44,8 @@ class AddElement(Command):
         return f"add {self.element.kind} {self.element.name}"
 
     def do(self, model: Model) -> None:
+        view = _view(model, self.view_id) if self.view_id else None
         model.add(self.element)
-        view = model.view(self.view_id) if self.view_id else None
         if view is not None and self.shape is not None:
             view.shapes[self.element.id] = self.shape
         model.notify(ModelEvent("add", (self.element.id,)))
@@ -55,46 +59,96 @@ class AddElement(Command):
 
 
 @dataclass
-class RemoveElement(Command):
-    """Remove an element from the model, its shapes and links in every view, and references to it."""
+class RemoveElements(Command):
+    """Remove elements together with everything that references them, in one step.
 
-    element_id: str
+    What goes with them follows each reference field's rule (``metamodel.references``): owned elements,
+    parts typed by a removed element, connectors whose ends go, item flows whose ends go and relations
+    left with no source or no target are removed too (and, in turn, what references those); removed ids
+    leave stocks' flow lists and the other lists; a block whose behaviour goes keeps no behaviour. Every
+    view loses the shapes of the removed elements and the links that touch them. Undo puts all of it
+    back as it was, order included.
+    """
+
+    element_ids: list[str]
     _saved: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    text = "delete"
+
+    def do(self, model: Model) -> None:
+        missing = [i for i in self.element_ids if i not in model.elements]
+        if missing:
+            raise KeyError(f"no element {missing[0]!r} in the model")
+        gone, changes = removal(model, self.element_ids)
+        elements = model.elements
+        removed = [(position, elements.index.order(key), elements[key]) for key, position in elements.positions(gone)]
+        old_fields = {key: {attr: getattr(elements[key], attr) for attr in new} for key, new in changes.items()}
+        views: dict[str, tuple[dict[str, Shape], dict[str, Link]]] = {}
+        for view in model.views:
+            if any(key in gone for key in view.shapes) or any(
+                    link.source in gone or link.target in gone for link in view.links.values()):
+                views[view.id] = (view.shapes, view.links)
+        for key, new in changes.items():
+            for attr, value in new.items():
+                setattr(elements[key], attr, value)
+        for _, _, element in removed:
+            del elements[element.id]
+        for view_id, (shapes, links) in views.items():
+            view = _view(model, view_id)
+            view.shapes = {k: v for k, v in shapes.items() if k not in gone}
+            view.links = {k: v for k, v in links.items() if v.source not in gone and v.target not in gone}
+        self._saved = {"removed": removed, "fields": old_fields, "views": views}
+        model.notify(ModelEvent("remove", tuple(gone), {"changed": tuple(changes)}))
+
+    def undo(self, model: Model) -> None:
+        model.elements.restore(self._saved["removed"])
+        for key, old in self._saved["fields"].items():
+            for attr, value in old.items():
+                setattr(model.elements[key], attr, value)
+        for view_id, (shapes, links) in self._saved["views"].items():
+            view = _view(model, view_id)
+            view.shapes, view.links = shapes, links
+        gone = tuple(element.id for _, _, element in self._saved["removed"])
+        model.notify(ModelEvent("add", gone, {"changed": tuple(self._saved["fields"])}))
+
+
+class RemoveElement(RemoveElements):
+    """Remove one element with everything that references it (see ``RemoveElements``)."""
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__([element_id])
+
+    @property
+    def element_id(self) -> str:
+        return self.element_ids[0]
 
     text = "delete element"
 
-    def do(self, model: Model) -> None:
-        index = list(model.elements).index(self.element_id)
-        element = model.elements.pop(self.element_id)
-        self._saved = {"element": element, "index": index, "shapes": {}, "links": {}, "stocks": {}}
-        for view in model.views:
-            if self.element_id in view.shapes:
-                self._saved["shapes"][view.id] = view.shapes.pop(self.element_id)
-            gone = {k: v for k, v in view.links.items() if self.element_id in (v.source, v.target)}
-            for key in gone:
-                del view.links[key]
-            self._saved["links"][view.id] = gone
-        for stock in model.of_kind(Stock):
-            if self.element_id in stock.inflows or self.element_id in stock.outflows:
-                self._saved["stocks"][stock.id] = (list(stock.inflows), list(stock.outflows))
-                stock.inflows = [f for f in stock.inflows if f != self.element_id]
-                stock.outflows = [f for f in stock.outflows if f != self.element_id]
-        model.notify(ModelEvent("remove", (self.element_id,)))
 
-    def undo(self, model: Model) -> None:
-        items = list(model.elements.items())
-        items.insert(self._saved["index"], (self.element_id, self._saved["element"]))
-        model.elements.clear()
-        model.elements.update(items)  # back in its old place: views and lists keep their order
-        for view in model.views:
-            if view.id in self._saved["shapes"]:
-                view.shapes[self.element_id] = self._saved["shapes"][view.id]
-            view.links.update(self._saved["links"].get(view.id, {}))
-        for stock_id, (inflows, outflows) in self._saved["stocks"].items():
-            stock = model.elements[stock_id]
-            assert isinstance(stock, Stock)
-            stock.inflows, stock.outflows = inflows, outflows
-        model.notify(ModelEvent("add", (self.element_id,)))
+def removal(model: Model, element_ids: Iterable[str]) -> tuple[dict[str, None], dict[str, dict[str, Any]]]:
+    """What removing ``element_ids`` takes away: the ids that go (in the order found) and, for each
+    element that stays but referenced one of them, the new values of its reference fields."""
+    gone = dict.fromkeys(element_ids)
+    queue = list(gone)
+    touched: dict[str, None] = {}
+    while queue:
+        while queue:
+            for referrer in model.referrers(queue.pop()):
+                if referrer.id not in gone:
+                    touched[referrer.id] = None
+                    if without(referrer, gone.keys()) is None:
+                        gone[referrer.id] = None
+                        queue.append(referrer.id)
+        # a relation loses its last target only once all of them are gone: look at the others again
+        queue = [key for key in touched if key not in gone and without(model.elements[key], gone.keys()) is None]
+        gone.update(dict.fromkeys(queue))
+    changes = {}
+    for key in touched:
+        if key not in gone:
+            new = without(model.elements[key], gone.keys())
+            if new:
+                changes[key] = new
+    return gone, changes
 
 
 @dataclass
@@ -110,15 +164,19 @@ class Rename(Command):
 
     def do(self, model: Model) -> None:
         element = model.elements[self.element_id]
-        self._old_name = element.name
-        self._old_equations = {}
+        old_name = element.name
+        rewritten: dict[str, tuple[str, dict[str, str]]] = {}
         for variable in model.variables():
-            new_eq = rename_in_text(variable.equation, self._old_name, self.new_name)
-            new_elems = {k: rename_in_text(v, self._old_name, self.new_name)
-                         for k, v in variable.element_equations.items()}
+            new_eq = rename_in_text(variable.equation, old_name, self.new_name)
+            new_elems = {k: rename_in_text(v, old_name, self.new_name) for k, v in variable.element_equations.items()}
             if new_eq != variable.equation or new_elems != variable.element_equations:
-                self._old_equations[variable.id] = (variable.equation, dict(variable.element_equations))
-                variable.equation, variable.element_equations = new_eq, new_elems
+                rewritten[variable.id] = (new_eq, new_elems)
+        self._old_name, self._old_equations = old_name, {}
+        for variable_id, (new_eq, new_elems) in rewritten.items():
+            variable = model.elements[variable_id]
+            assert isinstance(variable, Variable)
+            self._old_equations[variable_id] = (variable.equation, variable.element_equations)
+            variable.equation, variable.element_equations = new_eq, new_elems
         element.name = self.new_name
         model.notify(ModelEvent("rename", (self.element_id, *self._old_equations)))
 
@@ -172,29 +230,32 @@ class ConnectFlow(Command):
     flow_id: str
     stock_id: str | None
     end: str  # "to" (the flow fills the stock) or "from" (the flow drains it)
-    _saved: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict, repr=False)
+    _saved: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     text = "connect flow"
 
     def do(self, model: Model) -> None:
         if self.end not in ("to", "from"):
             raise ValueError("end must be 'to' or 'from'")
-        self._saved = {s.id: (list(s.inflows), list(s.outflows)) for s in model.of_kind(Stock)}
+        flow = model.elements[self.flow_id]
+        if not isinstance(flow, Flow):
+            raise TypeError(f"{self.flow_id!r} is not a flow")
+        target = model.elements[self.stock_id] if self.stock_id is not None else None
+        if target is not None and not isinstance(target, Stock):
+            raise TypeError(f"{self.stock_id!r} is not a stock")
         attribute = "inflows" if self.end == "to" else "outflows"
-        for stock in model.of_kind(Stock):
-            setattr(stock, attribute, [f for f in getattr(stock, attribute) if f != self.flow_id])
-        if self.stock_id is not None:
-            stock = model.elements[self.stock_id]
-            if not isinstance(stock, Stock):
-                raise TypeError(f"{self.stock_id!r} is not a stock")
-            getattr(stock, attribute).append(self.flow_id)
+        holders = [model.elements[r.id] for r in model.referrers(self.flow_id) if isinstance(r, Stock)]
+        stocks = {s.id: s for s in (*holders, *([target] if target is not None else []))}
+        self._saved = {key: getattr(stock, attribute) for key, stock in stocks.items()}
+        for key, stock in stocks.items():
+            flows = [f for f in self._saved[key] if f != self.flow_id]
+            setattr(stock, attribute, [*flows, self.flow_id] if stock is target else flows)
         model.notify(ModelEvent("connect", (self.flow_id,)))
 
     def undo(self, model: Model) -> None:
-        for stock_id, (inflows, outflows) in self._saved.items():
-            stock = model.elements[stock_id]
-            assert isinstance(stock, Stock)
-            stock.inflows, stock.outflows = inflows, outflows
+        attribute = "inflows" if self.end == "to" else "outflows"
+        for stock_id, flows in self._saved.items():
+            setattr(model.elements[stock_id], attribute, flows)
         model.notify(ModelEvent("connect", (self.flow_id,)))
 
 
@@ -213,14 +274,23 @@ class SetViewEntry(Command):
     def _entries(self, model: Model) -> dict[str, Any]:
         return getattr(_view(model, self.view_id), self.collection)
 
+    _position: int = field(default=-1, repr=False)
+
     def do(self, model: Model) -> None:
         entries = self._entries(model)
         self._old = entries.get(self.key)
+        self._position = list(entries).index(self.key) if self.value is None and self._old is not None else -1
         _put(entries, self.key, self.value)
         model.notify(ModelEvent("layout", (self.key,), {"view": self.view_id}))
 
     def undo(self, model: Model) -> None:
-        _put(self._entries(model), self.key, self._old)
+        entries = self._entries(model)
+        _put(entries, self.key, self._old)
+        if self._position >= 0:  # a removed entry goes back to its place
+            items = [(k, v) for k, v in entries.items() if k != self.key]
+            items.insert(self._position, (self.key, self._old))
+            entries.clear()
+            entries.update(items)
         model.notify(ModelEvent("layout", (self.key,), {"view": self.view_id}))
 
 
@@ -271,6 +341,8 @@ class AddView(Command):
     text = "add view"
 
     def do(self, model: Model) -> None:
+        if model.view(self.view.id) is not None:
+            raise ValueError(f"duplicate view id {self.view.id!r}")
         model.views.append(self.view)
         model.notify(ModelEvent("view", (self.view.id,)))
 
@@ -281,14 +353,22 @@ class AddView(Command):
 
 @dataclass
 class Macro(Command):
-    """Several commands applied as one (undone in reverse order)."""
+    """Several commands applied as one (undone in reverse order); when a child fails, the children
+    applied before it are undone and the failure is raised: the model is as it was."""
 
     children: list[Command]
     text: str = "edit"  # type: ignore[assignment]
 
     def do(self, model: Model) -> None:
-        for child in self.children:
-            child.do(model)
+        applied: list[Command] = []
+        try:
+            for child in self.children:
+                child.do(model)
+                applied.append(child)
+        except BaseException:
+            for child in reversed(applied):
+                child.undo(model)
+            raise
 
     def undo(self, model: Model) -> None:
         for child in reversed(self.children):

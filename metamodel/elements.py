@@ -1,7 +1,8 @@
 """Element kinds of the shared metamodel: system dynamics, architecture and neural components.
 
 Elements are plain dataclasses owned by a ``Model`` under a stable ``id``. They reference one another
-by id (a stock's inflows, a connector's ends) and equations reference variables by name.
+by id (a stock's inflows, a connector's ends), listed per class in ``references`` with what removing the
+referenced element does (``metamodel.references``); equations reference variables by name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from metamodel.equations.ast import Num, UnaryOp
 from metamodel.equations.parser import parse
 from metamodel.errors import ParseError
 from metamodel.names import canonical
+from metamodel.references import CLEAR, DELETE, DROP, NESTED, PRUNE, Tracked, TrackedElement
 
 GF_TYPES = ("continuous", "extrapolate", "discrete")
 PORT_DIRECTIONS = ("in", "out", "inout")
@@ -20,8 +22,9 @@ INTEGRATION_METHODS = ("euler", "rk2", "rk4", "rk45", "lsoda", "bdf", "radau")
 
 
 @dataclass
-class Element:
-    """Base of all elements: a stable id, a display name and documentation.
+class Element(TrackedElement):
+    """Base of all elements: a stable id, a display name and documentation; ``owner`` is the id of the
+    element it belongs to (removed with it).
 
     ``library`` marks elements of a tool's bundled library (Cameo's "MD Customization for SysML",
     Papyrus' standard libraries, Capella's predefined types): part of the file, not of the author's
@@ -31,6 +34,8 @@ class Element:
     """
 
     kind: ClassVar[str] = "element"
+    is_variable: ClassVar[bool] = False
+    references: ClassVar[dict[str, str]] = {"owner": DELETE}
     id: str
     name: str = ""
     doc: str = ""
@@ -78,6 +83,7 @@ class Variable(Element):
     ``equation`` for those elements (XMILE's non-apply-to-all arrays).
     """
 
+    is_variable: ClassVar[bool] = True
     equation: str = ""
     units: str = ""
     dimensions: list[str] = field(default_factory=list)
@@ -96,6 +102,7 @@ class Stock(Variable):
     """A level; ``equation`` is its initial value; inflows and outflows are flow ids."""
 
     kind: ClassVar[str] = "stock"
+    references: ClassVar[dict[str, str]] = {**Element.references, "inflows": DROP, "outflows": DROP}
     inflows: list[str] = field(default_factory=list)
     outflows: list[str] = field(default_factory=list)
     non_negative: bool = False
@@ -184,6 +191,7 @@ class Block(Element):
     """A block; ``behavior`` is the id of a Module or NeuralComponent that gives it dynamics."""
 
     kind: ClassVar[str] = "block"
+    references: ClassVar[dict[str, str]] = {**Element.references, "behavior": CLEAR}
     is_abstract: bool = False
     behavior: str | None = None
     stereotype: str = "Block"
@@ -203,6 +211,7 @@ class Part(Element):
     """A property of ``owner`` typed by ``type`` (an element id); ``aggregation`` part/reference/value."""
 
     kind: ClassVar[str] = "part"
+    references: ClassVar[dict[str, str]] = {**Element.references, "type": DELETE}
     type: str | None = None
     aggregation: str = "part"
     lower: int = 1
@@ -216,6 +225,7 @@ class Port(Element):
     """A port on ``owner``; ``flow_type`` names an element id or a type name, ``units`` its flow unit."""
 
     kind: ClassVar[str] = "port"
+    references: ClassVar[dict[str, str]] = {**Element.references, "type": CLEAR, "flow_type": CLEAR}
     direction: str = "inout"
     port_kind: str = "proxy"  # proxy, full, flow, standard
     type: str | None = None
@@ -229,8 +239,10 @@ class Port(Element):
 
 
 @dataclass
-class ConnectorEnd:
+class ConnectorEnd(Tracked):
     """One end of a connector: the port or part ``role``, reached through ``part_with_port``."""
+
+    references: ClassVar[dict[str, str]] = {"role": DELETE, "part_with_port": DELETE, "nested_path": DELETE}
 
     role: str | None = None
     part_with_port: str | None = None
@@ -242,6 +254,7 @@ class Connector(Element):
     """Joins its ends; ``directed`` connections (AADL's ``->``) flow from the first end to the second."""
 
     kind: ClassVar[str] = "connector"
+    references: ClassVar[dict[str, str]] = {**Element.references, "ends": NESTED, "type": CLEAR}
     ends: list[ConnectorEnd] = field(default_factory=list)
     binding: bool = False
     type: str | None = None
@@ -249,8 +262,10 @@ class Connector(Element):
 
 
 @dataclass
-class FlowProperty:
+class FlowProperty(Tracked):
     """A flow property of an interface; ``id`` is its id in the source file (connector ends may name it)."""
+
+    references: ClassVar[dict[str, str]] = {"type": CLEAR}
 
     name: str
     direction: str = "inout"
@@ -264,12 +279,15 @@ class Interface(Element):
     """An interface block: the flow properties a port typed by it carries."""
 
     kind: ClassVar[str] = "interface"
+    references: ClassVar[dict[str, str]] = {**Element.references, "flow_properties": NESTED}
     flow_properties: list[FlowProperty] = field(default_factory=list)
 
 
 @dataclass
 class ItemFlow(Element):
     kind: ClassVar[str] = "item_flow"
+    references: ClassVar[dict[str, str]] = {**Element.references, "conveyed": DROP, "source": DELETE,
+                                            "target": DELETE, "realizing_connectors": DROP}
     conveyed: list[str] = field(default_factory=list)
     source: str | None = None
     target: str | None = None
@@ -349,6 +367,7 @@ class Relation(Element):
     """A directed relation such as satisfy or allocate from ``source`` ids to ``target`` ids."""
 
     kind: ClassVar[str] = "relation"
+    references: ClassVar[dict[str, str]] = {**Element.references, "sources": PRUNE, "targets": PRUNE}
     relation: str = "satisfy"
     sources: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from metamodel.elements import Dimension, Element, SimSpec, Variable
+from metamodel.index import ElementTable
 from metamodel.names import canonical
-from metamodel.views import View
+from metamodel.views import View, ViewList
 
 E = TypeVar("E", bound=Element)
 Observer = Callable[["ModelEvent"], None]
@@ -26,7 +27,11 @@ class ModelEvent:
 
 @dataclass
 class Model:
-    """A system model. Elements are keyed by id; names resolve through their canonical form."""
+    """A system model. Elements are keyed by id; names resolve through their canonical form.
+
+    ``elements`` is an ``ElementTable`` and ``views`` a ``ViewList`` whatever is assigned to them: the
+    table keeps the index of names and references current through every change (``metamodel.index``).
+    """
 
     name: str = "model"
     elements: dict[str, Element] = field(default_factory=dict)
@@ -38,6 +43,19 @@ class Model:
     doc: str = ""
     source_path: str | None = field(default=None, compare=False)
     _observers: list[Observer] = field(default_factory=list, repr=False, compare=False)
+    _id_suffixes: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr == "elements" and not isinstance(value, ElementTable):
+            value = ElementTable(value)
+        elif attr == "views" and not isinstance(value, ViewList):
+            value = ViewList(value)
+        object.__setattr__(self, attr, value)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Copies and unpickled models get their own table and index."""
+        for attr, value in state.items():
+            setattr(self, attr, value)
 
     # -- observers ----------------------------------------------------------------------------------
     def subscribe(self, observer: Observer) -> None:
@@ -69,35 +87,41 @@ class Model:
         return self.of_kind(Variable)
 
     def find(self, name: str) -> Element | None:
-        """The SD variable or module with this name (canonical comparison), else any element of it."""
-        key = canonical(name)
-        fallback = None
-        for element in self.elements.values():
-            if element.canonical == key:
-                if isinstance(element, Variable):
-                    return element
-                fallback = fallback or element
-        return fallback
+        """The SD variable with this name (canonical comparison), else the first element of it."""
+        ids = self.elements.index.names.get(canonical(name))
+        return self.elements[ids[0]] if ids else None
+
+    def named(self, name: str) -> list[Element]:
+        """Every element with this name (canonical comparison): variables first, then in model order."""
+        return [self.elements[i] for i in self.elements.index.names.get(canonical(name), ())]
+
+    def referrers(self, element_id: str) -> list[Element]:
+        """The elements whose reference fields name ``element_id`` (owned parts, typed parts, flows' stocks…)."""
+        return [self.elements[i] for i in self.elements.index.referrers.get(element_id, ())]
 
     def dimension(self, name: str) -> Dimension | None:
         key = canonical(name)
         return next((d for d in self.dimensions if d.canonical == key), None)
 
     def view(self, view_id: str) -> View | None:
-        return next((v for v in self.views if v.id == view_id), None)
+        return self.views.get(view_id)
 
     # -- ids ----------------------------------------------------------------------------------------
     def new_id(self, hint: str) -> str:
         """A fresh stable id derived from ``hint`` (a name or kind), unique in this model."""
         base = re.sub(r"\W+", "_", canonical(hint) or "element").strip("_") or "element"
-        candidate, n = base, 1
-        while candidate in self.elements or any(v.id == candidate for v in self.views):
+        n = self._id_suffixes.get(base, 1)  # the suffixes below it were all taken when it was stored
+        candidate = base if n == 1 else f"{base}_{n}"
+        while candidate in self.elements or self.views.get(candidate) is not None:
             n += 1
             candidate = f"{base}_{n}"
+        self._id_suffixes[base] = n
         return candidate
 
     def add(self, element: E) -> E:
-        """Insert an element directly (importers, tests); interactive edits go through commands."""
+        """Insert an element directly (importers, tests); interactive edits go through commands.
+
+        Raises ``ValueError`` when the id is taken."""
         if element.id in self.elements:
             raise ValueError(f"duplicate element id {element.id!r}")
         self.elements[element.id] = element

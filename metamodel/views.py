@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from metamodel.errors import ModelError
+from metamodel.lists import ObservedList
 
 VIEW_KINDS = ("stock_flow", "block")
 
@@ -41,7 +45,8 @@ class Note:
 
 @dataclass
 class View:
-    """A diagram of the model: layout only. ``kind`` is ``stock_flow`` or ``block``."""
+    """A diagram of the model: layout only. ``kind`` is ``stock_flow`` or ``block``; ``id`` is fixed once
+    made (models look views up by it)."""
 
     VIEW_KINDS: ClassVar[tuple[str, ...]] = VIEW_KINDS
     id: str
@@ -50,3 +55,29 @@ class View:
     shapes: dict[str, Shape] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     notes: dict[str, Note] = field(default_factory=dict)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr == "id" and "id" in self.__dict__ and value != self.id:
+            raise ModelError(f"the id of view {self.id!r} is fixed; make a new view instead")
+        object.__setattr__(self, attr, value)
+
+
+class ViewList(ObservedList):
+    """``Model.views``: a list of views that finds a view by id without scanning."""
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self, views: Iterable[View] = ()) -> None:
+        super().__init__(views)
+        self._by_id: dict[str, View] | None = None
+
+    def get(self, view_id: str) -> View | None:
+        """The first view with this id, or None."""
+        if self._by_id is None:
+            self._by_id = {}
+            for view in self:
+                self._by_id.setdefault(view.id, view)
+        return self._by_id.get(view_id)
+
+    def _changed(self) -> None:
+        self._by_id = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from metamodel.commands import Command, RemoveElement, SetLink, SetNote, SetShape
+from metamodel.commands import Command, RemoveElements, SetLink, SetNote, SetShape
 from metamodel.model import Model
 
 FROM_MODEL = "model"
@@ -23,8 +23,10 @@ def delete_commands(model: Model, view_id: str, keys: list[str], mode: str) -> l
     links |= {k for k, link in view.links.items() if mode == FROM_VIEW and {link.source, link.target} & gone}
     commands: list[Command] = [SetLink(view_id, k, None) for k in sorted(links)]
     commands += [SetNote(view_id, k, None) for k in keys if k in view.notes]
-    for key in shapes:
-        commands.append(RemoveElement(key) if mode == FROM_MODEL else SetShape(view_id, key, None))
+    if mode == FROM_MODEL and shapes:
+        commands.append(RemoveElements(shapes))  # one step: what one removal takes away, the next must not miss
+    elif mode != FROM_MODEL:
+        commands += [SetShape(view_id, key, None) for key in shapes]
     return commands
 
 

@@ -7,6 +7,7 @@ A hand-written tokenizer and precedence-climbing parser. Precedence, loosest fir
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -283,12 +284,23 @@ def check_height(node: Node) -> Node:
     return node
 
 
+_CACHED_LENGTH = 2000  # longer texts are rare and parsed each time, so the cache stays small
+
+
+@functools.lru_cache(maxsize=32768)
+def _parse_short(text: str) -> Node:
+    return check_height(_Parser(text).parse())
+
+
 def parse(text: str, *, element: str | None = None) -> Node:
-    """Parse one equation into an AST; raises ``ParseError`` naming the position and what was expected."""
+    """Parse one equation into an AST; raises ``ParseError`` naming the position and what was expected.
+
+    Trees are immutable and shared: the importer, the checks and the compiler parse a text once.
+    """
     if len(text) > MAX_EQUATION_LENGTH:
         raise ParseError(f"equation longer than {MAX_EQUATION_LENGTH} characters", element=element)
     try:
-        return check_height(_Parser(text).parse())
+        return _parse_short(text) if len(text) <= _CACHED_LENGTH else check_height(_Parser(text).parse())
     except RecursionError:
         raise ParseError("expression nested too deeply", element=element) from None
     except ParseError as exc:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextvars
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from metamodel.model import Model
 
 SEVERITIES = ("error", "warning", "info")
+T = TypeVar("T")
+_RUN_MEMO: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar("rule_run_memo", default=None)
 
 
 @dataclass(frozen=True)
@@ -64,12 +68,27 @@ def rule(code: str, severity: str, summary: str, domain: str = "sd") -> Callable
     return register
 
 
+def shared(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, worked out once per run of the rules and shared by them (parsed equations, the
+    names of a model); outside a run it is computed at each call."""
+    memo = _RUN_MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def run_rules(model: Model, domains: Iterable[str] | None = None) -> list[Diagnostic]:
     """Run every registered rule (or those of ``domains``) and return their findings, errors first."""
     wanted = set(domains) if domains is not None else None
     found: list[Diagnostic] = []
-    for registered in RULES.values():
-        if wanted is None or registered.domain in wanted:
-            found.extend(registered.check(model))
+    token = _RUN_MEMO.set({})
+    try:
+        for registered in RULES.values():
+            if wanted is None or registered.domain in wanted:
+                found.extend(registered.check(model))
+    finally:
+        _RUN_MEMO.reset(token)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(found, key=lambda d: (order[d.severity], d.code, d.element_name or d.element_id or ""))

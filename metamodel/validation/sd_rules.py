@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.units import Unit, UnitContext, UnitMismatch, infer_units
 from metamodel.validation.neural_rules import port_expressions
-from metamodel.validation.registry import Diagnostic, rule
+from metamodel.validation.registry import Diagnostic, rule, shared
 
 # Builtins whose value does not depend on the current value of their arguments (they hold state),
 # mapped to how many leading arguments they do read instantly.
@@ -60,9 +59,8 @@ def equation_texts(model: Model) -> Iterator[EquationText]:
                 yield EquationText(component, f"inputs[{port.name}].equation", text, offset)
 
 
-@functools.lru_cache(maxsize=4096)
 def parsed(text: str) -> Node | ParseError:
-    """The AST of an equation, or the ParseError it raises (cached: ASTs are immutable)."""
+    """The AST of an equation, or the ParseError it raises (the parser keeps the trees it made)."""
     try:
         return parse(text)
     except ParseError as exc:
@@ -89,6 +87,10 @@ def _diagnostic(code: str, severity: str, element: Element | None, message: str,
 
 def variables_by_name(model: Model) -> dict[str, Variable]:
     """Variables by canonical name (the first one where names repeat: SD004 reports it)."""
+    return shared(("variables_by_name", id(model)), lambda: _variables_by_name(model))
+
+
+def _variables_by_name(model: Model) -> dict[str, Variable]:
     found: dict[str, Variable] = {}
     for variable in model.variables():
         found.setdefault(variable.canonical, variable)
