@@ -295,9 +295,10 @@ class ItemFlow(Element):
 
 
 @dataclass
-class FlowStep:
+class FlowStep(Tracked):
     """One step of an end-to-end flow: a flow specification of the part's classifier, or a connector."""
 
+    references: ClassVar[dict[str, str]] = {"element": DELETE, "part": DELETE}
     element: str
     part: str | None = None
 
@@ -311,6 +312,7 @@ class FlowSpec(Element):
     flow through parts and connectors; its latency bound is in ``properties`` (``latency``)."""
 
     kind: ClassVar[str] = "flow_spec"
+    references: ClassVar[dict[str, str]] = {**Element.references, "entry": DELETE, "exit": DELETE, "steps": NESTED}
     flow_kind: str = "path"
     entry: str | None = None  # port ids
     exit: str | None = None
@@ -329,6 +331,8 @@ class Behavior(Element):
     ``detail`` is the source tool's metaclass (``InitialPseudoState``, ``Mode``, ``CallBehaviorAction``)."""
 
     kind: ClassVar[str] = "behavior"
+    references: ClassVar[dict[str, str]] = {**Element.references, "source": DELETE, "target": DELETE,
+                                            "members": DROP}
     behavior_kind: str = "function"
     source: str | None = None
     target: str | None = None

@@ -29,11 +29,14 @@ from metamodel.commands import (
 )
 from metamodel.elements import (
     Aux,
+    Behavior,
     Block,
     Connector,
     ConnectorEnd,
     Flow,
     FlowProperty,
+    FlowSpec,
+    FlowStep,
     GraphicalFunction,
     Interface,
     ItemFlow,
@@ -311,6 +314,24 @@ def test_removal_cascades_and_undo_restores_exactly(removed: list[str], gone: se
     assert snapshot(m) == before
     stack.redo()
     assert set(plant().elements) - set(m.elements) == gone
+
+
+def test_removing_a_function_takes_its_exchanges_and_leaves_its_chains_and_flows() -> None:
+    m = plant()
+    m.add(Behavior("f1", "pump water", owner="pump"))
+    m.add(Behavior("f2", "store water", owner="tank"))
+    m.add(Behavior("fx", "water", behavior_kind="functional_exchange", source="f1", target="f2"))
+    m.add(Behavior("chain", "supply", behavior_kind="functional_chain", members=["f1", "fx", "f2"]))
+    m.add(FlowSpec("path", "through", owner="tank", entry="tank_in",
+                   steps=[FlowStep("pipe", "plant_tank"), FlowStep("x")]))
+    before = snapshot(m)
+    command = RemoveElement("f1")
+    command.do(m)
+    assert "fx" not in m.elements and m.elements["chain"].members == ["f2"]
+    command.undo(m)
+    assert snapshot(m) == before
+    RemoveElement("pipe").do(m)
+    assert "path" not in m.elements  # an end-to-end flow through a removed connector goes with it
 
 
 def test_removing_a_flow_detaches_it_from_every_stock_and_view() -> None:
