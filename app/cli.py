@@ -1,4 +1,4 @@
-"""The ``salver`` command line: run, validate, info, convert, check, serve, gui.
+"""The ``salver`` command line: run, validate, info, convert, check, verify, serve, gui.
 
 Exit codes: 0 ok, 1 model errors (or a failed run), 2 usage errors or unreadable input.
 """
@@ -306,8 +306,9 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     from app.analysis_cli import add_analysis_parsers
     from app.check_cli import add_check_parser
     from app.server.cli import add_serve_parser
+    from app.verify_cli import add_verify_parser
 
-    return [add_check_parser, add_serve_parser, add_analysis_parsers]
+    return [add_check_parser, add_serve_parser, add_analysis_parsers, add_verify_parser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importers.report import ImportReport
+from importers.sysml2_exec import Execution
 from importers.sysml2_lex import tokenize
 from importers.sysml2_parse import Node, parse
 from importers.unmapped import UnmappedCounter
@@ -101,11 +102,12 @@ class Sysml2Mapper:
         self.external_lines: dict[str, int] = {}
         self.current_file = path
         self.read_files: set[Path] = {path.resolve()}
+        self.execution = Execution(self)
 
     def run(self, nodes: list[Node]) -> Model:
         self._members(nodes, None)
         self._read_imported_packages()
-        typed_first = sorted(self.pending, key=lambda item: not isinstance(item[0], Part | Port))
+        typed_first = sorted(self.pending, key=lambda item: not isinstance(item[0], Part | Port | Requirement))
         for element, node, scope, source in typed_first:  # features' types first: chains go through them
             self.current_file = source
             self._resolve(element, node, scope)
@@ -124,7 +126,9 @@ class Sysml2Mapper:
     def _node(self, node: Node, owner: str | None) -> None:
         keyword = node.keyword
         holder = self.model.get(owner)
-        if keyword == "doc":
+        if self.execution.handles(node):
+            self.execution.node(node, owner)
+        elif keyword == "doc":
             if holder is None:
                 self.model.doc = f"{self.model.doc}\n{node.text}".strip()
             else:
@@ -256,7 +260,7 @@ class Sysml2Mapper:
 
     # -- resolution ---------------------------------------------------------------------------------
     def _resolve(self, element: Element, node: Node, scope: str | None) -> None:
-        if isinstance(element, Part | Port):
+        if isinstance(element, Part | Port | Requirement):
             name = (node.types or node.subsets or [""])[0]
             element.type = self._type(name, scope, node) if name else None
         elif isinstance(element, Interface):

@@ -4,7 +4,11 @@ It reads packages, definitions and usages (``part``, ``port``, ``attribute``, ``
 ``connection``, ``requirement``; each ``… def`` too) with their short names, typing (``:``, ``defined
 by``), specialization and subsetting (``:>``, ``subsets``, ``specializes``, ``::>``), redefinition
 (``:>>``), multiplicity, default values and ``connect … to …``; directed features (``in x : T``),
-``doc`` comments, ``satisfy … by …`` and imports. Any other statement is skipped to its ``;`` or past its
+``doc`` comments, ``satisfy … by …`` and imports. For execution it also reads ``constraint``, ``calc``,
+``analysis`` and ``verification`` definitions and usages with parameter lists (``(m : MassValue)``,
+arguments ``(mass = m)``, a calc's return ``: T = expr``), the ``assert``/``assume``/``require`` prefixes,
+expression members of their bodies (``node.keyword == "expression"``), ``bind a = b``, ``return``,
+``subject``, ``objective`` and ``verify``. Any other statement is skipped to its ``;`` or past its
 balanced ``{ … }`` body and comes back as a ``skipped`` node naming its keyword.
 """
 
@@ -16,7 +20,10 @@ from importers.sysml2_lex import COMMENT, NAME, NUMBER, Token
 from metamodel.errors import ParseError
 
 MAX_DEPTH = 64
-USAGE_KEYWORDS = ("package", "part", "port", "attribute", "item", "interface", "connection", "requirement")
+USAGE_KEYWORDS = ("package", "part", "port", "attribute", "item", "interface", "connection", "requirement",
+                  "constraint", "calc", "analysis", "verification", "subject", "objective", "return")
+EXPRESSION_BODIES = ("constraint", "calc", "analysis", "verification", "requirement", "objective")
+ASSERTIONS = ("assert", "assume", "require")
 DIRECTIONS = ("in", "out", "inout")
 PREFIXES = ("private", "public", "protected", "abstract", "variation", "ref", "readonly", "derived", "end",
             "individual", "constant", "composite", "portion", "library", "standard", *DIRECTIONS)
@@ -48,6 +55,8 @@ class Node:
     by: str = ""
     text: str = ""
     children: list[Node] = field(default_factory=list)
+    parameters: list[Node] = field(default_factory=list)  # (p : T) of a definition, (p = x) of a usage
+    returns: Node | None = None  # the return feature written after a parameter list
 
     @property
     def direction(self) -> str:
@@ -107,8 +116,9 @@ class _Parser:
         return self.tokens[-1].line if self.tokens else 1
 
     # -- structure ----------------------------------------------------------------------------------
-    def members(self, depth: int, opened: Token | None) -> list[Node]:
-        """Statements up to the ``}`` closing ``opened`` (or to the end of file at the top level)."""
+    def members(self, depth: int, opened: Token | None, expressions: bool = False) -> list[Node]:
+        """Statements up to the ``}`` closing ``opened`` (or to the end of file at the top level);
+        ``expressions``: the body may hold expressions (constraints, calculations, requirements)."""
         if depth > MAX_DEPTH:
             raise self.error(f"nesting deeper than {MAX_DEPTH} levels", opened)
         nodes: list[Node] = []
@@ -123,18 +133,43 @@ class _Parser:
                     raise self.error("unexpected '}': no '{' is open", token)
                 self.take()
                 return nodes
-            nodes.append(self.member(depth))
+            nodes.append(self.member(depth, expressions))
 
-    def member(self, depth: int) -> Node:
+    def member(self, depth: int, expressions: bool = False) -> Node:
         start = self.peek()
         assert start is not None
         prefixes: set[str] = set()
-        while self.at(*PREFIXES) and not self._is_name_use():
+        while self.at(*PREFIXES, *ASSERTIONS) and not self._is_name_use():
             prefixes.add(self.take().text)
         token = self.peek()
         if token is None:
             raise self.error("statement ends at end of file", start)
         word = token.text
+        if word == "bind":
+            self.take()
+            node = Node("bind", token.line, prefixes=prefixes, ends=[self.chain()])
+            self.expect("=", "between the ends of 'bind'")
+            node.ends.append(self.chain())
+            self.body(node, depth)
+            return node
+        if word == "verify":
+            self.take()
+            if self.at("requirement"):
+                self.take()
+            node = Node("verify", token.line, prefixes=prefixes)
+            return self.declaration(node, depth)
+        if word in (":>>", "redefines"):  # ':>> x = 5;' redefines a feature of the owner's type
+            return self.declaration(Node("feature", token.line, prefixes=prefixes), depth)
+        if prefixes & set(ASSERTIONS) and token.kind == NAME and word not in USAGE_KEYWORDS:
+            if word == "not":
+                node = Node("skipped", token.line, name="negated assertion", prefixes=prefixes)
+                self._skip_statement(depth, node)
+                return node
+            node = Node("constraint", token.line, prefixes=prefixes)  # asserts an existing usage: 'assert c(…)'
+            node.types = [self.chain()]
+            return self.declaration(node, depth)
+        if expressions and self._is_expression(token):
+            return self.expression_member(token)
         if word == "import":
             self.take()
             node = Node("import", token.line, target=self.qualified_name())
@@ -155,7 +190,9 @@ class _Parser:
             self.take()
             keyword = word + " def" if self.at("def") and self.take() else word
             return self.declaration(Node(keyword, token.line, prefixes=prefixes), depth)
-        if token.kind == NAME and prefixes and word not in _STOP_WORDS:
+        following = self.peek(1)
+        if token.kind == NAME and word not in _STOP_WORDS and (
+                prefixes or following is not None and following.text in (":", ":>", ":>>")):
             return self.declaration(Node("feature", token.line, prefixes=prefixes), depth)
         keyword = word
         self.take()
@@ -165,6 +202,17 @@ class _Parser:
         node = Node("skipped", token.line, name=keyword, prefixes=prefixes)
         self._skip_statement(depth, node)
         return node
+
+    def _is_expression(self, token: Token) -> bool:
+        """In an expression body: anything but a declaration ``name : T`` / ``name;`` is an expression."""
+        if token.kind == NAME and token.text in (*USAGE_KEYWORDS, "doc", "comment", "import", "satisfy", "connect"):
+            return False
+        following = self.peek(1)
+        return not (token.kind == NAME and following is not None and following.text in (":", ";", ":>", ":>>"))
+
+    def expression_member(self, token: Token) -> Node:
+        """An expression in a body, up to ``;`` or the body's ``}``."""
+        return Node("expression", token.line, text=self.expression_text())
 
     def _is_name_use(self) -> bool:
         """A prefix word used as a name (``end`` as a feature name followed by ``:``)."""
@@ -197,6 +245,9 @@ class _Parser:
                 self.take()
             else:
                 break
+        if self.at("("):
+            node.parameters = self.parameter_list(node.line)
+            self._returns(node)
         if self.at("=", ":=", "default"):
             self.take()
             if self.at("="):
@@ -208,12 +259,65 @@ class _Parser:
         self.body(node, depth)
         return node
 
+    def parameter_list(self, line: int) -> list[Node]:
+        """``(a : T, in b = x, c)``: parameters of a definition or arguments of a usage."""
+        opened = self.take()
+        found: list[Node] = []
+        while not self.at(")"):
+            token = self.peek()
+            if token is None or token.text in (";", "{", "}"):
+                raise self.error(f"'(' of line {opened.line} is not closed", token)
+            prefixes: set[str] = set()
+            while self.at(*PREFIXES) and not self._is_name_use():
+                prefixes.add(self.take().text)
+            if self.at("attribute", "part", "item"):
+                self.take()
+            parameter = Node("feature", self.peek().line if self.peek() else line, prefixes=prefixes or {"in"})
+            if self.peek() is not None and self.peek().kind == NAME:
+                parameter.name = self.take().value
+            while self.at(*_SPECS):
+                spec = self.take().text
+                getattr(parameter, _SPECS[spec]).append(self.chain())
+            if self.at("["):
+                parameter.multiplicity = self.multiplicity()
+            if self.at("="):
+                self.take()
+                parameter.default = self._argument_text()
+            found.append(parameter)
+            if self.at(","):
+                self.take()
+        self.take()
+        return found
+
+    def _argument_text(self) -> str:
+        """An argument's expression, up to ``,`` or ``)`` outside brackets."""
+        parts: list[Token] = []
+        level = 0
+        while True:
+            token = self.peek()
+            if token is None or (level == 0 and token.text in (",", ")", ";", "{", "}")):
+                return _joined(parts)
+            level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token.text, 0)
+            parts.append(self.take())
+
+    def _returns(self, node: Node) -> None:
+        """``(…) result : T`` or ``(…) : T`` after a parameter list: a calculation's return feature."""
+        token, following = self.peek(), self.peek(1)
+        if token is not None and token.kind == NAME and following is not None and following.text in (":", "="):
+            node.returns = Node("return", token.line, name=self.take().value)
+        elif token is not None and token.text == ":":
+            node.returns = Node("return", token.line, name="result")
+        if node.returns is not None and self.at(":"):
+            self.take()
+            node.returns.types = self.name_list()
+
     def body(self, node: Node, depth: int) -> None:
         """``;`` or a ``{ … }`` body of member statements."""
         token = self.peek()
         if token is not None and token.text == "{":
             self.take()
-            node.children = self.members(depth + 1, token)
+            base = node.keyword.removesuffix(" def")
+            node.children = self.members(depth + 1, token, expressions=base in EXPRESSION_BODIES)
         elif token is not None and token.text == ";":
             self.take()
         else:
@@ -309,14 +413,14 @@ class _Parser:
 
     def expression_text(self) -> str:
         """The text of a value expression, up to ``;`` or ``{`` outside brackets."""
-        parts: list[str] = []
+        parts: list[Token] = []
         level = 0
         while True:
             token = self.peek()
             if token is None or (level == 0 and token.text in (";", "{", "}")):
-                return " ".join(parts)
+                return _joined(parts)
             level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token.text, 0)
-            parts.append(self.take().text)
+            parts.append(self.take())
 
     def connect_ends(self) -> list[str]:
         if self.at("("):
@@ -370,3 +474,15 @@ class _Parser:
                 return
             else:
                 self.take()
+
+
+def _joined(tokens: list[Token]) -> str:
+    """Tokens as expression text as one would write it: ``f(a.b, c) <= 2``, ``A::B``, ``x[kg]``."""
+    text = ""
+    previous: Token | None = None
+    for token in tokens:
+        tight = previous is None or token.text in (".", "::", ",", ")", "]") or \
+            previous.text in (".", "::", "(", "[") or (token.text in ("(", "[") and previous.kind == NAME)
+        text += token.text if tight else " " + token.text
+        previous = token
+    return text

@@ -343,9 +343,12 @@ class Behavior(Element):
 
 @dataclass
 class Requirement(Element):
+    """A requirement; ``type`` is the requirement it is a usage of (SysML v2), whose features it has."""
+
     kind: ClassVar[str] = "requirement"
     req_id: str = ""
     text: str = ""
+    type: str | None = None
 
 
 RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", "copy", "dependency",

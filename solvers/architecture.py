@@ -44,7 +44,7 @@ class Binding:
         """``Root.mass`` for the parameter ``mass`` of a file's only root (canonical alias -> name)."""
         if len(self.trees) != 1 or self.trees[0].path:
             return {}
-        root = self.trees[0].block.name
+        root = self.trees[0].name
         return {canonical(f"{root}.{name}"): name for name in parameters}
 
     def extend(self, flat: FlatModel) -> None:
@@ -66,8 +66,8 @@ def bind_architecture(model: Model) -> Binding:
     if not roots:
         return Binding(model)
     several = len(roots) > 1
-    trees = [builder.tree(root, (root.name,) if several or index.behaviour(root) is not None else ())
-             for root in roots]
+    trees = [builder.tree(name, sources, (name,) if several or index.behaviour(index.definition(sources)) else ())
+             for name, sources in roots]
     problems = [Diagnostic("AR110", "error", message, element_id) for element_id, message in builder.problems]
     wiring = Wiring(model, index)
     for tree in trees:

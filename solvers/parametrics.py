@@ -22,7 +22,7 @@ import itertools
 import math
 from dataclasses import dataclass, field, replace
 
-from metamodel.elements import Constraint, GraphicalFunction, ModuleConnection, Variable
+from metamodel.elements import Block, Constraint, GraphicalFunction, ModuleConnection, Part, Variable
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, UnaryOp, walk
 from metamodel.equations.notation import ArrayLiteral, Statement, Text, parse_body, parse_expression
 from metamodel.errors import ParseError
@@ -61,13 +61,17 @@ class Quantity:
 
 @dataclass
 class Check:
-    """A condition of a constraint (``T <= 100``), names resolved to quantity keys."""
+    """A condition of a constraint (``T <= 100``), names resolved to quantity keys; the run reports it as
+    ``display`` (1 where it holds, 0 where not) and the value of its left side as ``value_display``."""
 
     constraint: Constraint
-    instance: str
+    instance: Instance
     condition: Node
     subject: Node | None
     text: str
+    key: str
+    display: str = ""
+    value_display: str = ""
 
 
 @dataclass
@@ -103,14 +107,28 @@ class ParametricBuilder:
         self.tables: list[FlatVar] = []
         self.hats: dict[tuple[float, ...], list[str]] = {}
         self.statement: tuple[Constraint, Instance, Statement] | None = None
+        self.calcs = {canonical(b.name): b for b in index.model.of_kind(Block) if b.stereotype == "calc def"}
+        self.arguments: list[dict[str, Node]] = []  # parameter name -> argument, while a calculation is inlined
 
     # -- driver -----------------------------------------------------------------------------------
     def build(self) -> Parametrics:
         self._quantities()
+        statements: list[tuple[Constraint, Instance, Statement]] = []
         for tree in self.trees:
             for instance in tree.walk():
-                for constraint in self.index.constraints(instance.block):
-                    self._constraint(constraint, instance)
+                for constraint in self.index.features(instance.sources, Constraint):
+                    statements += [(constraint, instance, s) for s in self._parse(constraint, instance)]
+        rest = []
+        for item in statements:  # values bound to sequences first: (a, b) is then seen wherever it is used
+            statement = item[2]
+            if statement.is_equation and isinstance(statement.right, ArrayLiteral) and not item[1].requirement:
+                self._sequence(*item)
+            else:
+                rest.append(item)
+        for constraint, instance, statement in rest:
+            self.statement = (constraint, instance, statement)
+            self._statement(constraint, instance, statement)
+        self.statement = None
         for quantity in list(self._unique()):
             if quantity.expression is not None:
                 node, instance, occurrence = quantity.expression
@@ -167,7 +185,7 @@ class ParametricBuilder:
         written = [(m, m.default) for m in quantity.members if m.default.strip()]
         for member, text in written:
             try:
-                node = parse_expression(text)
+                node = parse_expression(text, frozenset(self.calcs))
             except ParseError as exc:
                 self._problem("PA001", f"default value {text!r} of {member.display} cannot be read: {exc.message}",
                               member.element.id, member.display)
@@ -195,19 +213,27 @@ class ParametricBuilder:
         setattr(quantity, attribute, value)
 
     # -- constraints ------------------------------------------------------------------------------
-    def _constraint(self, constraint: Constraint, instance: Instance) -> None:
+    def _parse(self, constraint: Constraint, instance: Instance) -> list[Statement]:
         try:
-            statements = parse_body(constraint.body, constraint.language)
+            return parse_body(constraint.body, constraint.language, frozenset(self.calcs))
         except ParseError as exc:
             where = f" at column {exc.offset + 1}" if exc.offset is not None else ""
             language = f" ({constraint.language})" if constraint.language else ""
-            self._problem("PA001", f"constraint {constraint.name or constraint.body[:40]!r} of {instance.block.name}"
+            self._problem("PA001", f"constraint {constraint.name or constraint.body[:40]!r} of {instance.name}"
                                    f"{language} cannot be read{where}: {exc.message}", constraint.id,
                           constraint.name)
-            return
-        for statement in statements:
-            self.statement = (constraint, instance, statement)
-            self._statement(constraint, instance, statement)
+            return []
+
+    def _sequence(self, constraint: Constraint, instance: Instance, statement: Statement) -> None:
+        """``c.parts == (a.m, b.m)``: a multi-valued parameter bound to a sequence of values."""
+        self.statement = (constraint, instance, statement)
+        quantity = self._lookup(statement.left.name, instance) if isinstance(statement.left, Name) else None
+        if quantity is None:
+            self._problem("PA007", f"{self._where()}: only a named value can be bound to a sequence",
+                          constraint.id, constraint.name)
+        else:
+            quantity.table = self._resolve(statement.right, instance)  # type: ignore[assignment,arg-type]
+            quantity.used = True
         self.statement = None
 
     def _label(self, instance: Instance, text: str) -> str:
@@ -220,7 +246,7 @@ class ParametricBuilder:
         if len(self.out.problems) > problems:
             return
         label = self._label(instance, statement.text)
-        if statement.is_equation and right is not None:
+        if statement.is_equation and right is not None and instance.requirement is None:
             if isinstance(left, Text | ArrayLiteral) or isinstance(right, Text | ArrayLiteral):
                 if not (isinstance(left, Text) and isinstance(right, Text) and left.value == right.value):
                     self._problem("PA007", f"{label}: text and tables are constants here; only numbers are "
@@ -228,10 +254,9 @@ class ParametricBuilder:
                 return
             self.equations.append(self._update(acausal.Equation(left, right, label, constraint.id)))
             return
-        node = left if right is None else BinOp(statement.op, left, right)
-        node = self._fold(node)
-        subject = left if right is not None else None
-        self.out.checks.append(Check(constraint, instance.label, node, subject, statement.text))
+        node = self._fold(left if right is None else BinOp(statement.op, left, right))
+        self.out.checks.append(Check(constraint, instance, node, left if right is not None else None,
+                                     statement.text, f"#check{len(self.out.checks)}"))
 
     def _update(self, equation: acausal.Equation) -> acausal.Equation:
         """``x_out = x_in + … * dt`` with both ends bound to one value: that value's next step."""
@@ -278,6 +303,8 @@ class ParametricBuilder:
         return node
 
     def _name(self, node: Name, instance: Instance) -> Node:
+        if self.arguments and canonical(node.name) in self.arguments[-1]:
+            return self.arguments[-1][canonical(node.name)]
         quantity = self._lookup(node.name, instance)
         if quantity is not None:
             quantity.used = True
@@ -315,19 +342,48 @@ class ParametricBuilder:
             found = self._path(current, steps)
             if found is not None:
                 return found
-            current = current.parent if current.implicit else None  # a nested constraint block sees its owner
+            current = current.parent if current.lexical else None  # v2 usages see the names around them
         return None
 
     def _path(self, instance: Instance, steps: list[str]) -> Quantity | None:
-        current = instance
+        current: Instance | None = instance
         for position, step in enumerate(steps):
+            assert current is not None
             occurrence = self.features.get(current.path, {}).get(canonical(".".join(steps[position:])))
             if occurrence is not None:
                 return self.quantities.get(occurrence.key)
-            child = current.child_named(step)
-            if child is None:
+            current = current.child_named(step) or self._subject(current, step)
+            if current is None:
                 return None
-            current = child
+        return None
+
+    def _subject(self, instance: Instance, name: str) -> Instance | None:
+        """The instance a ``subject`` feature named ``name`` refers to: the one written after ``=``, else
+        the instance a requirement is checked on."""
+        subject = next((p for p in self.index.features(instance.sources, Part) if p.stereotype == "subject"
+                        and canonical(p.name) == canonical(name)), None)
+        if subject is None:
+            return None
+        if subject.default.strip():
+            return self._instance(subject.default.strip().split("."), instance.parent)
+        return instance.parent if instance.requirement is not None else None
+
+    def _instance(self, steps: list[str], scope: Instance | None) -> Instance | None:
+        """The instance a path of part names reaches, seen from ``scope`` outwards, then from the roots."""
+        while scope is not None:
+            found: Instance | None = scope
+            for step in steps:
+                found = found.child_named(step) if found is not None else None
+            if found is not None:
+                return found
+            scope = scope.parent
+        for tree in self.trees:
+            found = tree if canonical(tree.name) == canonical(steps[0]) or (
+                tree.path and canonical(tree.path[0]) == canonical(steps[0])) else None
+            for step in steps[1:]:
+                found = found.child_named(step) if found is not None else None
+            if found is not None:
+                return found
         return None
 
     # -- calls ------------------------------------------------------------------------------------
@@ -336,6 +392,10 @@ class ParametricBuilder:
         if name in ("previous", "der"):
             return self._state_call(node, instance)
         args = tuple(self._resolve(a, instance) for a in node.args)
+        if name.startswith("calc:"):
+            return self._inline(self.calcs[name[5:]], args, node, instance)
+        if name == "passif" and len(args) == 1:
+            return args[0]
         if name in ("interp", "interp1", "interpn"):
             return self._table(name, args, node)
         if any(isinstance(a, Text) for a in args):
@@ -348,6 +408,45 @@ class ParametricBuilder:
         if any(isinstance(a, ArrayLiteral) for a in args):
             return self._not_numeric(node, "a table")
         return self._function(name, args, node)
+
+    def _inline(self, calc: Block, args: tuple[Node, ...], node: Call, instance: Instance) -> Node:
+        """A call of the model's own calculation: its result expression with the arguments in place."""
+        constraint = self.statement[0] if self.statement else None
+        parts = self.index.children(calc.id, Part)
+        parameters = [p for p in parts if p.stereotype != "return"]
+        result = self._calc_result(calc, parts)
+        if result is None or len(args) != len(parameters) or len(self.arguments) > 20:
+            why = "has no result expression" if result is None else \
+                f"takes {len(parameters)} argument(s), not {len(args)}" if len(args) != len(parameters) else \
+                "calls itself too deeply"
+            self._problem("PA001", f"{calc.name}() in {self._where()} {why}", constraint.id if constraint else None)
+            return Num(0.0)
+        self.arguments.append({canonical(p.name): a for p, a in zip(parameters, args, strict=True)})
+        try:
+            return self._resolve(result, instance)
+        finally:
+            self.arguments.pop()
+
+    def _calc_result(self, calc: Block, parts: list[Part]) -> Node | None:
+        """The expression a calculation returns: its ``result == (…)`` constraint or its return's value."""
+        returns = [p for p in parts if p.stereotype == "return"]
+        names = {canonical(p.name) for p in returns} or {"result"}
+        for constraint in self.index.children(calc.id, Constraint):
+            try:
+                statements = parse_body(constraint.body, constraint.language, frozenset(self.calcs))
+            except ParseError:
+                continue
+            for statement in statements:
+                if statement.is_equation and isinstance(statement.left, Name) and \
+                        canonical(statement.left.name) in names:
+                    return statement.right
+        for part in returns:
+            if part.default.strip():
+                try:
+                    return parse_expression(part.default, frozenset(self.calcs))
+                except ParseError:
+                    return None
+        return None
 
     def _not_numeric(self, node: Call, what: str) -> Node:
         constraint = self.statement[0] if self.statement else None
@@ -532,6 +631,7 @@ class ParametricBuilder:
         self._blocks(solution)
         out.variables.extend(self.tables)
         self._aliases(quantities)
+        self._checks()
         out.inputs = [system.show(k) for k in solution.inputs]
         if out.inputs:
             out.notes.append(f"nothing gives a value to {', '.join(out.inputs)}: set them (--set NAME=VALUE) or give "
@@ -557,6 +657,21 @@ class ParametricBuilder:
         if quantity.default is not None:
             return Num(quantity.default)  # a value no equation uses: a parameter
         return None
+
+    def _checks(self) -> None:
+        """Each condition as a reported value (1 where it holds), with the value of its left side."""
+        reported = {v.key: v.display for v in self.out.variables if not v.hidden}
+        for check in self.out.checks:
+            check.display = f"check: {check.text} ({check.instance.label})"
+            self.out.variables.append(FlatVar(check.key, check.display, "aux", _computed(check.condition),
+                                              check.constraint.id))
+            subject = check.subject
+            if isinstance(subject, Name) and subject.name in reported:
+                check.value_display = reported[subject.name]
+            elif subject is not None:
+                check.value_display = f"{check.display} value"
+                self.out.variables.append(FlatVar(f"{check.key}:value", check.value_display, "aux",
+                                                  _computed(subject), check.constraint.id))
 
     def _start(self, quantity: Quantity, why: str) -> float:
         if quantity.default is None:

@@ -14,7 +14,6 @@ elements, never a silent gap.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from metamodel.elements import Aux, Block, Connector, ConnectorEnd, Element, ItemFlow, Part, Port, Variable
@@ -116,7 +115,8 @@ class Wiring:
     # -- occurrences ------------------------------------------------------------------------------
     def add_tree(self, root: Instance) -> None:
         for instance in root.walk():
-            self.instances.setdefault(instance.block.id, []).append(instance)
+            for source in instance.sources:
+                self.instances.setdefault(source, []).append(instance)
             self._features(instance)
 
     def _features(self, instance: Instance) -> None:
@@ -126,13 +126,13 @@ class Wiring:
         if behaviour is not None:
             submodel = self.model.submodels.get(behaviour.model_name)
             if submodel is None:
-                self.network.problem("SD021", f"the behaviour of {block.name} names the model "
+                self.network.problem("SD021", f"the behaviour of {instance.name} names the model "
                                               f"'{behaviour.model_name}', which is not loaded", behaviour)
             else:
                 variables = {v.canonical: v for v in submodel.variables()}
                 self.sd_variables[instance.path] = variables
         constraint = is_constraint_block(block)
-        for part in self.index.children(block.id, Part):
+        for part in self.index.features(instance.sources, Part):
             if is_value(self.index, part):
                 kind = "parameter" if constraint else "value"
                 occurrence = Occurrence(canonical(instance.display(part.name)), instance.display(part.name), kind,
@@ -140,7 +140,7 @@ class Wiring:
                 if variables is not None and part.canonical in variables:
                     self._sd_value(occurrence, variables[part.canonical], instance)
                 self.network.add(occurrence, part.id)
-        for port in self.index.children(block.id, Port):
+        for port in self.index.features(instance.sources, Port):
             if self.index.block(port.type) is not None:
                 continue  # a full port typed by a block is an instance of its own
             self._port(instance, port, variables, constraint)
@@ -176,11 +176,11 @@ class Wiring:
             close = [k for k in variables if k.replace("_", "") == canonical(name).replace("_", "")]
             close = close or difflib.get_close_matches(canonical(name), list(variables), n=1, cutoff=0.5)
             hint = f"; the closest is '{variables[close[0]].name}'" if close else ""
-            self.network.problem("AR120", f"port '{port.name}' of {instance.block.name} matches no variable of its "
+            self.network.problem("AR120", f"port '{port.name}' of {instance.name} matches no variable of its "
                                           f"behaviour '{model_name}'{hint}", port)
             return
         if direction not in ("in", "out"):
-            self.network.problem("AR121", f"port '{port.name}' of {instance.block.name} has no direction: a port "
+            self.network.problem("AR121", f"port '{port.name}' of {instance.name} has no direction: a port "
                                           "of a block with SD behaviour must be 'in' or 'out'", port)
             return
         occurrence.sd = direction
@@ -199,8 +199,8 @@ class Wiring:
     # -- bindings ---------------------------------------------------------------------------------
     def bind(self) -> None:
         """Merge occurrences along every connector of every instance, then along item flows."""
-        for block_id, instances in self.instances.items():
-            for connector in self.index.children(block_id, Connector):
+        for source, instances in self.instances.items():
+            for connector in self.index.children(source, Connector):
                 for instance in instances:
                     self._connector(instance, connector)
         for flow in self.model.of_kind(ItemFlow):
@@ -215,7 +215,7 @@ class Wiring:
             missing = next(e for e, r in zip(connector.ends, resolved, strict=True) if r is None)
             what = repr(self.model.get(missing.role).name) if self.model.get(missing.role) else \
                 "an end without a role" if not missing.role else repr(missing.role)
-            self.network.problem("AR122", f"connector '{connector.name or connector.id}' of {instance.block.name}: "
+            self.network.problem("AR122", f"connector '{connector.name or connector.id}' of {instance.name}: "
                                           f"{what} is not a feature reachable from {instance.label}", connector)
             return
         self._pair(resolved[0], resolved[1], connector)  # type: ignore[arg-type]
@@ -272,7 +272,7 @@ class Wiring:
     def _feature_occurrences(self, feature_id: str | None) -> list[str] | None:
         """Occurrences of a feature whose block has exactly one instance; [] when it has several."""
         feature = self.model.get(feature_id)
-        if not isinstance(feature, Part | Port) or not isinstance(self.model.get(feature.owner), Block):
+        if not isinstance(feature, Part | Port) or not isinstance(self.model.get(feature.owner), Block | Part):
             return None
         instances = self.instances.get(feature.owner or "", [])
         if len(instances) != 1:
@@ -291,6 +291,3 @@ def _sd_key(instance: Instance, variable: Variable) -> str:
     return f"{canonical('.'.join(instance.path))}.{variable.canonical}" if instance.path else variable.canonical
 
 
-def sd_instances(instances: Iterable[Instance], index: ModelIndex) -> list[Instance]:
-    """Instances whose block has an SD behaviour."""
-    return [i for i in instances if index.behaviour(i.block) is not None]

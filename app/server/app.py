@@ -120,6 +120,12 @@ class IndexRequest(BaseModel):
     ready: bool = False
 
 
+class VerifyRequest(BaseModel):
+    """Parameter values for the run that requirements are checked against (one run)."""
+
+    parameters: dict[str, float] | None = None
+
+
 class RepositoryRequest(BaseModel):
     """Triton's load/unload request body (its parameters are accepted and not used)."""
 
@@ -227,10 +233,22 @@ def _add_routes(app: FastAPI, service: InferenceService) -> None:
         return {"name": target.name, "version": version, "valid": errors == 0, "errors": errors,
                 "diagnostics": diagnostics}
 
+    async def verify(target: Target, body: VerifyRequest | None = None) -> dict[str, Any]:
+        """Run the model with the given parameter values and check each requirement against the run."""
+        version = repository.resolve(target.name, target.version)
+        path = repository.model_file(target.name, version)
+        parameters = (body.parameters if body is not None else None) or {}
+        try:
+            verdicts = await asyncio.get_running_loop().run_in_executor(None, _verdicts, str(path), parameters)
+        except SalverError as exc:
+            raise Unavailable(f"cannot verify {path.name}: {exc}") from exc
+        return {"name": target.name, "version": version, "requirements": verdicts}
+
     _add_model_route(app, "GET", "", metadata)
     _add_model_route(app, "GET", "/ready", model_ready)
     _add_model_route(app, "POST", "/infer", infer)
     _add_model_route(app, "POST", "/validate", validate)
+    _add_model_route(app, "POST", "/verify", verify)
 
     @app.get("/v2/runs/{run_id}")
     async def run_status(run_id: str) -> JSONResponse:
@@ -261,6 +279,14 @@ def _add_routes(app: FastAPI, service: InferenceService) -> None:
     async def metrics() -> Response:
         """Prometheus metrics."""
         return Response(service.metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _verdicts(path: str, parameters: dict[str, float]) -> list[dict[str, object]]:
+    import solvers
+    from solvers.verify import verify
+
+    compiled = solvers.load(path)
+    return [v.to_json() for v in verify(compiled, compiled.run(params=parameters))]
 
 
 def _diagnostics(path: str) -> list[dict[str, object]]:

@@ -197,7 +197,8 @@ def model_metadata(name: str, versions: list[str], info: ModelInfo) -> dict[str,
         "name": name,
         "versions": versions,
         "platform": "salver",
-        "inputs": [{"name": p, "datatype": DATATYPE, "shape": [-1], "parameters": {"default": v}}
+        "inputs": [{"name": p, "datatype": DATATYPE, "shape": [-1],  # a NaN default: the input must be given
+                    "parameters": {"default": v} if math.isfinite(v) else {"required": True}}
                    for p, v in info.parameters.items()],
         "outputs": [{"name": TIME, "datatype": DATATYPE, "shape": [-1]}]
                    + [{"name": v, "datatype": DATATYPE, "shape": [-1, -1]} for v in info.variables],

@@ -41,10 +41,11 @@ FUNCTIONS = {
     "ceiling": "ceil", "round": "round", "sign": "sign", "signum": "sign", "pow": "pow", "power": "pow",
     "mod": "mod", "rem": "rem", "fmod": "rem", "hypot": "hypot", "sum": "sum",
     "interp": "interp", "interp1": "interp1", "interp2": "interpn", "interp3": "interpn", "interpn": "interpn",
-    "previous": "previous", "pre": "previous", "der": "der",
+    "previous": "previous", "pre": "previous", "der": "der", "passif": "passif", "PassIf": "passif",
 }
 _LIBRARY_PREFIXES = ("math.", "Math.", "np.", "numpy.", "scipy.interpolate.", "ScalarFunctions::",
-                     "RealFunctions::", "NumericalFunctions::", "TrigFunctions::", "BaseFunctions::")
+                     "VerificationCases::", "RealFunctions::", "NumericalFunctions::", "TrigFunctions::",
+                     "BaseFunctions::")
 _CONSTANTS = {"true": 1.0, "false": 0.0}
 _KEYWORDS = {"if", "then", "else", "elseif", "endif", "end", "and", "or", "not", "xor", "implies", "mod",
              "true", "false", "inv"}
@@ -157,31 +158,33 @@ def _balanced(text: str) -> bool:
     return level == 0
 
 
-def parse_body(text: str, language: str = "") -> list[Statement]:
+def parse_body(text: str, language: str = "", functions: frozenset[str] = frozenset()) -> list[Statement]:
     """The statements of a constraint body; raises ``ParseError`` (with ``offset``) when the text is not
-    math in a notation this module reads. ``language`` is the tool's label (informative only)."""
+    math in a notation this module reads. ``language`` is the tool's label (informative only);
+    ``functions`` are canonical names of the model's own calculations, called as ``Call("calc:name")``."""
     if len(text) > MAX_BODY_LENGTH:
         raise ParseError(f"constraint body longer than {MAX_BODY_LENGTH} characters")
     body = _normalise(_strip_wrapping(text))
     if not body:
         raise ParseError("empty constraint body")
-    return _Parser(body).statements()
+    return _Parser(body, functions).statements()
 
 
-def parse_expression(text: str) -> Node:
+def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node:
     """One expression (a default value, an attribute's value expression)."""
     body = _normalise(text.strip())
     if not body:
         raise ParseError("empty expression")
-    statements = _Parser(body).statements()
+    statements = _Parser(body, functions).statements()
     if len(statements) != 1 or statements[0].right is not None:
         raise ParseError("expected one expression")
     return statements[0].left
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, functions: frozenset[str] = frozenset()) -> None:
         self.text = text
+        self.functions = functions
         self.tokens = _tokens(text)
         self.pos = 0
         self.depth = 0
@@ -549,6 +552,9 @@ class _Parser:
 
     def _call(self, token: _Tok, args: tuple[Node, ...]) -> Node:
         function = _function(token.text)
+        own = _own_function(token.text, self.functions)
+        if function is None and own is not None:
+            function = f"calc:{own}"
         if function is None:
             raise ParseError(f"unknown function '{token.text}'", offset=token.start, column=token.start + 1)
         span = (token.start, self.tokens[self.pos - 1].end)
@@ -562,6 +568,14 @@ def _function(name: str) -> str | None:
             name = name[len(prefix):]
             break
     return FUNCTIONS.get(name) or FUNCTIONS.get(name.casefold())
+
+
+def _own_function(name: str, functions: frozenset[str]) -> str | None:
+    """A calculation of the model called by its name, also qualified (``DynamicsModel::Acceleration``)."""
+    from metamodel.names import canonical
+
+    key = canonical(name.rpartition("::")[2])
+    return key if key in functions else None
 
 
 def _is_equation(node: Node) -> bool:
