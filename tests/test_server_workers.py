@@ -16,6 +16,8 @@ import pytest
 import solvers
 from app.server.app import create_app
 from app.server.config import ServerSettings
+from metamodel.elements import Flow, Stock
+from metamodel.model import Model
 from tests.server_models import cooling, infer_body, output, write_model
 
 pytestmark = pytest.mark.anyio
@@ -31,7 +33,17 @@ def anyio_backend() -> str:
 def repo(tmp_path: Path) -> Path:
     write_model(tmp_path, "cooling", cooling(), "1",
                 config={"limits": {"max_run_seconds": 1.0, "max_steps": 50_000_000}})
+    write_model(tmp_path, "heavy", heavy(), "1", config={"limits": {"max_run_seconds": 1.0, "max_steps": 50_000_000}})
     return tmp_path
+
+
+def heavy(stocks: int = 300) -> Model:
+    """Stocks that each drain slowly: much work per step, whatever the backend."""
+    model = Model(name="heavy")
+    for i in range(1, stocks + 1):
+        model.add(Stock(f"s{i}", f"Stock {i}", equation="1", outflows=[f"f{i}"]))
+        model.add(Flow(f"f{i}", f"Flow {i}", equation=f"Stock_{i} * 0.001"))
+    return model
 
 
 def worker_pids() -> set[int]:
@@ -64,15 +76,15 @@ async def test_a_runaway_simulation_is_stopped_at_the_time_limit_and_serving_goe
     async with serving(repo) as client:
         assert (await client.post("/v2/models/cooling/infer", json=infer_body({}))).status_code == 200
         (worker,) = worker_pids() - others
-        runaway = await client.post("/v2/models/cooling/infer",
-                                    json=infer_body({}, ["Temperature"], stop=300_000.0, dt=0.01, save_per=1000.0))
+        runaway = await client.post("/v2/models/heavy/infer",  # 50 million steps of 300 stocks: minutes
+                                    json=infer_body({}, ["Stock_1"], stop=500_000.0, dt=0.01, save_per=1000.0))
         assert runaway.status_code == 400
         assert "run time limit of 1 s" in runaway.json()["error"]
         assert worker not in worker_pids()  # the process running it was killed, not left to finish
         after = await client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [5.0]}))
         assert after.status_code == 200
         metrics = (await client.get("/metrics")).text
-        assert 'salver_inference_failures_total{model="cooling",version="1",status="400"} 1' in metrics
+        assert 'salver_inference_failures_total{model="heavy",version="1",status="400"} 1' in metrics
 
 
 async def test_neural_component_provider_is_reported_in_metrics(repo: Path) -> None:
