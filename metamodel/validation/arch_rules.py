@@ -360,6 +360,8 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
         groups.setdefault((element.owner, _name_kind(element), element.name), []).append(element)
     copies = _copies(model)
     for (_, kind, name), members in groups.items():
+        if len(members) < 2:
+            continue
         first = members[0]
         clashing = [e for e in members[1:] if not (_typed_by(e, first) or _typed_by(first, e))
                     and copies.get(e.id, e.id) != copies.get(first.id, first.id)]
