@@ -207,6 +207,7 @@ class _Mapper:
         self.classifiers: dict[str, _Classifier] = {}  # lowercased id -> classifier
         self.text: dict[Path, str] = {s.path: s.text for s in sources}
         self.packages = {name for s in sources for name in _packages_of(s.tree)}
+        self.ids: dict[str, str] = {}  # lowercased id -> id: AADL names are case-insensitive
 
     # -- driver -------------------------------------------------------------------------------------
     def run(self, name: str) -> Model:
@@ -254,6 +255,7 @@ class _Mapper:
                             getattr(tree.meta, "line", None), "error")
             return
         self.model.add(element)
+        self.ids.setdefault(element.id.lower(), element.id)
         line = getattr(tree.meta, "line", None)
         if line:
             self.report.lines[element.id] = line
@@ -275,6 +277,10 @@ class _Mapper:
                                          href=f"aadl:{package}"))
             return candidate
         return f"package:{package}#{candidate.rpartition('::')[2]}"
+
+    def _find(self, element_id: str) -> Element | None:
+        """The element of an id written in any case."""
+        return self.model.elements.get(self.ids.get(element_id.lower(), ""))
 
     def _type_of(self, classifier_id: str | None) -> _Classifier | None:
         """The component type of a classifier (an implementation's ``Type`` part)."""
@@ -299,16 +305,16 @@ class _Mapper:
     def _feature(self, classifier_id: str | None, name: str) -> str | None:
         """The port id of feature ``name`` of a classifier's type, through ``extends``."""
         for ancestor in self._ancestors(self._type_of(classifier_id)):
-            port_id = f"{ancestor.id}.{name}"
-            if port_id in self.model.elements:
-                return port_id
+            port = self._find(f"{ancestor.id}.{name}")
+            if isinstance(port, Port):
+                return port.id
         return None
 
     def _flow_spec(self, classifier_id: str | None, name: str) -> str | None:
         for ancestor in self._ancestors(self._type_of(classifier_id)):
-            flow_id = f"{ancestor.id}.{name}"
-            if flow_id in self.model.elements:
-                return flow_id
+            flow = self._find(f"{ancestor.id}.{name}")
+            if isinstance(flow, FlowSpec):
+                return flow.id
         return None
 
     # -- types --------------------------------------------------------------------------------------
@@ -375,8 +381,9 @@ class _Mapper:
 
     def _mode(self, classifier: _Classifier, name: str) -> str:
         for ancestor in [*self._ancestors(classifier), *self._ancestors(self._type_of(classifier.id))]:
-            if f"{ancestor.id}.{name}" in self.model.elements:
-                return f"{ancestor.id}.{name}"
+            mode = self._find(f"{ancestor.id}.{name}")
+            if isinstance(mode, Behavior):
+                return mode.id
         return f"{classifier.id}.{name}"
 
     # -- implementations ----------------------------------------------------------------------------
@@ -421,12 +428,11 @@ class _Mapper:
         if len(path) == 1:
             port = self._feature(impl.id, path[0])
             return ConnectorEnd(port or f"{impl.id}.{path[0]}")
-        part_id = f"{impl.id}.{path[0]}"
-        part = self.model.elements.get(part_id)
+        part = self._find(f"{impl.id}.{path[0]}")
         if not isinstance(part, Part):
             return None
         port = self._feature(part.type, path[-1])
-        return ConnectorEnd(port or f"{part.type}.{path[-1]}", part_id)
+        return ConnectorEnd(port or f"{part.type}.{path[-1]}", part.id)
 
     def _end_to_end(self, impl: _Classifier, flow: Tree) -> None:
         name = str(flow.children[0])
@@ -434,12 +440,13 @@ class _Mapper:
         for ref in _sub(flow, "flow_ends").children:
             path = _end_ref(ref)
             if len(path) == 1:
-                steps.append(FlowStep(f"{impl.id}.{path[0]}"))
+                connection = self._find(f"{impl.id}.{path[0]}")
+                steps.append(FlowStep(connection.id if connection is not None else f"{impl.id}.{path[0]}"))
                 continue
-            part = self.model.elements.get(f"{impl.id}.{path[0]}")
+            part = self._find(f"{impl.id}.{path[0]}")
             type_id = part.type if isinstance(part, Part) else None
             steps.append(FlowStep(self._flow_spec(type_id, path[-1]) or f"{type_id}.{path[-1]}",
-                                  f"{impl.id}.{path[0]}"))
+                                  part.id if part is not None else f"{impl.id}.{path[0]}"))
         spec = FlowSpec(f"{impl.id}.{name}", name, owner=impl.id, flow_kind="end_to_end", steps=steps)
         spec.properties.update(self._block_properties(flow, impl))
         self._add(spec, flow)
@@ -470,7 +477,7 @@ class _Mapper:
         for association in section.find_data("property_association"):
             name, text, targets = self._association(association, classifier)
             for target in targets or [[]]:
-                element = self.model.elements.get(".".join([classifier.id, *target]) if target else classifier.id)
+                element = self._find(".".join([classifier.id, *target]) if target else classifier.id)
                 if element is None and len(target) == 1:
                     element = self.model.elements.get(self._feature(classifier.id, target[0]) or "") or \
                         self.model.elements.get(self._flow_spec(classifier.id, target[0]) or "")

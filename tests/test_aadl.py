@@ -101,3 +101,8 @@ def test_syntax_error_names_line(tmp_path: Path) -> None:
     with pytest.raises(ParseError) as caught:
         importers.load(path)
     assert caught.value.line == 5
+
+
+def test_names_are_case_insensitive(folder: Path) -> None:
+    path = _plant(folder, "c2: port s2.value -> f2.input;", "c2: port S2.VALUE -> f2.Input;")
+    assert Counter(d.code for d in _findings(path)) == {"AR121": 2}

@@ -118,14 +118,14 @@ def test_clean_model_has_no_findings() -> None:
 def test_each_rule_on_a_built_model() -> None:
     model = _model()
     model.add(Part("y", "", owner="a", lower=3, upper=2))
-    model.add(Port("pz", "in", owner="a"))
+    model.add(Port("pz", "in", owner="b"))  # on b, which a uses as a part: its ports face a context
     model.add(Requirement("r2", "R2"))
     model.add(ItemFlow("g", "G", owner="a"))
     model.add(Connector("c2", "c2", owner="a", ends=[ConnectorEnd("pa")]))
     codes = _arch(model)
     assert codes["AR113"] == 1 and codes["AR112"] == 0 and codes["AR102"] == 2  # y and pz untyped
     assert codes["AR103"] == 1  # pz unconnected
-    assert codes["AR111"] == 1  # port "in" twice in A
+    assert codes["AR111"] == 1  # port "in" twice in B
     assert codes["AR114"] == 1 and codes["AR107"] == 1 and codes["AR104"] == 1
     model.elements["pz"].lower = -1
     assert _arch(model)["AR113"] == 2

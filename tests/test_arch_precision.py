@@ -54,9 +54,11 @@ def test_item_flows_wire_ports(tmp_path: Path) -> None:
              '<ownedAttribute xmi:type="uml:Port" xmi:id="pi" name="in" type="t"/>'
              '<ownedAttribute xmi:type="uml:Port" xmi:id="lone" name="spare" type="t"/>')
     body = (_block("a", "A", ports) + '<packagedElement xmi:type="uml:DataType" xmi:id="t" name="T"/>'
-            '<packagedElement xmi:type="uml:InformationFlow" xmi:id="f" name="f" informationSource="po" '
+            + _block("ctx", "Context", '<ownedAttribute xmi:id="use" name="a" type="a" aggregation="composite"/>')
+            + '<packagedElement xmi:type="uml:InformationFlow" xmi:id="f" name="f" informationSource="po" '
             'informationTarget="pi" conveyed="t"/>')
-    model, _ = _load(tmp_path, body, _stereo("a") + '<PortsAndFlows:ItemFlow xmi:id="sf" base_InformationFlow="f"/>')
+    model, _ = _load(tmp_path, body, _stereo("a", "ctx") + '<PortsAndFlows:ItemFlow xmi:id="sf" '
+                     'base_InformationFlow="f"/>')
     unconnected = [d.element_id for d in _findings(model) if d.code == "AR103"]
     assert unconnected == ["lone"]
     assert not any(d.code == "AR108" for d in _findings(model))

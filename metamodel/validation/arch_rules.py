@@ -215,7 +215,7 @@ def dangling_reference(model: Model) -> Iterator[Diagnostic]:
     for cause, uses in missing.items():
         first, what, ref = uses[0]
         others = f" (and {len(uses) - 1} more references)" if len(uses) > 1 else ""
-        target = f"element {ref!r} in file {cause!r}, which is not available" if cause != ref else \
+        target = f"element {ref!r} in {cause!r}, which is not available" if cause != ref else \
             f"missing element {ref!r}"
         related = tuple(dict.fromkeys(e.id for e, _, _ in uses[1:] if e.id != first.id))
         yield Diagnostic("AR101", "error", f"{first.kind} {_label(first)}: {what} refers to {target}{others}",
@@ -255,10 +255,15 @@ def wired_ids(model: Model) -> set[str]:
 
 @rule("AR103", "warning", "port not connected by any connector or item flow", domain="architecture")
 def unconnected_port(model: Model) -> Iterator[Diagnostic]:
+    """Ports of blocks used as parts somewhere (a top-level block's ports face an environment the model
+    leaves out) and ports of functions."""
     connected = wired_ids(model)
+    used = {p.type for p in model.of_kind(Part) if p.type}
     for port in _authored(model, Port):
         if port.stereotype.startswith("AADL "):
             continue  # AADL features are checked per subcomponent (AR121)
+        if isinstance(model.get(port.owner), Block) and port.owner not in used:
+            continue
         if port.id not in connected and not port.required:  # required ones: AR004
             yield _finding("AR103", "warning", port, f"port {_label(port)} is not connected")
 
@@ -391,13 +396,14 @@ def invalid_multiplicity(model: Model) -> Iterator[Diagnostic]:
                                f"{element.kind} {_label(element)} has multiplicity [{lower}..{upper}]")
 
 
-_COVERING = ("satisfy", "verify", "refine", "derive")
+_COVERING = ("satisfy", "verify", "refine", "derive", "realization", "influence")  # the last two: ArchiMate
 
 
 @rule("AR114", "warning", "requirement not covered", domain="architecture")
 def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
     """Covered: the target of a satisfy, verify, refine or derive relation (derived requirements carry
-    it on), or the owner of requirements (its children carry it)."""
+    it on), of a realization or of an influence (ArchiMate's motivation elements), or the owner of
+    requirements (its children carry it)."""
     covered = {t for r in model.of_kind(Relation) if r.relation in _COVERING for t in r.targets}
     covered.update(r.owner for r in model.of_kind(Requirement) if r.owner)
     for requirement in _authored(model, Requirement):

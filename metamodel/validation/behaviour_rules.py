@@ -50,6 +50,19 @@ def _function_of(model: Model, end: str | None) -> Behavior | None:
     return element if isinstance(element, Behavior) and element.behavior_kind == "function" else None
 
 
+def _enclosing(model: Model, component: str, copies: dict[str, str]) -> set[str]:
+    """A component, the components around it, and the originals of replicas among them: an exchange of
+    an enclosing component serves the functions of the components inside it (delegation)."""
+    found: set[str] = set()
+    current: str | None = component
+    while current and current not in found and isinstance(model.get(current), Block):
+        found.add(current)
+        if current in copies:
+            found.add(copies[current])
+        current = model[current].owner
+    return found
+
+
 def _components_joined(model: Model, connector: Connector) -> set[str]:
     """The blocks a connector's ends belong to: a port's owner, a part's type."""
     joined = set()
@@ -70,27 +83,35 @@ def _components_joined(model: Model, connector: Connector) -> set[str]:
 @rule("AR141", "warning", "functional exchange between components not carried by a component exchange",
       domain="architecture")
 def exchange_allocation(model: Model) -> Iterator[Diagnostic]:
-    """A functional exchange between functions allocated to two different components is allocated to a
-    component exchange, and that exchange joins those two components."""
+    """A functional exchange between functions allocated to two different components (neither inside the
+    other) is allocated to a component exchange that joins those components or components around them.
+    Exchanges without one are reported once per pair of components, listing the exchanges."""
     allocated = _allocations(model)
+    copies = {s: t for r in model.of_kind(Relation) if r.relation == "copy" for s in r.sources for t in r.targets}
+    uncarried: dict[tuple[str, str], list[Behavior]] = {}
     for exchange in _behaviours(model, "functional_exchange"):
         ends = [_function_of(model, exchange.source), _function_of(model, exchange.target)]
         if None in ends:
             continue
-        owners = [{c for c in allocated.get(f.id, []) if isinstance(model.get(c), Block)} for f in ends]
-        if not owners[0] or not owners[1] or owners[0] & owners[1]:
-            continue
-        carriers = [model.get(c) for c in allocated.get(exchange.id, [])]
-        connectors = [c for c in carriers if isinstance(c, Connector)]
+        direct = [sorted(c for c in allocated.get(f.id, []) if isinstance(model.get(c), Block)) for f in ends]
+        owners = [{a for c in components for a in _enclosing(model, c, copies)} for components in direct]
+        if not direct[0] or not direct[1] or set(direct[0]) & owners[1] or set(direct[1]) & owners[0]:
+            continue  # one component (or one inside the other) performs both functions
+        connectors = [c for c in (model.get(c) for c in allocated.get(exchange.id, [])) if isinstance(c, Connector)]
         if not connectors:
-            yield Diagnostic("AR141", "warning", f"functional exchange {exchange.name!r} runs between functions "
-                             "of different components but is allocated to no component exchange",
-                             exchange.id, exchange.name, related=tuple(f.id for f in ends))
+            first, second = sorted((direct[0][0], direct[1][0]))
+            uncarried.setdefault((first, second), []).append(exchange)
         elif not any(_components_joined(model, c) & owners[0] and _components_joined(model, c) & owners[1]
                      for c in connectors):
             yield Diagnostic("AR141", "warning", f"functional exchange {exchange.name!r} is allocated to "
                              f"{connectors[0].name!r}, which does not join the components of its functions",
                              exchange.id, exchange.name, related=tuple(c.id for c in connectors))
+    for (first, second), exchanges in uncarried.items():
+        names = ", ".join(repr(e.name) for e in exchanges[:3]) + (", …" if len(exchanges) > 3 else "")
+        yield Diagnostic("AR141", "warning", f"{len(exchanges)} functional exchanges between functions of "
+                         f"{model[first].name!r} and {model[second].name!r} are allocated to no component "
+                         f"exchange ({names})", exchanges[0].id, exchanges[0].name,
+                         related=tuple(e.id for e in exchanges[1:]))
 
 
 def _involved(model: Model, chain: Behavior) -> set[str]:
