@@ -31,7 +31,10 @@ _RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "lookup_extrapolate": ("lookup_extrapolate", (0, 1)), "lookup_forward": ("lookup_forward", (0, 1)),
     "lookup_backward": ("lookup_backward", (0, 1)), "lookup_invert": ("lookup_invert", (0, 1)),
     "lookup_area": ("lookup_area", (0, 1, 2)),
-    "random_uniform": ("uniform", (0, 1, 2)), "random_normal": ("normal", (2, 3, 4, 0, 1)),
+    **{f"random_{kind}": (f"vensim_random_{kind}", tuple(range(count))) for kind, count in (
+        ("beta", 7), ("binomial", 7), ("exponential", 5), ("gamma", 6), ("negative_binomial", 7), ("normal", 5),
+        ("poisson", 6), ("triangular", 6), ("uniform", 3), ("weibull", 6))},
+    "npv": ("npv", (0, 1, 2, 3)), "npve": ("npve", (0, 1, 2, 3)),
     "vector_select": ("vector_select", (0, 1, 2, 3, 4)), "vector_sort_order": ("vector_sort_order", (0, 1)),
     "vector_rank": ("vector_rank", (0, 1)), "vector_reorder": ("vector_reorder", (0, 1)),
     "vector_elm_map": ("vector_elm_map", (0, 1)), "allocate_by_priority": ("allocate_by_priority", (0, 1, 2, 3, 4)),
@@ -39,7 +42,7 @@ _RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "sum": ("sum", (0,)), "prod": ("prod", (0,)), "vmin": ("vmin", (0,)), "vmax": ("vmax", (0,)),
 }
 
-_EXTERNAL = ("get_", "tabbed_array", "vector_", "allocate_", "find_zero", "time_base")
+_EXTERNAL = ("get_", "tabbed_array", "vector_", "allocate_", "find_zero")
 
 
 def _hyperbolic(kind: str) -> Callable[[Args, tuple[int, int]], Node]:
@@ -76,7 +79,14 @@ def _time_value(args: Args, span: tuple[int, int]) -> Node:
     return BinOp("+", origin, offset, span=span)
 
 
+def _time_base(args: Args, span: tuple[int, int]) -> Node:
+    """TIME BASE(start, slope): ``start + Time * slope`` (the manual's equivalent)."""
+    return BinOp("+", args[0], BinOp("*", Name("TIME", span=span), args[1], span=span), span=span)
+
+
 _BUILT: dict[str, tuple[int, Callable[[Args, tuple[int, int]], Node]]] = {
+    "time_base": (2, _time_base),
+    "random_0_1": (0, lambda args, span: Call("vensim_random_uniform", (Num(0.0), Num(1.0), Num(0.0)), span=span)),
     "get_time_value": (3, _time_value),
     "invert_matrix": (2, lambda args, span: Call("invert_matrix", tuple(args), span=span)),
     "if_then_else": (3, _if),

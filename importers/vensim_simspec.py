@@ -17,6 +17,7 @@ from metamodel.errors import ParseError
 from metamodel.model import Model
 
 _CONTROLS = {"initial_time": "start", "final_time": "stop", "time_step": "dt", "saveper": "save_per"}
+_DYNAMIC = ("final_time", "time_step", "saveper")  # may change during a run; INITIAL TIME counts once
 _MAX_DEPTH = 50
 _BINARY = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
@@ -35,6 +36,7 @@ class _Evaluator:
     def __init__(self, model: Model) -> None:
         self.variables = {v.canonical: v for v in model.of_kind(Variable)}
         self.time = 0.0
+        self.read_time = False  # whether the last evaluation read Time
 
     def variable(self, key: str, depth: int) -> float:
         var = self.variables.get(key)
@@ -49,7 +51,10 @@ class _Evaluator:
         if isinstance(node, Num):
             return node.value
         if isinstance(node, Name):
-            return self.time if node.canonical == "time" else self.variable(node.canonical, depth)
+            if node.canonical == "time":
+                self.read_time = True
+                return self.time
+            return self.variable(node.canonical, depth)
         if isinstance(node, UnaryOp):
             operand = self.value(node.operand, depth)
             return {"-": -operand, "+": operand, "not": float(not operand)}[node.op]
@@ -73,12 +78,18 @@ def sim_spec(model: Model, report: ImportReport) -> SimSpec:
             if key != "saveper":
                 report.add(f"no {key.replace('_', ' ').upper()} in the model; the default is used")
             continue
+        evaluator.read_time = False
         try:
             value = evaluator.variable(key, 0)
         except (_NotConstant, ArithmeticError, ValueError):
+            if key in _DYNAMIC:  # computed by the model at each step; the default is only the grid's guess
+                spec.controls[_CONTROLS[key]] = evaluator.variables[key].name
+                continue
             report.add("control variable is not a constant; the default is used",
                        evaluator.variables[key].name)
             continue
+        if evaluator.read_time and key in _DYNAMIC:
+            spec.controls[_CONTROLS[key]] = evaluator.variables[key].name
         if not math.isfinite(value):
             report.add("control variable is not finite; the default is used", evaluator.variables[key].name)
             continue

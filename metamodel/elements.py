@@ -166,7 +166,12 @@ class Module(Element):
 
 @dataclass
 class SimSpec:
-    """Simulation specs: time grid, save period (``None`` means every ``dt``), method, time units."""
+    """Simulation specs: time grid, save period (``None`` means every ``dt``), method, time units.
+
+    ``controls`` names the variables that give ``stop``, ``dt`` or ``save_per`` while the run goes on
+    (Vensim's FINAL TIME, TIME STEP and SAVEPER written as equations of time); the numbers above are
+    then their values at the start.
+    """
 
     start: float = 0.0
     stop: float = 100.0
@@ -174,6 +179,7 @@ class SimSpec:
     save_per: float | None = None
     method: str = "euler"
     time_units: str = ""
+    controls: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -179,6 +179,8 @@ class CodeGen:
             return f"{function}({prefix}, {', '.join(args)})"
         if name in _RANDOM:
             return f"_rng.{_RANDOM[name]}({', '.join(args)})"
+        if name.startswith("vensim_random_"):
+            return f"_rng.vensim({name[len('vensim_random_'):]!r}, {', '.join(args)})"
         raise ModelError(f"the function {name.upper()} is not supported by the engine")
 
     def _lookup_call(self, node: Call) -> str:

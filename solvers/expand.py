@@ -236,6 +236,24 @@ class Expander:
         steps = Call("max", (_n(1), Call("int", (_b("+", _b("/", delay, Name("dt")), _n(0.5 + 1e-6)),))))
         return self._pipeline(x, self._x_init(_b("*", steps, Name("dt"))), init, fixed=True)
 
+    # -- net present value ----------------------------------------------------------------------------
+    def _net_present_value(self, stream: Node, rate: Node, init: Node, factor: Node, end: bool) -> Node:
+        """Vensim's NPV (stream valued at the start of each step) and NPVE (at its end): a discount factor
+        ``df`` falling by ``rate / (1 + rate * DT)`` per time unit from 1 (NPV) or ``1 / (1 + rate * DT)``
+        (NPVE), the discounted stream accumulated from ``init``; the value is
+        ``(accumulated + stream * DT * df) * factor`` (the reference manual's equivalent equations)."""
+        per_step = _b("+", _n(1), _b("*", rate, Name("dt")))
+        df = self._stock("npv", _b("/", _n(1), per_step) if end else _n(1),
+                         lambda s: _b("/", UnaryOp("-", _b("*", s, rate)), per_step))
+        accumulated = self._stock("npv", init, lambda s: _b("*", stream, df))
+        return _b("*", _b("+", accumulated, _b("*", _b("*", stream, Name("dt")), df)), factor)
+
+    def _x_npv(self, stream: Node, rate: Node, init: Node, factor: Node) -> Node:
+        return self._net_present_value(stream, rate, init, factor, end=False)
+
+    def _x_npve(self, stream: Node, rate: Node, init: Node, factor: Node) -> Node:
+        return self._net_present_value(stream, rate, init, factor, end=True)
+
     # -- trends ---------------------------------------------------------------------------------------
     def _average(self, x: Node, avg_time: Node, initial_trend: Node | None) -> Name:
         trend0 = initial_trend if initial_trend is not None else _n(0)

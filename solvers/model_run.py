@@ -112,6 +112,8 @@ class CompiledModel(AnalysisMethods):
         run goes to Python with a warning); ``metadata["backend"]`` says which ran.
         """
         setup, steps = self._prepare(params, runs, method, start, stop, dt, save_per, seed, progress)
+        if setup.spec.controls:
+            return self._run_dynamic(setup, providers, require_gpu, params, seed)
         time = steps.start + steps.saved * steps.dt
         out = np.empty((len(time), len(self.layout.reported), setup.runs))
         for row, block in self._blocks(setup, steps, providers, require_gpu, backend):
@@ -127,6 +129,9 @@ class CompiledModel(AnalysisMethods):
         """Simulate like ``run``, yielding the saved steps in time order, a block of them at a time, as
         they are computed: a long run never holds more than one block."""
         setup, steps = self._prepare(params, runs, method, start, stop, dt, save_per, seed, progress)
+        if setup.spec.controls:
+            yield self._run_dynamic(setup, providers, require_gpu, params, seed)
+            return
         time = steps.start + steps.saved * steps.dt
         for row, block in self._blocks(setup, steps, providers, require_gpu, backend):
             times = time[row:row + len(block)]
@@ -153,6 +158,30 @@ class CompiledModel(AnalysisMethods):
         if setup.backend_note:
             metadata["backend_note"] = setup.backend_note
         return Results(time, data, setup.runs, metadata)
+
+    def _run_dynamic(self, setup: RunSetup, providers: list[str] | None, require_gpu: bool,
+                     params: Mapping[str, Any] | None, seed: int | None) -> Results:
+        """A run whose TIME STEP, SAVEPER or FINAL TIME change during the run (``solvers.dynamic_steps``):
+        the scalar Python program; the native backend never runs such a model."""
+        from solvers import dynamic_steps
+
+        dynamic_steps.check(setup, len(self.layout.pipelines))
+        reported = {canonical(self.layout.display[k]): i for i, k in enumerate(self.layout.reported)}
+        columns = {}
+        for control, name in setup.spec.controls.items():
+            if canonical(name) not in reported:
+                raise ModelError(f"the control variable '{name}' is not a variable of the model")
+            columns[control] = reported[canonical(name)]
+        sizes = (len(self.layout.stocks), len(self.layout.memories), len(self.layout.reported))
+        setup.backend = "scalar"
+        namespace = self._namespace(setup, providers, require_gpu)
+        with np.errstate(all="ignore"):
+            try:
+                time, out = dynamic_steps.integrate(namespace, setup, *sizes, columns, MAX_STEPS)
+            except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError, TypeError) as exc:
+                raise self._fault(exc) from None
+        self._check_finite(time, out)
+        return self._results(time, out, setup, params, seed)
 
     def _blocks(self, setup: RunSetup, steps: integrators.Steps, providers: list[str] | None, require_gpu: bool,
                 backend: str) -> Iterator[tuple[int, np.ndarray]]:
@@ -198,7 +227,9 @@ class CompiledModel(AnalysisMethods):
                        stop=base.stop if stop is None else float(stop),
                        dt=base.dt if dt is None else float(dt),
                        save_per=base.save_per if save_per is None else float(save_per),
-                       method=(method or base.method or "euler").lower(), time_units=base.time_units)
+                       method=(method or base.method or "euler").lower(), time_units=base.time_units,
+                       controls={k: v for k, v in base.controls.items()
+                                 if {"stop": stop, "dt": dt, "save_per": save_per}[k] is None})
         if spec.method not in INTEGRATION_METHODS:
             raise ModelError(f"unknown method '{spec.method}'; choose one of {', '.join(INTEGRATION_METHODS)}")
         if not (spec.dt > 0 and math.isfinite(spec.dt)) or spec.stop < spec.start:

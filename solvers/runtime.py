@@ -230,6 +230,7 @@ class RandomSource:
         self.seed = seed
         self.size = runs
         self._generator: np.random.Generator | None = None
+        self._streams: dict[int, np.random.Generator] = {}
 
     @property
     def generator(self) -> np.random.Generator:
@@ -262,6 +263,59 @@ class RandomSource:
 
     def exprnd(self, mean: object, _seed: object = None) -> object:
         return self._draw(self.generator.exponential, mean)
+
+    def vensim(self, kind: str, low: object, high: object, *rest: object) -> object:
+        """A Vensim RANDOM draw: the distribution of ``kind`` (its parameters first in ``rest``, then for
+        most kinds shift and stretch, the stream id last), stretched, shifted, and truncated to
+        ``[low, high]`` by drawing again (the reference manual's rule). Stream 0 is the run's generator
+        (reproducible with ``seed``); another stream id has a generator of its own seeded by that id."""
+        *parameters, stream = rest
+        generator = self._stream(stream)
+        size = self.size
+        if kind == "uniform":
+            value = generator.uniform(low, high, size=size)
+            return value if size else float(value)
+        if kind in _SHIFTED:
+            *parameters, shift, stretch = parameters
+        else:
+            shift, stretch = 0.0, 1.0
+
+        def draw() -> object:
+            return shift + stretch * _DISTRIBUTIONS[kind](generator, size, *parameters)
+
+        value = np.asarray(draw(), dtype=float)
+        for _ in range(_REDRAWS):
+            outside = (value < low) | (value > high)
+            if not outside.any():
+                return value if size else float(value)
+            value = np.where(outside, np.asarray(draw(), dtype=float), value)
+        raise ValueError(f"RANDOM {kind.upper().replace('_', ' ')}: no value between the minimum {low} and the "
+                         f"maximum {high} in {_REDRAWS} draws")
+
+    def _stream(self, stream: object) -> np.random.Generator:
+        key = int(np.ravel(np.asarray(stream, dtype=float))[0])
+        if key == 0:
+            return self.generator
+        if key not in self._streams:
+            self._streams[key] = np.random.default_rng(abs(key))
+        return self._streams[key]
+
+
+_REDRAWS = 1000
+# Vensim's distributions before stretching and shifting (reference manual, "RANDOM Number Functions").
+_DISTRIBUTIONS: dict[str, Callable[..., object]] = {
+    "beta": lambda g, n, a, b: g.beta(a, b, size=n),
+    "binomial": lambda g, n, p, trials: g.binomial(np.asarray(trials).astype(int), p, size=n),
+    "exponential": lambda g, n: g.exponential(1.0, size=n),
+    "gamma": lambda g, n, order: g.gamma(order, 1.0, size=n),
+    "negative_binomial": lambda g, n, p, successes: (
+        g.negative_binomial(np.asarray(successes).astype(int), p, size=n) + np.asarray(successes).astype(int)),
+    "normal": lambda g, n: g.standard_normal(size=n),
+    "poisson": lambda g, n, mean: g.poisson(mean, size=n),
+    "triangular": lambda g, n, start, peak, end: g.triangular(start, peak, end, size=n),
+    "weibull": lambda g, n, shape: g.weibull(shape, size=n),
+}
+_SHIFTED = {"beta", "binomial", "exponential", "gamma", "negative_binomial", "normal", "poisson", "weibull"}
 
 
 # Whole-vector builtins (Vensim's VECTOR and ALLOCATE functions) live in their own module.

@@ -185,6 +185,15 @@ def allocate_available(position: float, supply: object, n: float, *values: objec
     return _per_run(share, supply, *values)
 
 
+def normal_tail(z: float) -> float:
+    """P(Z > z) for a standard normal Z, by the three-term rational approximation of Abramowitz and
+    Stegun 26.2.16 (absolute error below 1e-5): Vensim's normal priority profile follows it, not the
+    exact curve (the SDXorg allocate_available outputs differ from the exact one by 1.4% in the tails)."""
+    t = 1.0 / (1.0 + 0.33267 * abs(z))
+    tail = math.exp(-z * z / 2) / math.sqrt(2 * math.pi) * t * (0.4361836 + t * (-0.1201676 + t * 0.9372980))
+    return tail if z >= 0 else 1.0 - tail
+
+
 def _profile_share(kind: int, priority: float, width: float, extra: float, x: float) -> float:
     """Fraction of its request a profile receives when the market clears at priority level ``x``."""
     if width <= 0:
@@ -201,7 +210,7 @@ def _profile_share(kind: int, priority: float, width: float, extra: float, x: fl
             return 2 * (width / 2 - z) ** 2 / width ** 2
         return 0.0
     if kind == 3:  # normal
-        return 0.5 * math.erfc(z / (math.sqrt(2) * width))
+        return normal_tail(z / width)
     if kind == 4:  # exponential, symmetric about the priority
         return 1 - 0.5 * math.exp(z / width) if z < 0 else 0.5 * math.exp(-z / width)
     if kind == 5:  # constant elasticity

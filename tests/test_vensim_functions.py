@@ -172,3 +172,83 @@ def test_quoted_names_with_quotes_backslashes_and_operators(tmp_path: Path) -> N
 '''
     results = run(tmp_path, body, stop=3)
     assert series(results, '"Stock-with \\n newline"') == [1, 5, 9, 13]
+
+
+def test_npv_and_npve_follow_the_manuals_equivalent_equations(tmp_path: Path) -> None:
+    body = """stream = 10 + Time ~ ~ |
+rate = 0.1 ~ ~ |
+npv = NPV(stream, rate, 5, 2) ~ ~ |
+npve = NPVE(stream, rate, 0, 1) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=4)
+    # df starts at 1 (NPV) or 1/1.1 (NPVE) and falls by the factor 1/1.1 per step of 1; the discounted
+    # stream accumulates from the initial value; the value adds this step's discounted stream
+    for name, df0, init, factor in (("npv", 1.0, 5.0, 2.0), ("npve", 1 / 1.1, 0.0, 1.0)):
+        df, accumulated, expected = df0, init, []
+        for t in range(5):
+            expected.append((accumulated + (10 + t) * df) * factor)
+            accumulated += (10 + t) * df
+            df /= 1.1
+        assert series(results, name) == pytest.approx(expected)
+
+
+def test_time_base_is_start_plus_time_times_slope(tmp_path: Path) -> None:
+    results = run(tmp_path, "year = TIME BASE(1970, 0.25) ~ ~ |\n", stop=3)
+    assert series(results, "year") == [1970, 1970.25, 1970.5, 1970.75]
+
+
+def test_random_functions_truncate_by_drawing_again_and_repeat_with_a_seed(tmp_path: Path) -> None:
+    body = """normal = RANDOM NORMAL(-1, 2, 0, 1, 0) ~ ~ |
+poisson = RANDOM POISSON(0, 100, 4, 10, 2, 0) ~ ~ |
+triangle = RANDOM TRIANGULAR(1, 3, 0, 2, 4, 0) ~ ~ |
+uniform = RANDOM UNIFORM(5, 6, 0) ~ ~ |
+unit = RANDOM 0 1() ~ ~ |
+own stream = RANDOM EXPONENTIAL(0, 1000, 0, 3, 7) ~ ~ |
+"""
+    path = tmp_path / "model.mdl"
+    path.write_text("{UTF-8}\n" + body + CONTROL.format(stop=3000, dt=1), encoding="utf-8")
+    model, report = load(path)
+    assert not report.entries
+    compiled = solvers.compile(model)
+    first, again, other = compiled.run(seed=3), compiled.run(seed=3), compiled.run(seed=4)
+    normal = np.asarray(first["normal"])[:, 0]
+    assert normal.min() >= -1 and normal.max() <= 2 and normal.min() < -0.9 and normal.max() > 1.9
+    poisson = np.asarray(first["poisson"])[:, 0]  # Poisson(4) stretched by 2, shifted by 10: even numbers
+    assert set(np.unique(poisson)) <= {10.0 + 2 * k for k in range(46)} and abs(poisson.mean() - 18) < 0.3
+    triangle = np.asarray(first["triangle"])[:, 0]
+    assert triangle.min() >= 1 and triangle.max() <= 3 and abs(triangle.mean() - 2) < 0.05  # symmetric cut
+    assert np.asarray(first["uniform"]).min() >= 5 and np.asarray(first["uniform"]).max() <= 6
+    assert abs(np.asarray(first["unit"]).mean() - 0.5) < 0.03
+    assert np.array_equal(first["normal"], again["normal"]) and not np.array_equal(first["normal"], other["normal"])
+    # a stream id other than 0 draws from its own generator, whatever the run's seed
+    assert np.array_equal(first["own stream"], other["own stream"])
+    assert abs(np.asarray(first["own stream"]).mean() - 3) < 0.3
+
+
+def test_random_draw_that_cannot_fall_between_minimum_and_maximum_is_an_error(tmp_path: Path) -> None:
+    from metamodel.errors import SimulationError
+
+    with pytest.raises(SimulationError, match="RANDOM POISSON"):
+        run(tmp_path, "x = RANDOM POISSON(0.2, 0.8, 3, 0, 1, 0) ~ ~ |\n")
+
+
+def test_time_step_saveper_and_final_time_that_change_during_the_run(tmp_path: Path) -> None:
+    body = """level = INTEG(1, 0) ~ ~ |
+FINAL TIME = IF THEN ELSE(Time < 2, 3, 4) ~ Month ~ |
+INITIAL TIME = 0 ~ Month ~ |
+SAVEPER = IF THEN ELSE(Time < 3, TIME STEP, 1) ~ Month ~ |
+TIME STEP = IF THEN ELSE(Time < 2, 1, 0.25) ~ Month ~ |
+"""
+    path = tmp_path / "model.mdl"
+    path.write_text("{UTF-8}\n" + body, encoding="utf-8")
+    model, _ = load(path)
+    compiled = solvers.compile(model)
+    results = compiled.run()
+    # steps of 1 until t = 2, then 0.25; saved every step until t = 3, then every 1; the stop moves to 4
+    expected = [0, 1, 2, 2.25, 2.5, 2.75, 3, 4]
+    assert list(results.time) == expected
+    assert series(results, "level") == expected  # the level integrates 1 over the steps actually taken
+    with pytest.raises(ModelError, match="one run at a time"):
+        compiled.run(runs=2)
+    fixed = compiled.run(dt=0.5, save_per=1, stop=2)  # given controls are fixed; FINAL TIME stays dynamic
+    assert list(fixed.time) == [0, 1, 2]

@@ -58,9 +58,14 @@ _TABLE = [
     Builtin("init", 1, 1, True), Builtin("previous", 1, 2, True),
     Builtin("active_initial", 2, 2, True), Builtin("sample_if_true", 3, 3, True),
     Builtin("integ", 2, 2, True), Builtin("delay_fixed", 3, 3, True),
+    Builtin("npv", 4, 4, True), Builtin("npve", 4, 4, True),
     # random
     Builtin("random", 0, 3), Builtin("uniform", 2, 3), Builtin("normal", 2, 5), Builtin("lognormal", 2, 3),
     Builtin("poisson", 1, 2), Builtin("exprnd", 1, 2),
+    # Vensim's random functions: minimum, maximum, the distribution's parameters, stream id (see runtime)
+    *(Builtin(f"vensim_random_{kind}", count, count) for kind, count in (
+        ("beta", 7), ("binomial", 7), ("exponential", 5), ("gamma", 6), ("negative_binomial", 7), ("normal", 5),
+        ("poisson", 6), ("triangular", 6), ("uniform", 3), ("weibull", 6))),
     # arrays
     Builtin("sum", 1, UNBOUNDED), Builtin("prod", 1, UNBOUNDED), Builtin("mean", 1, UNBOUNDED),
     Builtin("stddev", 1, UNBOUNDED), Builtin("size", 1, UNBOUNDED), Builtin("vmax", 1, UNBOUNDED),
