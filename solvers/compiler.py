@@ -68,7 +68,7 @@ class Compiler:
                                                                     _observers=[])
         flat = Flattener(binding.model).run()
         binding.extend(flat)
-        expanded = Expander(flat, model.sim_spec.start).run()
+        expanded = Expander(flat, model.sim_spec.start, model.sim_spec.dt).run()
         problems = [*binding.problems, *flat.problems, *expanded.problems]
         if problems:
             raise ModelError(f"model '{self.model.name}' cannot be compiled:", problems)

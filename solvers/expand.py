@@ -66,9 +66,10 @@ def _n(value: float) -> Node:
 class Expander:
     """Rewrites every equation of a flat model, replacing stateful calls by hidden state."""
 
-    def __init__(self, flat: FlatModel, start: float = 0.0) -> None:
+    def __init__(self, flat: FlatModel, start: float = 0.0, dt: float = 1.0) -> None:
         self.flat = flat
         self.start = start
+        self.dt = dt
         self.out = Expanded()
         self._count = 0
         self._owner: FlatVar | None = None
@@ -198,12 +199,16 @@ class Expander:
         return self._delay_chain(x, delay, n, init) if n else _n(0)
 
     def _x_vensim_delayn(self, x: Node, delay: Node, order: Node, init: Node | None = None) -> Node:
-        """Vensim's DELAY N: the order is fixed when the run starts, and each stage drains with the delay
+        """Vensim's DELAY N: the order is fixed when the run starts (lowered while a stage would last less than
+        one step at the start's delay time), and each stage drains with the delay
         time of the step its content entered the chain (stage k uses the delay time of k steps ago; the
         reported output divides by the delay time of the previous step)."""
         n = self._order(order, "DELAY N")
         if not n:
             return _n(0)
+        initial_delay = self._initial_value(delay)
+        while initial_delay is not None and n > 1 and n * self.dt > initial_delay + 1e-12:
+            n -= 1  # Vensim lowers the order until each stage lasts at least one step
         stage_order = _n(n)
         start = init if init is not None else x
         times: list[Node] = [delay]  # times[k]: the delay time k steps ago

@@ -252,3 +252,22 @@ TIME STEP = IF THEN ELSE(Time < 2, 1, 0.25) ~ Month ~ |
         compiled.run(runs=2)
     fixed = compiled.run(dt=0.5, save_per=1, stop=2)  # given controls are fixed; FINAL TIME stays dynamic
     assert list(fixed.time) == [0, 1, 2]
+
+
+def test_delay_n_lowers_its_order_while_a_stage_would_last_less_than_a_step(tmp_path: Path) -> None:
+    body = """input = -1 + STEP(5, 2) ~ ~ |
+third = DELAY N(input, 1.25, 6, 3) ~ ~ |
+second = DELAY N(input, 1.25, 6, 2) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=5, dt=0.5)
+    # 3 stages of 1.25 / 3 < 0.5 would each empty in less than a step: Vensim runs 2 stages of 0.625;
+    # by hand, stages hold 6 * 0.625 each, then drain at content / 0.625 per time unit
+    stage = [3.75, 3.75]
+    expected = []
+    for n in range(11):
+        expected.append(stage[1] / 0.625)
+        t = n * 0.5
+        inflow = -1 + (5 if t >= 2 else 0)
+        out1, out2 = stage[0] / 0.625, stage[1] / 0.625
+        stage = [stage[0] + 0.5 * (inflow - out1), stage[1] + 0.5 * (out1 - out2)]
+    assert series(results, "third") == series(results, "second") == pytest.approx(expected)
