@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +114,7 @@ class CompiledModel(AnalysisMethods):
         """
         setup, steps = self._prepare(params, runs, method, start, stop, dt, save_per, seed, progress)
         if setup.spec.controls:
-            return self._run_dynamic(setup, providers, require_gpu, params, seed)
+            return self._run_dynamic(setup, providers, require_gpu, params, seed, backend)
         time = steps.start + steps.saved * steps.dt
         out = np.empty((len(time), len(self.layout.reported), setup.runs))
         for row, block in self._blocks(setup, steps, providers, require_gpu, backend):
@@ -130,7 +131,7 @@ class CompiledModel(AnalysisMethods):
         they are computed: a long run never holds more than one block."""
         setup, steps = self._prepare(params, runs, method, start, stop, dt, save_per, seed, progress)
         if setup.spec.controls:
-            yield self._run_dynamic(setup, providers, require_gpu, params, seed)
+            yield self._run_dynamic(setup, providers, require_gpu, params, seed, backend)
             return
         time = steps.start + steps.saved * steps.dt
         for row, block in self._blocks(setup, steps, providers, require_gpu, backend):
@@ -160,10 +161,15 @@ class CompiledModel(AnalysisMethods):
         return Results(time, data, setup.runs, metadata)
 
     def _run_dynamic(self, setup: RunSetup, providers: list[str] | None, require_gpu: bool,
-                     params: Mapping[str, Any] | None, seed: int | None) -> Results:
+                     params: Mapping[str, Any] | None, seed: int | None, backend: str) -> Results:
         """A run whose TIME STEP, SAVEPER or FINAL TIME change during the run (``solvers.dynamic_steps``):
-        the scalar Python program; the native backend never runs such a model."""
+        the scalar Python program; the native backend never runs such a model (asked for, it says why)."""
         from solvers import dynamic_steps
+
+        setup.backend_note = (f"{', '.join(sorted(setup.spec.controls.values()))} change during the run: the "
+                              "Python program steps with them")
+        if backend == "native":
+            warnings.warn(f"running in Python: {setup.backend_note}", backends.NativeFallbackWarning, stacklevel=3)
 
         dynamic_steps.check(setup, len(self.layout.pipelines))
         reported = {canonical(self.layout.display[k]): i for i, k in enumerate(self.layout.reported)}
