@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 from app.gui import style
 from app.gui.block_layout import port_side
 from app.gui.geometry import Point, midpoint
+from app.gui.guard import guarded
 from app.gui.items import BlockItem, DiagramItem, NodeItem, PolylineItem
 
 PORT = 12.0
@@ -26,6 +27,7 @@ class PartItem(BlockItem):
         super().__init__(key, size, "part")
         self.setZValue(4)
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         rect = self._paint_box(painter, style.PART_FILL, 4)
         self._draw_label(painter, rect.adjusted(6, 2, -6, -2), Qt.AlignmentFlag.AlignCenter)
@@ -43,6 +45,7 @@ class RequirementItem(BlockItem):
         self.text = text
         self.update()
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         super().paint(painter, option, widget)
         painter.setFont(style.label_font(8))
@@ -74,9 +77,11 @@ class NeuralItem(BlockItem):
             return QRectF(rect.center().x() - 90, rect.top() - 32, 180, 30)
         return rect.adjusted(14, 40, -14, -4)
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return super().boundingRect().united(self._details_rect())
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         super().paint(painter, option, widget)
         body = self._details_rect()
@@ -131,14 +136,17 @@ class PortItem(DiagramItem):
             return QRectF(6 if ox > 0 else -126, -18, 120, 14)
         return QRectF(-60, 8 if oy > 0 else -22, 120, 14)
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return QRectF(-PORT, -PORT, 2 * PORT, 2 * PORT).united(self._label_rect())
 
+    @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRect(QRectF(-PORT / 2 - 2, -PORT / 2 - 2, PORT + 4, PORT + 4))
         return path
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = style.SELECTION if self.isSelected() else style.INK
@@ -184,6 +192,7 @@ class EdgeItem(PolylineItem):
         lines = max(1, self.label.count("\n") + 1)
         return QRectF(x - 80, y - 6 - 13 * lines, 160, 13 * lines)
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return self._path().boundingRect().adjusted(-12, -12, 12, 12).united(self.label_rect())
 
@@ -197,6 +206,7 @@ class EdgeItem(PolylineItem):
 class ConnectorItem(EdgeItem):
     """A connector: an orthogonal route between two ports; item flows show as a label with an arrow."""
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = style.SELECTION if self.isSelected() else style.INK
@@ -210,6 +220,7 @@ class ConnectorItem(EdgeItem):
 class RelationItem(EdgeItem):
     """A satisfy, verify, allocate … relation: a dashed arrow with its «keyword»."""
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = style.SELECTION if self.isSelected() else style.INK_SOFT

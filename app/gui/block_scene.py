@@ -76,8 +76,7 @@ class BlockLayer:
         stale = [k for k, port in self.ports.items() if k not in wanted or port.host is not self.scene.nodes.get(k[0])]
         for key in stale:
             port = self.ports.pop(key)
-            if port.scene() is self.scene:
-                self.scene.removeItem(port)
+            self.scene.retire(port)
         for key, (element_id, fraction, direction, label) in wanted.items():
             port = self.ports.get(key)
             if port is None:
@@ -110,7 +109,7 @@ class BlockLayer:
                 item = self.edges.get(key)
                 if item is None or type(item) is not cls:
                     if item is not None:
-                        self.scene.removeItem(item)
+                        self.scene.retire(item)
                     item = self.edges[key] = cls(key)
                     self.scene.addItem(item)
                 if isinstance(element, Relation):
@@ -118,21 +117,50 @@ class BlockLayer:
                 else:
                     item.set_label("\n".join([element.name, *flows.get(key, [])]).strip())
         for key in [k for k in self.edges if k not in keep]:
-            self.scene.removeItem(self.edges.pop(key))
+            self.scene.retire(self.edges.pop(key))
 
     # -- geometry -----------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Re-place ports on resized hosts and re-route every connector and relation."""
-        for port in self.ports.values():
+    def refresh(self, only: set[str] | None = None) -> None:
+        """Re-place ports on resized hosts and re-route connectors and relations: all of them, or those
+        attached to the nodes in ``only`` (and to what those nodes hold)."""
+        if not self.ports and not self.edges:
+            return
+        ports, edges = self.ports.values(), self.edges.items()
+        if only is not None:
+            moved = self._with_contents(only)
+            ports = [p for (host, _key), p in self.ports.items() if host in moved]
+            ends = moved | {p.element_id for p in ports if p.element_id} | {p.key for p in ports}
+            edges = [(k, e) for k, e in self.edges.items() if k in only or self._edge_ends(k) & ends]
+        for port in ports:
             port.place()
         model = self.scene.document.model
-        for key, item in self.edges.items():
+        for key, item in edges:
             element = model.get(key)
             points = self.connector_route(element) if isinstance(element, Connector) else \
                 self.relation_route(element) if isinstance(element, Relation) else None
             item.setVisible(points is not None)
             if points is not None:
                 item.set_geometry(points)
+
+    def _with_contents(self, keys: set[str]) -> set[str]:
+        """``keys`` and the keys of every node drawn inside their items."""
+        found = set(keys)
+        stack = [self.scene.nodes[k] for k in keys if k in self.scene.nodes]
+        while stack:
+            for child in stack.pop().childItems():
+                if isinstance(child, NodeItem) and child.key not in found:
+                    found.add(child.key)
+                    stack.append(child)
+        return found
+
+    def _edge_ends(self, key: str) -> set[str]:
+        """The ids a connector or relation attaches to."""
+        element = self.scene.document.model.get(key)
+        if isinstance(element, Connector):
+            return {i for end in element.ends for i in (end_part(end), end.role) if i}
+        if isinstance(element, Relation):
+            return {*element.sources, *element.targets}
+        return set()
 
     def end_anchor(self, end: ConnectorEnd) -> tuple[Point, Point | None, NodeItem | None] | None:
         """Where a connector end attaches: a port's point and outward direction, or a node to clip at."""

@@ -56,7 +56,7 @@ class DiagnosticsMonitor(QObject):
             return
         copied = snapshot(model)
         workers.submit(lambda: validate(copied), lambda found: self._deliver(generation, found),
-                       lambda exc: self.sigFailed.emit(f"validation failed: {exc}"))
+                       lambda exc: self.sigFailed.emit(f"validation failed: {exc}"), self)
 
     def _safe(self, model: Model) -> list:
         try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.gui.undo import ModelCommand
-from metamodel import io
 from metamodel.commands import Command, Macro
 from metamodel.model import Model, ModelEvent
 from metamodel.views import View
@@ -19,7 +20,7 @@ def new_model(name: str = "untitled") -> Model:
 
 def snapshot(model: Model) -> Model:
     """An independent copy of ``model`` (no observers) that a worker thread may read."""
-    return io.from_dict(io.to_dict(model), source=model.source_path)
+    return copy.deepcopy(model, {id(model._observers): []})
 
 
 class Document(QObject):

@@ -17,6 +17,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QTextEdit, QWidget
 
 from app.gui import style
+from app.gui.guard import guarded
 from metamodel.equations.builtins import BUILTINS
 from metamodel.equations.parser import parse
 from metamodel.errors import ParseError
@@ -56,6 +57,7 @@ class EquationHighlighter(QSyntaxHighlighter):
         self.names = names
         self.rehighlight()
 
+    @guarded()
     def highlightBlock(self, text: str) -> None:
         for match in _NUMBER.finditer(text):
             self.setFormat(match.start(), match.end() - match.start(), self.formats["number"])
@@ -148,6 +150,7 @@ class EquationEdit(QPlainTextEdit):
             self._committed = text
             self.sigCommitted.emit(text)
 
+    @guarded()
     def keyPressEvent(self, event: QKeyEvent) -> None:
         popup = self.completer.popup()
         if popup.isVisible() and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab,
@@ -194,6 +197,7 @@ class EquationEdit(QPlainTextEdit):
         cursor.insertText(word + ("(" if builtin else ""))
         self.setTextCursor(cursor)
 
+    @guarded()
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         if not self.completer.popup().isVisible():

@@ -60,17 +60,20 @@ def angle_through(p0: Point, middle: Point, p1: Point) -> float | None:
 
 def clip_path(points: Sequence[Point], inside_start: Callable[[Point], bool],
               inside_end: Callable[[Point], bool]) -> list[Point]:
-    """Trim the polyline's ends where they lie inside the start and end shapes."""
+    """Trim the polyline's ends where they lie inside the start and end shapes; when no part of it lies
+    outside both (the shapes overlap), the chord between its ends."""
     pts = list(points)
     if len(pts) == 2:
         pts = [_lerp(pts[0], pts[1], i / ARC_SAMPLES) for i in range(ARC_SAMPLES + 1)]
-    first = next((i for i, p in enumerate(pts) if not inside_start(p)), 0)
-    last = next((i for i in range(len(pts) - 1, -1, -1) if not inside_end(pts[i])), len(pts) - 1)
-    trimmed = pts[max(first - 1, 0) if first > 0 else 0:last + 2]
+    first = next((i for i, p in enumerate(pts) if not inside_start(p)), len(pts))
+    last = next((i for i in range(len(pts) - 1, -1, -1) if not inside_end(pts[i])), -1)
+    if first > last:
+        return [pts[0], pts[-1]]
+    trimmed = pts[first:last + 1]
     if first > 0:
-        trimmed[0] = _boundary(pts[first - 1], pts[first], inside_start)
+        trimmed.insert(0, _boundary(pts[first - 1], pts[first], inside_start))
     if last < len(pts) - 1:
-        trimmed[-1] = _boundary(pts[last + 1], pts[last], inside_end)
+        trimmed.append(_boundary(pts[last + 1], pts[last], inside_end))
     return trimmed if len(trimmed) >= 2 else [pts[0], pts[-1]]
 
 

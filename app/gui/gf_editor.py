@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.guard import guarded
 from metamodel.elements import GF_TYPES, GraphicalFunction
 
 
@@ -32,6 +33,7 @@ class DraggablePoints(pg.ScatterPlotItem):
         self.xs, self.ys = list(xs), list(ys)
         self.setData(self.xs, self.ys)
 
+    @guarded()
     def mouseDragEvent(self, ev) -> None:  # noqa: ANN001 - pyqtgraph event
         if ev.button() != Qt.MouseButton.LeftButton:
             ev.ignore()

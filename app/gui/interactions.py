@@ -11,6 +11,7 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QPen, QTextCursor
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsSceneMouseEvent, QGraphicsTextItem
 
 from app.gui import geometry, neural, style
+from app.gui.guard import guarded
 from app.gui.items import AuxItem, FlowItem, Handle, LinkItem, NodeItem, NoteItem, StockItem
 from app.gui.scene import DiagramScene
 from metamodel.commands import AddElement, Command, ConnectFlow, Rename, SetLink, SetNote, SetShape
@@ -304,8 +305,8 @@ class DragLine(PressInteraction):
         return True
 
     def cleanup(self) -> None:
-        if self.line is not None and self.line.scene() is self.scene:
-            self.scene.removeItem(self.line)
+        if self.line is not None:
+            self.scene.retire(self.line)
         self.line = None
 
 
@@ -505,12 +506,14 @@ class _InlineEditor(QGraphicsTextItem):
         self.setZValue(30)
         self.setDefaultTextColor(style.INK)
 
+    @guarded()
     def paint(self, painter, option, widget=None) -> None:  # noqa: ANN001 - Qt signature
         painter.setPen(QPen(style.SELECTION, 1))
         painter.setBrush(Qt.GlobalColor.white)
         painter.drawRect(self.boundingRect())
         super().paint(painter, option, widget)
 
+    @guarded()
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         self.on_focus_out()
@@ -583,7 +586,7 @@ class RenameInteraction(Interaction):
         if self.editor is not None and self.editor.scene() is self.scene:
             editor, self.editor = self.editor, None
             editor.on_focus_out = lambda: None
-            self.scene.removeItem(editor)
+            self.scene.retire(editor)
 
 
 def start_rename(scene: DiagramScene, key: str) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphi
 
 from app.gui import style
 from app.gui.geometry import Point, distance_to_polyline, midpoint
+from app.gui.guard import guarded
 
 HANDLE = 8.0
 
@@ -31,9 +32,11 @@ class Handle(QGraphicsItem):
         self.setVisible(False)
         self.setCursor(Qt.CursorShape.SizeFDiagCursor if role == "resize" else Qt.CursorShape.CrossCursor)
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return QRectF(-HANDLE / 2 - 1, -HANDLE / 2 - 1, HANDLE + 2, HANDLE + 2)
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setPen(style.pen(style.SELECTION, 1.2))
         painter.setBrush(QBrush(QColor("white")))
@@ -65,6 +68,7 @@ class DiagramItem(QGraphicsObject):
             painter.setBrush(style.SEVERITY_COLOURS.get(self.problem, style.ERROR))
             painter.drawEllipse(at, 4.5, 4.5)
 
+    @guarded(lambda _self, _change, value: value)
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             for child in self.childItems():
@@ -108,6 +112,7 @@ class NodeItem(DiagramItem):
         w, h = self.size
         return QRectF(-w / 2, -h / 2, w, h)
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return self.rect().adjusted(-6, -6, 6, 6)
 
@@ -122,11 +127,13 @@ class NodeItem(DiagramItem):
         p = self.scenePos()
         return p.x(), p.y()
 
+    @guarded(lambda _self, _change, value: value)
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
             self.scene().node_moved(self)  # type: ignore[attr-defined]
         return super().itemChange(change, value)
 
+    @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRect(self.rect())
@@ -164,6 +171,7 @@ class StockItem(NodeItem):
         self.sparkline = values
         self.update()
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         rect = self._paint_box(painter, style.STOCK_FILL, 2)
         text_rect = rect.adjusted(4, 2, -4, -2)
@@ -199,6 +207,7 @@ class AuxItem(NodeItem):
             self.is_parameter = flag
             self.update()
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return self.rect().adjusted(-50, -6, 50, 34)
 
@@ -218,9 +227,11 @@ class AuxItem(NodeItem):
             path.addEllipse(rect)
         return path
 
+    @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:
         return self._body()
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(self._outline_pen())
@@ -237,6 +248,7 @@ class NoteItem(NodeItem):
         super().__init__(key, size, resizable=True)
         self.setZValue(0)
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = style.pen(style.SELECTION if self.isSelected() else style.INK_SOFT, 1.0)
@@ -256,6 +268,7 @@ class BlockItem(NodeItem):
         super().__init__(key, size, resizable=True)
         self.stereotype = stereotype
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         rect = self._paint_box(painter, style.BLOCK_FILL)
         header = QRectF(rect.left(), rect.top(), rect.width(), min(36.0, rect.height()))
@@ -284,6 +297,7 @@ class PolylineItem(DiagramItem):
             path.lineTo(QPointF(*p))
         return path
 
+    @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
         stroker.setWidth(self.HIT_WIDTH)
@@ -331,9 +345,11 @@ class FlowItem(PolylineItem):
         vx, vy = self.valve()
         return QRectF(vx - 60, vy + self.VALVE + 2, 120, 30)
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return self._path().boundingRect().adjusted(-30, -30, 30, 30).united(self.label_rect())
 
+    @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:
         path = super().shape()
         vx, vy = self.valve()
@@ -344,6 +360,7 @@ class FlowItem(PolylineItem):
     def near_pipe(self, p: Point) -> bool:
         return distance_to_polyline(p, self.points) <= self.PIPE + 3
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = style.SELECTION if self.isSelected() else style.INK
@@ -389,14 +406,24 @@ class FlowItem(PolylineItem):
         painter.drawPolygon(QPolygonF([QPointF(vx + x, vy + y) for x, y in poly]))
 
 
+def _cloud_path() -> QPainterPath:
+    """The outline of a cloud centred on the origin (built once)."""
+    global _CLOUD
+    if _CLOUD is None:
+        path = QPainterPath()
+        for dx, dy, r in ((-7, 2, 7), (0, -4, 8), (8, 1, 7), (1, 5, 7)):
+            path.addEllipse(QPointF(dx, dy), r, r)
+        _CLOUD = path.simplified()
+    return _CLOUD
+
+
+_CLOUD: QPainterPath | None = None
+
+
 def _draw_cloud(painter: QPainter, centre: Point) -> None:
-    cx, cy = centre
     painter.setPen(style.pen(style.INK_SOFT, 1.2))
     painter.setBrush(style.CLOUD_FILL)
-    path = QPainterPath()
-    for dx, dy, r in ((-7, 2, 7), (0, -4, 8), (8, 1, 7), (1, 5, 7)):
-        path.addEllipse(QPointF(cx + dx, cy + dy), r, r)
-    painter.drawPath(path.simplified())
+    painter.drawPath(_cloud_path().translated(*centre))
 
 
 class LinkItem(PolylineItem):
@@ -412,9 +439,11 @@ class LinkItem(PolylineItem):
         self.curve_handle.setPos(*midpoint(points))
         self.update()
 
+    @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return self._path().boundingRect().adjusted(-12, -12, 12, 12)
 
+    @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = style.SELECTION if self.isSelected() else style.LINK_INK

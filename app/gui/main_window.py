@@ -93,10 +93,12 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.plots_dock, self.live_dock)
         self.plots_dock.raise_()
 
-    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None,  # noqa: ANN001
+    def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | str | None = None,  # noqa: ANN001
                 icon: str | None = None) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)  # every platform binding (Redo: Ctrl+Y and Ctrl+Shift+Z)
+        elif shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if icon:
             action.setIcon(style.icon(icon))

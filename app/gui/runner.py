@@ -58,7 +58,7 @@ class RunController(QObject):
         self._cancelled = cancelled = [False]
         copied = snapshot(model)
         self.sigStarted.emit()
-        workers.submit(lambda: compile_and_run(copied, cancelled), self._done, self._failed)
+        workers.submit(lambda: compile_and_run(copied, cancelled), self._done, self._failed, self)
         return True
 
     def stop(self) -> None:

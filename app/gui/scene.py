@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
 
@@ -19,6 +19,7 @@ from app.gui.block_items import NeuralItem, PartItem, RequirementItem
 from app.gui.block_scene import EDGE_KINDS, BlockLayer, node_label
 from app.gui.document import Document
 from app.gui.geometry import Point
+from app.gui.guard import guarded
 from app.gui.items import AuxItem, BlockItem, DiagramItem, FlowItem, LinkItem, NodeItem, NoteItem, StockItem
 from metamodel.elements import Aux, Element, Flow, NeuralComponent, Part, Requirement, Stock, Variable
 from metamodel.model import ModelEvent
@@ -27,6 +28,8 @@ from metamodel.views import Shape, View
 SCENE_MARGIN = 400.0
 GRID_STEP = 100
 PIPE_LINK_BEND = 40.0  # degrees: a link along its own flow's pipe is drawn bent by this much
+QUIET_EVENTS = frozenset({"sim_spec", "view"})  # edits that change nothing a diagram draws
+KNOWN_EVENTS = frozenset({"add", "remove", "rename", "change", "connect", "layout"})  # their ids say what changed
 
 
 def node_size(element: Element, shape: Shape) -> tuple[float, float]:
@@ -66,6 +69,9 @@ class DiagramScene(QGraphicsScene):
         self.interaction = None
         self._default_interaction = None
         self._syncing = False
+        self._ends: dict[str, tuple[str | None, str | None]] = {}
+        self._links_at: dict[str, set[str]] = {}
+        self._retired: list[QGraphicsItem] = []
         self.blocks = BlockLayer(self)
         self.setSceneRect(QRectF(-1000, -800, 3000, 2000))
         document.sigChanged.connect(self._on_model_event)
@@ -80,27 +86,34 @@ class DiagramScene(QGraphicsScene):
         return view
 
     def _on_model_event(self, event: ModelEvent) -> None:
-        if self.document.model.view(self.view_id) is not None:
-            self.sync()
+        if self.document.model.view(self.view_id) is None:
+            return
+        if event.kind in QUIET_EVENTS or (event.kind == "layout" and event.detail.get("view") != self.view_id):
+            return
+        self.sync(set(event.ids) if event.kind in KNOWN_EVENTS else None)
 
-    def sync(self) -> None:
-        """Bring the items in line with the model's view (create, update, remove)."""
+    def sync(self, touched: set[str] | None = None) -> None:
+        """Bring the items in line with the model's view: all of them, or (``touched``) those of the ids an
+        edit named, plus whatever appeared, disappeared or was re-attached in the same edit."""
         self._syncing = True
         try:
             model, view = self.document.model, self.view
-            seen_nodes: set[str] = set()
-            seen_flows: set[str] = set()
-            drawn = [(model.get(key), shape) for key, shape in view.shapes.items()]
+            old_ends = self._ends
+            self._ends = self._compute_ends()
+            if touched is not None:
+                touched = self._widen(touched, old_ends)
+                if not self._sd_only(touched):
+                    touched = None  # architecture edits may relabel parts and move ports: all of it
+            keys = set(view.shapes) if touched is None else {k for k in touched if k in view.shapes}
+            drawn = [(model.get(key), view.shapes[key]) for key in keys]
             # parts after the blocks that hold them: a part item is a child of its owner's item
             drawn.sort(key=lambda pair: isinstance(pair[0], Part))
             for element, shape in drawn:
                 if element is None or isinstance(element, EDGE_KINDS):
                     continue
                 if isinstance(element, Flow):
-                    seen_flows.add(element.id)
                     self._flow_item(element.id).set_label(element.name)
                     continue
-                seen_nodes.add(element.id)
                 item = self._node_item(element, shape)
                 parent = self.nodes.get(element.owner or "") if isinstance(element, Part) else None
                 if item.parentItem() is not parent:
@@ -108,26 +121,85 @@ class DiagramScene(QGraphicsScene):
                 item.set_state((shape.x, shape.y), node_size(element, shape), node_label(model, element))
                 if isinstance(item, AuxItem):
                     item.set_parameter(isinstance(element, Aux) and element.is_parameter)
-            for note_id, note in view.notes.items():
+            for note_id in view.notes if touched is None else touched & set(view.notes):
+                note = view.notes[note_id]
                 item = self.notes.get(note_id)
                 if item is None:
                     item = self.notes[note_id] = NoteItem(note_id, geometry.NOTE_SIZE)
                     self.addItem(item)
                 item.set_state((note.x, note.y), (note.width or geometry.NOTE_SIZE[0],
                                                   note.height or geometry.NOTE_SIZE[1]), note.text)
-            for link_id in view.links:
+            for link_id in view.links if touched is None else touched & set(view.links):
                 if link_id not in self.links:
                     self.links[link_id] = LinkItem(link_id)
                     self.addItem(self.links[link_id])
-            self._drop(self.nodes, seen_nodes)
-            self._drop(self.flows, seen_flows)
-            self._drop(self.notes, set(view.notes))
-            self._drop(self.links, set(view.links))
-            self.blocks.sync()
+            self._drop_stale(model, touched)
+            if touched is None or not touched.isdisjoint(view.links.keys() | self.links.keys()):
+                self._index_links()
+            if touched is None:
+                self.blocks.sync()
         finally:
             self._syncing = False
-        self.refresh_edges()
-        self._grow_rect()
+        self.refresh_edges(touched)
+        self._grow_rect(touched)
+
+    def _widen(self, touched: set[str], old_ends: dict[str, tuple[str | None, str | None]]) -> set[str]:
+        """``touched`` plus the keys drawn or no longer drawn, and the flows whose stocks changed."""
+        view = self.view
+        model = self.document.model
+        changed = (self.nodes.keys() | self.flows.keys()) ^ view.shapes.keys()
+        wider = set(touched) | {k for k in changed if not isinstance(model.get(k), EDGE_KINDS)}
+        wider |= self.links.keys() ^ view.links.keys()
+        wider |= self.notes.keys() ^ view.notes.keys()
+        wider |= {f for f in self._ends.keys() | old_ends.keys() if self._ends.get(f) != old_ends.get(f)}
+        return wider
+
+    def _sd_only(self, touched: set[str]) -> bool:
+        """True when every touched key is a stock-and-flow element, link or note (or was drawn as one)."""
+        model, view = self.document.model, self.view
+        for key in touched:
+            if key in view.links or key in view.notes or key in self.links or key in self.notes:
+                continue
+            element = model.get(key)
+            if element is not None and not isinstance(element, Variable):
+                return False
+            if element is None and (key in self.blocks.edges or any(p.key == key for p in self.blocks.ports.values())
+                                    or not isinstance(self.nodes.get(key) or self.flows.get(key),
+                                                      StockItem | AuxItem | FlowItem | None)):
+                return False
+        return True
+
+    def _drop_stale(self, model, touched: set[str] | None) -> None:  # noqa: ANN001 - Model
+        """Remove the items of keys (all, or the ``touched`` ones) the view no longer draws, or that now
+        draw something else."""
+        view = self.view
+        for items, entries, stale in (
+                (self.nodes, view.shapes, lambda k: isinstance(model.get(k), Flow | None)),
+                (self.flows, view.shapes, lambda k: not isinstance(model.get(k), Flow)),
+                (self.notes, view.notes, lambda _k: False), (self.links, view.links, lambda _k: False)):
+            keys = items.keys() if touched is None else touched & items.keys()
+            for key in [k for k in keys if k not in entries or stale(k)]:
+                self._remove_node(items.pop(key))
+
+    def _compute_ends(self) -> dict[str, tuple[str | None, str | None]]:
+        """For each drawn flow, the drawn stocks it drains and fills."""
+        source: dict[str, str] = {}
+        target: dict[str, str] = {}
+        shapes = self.view.shapes
+        for stock in self.document.model.of_kind(Stock):
+            if stock.id in shapes:
+                for flow_id in stock.outflows:
+                    source[flow_id] = stock.id
+                for flow_id in stock.inflows:
+                    target[flow_id] = stock.id
+        return {f: (source.get(f), target.get(f)) for f in source.keys() | target.keys() if f in shapes}
+
+    def _index_links(self) -> None:
+        """Which drawn links start or end at each element."""
+        self._links_at = {}
+        for key, link in self.view.links.items():
+            self._links_at.setdefault(link.source, set()).add(key)
+            self._links_at.setdefault(link.target, set()).add(key)
 
     def _node_item(self, element: Element, shape: Shape) -> NodeItem:
         item = self.nodes.get(element.id)
@@ -150,8 +222,16 @@ class DiagramScene(QGraphicsScene):
         for child in item.childItems():
             if isinstance(child, NodeItem):
                 child.setParentItem(None)
+        self.retire(item)
+
+    def retire(self, item: QGraphicsItem) -> None:
+        """Take ``item`` out of the scene; it is freed once the event being handled is over (an item
+        freed inside one of its own handlers, or while Qt still refers to it, takes the process down)."""
         if item.scene() is self:
             self.removeItem(item)
+        self._retired.append(item)
+        if len(self._retired) == 1:
+            QTimer.singleShot(0, self._retired.clear)
 
     def _flow_item(self, flow_id: str) -> FlowItem:
         item = self.flows.get(flow_id)
@@ -160,25 +240,27 @@ class DiagramScene(QGraphicsScene):
             self.addItem(item)
         return item
 
-    def _drop(self, items: dict[str, DiagramItem], keep: set[str]) -> None:
-        for key in [k for k in items if k not in keep]:
-            self._remove_node(items.pop(key))
-
-    def _grow_rect(self) -> None:
-        bounds = self.itemsBoundingRect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
+    def _grow_rect(self, touched: set[str] | None = None) -> None:
+        """Make the scene rectangle hold every item (``touched``: those items, after an edit)."""
+        if touched is None:
+            bounds = self.itemsBoundingRect()
+        else:
+            bounds = QRectF()
+            for key in touched:
+                item = self.item_for(key)
+                if item is not None:
+                    bounds = bounds.united(item.sceneBoundingRect())
+            if bounds.isNull():
+                return
+        bounds = bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
         if not self.sceneRect().contains(bounds):
             self.setSceneRect(self.sceneRect().united(bounds))
 
     # -- edge geometry ------------------------------------------------------------------------------
     def flow_ends(self, flow_id: str) -> tuple[str | None, str | None]:
         """The stocks a flow drains (``from``) and fills (``to``), when they are drawn in this view."""
-        source = target = None
-        for stock in self.document.model.of_kind(Stock):
-            if flow_id in stock.outflows and stock.id in self.nodes:
-                source = stock.id
-            if flow_id in stock.inflows and stock.id in self.nodes:
-                target = stock.id
-        return source, target
+        source, target = self._ends.get(flow_id, (None, None))
+        return (source if source in self.nodes else None), (target if target in self.nodes else None)
 
     def flow_points(self, flow_id: str, override: dict[str, Point] | None = None,
                     offset: Point = (0.0, 0.0)) -> tuple[list[Point], tuple[bool, bool]]:
@@ -234,23 +316,24 @@ class DiagramScene(QGraphicsScene):
     def refresh_edges(self, only: Iterable[str] | None = None) -> None:
         """Recompute flow pipes and link arcs (all, or those touching the ids in ``only``)."""
         touched = set(only) if only is not None else None
-        for flow_id, item in self.flows.items():
-            if touched is None or flow_id in touched or touched & set(self.flow_ends(flow_id)):
-                item.set_geometry(*self.flow_points(flow_id))
-        for link_id, item in self.links.items():
-            link = self.view.links.get(link_id)
-            if link is None:
-                continue
-            if touched is not None and not touched & {link.source, link.target, *self._flows_of(touched)}:
+        if touched is None:
+            flows, links = list(self.flows), list(self.links)
+        else:
+            flows = {f for f in touched if f in self.flows}
+            flows |= {f for f, (a, b) in self._ends.items() if f in self.flows and (a in touched or b in touched)}
+            links = {k for key in touched | flows for k in self._links_at.get(key, ())}
+            links |= {k for k in touched if k in self.links}
+        for flow_id in flows:
+            self.flows[flow_id].set_geometry(*self.flow_points(flow_id))
+        for link_id in links:
+            link, item = self.view.links.get(link_id), self.links.get(link_id)
+            if link is None or item is None:
                 continue
             points = self.link_points(link.source, link.target, link.angle)
             item.setVisible(points is not None)
             if points is not None:
                 item.set_geometry(points)
-        self.blocks.refresh()
-
-    def _flows_of(self, ids: set[str]) -> set[str]:
-        return {f for f in self.flows if set(self.flow_ends(f)) & ids}
+        self.blocks.refresh(touched)
 
     def node_moved(self, item: NodeItem) -> None:
         """A node is being dragged: redraw the edges attached to it."""
@@ -325,37 +408,46 @@ class DiagramScene(QGraphicsScene):
     def default_mouse_release(self, event: QGraphicsSceneMouseEvent) -> None:
         super().mouseReleaseEvent(event)
 
+    @guarded()
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is None or not self.interaction.mouse_press(event):
             super().mousePressEvent(event)
 
+    @guarded()
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is None or not self.interaction.mouse_move(event):
             super().mouseMoveEvent(event)
 
+    @guarded()
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is None or not self.interaction.mouse_release(event):
             super().mouseReleaseEvent(event)
 
+    @guarded()
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is None or not self.interaction.mouse_double_click(event):
             super().mouseDoubleClickEvent(event)
 
+    @guarded()
     def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
         event.setAccepted(bool(neural.onnx_paths(event.mimeData())))
 
+    @guarded()
     def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
         event.setAccepted(bool(neural.onnx_paths(event.mimeData())))
 
+    @guarded()
     def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
         paths = neural.onnx_paths(event.mimeData())
         handler = self._default_interaction
         event.setAccepted(bool(paths) and handler is not None and handler.drop_files(paths, event.scenePos()))
 
+    @guarded()
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if self.interaction is None or not self.interaction.key_press(event):
             super().keyPressEvent(event)
 
+    @guarded()
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, style.CANVAS)
         painter.setPen(QPen(style.GRID, 0))

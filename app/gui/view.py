@@ -6,6 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from app.gui.guard import guarded
 from app.gui.scene import DiagramScene
 
 ZOOM_STEP = 1.2
@@ -55,12 +56,14 @@ class DiagramView(QGraphicsView):
             self.resetTransform()
             self.centerOn(bounds.center())
 
+    @guarded()
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
             self.zoom_by(ZOOM_STEP ** steps)
         event.accept()
 
+    @guarded()
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.MiddleButton:
             self._pan_from = event.position().toPoint()
@@ -69,6 +72,7 @@ class DiagramView(QGraphicsView):
             return
         super().mousePressEvent(event)
 
+    @guarded()
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
             delta = event.position().toPoint() - self._pan_from
@@ -79,6 +83,7 @@ class DiagramView(QGraphicsView):
             return
         super().mouseMoveEvent(event)
 
+    @guarded()
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.MiddleButton and self._pan_from is not None:
             self._pan_from = None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import Shiboken
 
 _live: set[Task] = set()
 
@@ -36,13 +37,18 @@ class Task(QRunnable):
 
 
 def submit(function: Callable[[], Any], on_done: Callable[[Any], None],
-           on_failed: Callable[[BaseException], None]) -> Task:
-    """Run ``function`` in the global thread pool and deliver its outcome to the callbacks."""
+           on_failed: Callable[[BaseException], None], owner: QObject | None = None) -> Task:
+    """Run ``function`` in the global thread pool and deliver its outcome to the callbacks (not at all
+    when ``owner``, the object the callbacks belong to, was deleted meanwhile)."""
     task = Task(function)
-    task.signals.done.connect(on_done)
-    task.signals.failed.connect(on_failed)
-    task.signals.done.connect(lambda _result: _live.discard(task))
-    task.signals.failed.connect(lambda _exc: _live.discard(task))
+
+    def deliver(callback: Callable[[Any], None], value: Any) -> None:
+        _live.discard(task)
+        if owner is None or Shiboken.isValid(owner):
+            callback(value)
+
+    task.signals.done.connect(lambda result: deliver(on_done, result))
+    task.signals.failed.connect(lambda exc: deliver(on_failed, exc))
     _live.add(task)
     QThreadPool.globalInstance().start(task)
     return task

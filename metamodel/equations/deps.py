@@ -57,4 +57,6 @@ def replace_names(text: str, replace: Callable[[str], str | None]) -> str:
 def rename_in_text(text: str, old: str, new: str) -> str:
     """Rewrite every reference to ``old`` in equation ``text`` as ``new``, keeping the rest verbatim."""
     key, replacement = canonical(old), quote_name(new)
+    if key not in canonical(text):  # a reference's canonical form is part of the text's: none here
+        return text
     return replace_names(text, lambda written: replacement if canonical(written) == key else None)
