@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.monitor = DiagnosticsMonitor(self)
         self.runner = RunController(self)
         self.autosaver = autosave.Autosaver(lambda: self.document, autosave_ms, self)
+        self.recovered_windows: list[MainWindow] = []
         self._build_docks()
         self._build_actions()
         self._build_menus()
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
         self.problems.sigActivated.connect(self.show_element)
         self.monitor.sigDiagnostics.connect(self._diagnostics)
         self.monitor.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.autosaver.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.run_settings.sigRun.connect(self.run_model)
         self.run_settings.sigStop.connect(self.runner.stop)
         self.runner.sigStarted.connect(lambda: self._running(True, "Running…"))
@@ -215,6 +217,7 @@ class MainWindow(QMainWindow):
         self.plots.clear()
         self.live_session = None
         document.undo_stack.cleanChanged.connect(self._update_title)
+        self.autosaver.watch(document)
         document.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         document.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
         self.act_undo.setEnabled(False)
@@ -318,34 +321,40 @@ class MainWindow(QMainWindow):
         self.document.mark_saved(path)
         settings.add_recent_file(path)
         self._fill_recent_menu()
-        autosave.clear_recovery()
+        self.autosaver.clear()
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
-    def offer_recovery(self) -> bool:
-        """After a crash, offer the autosaved work; True when it was recovered."""
-        pending = autosave.pending_recovery()
-        if pending is None:
-            return False
-        path, original = pending
-        answer = QMessageBox.question(self, "Recover unsaved work",
-                                      "Salver did not close normally. Recover the unsaved work"
-                                      f"{' on ' + original if original else ''}?")
-        if answer != QMessageBox.StandardButton.Yes:
-            autosave.clear_recovery()
-            return False
-        try:
-            model = io.load(path)
-        except SalverError as exc:
-            self.show_error("Cannot recover", str(exc))
-            autosave.clear_recovery()
-            return False
-        document = Document(model, original)
-        self.set_document(document)
-        document.undo_stack.resetClean()
-        self._update_title()
-        return True
+    def offer_recovery(self) -> list[MainWindow]:
+        """Offer the work autosaved by workbenches that ended abnormally (never that of one still
+        running), one question per window they had; the first recovered document opens here, others in
+        new windows. Returns the windows that now show recovered work."""
+        shown: list[MainWindow] = []
+        for recovery in autosave.orphaned():
+            about = f" on {recovery.original}" if recovery.original else ""
+            answer = QMessageBox.question(self, "Recover unsaved work",
+                                          f"Salver did not close normally. Recover the unsaved work{about}?")
+            if answer != QMessageBox.StandardButton.Yes:
+                recovery.discard()
+                continue
+            try:
+                model = io.load(recovery.path)
+            except SalverError as exc:
+                kept = recovery.keep_damaged()
+                self.show_error("Cannot recover", f"The recovery file is damaged and was kept as {kept}\n\n{exc}")
+                continue
+            window = self if not shown else MainWindow(autosave_ms=self.autosaver.timer.interval())
+            document = Document(model, recovery.original)
+            window.set_document(document)
+            document.undo_stack.resetClean()  # unsaved work: modified until the user saves it
+            window._update_title()
+            window.autosaver.save_now()  # this session owns the work now
+            recovery.discard()
+            window.show()
+            shown.append(window)
+        self.recovered_windows = shown[1:]
+        return shown
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -568,5 +577,5 @@ class MainWindow(QMainWindow):
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/state", self.saveState())
         store.sync()
-        autosave.clear_recovery()
+        self.autosaver.clear()
         event.accept()

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import answer_modal, draw, place
+from conftest import draw, place
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
-from app.gui import autosave, settings
+from app.gui import settings
 from metamodel import io
 from metamodel.elements import Stock
 
@@ -156,24 +156,6 @@ def test_exports_csv_png_svg(window, qtbot, tmp_path):
     assert "<svg" in svg and "</svg>" in svg
     with pytest.raises(ValueError):
         window.plots.export("gif", str(tmp_path / "out.gif"))
-
-
-def test_autosave_and_recovery_on_next_start(window, mouse, qtbot):
-    from app.gui.main_window import MainWindow
-
-    place(window, mouse, "stock", (200, 150), "Unsaved work")
-    assert window.autosaver.save_now()
-    assert autosave.pending_recovery() is not None
-    recovered = MainWindow(autosave_ms=3_600_000)
-    try:
-        answer_modal("Yes")
-        assert recovered.offer_recovery()
-        assert recovered.document.model.find("Unsaved work") is not None
-        assert recovered.document.modified
-    finally:
-        recovered.document.undo_stack.setClean()
-        recovered.close()
-    assert autosave.pending_recovery() is None, "a clean close removes the recovery file"
 
 
 def test_screenshot_of_the_sir_sample(qtbot):
