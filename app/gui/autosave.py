@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, Qt, QTimer, Signal
 
 from app.gui.document import Document, snapshot
 from app.gui.settings import data_dir
@@ -131,8 +131,8 @@ class Autosaver(QObject):
 
     def watch(self, document: Document) -> None:
         """Save ``document`` shortly after each of its edits; drop the file when it is back to saved."""
-        document.undo_stack.indexChanged.connect(self._edited)
-        document.undo_stack.cleanChanged.connect(self._clean_changed)
+        document.undo_stack.indexChanged.connect(self._edited, Qt.ConnectionType.UniqueConnection)
+        document.undo_stack.cleanChanged.connect(self._clean_changed, Qt.ConnectionType.UniqueConnection)
 
     def _edited(self, _index: int) -> None:
         self.after_edit.start()

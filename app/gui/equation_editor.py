@@ -73,13 +73,15 @@ class EquationHighlighter(QSyntaxHighlighter):
 class EquationEdit(QPlainTextEdit):
     """A small code editor for one equation.
 
-    Enter commits (``sigCommitted``), Shift+Enter breaks the line, Ctrl+Space completes. While typing the
+    Enter commits (``sigCommitted``), Escape asks to revert (``sigReverted``), Shift+Enter breaks the
+    line, Ctrl+Space completes. While typing the
     text is parsed; a syntax error is underlined at the parser's offset and ``sigError`` carries the
     message ('' when the text parses).
     """
 
     sigCommitted = Signal(str)
     sigError = Signal(str)
+    sigReverted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +162,9 @@ class EquationEdit(QPlainTextEdit):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
                 not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self.commit()
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.sigReverted.emit()
             return
         if event.key() == Qt.Key.Key_Space and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self._complete(force=True)

@@ -205,10 +205,20 @@ class MainWindow(QMainWindow):
 
     # -- document -----------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
-        """Show ``document`` in every part of the window."""
-        if self.document is not None:
-            self.document.close()
-            self.document.deleteLater()
+        """Show ``document`` in every part of the window; the document shown before is dropped once the
+        new one is in place (and shown again if that fails)."""
+        previous = self.document
+        try:
+            self._install(document)
+        except Exception:
+            if previous is not None and previous is not document:
+                self._install(previous)
+            raise
+        if previous is not None and previous is not document:
+            previous.close()
+            previous.deleteLater()
+
+    def _install(self, document: Document) -> None:
         self.document = document
         document.setParent(self)
         self.tabs.set_document(document)
@@ -216,12 +226,12 @@ class MainWindow(QMainWindow):
             panel.set_document(document)
         self.plots.clear()
         self.live_session = None
-        document.undo_stack.cleanChanged.connect(self._update_title)
+        document.undo_stack.cleanChanged.connect(self._update_title, Qt.ConnectionType.UniqueConnection)
+        document.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled, Qt.ConnectionType.UniqueConnection)
+        document.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled, Qt.ConnectionType.UniqueConnection)
         self.autosaver.watch(document)
-        document.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
-        document.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
-        self.act_undo.setEnabled(False)
-        self.act_redo.setEnabled(False)
+        self.act_undo.setEnabled(document.undo_stack.canUndo())
+        self.act_redo.setEnabled(document.undo_stack.canRedo())
         self._update_title()
 
     def _update_title(self, *_clean: bool) -> None:
@@ -230,7 +240,9 @@ class MainWindow(QMainWindow):
             self.setWindowModified(self.document.modified)
 
     def maybe_save(self) -> bool:
-        """Ask about unsaved changes; True when the caller may drop the document."""
+        """Ask about unsaved changes (typed fields applied first); True when the caller may drop the
+        document."""
+        self.properties.commit_pending()
         if self.document is None or not self.document.modified:
             return True
         answer = QMessageBox.question(
@@ -256,7 +268,8 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str, background: bool = True) -> None:
-        """Open any file Salver reads (imports run off the GUI thread); errors leave the session as it was."""
+        """Open any file Salver reads (imports run off the GUI thread); any failure is shown in a dialog
+        and leaves the window as it was."""
         if not self.maybe_save():
             return
         from importers import load
@@ -264,16 +277,29 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opening {path}…")
         if background:
             workers.submit(lambda: load(path), lambda loaded: self._opened(path, *loaded),
-                           lambda exc: self.show_error("Cannot open file", f"{path}\n\n{exc}"))
+                           lambda exc: self._open_failed(path, exc), self)
             return
         try:
             model, report = load(path)
-        except SalverError as exc:
-            self.show_error("Cannot open file", f"{path}\n\n{exc}")
+        except Exception as exc:  # any failure of a reader is the user's to see, not a traceback
+            self._open_failed(path, exc)
             return
         self._opened(path, model, report)
 
+    def _open_failed(self, path: str, exc: BaseException) -> None:
+        kind = "" if isinstance(exc, SalverError) else f"{type(exc).__name__}: "
+        self.show_error("Cannot open file", f"{path}\n\n{kind}{exc}")
+
     def _opened(self, path: str, model, report) -> None:  # noqa: ANN001 - Model, ImportReport
+        previous = self.document
+        try:
+            self._show_opened(path, model, report)
+        except Exception as exc:  # a model the workbench cannot show: the session stays as it was
+            if previous is not None and self.document is not previous:
+                self.set_document(previous)
+            self._open_failed(path, exc)
+
+    def _show_opened(self, path: str, model, report) -> None:  # noqa: ANN001 - Model, ImportReport
         native = Path(path).suffix.lower() == ".salver"
         # part of opening the file (not an edit of it): views for what the file has no layout of are
         # arranged and applied directly
@@ -296,6 +322,7 @@ class MainWindow(QMainWindow):
         self.fit_diagram()
 
     def save(self) -> bool:
+        self.properties.commit_pending()
         if self.document is None:
             return False
         if not self.document.path:
@@ -303,6 +330,7 @@ class MainWindow(QMainWindow):
         return self.save_to(self.document.path)
 
     def save_as(self) -> bool:
+        self.properties.commit_pending()
         path, _ = QFileDialog.getSaveFileName(self, "Save model", self.document.path or "", NATIVE_FILTER)
         if not path:
             return False
@@ -481,6 +509,7 @@ class MainWindow(QMainWindow):
 
     # -- running ------------------------------------------------------------------------------------
     def run_model(self) -> None:
+        self.properties.commit_pending()
         if self.document is not None:
             self.runner.run(self.document.model)
 

@@ -3,12 +3,15 @@ of the selected element. Each finished field edit is one command."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -65,7 +68,17 @@ class PropertiesPanel(QWidget):
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Equation", self.equation)
-        form.addRow("", self.equation_error)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setToolTip("Apply the equation as typed (Enter, or leaving the field, also applies it)")
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.setToolTip("Show the element's equation and fields as the model has them")
+        for button in (self.apply_button, self.revert_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click must not first apply by focus loss
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.equation_error, 1)
+        buttons.addWidget(self.apply_button)
+        buttons.addWidget(self.revert_button)
+        form.addRow("", buttons)
         form.addRow("Units", self.units)
         form.addRow("", self.units_check)
         form.addRow("Notes", self.doc)
@@ -88,6 +101,9 @@ class PropertiesPanel(QWidget):
         self.name.editingFinished.connect(self._name_edited)
         self.equation.sigCommitted.connect(self._equation_edited)
         self.equation.sigError.connect(self.equation_error.setText)
+        self.equation.sigReverted.connect(self.revert)
+        self.apply_button.clicked.connect(self.commit_pending)
+        self.revert_button.clicked.connect(self.revert)
         self.units.editingFinished.connect(lambda: self._set("units", self.units.text().strip()))
         self.doc.editingFinished.connect(lambda: self._set("doc", self.doc.text()))
         self.non_negative.toggled.connect(lambda on: self._set("non_negative", on))
@@ -105,8 +121,25 @@ class PropertiesPanel(QWidget):
         self.diagnostics = diagnostics
         self._show_unit_check()
 
+    def commit_pending(self) -> None:
+        """Apply what the fields show and the model does not have yet (typed, not yet committed)."""
+        if self.document is None or self.document.model.get(self.element_id) is None:
+            return
+        self.equation.commit()
+        self._name_edited()
+        if self.units.isEnabled():
+            self._set("units", self.units.text().strip())
+        self._set("doc", self.doc.text())
+
+    def revert(self) -> None:
+        """Drop what was typed: show the element as the model has it."""
+        self._load(self.document.model.get(self.element_id) if self.document else None)
+
     def show_element(self, element_id: str | None) -> None:
-        """Show the fields of ``element_id`` (``None`` or a non-element clears the panel)."""
+        """Show the fields of ``element_id`` (``None`` or a non-element clears the panel); what was typed
+        for the element shown before is applied to it first."""
+        if element_id != self.element_id:
+            self.commit_pending()
         element = self.document.model.get(element_id) if self.document is not None else None
         self.element_id = element.id if element is not None else None
         self.fields.setEnabled(element is not None)
