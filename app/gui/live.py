@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QScrollArea,
     QSlider,
-    QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -20,7 +23,8 @@ from PySide6.QtWidgets import (
 from app.gui.checklist import fill_checklist
 from metamodel.model import Model
 
-SLIDER_STEPS = 1000
+SLIDER_STEPS = 1000  # positions of a new slider
+MAX_POSITIONS = 100_000  # the finest step a range may be cut into
 
 
 def parameter_range(model: Model | None, name: str, value: float) -> tuple[float, float]:
@@ -69,39 +73,100 @@ class LiveSession(QObject):
         return results
 
 
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 class ParameterSlider(QWidget):
-    """One labelled slider mapping ``SLIDER_STEPS`` positions onto a value range."""
+    """One parameter's slider with editable minimum, maximum and step, its value, and a reset to the
+    model's value. Moving the slider (also while dragging) emits ``sigValue(name, value)``."""
 
     sigValue = Signal(str, float)
 
-    def __init__(self, name: str, value: float, bounds: tuple[float, float]) -> None:
+    def __init__(self, name: str, value: float, bounds: tuple[float, float], default: float | None = None) -> None:
         super().__init__()
         self.name = name
+        self.default = value if default is None else default
         self.low, self.high = bounds
+        self.step = (self.high - self.low) / SLIDER_STEPS
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setTracking(True)
         self.label = QLabel(name)
-        self.label.setMinimumWidth(110)
+        self.label.setToolTip(name)
         self.value_label = QLabel()
-        self.value_label.setMinimumWidth(70)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(2, 0, 2, 0)
-        layout.addWidget(self.label)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.value_label)
-        self.set_value(value)
+        self.value_label.setMinimumWidth(60)
+        self.min_edit, self.max_edit, self.step_edit = QLineEdit(), QLineEdit(), QLineEdit()
+        for edit, tip in ((self.min_edit, "minimum"), (self.max_edit, "maximum"), (self.step_edit, "step")):
+            edit.setToolTip(f"Slider {tip} (Enter applies)")
+            edit.setMaximumWidth(64)
+            edit.editingFinished.connect(self._bounds_edited)
+        self.reset_button = QToolButton()
+        self.reset_button.setText("↺")
+        self.reset_button.setToolTip(f"Reset to the model's value ({self.default:.4g})")
+        self.reset_button.clicked.connect(self.reset)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.label, 1)
+        top.addWidget(self.value_label)
+        top.addWidget(self.reset_button)
+        bounds = QHBoxLayout()
+        bounds.setContentsMargins(0, 0, 0, 0)
+        for text, edit in (("min", self.min_edit), ("max", self.max_edit), ("step", self.step_edit)):
+            bounds.addWidget(QLabel(text))
+            bounds.addWidget(edit)
+        bounds.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.slider)
+        layout.addLayout(bounds)
+        self._apply_bounds(value)
         self.slider.valueChanged.connect(self._moved)
 
     def value(self) -> float:
-        return self.low + (self.high - self.low) * self.slider.value() / SLIDER_STEPS
+        return min(self.high, self.low + self.step * self.slider.value())
 
     def set_value(self, value: float) -> None:
-        span = self.high - self.low
-        position = round((value - self.low) / span * SLIDER_STEPS) if span else 0
+        """Show ``value`` (clamped to the range) without emitting."""
+        position = round((value - self.low) / self.step) if self.step else 0
         self.slider.blockSignals(True)
-        self.slider.setValue(max(0, min(SLIDER_STEPS, position)))
+        self.slider.setValue(max(0, min(self.slider.maximum(), position)))
         self.slider.blockSignals(False)
         self.value_label.setText(f"{value:.4g}")
+
+    def set_bounds(self, low: float, high: float, step: float) -> None:
+        """Change the range and step (an invalid combination is refused: the fields show the old ones)."""
+        if high > low and step > 0 and (high - low) / step <= MAX_POSITIONS:
+            self.low, self.high, self.step = low, high, step
+        self._apply_bounds(self.value_shown())
+
+    def value_shown(self) -> float:
+        return _number(self.value_label.text()) or 0.0
+
+    def reset(self) -> None:
+        """Back to the model's value, and run."""
+        self.set_value(self.default)
+        self.sigValue.emit(self.name, self.default)
+
+    def _apply_bounds(self, value: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(1, round((self.high - self.low) / self.step)))
+        self.slider.blockSignals(False)
+        for edit, number in ((self.min_edit, self.low), (self.max_edit, self.high), (self.step_edit, self.step)):
+            edit.setText(f"{number:.6g}")
+        self.set_value(value)
+
+    def _bounds_edited(self) -> None:
+        low, high, step = (_number(e.text()) for e in (self.min_edit, self.max_edit, self.step_edit))
+        if low is None or high is None or step is None:
+            self._apply_bounds(self.value_shown())
+            return
+        if (low, high, step) != (self.low, self.high, self.step):
+            self.set_bounds(low, high, step)
 
     def _moved(self, _position: int) -> None:
         value = self.value()
@@ -110,7 +175,10 @@ class ParameterSlider(QWidget):
 
 
 class LivePanel(QWidget):
-    """Pick parameters (checklist) and move their sliders; needs a run first to have a compiled model."""
+    """Live mode beside the plot, as in Vensim's SyntheSim: tick parameters to get sliders; the curves
+    follow each slider move; ``sigKeep(name)`` asks to keep the current run, named, for comparison."""
+
+    sigKeep = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +186,7 @@ class LivePanel(QWidget):
         self.model: Model | None = None
         self.sliders: dict[str, ParameterSlider] = {}
         self.choices = QListWidget()
+        self.choices.setMaximumHeight(96)
         self.hint = QLabel("Run the model once to get live sliders.")
         self.hint.setWordWrap(True)
         self.slider_box = QWidget()
@@ -126,15 +195,29 @@ class LivePanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.slider_box)
-        splitter = QSplitter()
-        splitter.addWidget(self.choices)
-        splitter.addWidget(scroll)
-        splitter.setSizes([150, 450])
+        self.run_name = QLineEdit()
+        self.run_name.setPlaceholderText("name of the run to keep")
+        self.keep_button = QPushButton("Keep run")
+        self.keep_button.setToolTip("Keep the current curves, under this name, to compare with the next ones")
+        self.keep_button.clicked.connect(self._keep)
+        keep = QHBoxLayout()
+        keep.addWidget(self.run_name, 1)
+        keep.addWidget(self.keep_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.hint)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.choices)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(keep)
         self.choices.itemChanged.connect(self._choice_changed)
+        self._kept = 0
+
+    def _keep(self) -> None:
+        self._kept += 1
+        name = self.run_name.text().strip() or ", ".join(
+            f"{n}={s.value_shown():.3g}" for n, s in self.sliders.items()) or f"kept {self._kept}"
+        self.run_name.clear()
+        self.sigKeep.emit(name)
 
     def set_session(self, session: LiveSession, model: Model | None, chosen: list[str] | None = None) -> None:
         """Offer the compiled model's parameters; keep the earlier choice of sliders when possible."""
@@ -159,7 +242,8 @@ class LivePanel(QWidget):
         if self.session is None or name in self.sliders:
             return
         value = self.session.values.get(name, self.session.defaults[name])
-        slider = ParameterSlider(name, value, parameter_range(self.model, name, self.session.defaults[name]))
+        default = self.session.defaults[name]
+        slider = ParameterSlider(name, value, parameter_range(self.model, name, default), default)
         slider.sigValue.connect(self.session.set_value)
         self.sliders[name] = slider
         self.slider_layout.insertWidget(self.slider_layout.count() - 1, slider)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from app.gui import autosave, block_layout, clipboard, deletion, sd_layout, settings, style, workers
 from app.gui.diagnostics import DiagnosticsMonitor
@@ -87,12 +87,16 @@ class MainWindow(QMainWindow):
         self.browser_dock = self._dock("Model", "browser", self.browser, left)
         self.properties_dock = self._dock("Properties", "properties", self.properties, right)
         self.run_dock = self._dock("Run", "run", self.run_settings, left)
-        self.plots_dock = self._dock("Results", "plots", self.plots, bottom)
-        self.live_dock = self._dock("Live", "live", self.live, bottom)
+        # live sliders sit beside the plot (as in SyntheSim), so the curves stay in view while sliding
+        self.results_split = QSplitter(Qt.Orientation.Horizontal)
+        self.results_split.addWidget(self.plots)
+        self.results_split.addWidget(self.live)
+        self.results_split.setStretchFactor(0, 3)
+        self.results_split.setStretchFactor(1, 1)
+        self.results_split.setSizes([900, 340])
+        self.plots_dock = self._dock("Results and live sliders", "plots", self.results_split, bottom)
         self.problems_dock = self._dock("Problems", "problems", self.problems, bottom)
         self.splitDockWidget(self.plots_dock, self.problems_dock, Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self.plots_dock, self.live_dock)
-        self.plots_dock.raise_()
 
     def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | str | None = None,  # noqa: ANN001
                 icon: str | None = None) -> QAction:
@@ -170,8 +174,7 @@ class MainWindow(QMainWindow):
         view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, self.act_new_block_view,
                           self.act_arrange])
         view.addSeparator()
-        for dock in (self.browser_dock, self.properties_dock, self.run_dock, self.plots_dock, self.live_dock,
-                     self.problems_dock):
+        for dock in (self.browser_dock, self.properties_dock, self.run_dock, self.plots_dock, self.problems_dock):
             view.addAction(dock.toggleViewAction())
         model = bar.addMenu("&Model")
         model.addActions([self.act_run, self.act_stop])
@@ -202,6 +205,7 @@ class MainWindow(QMainWindow):
         self.runner.sigFinished.connect(self._run_finished)
         self.runner.sigFailed.connect(self._run_failed)
         self.plots.sigExport.connect(self.export_dialog)
+        self.live.sigKeep.connect(self.plots.keep_latest)
 
     # -- document -----------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
@@ -529,8 +533,10 @@ class MainWindow(QMainWindow):
     def show_results(self, outcome: RunOutcome) -> None:
         """Plot a run, draw sparklines and start live mode on its compiled model."""
         assert self.document is not None
-        stocks = {s.name: s.id for s in self.document.model.of_kind(Stock)}
-        self.plots.add_results(outcome.results, list(stocks))
+        model = self.document.model
+        stocks = {s.name: s.id for s in model.of_kind(Stock)}
+        units = {v.name: v.units for v in model.variables() if v.units}
+        self.plots.add_results(outcome.results, list(stocks), units, model.sim_spec.time_units)
         self._sparklines(outcome.results)
         providers = getattr(outcome.compiled, "providers", {})
         for scene in self.tabs.scenes():
@@ -564,7 +570,8 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", "", filters[kind])
         if path:
             try:
-                self.plots.export(kind, path)
+                written = self.plots.export(kind, path)
+                self.statusBar().showMessage(f"Exported {written}", 5000)
             except (OSError, ValueError) as exc:
                 self.show_error("Export failed", str(exc))
 
@@ -596,7 +603,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         else:
             self.resizeDocks([self.browser_dock, self.properties_dock], [230, 340], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.plots_dock, self.problems_dock], [330, 330], Qt.Orientation.Vertical)
+            self.resizeDocks([self.plots_dock, self.problems_dock], [360, 360], Qt.Orientation.Vertical)
+            self.resizeDocks([self.plots_dock, self.problems_dock], [1100, 300], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():

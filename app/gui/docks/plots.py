@@ -30,6 +30,8 @@ from app.gui.checklist import fill_checklist
 from solvers.results import Results
 
 MAX_KEPT_RUNS = 8
+LEGEND_COLUMN = 9  # plot item layout column of the legend: after the axes added on the right
+EXPORT_SIZE = (1600, 1000)  # pixels of an exported PNG, whatever the size on screen
 TABLE_MAX_ROWS = 5000
 
 
@@ -37,6 +39,7 @@ TABLE_MAX_ROWS = 5000
 class RunRecord:
     label: str
     results: Results
+    kept: bool = False  # kept by name (live mode): stays when new runs come
 
 
 def export_svg(widget: QWidget, path: str) -> None:
@@ -68,10 +71,18 @@ class PlotPanel(QWidget):
         self.filter.setPlaceholderText("Filter variables…")
         self.variables = QListWidget()
         self.keep_runs = QCheckBox("Keep previous runs")
+        self.units: dict[str, str] = {}
+        self.time_units = ""
         self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumSize(320, 220)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "time")
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        item = self.plot.getPlotItem()
+        self.legend = pg.LegendItem(offset=None, labelTextColor=style.INK.name())
+        self.legend.setParentItem(None)
+        item.layout.addItem(self.legend, 2, LEGEND_COLUMN)  # beside the plot, never over the curves
+        self.extra_axes: list[tuple[pg.AxisItem, pg.ViewBox]] = []
+        item.vb.sigResized.connect(self._align_views)
         self.readout = QLabel(" ")
         self.readout.setStyleSheet("color: #2F4B6E; font-family: 'DejaVu Sans Mono';")
         self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9AA7B8", style=Qt.PenStyle.DashLine))
@@ -119,20 +130,31 @@ class PlotPanel(QWidget):
     def latest(self) -> Results | None:
         return self.records[-1].results if self.records else None
 
-    def add_results(self, results: Results, default_variables: list[str] | None = None) -> None:
-        """Show a new run (overlaid on the kept ones when 'Keep previous runs' is on)."""
+    def add_results(self, results: Results, default_variables: list[str] | None = None,
+                    units: dict[str, str] | None = None, time_units: str = "") -> None:
+        """Show a new run (overlaid on the kept ones when 'Keep previous runs' is on, and always on
+        the runs kept by name); ``units`` by variable name label the axes."""
         self._run_counter += 1
         record = RunRecord(f"Run {self._run_counter}", results)
-        if self.keep_runs.isChecked():
-            self.records = [*self.records, record][-MAX_KEPT_RUNS:]
-        else:
-            self.records = [record]
+        if units is not None:
+            self.units, self.time_units = dict(units), time_units
+        earlier = self.records if self.keep_runs.isChecked() else [r for r in self.records if r.kept]
+        self.records = [*earlier, record][-MAX_KEPT_RUNS:]
         self._fill_variables(results, default_variables or [])
+        self.redraw()
+
+    def keep_latest(self, name: str) -> None:
+        """Keep the newest run under ``name``; the next live results draw as a new run beside it."""
+        if not self.records:
+            return
+        newest = self.records[-1]
+        newest.label, newest.kept = name, True
+        self.records = [*self.records, RunRecord("current", newest.results)][-MAX_KEPT_RUNS:]
         self.redraw()
 
     def replace_latest(self, results: Results) -> None:
         """Swap the newest run's data in place (live mode): existing curves get new data, nothing else."""
-        if not self.records:
+        if not self.records or self.records[-1].kept:
             self.add_results(results)
             return
         self.records[-1].results = results
@@ -179,12 +201,17 @@ class PlotPanel(QWidget):
 
     # -- drawing ------------------------------------------------------------------------------------
     def redraw(self) -> None:
-        """Rebuild every curve from the kept runs and the chosen variables."""
+        """Rebuild every curve from the kept runs and the chosen variables: one y-axis per unit (the
+        first on the left, the others on the right), the legend beside the plot."""
         for curve in self._curves.values():
-            self.plot.removeItem(curve)
+            if curve.getViewBox() is not None:
+                curve.getViewBox().removeItem(curve)
         self._curves.clear()
         self.legend.clear()
         names = self.selected_variables()
+        groups = list(dict.fromkeys(self.units.get(n, "") for n in names))
+        self._set_axes(groups)
+        views = [self.plot.getPlotItem().vb, *(view for _axis, view in self.extra_axes)]
         newest = len(self.records) - 1
         for index, record in enumerate(self.records):
             results = record.results
@@ -195,14 +222,54 @@ class PlotPanel(QWidget):
                 older = index != newest
                 pen = pg.mkPen(colour, width=1.4 if older else 2.2,
                                style=Qt.PenStyle.DashLine if older else Qt.PenStyle.SolidLine)
+                view = views[groups.index(self.units.get(name, ""))]
                 for run in range(results.runs):
                     label = name if len(self.records) == 1 else f"{name} ({record.label})"
                     if results.runs > 1:
                         label = f"{label} #{run + 1}"
-                    curve = self.plot.plot(results.time, results[name][:, run], pen=pen,
-                                           name=label if run < 4 else None)
+                    curve = pg.PlotDataItem(results.time, results[name][:, run], pen=pen)
+                    view.addItem(curve)
+                    if run < 4:
+                        self.legend.addItem(curve, label)
                     self._curves[(index, name, run)] = curve
         self._fill_table()
+
+    def _set_axes(self, groups: list[str]) -> None:
+        """Axis titles with units; an extra right-hand axis (and view) for each further unit."""
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", f"time ({self.time_units})" if self.time_units else "time")
+        names = self.selected_variables()
+
+        def title(unit: str) -> str:
+            """``name (unit)`` for one variable; the unit alone for several (the legend names them)."""
+            members = [n for n in names if self.units.get(n, "") == unit]
+            if len(members) == 1:
+                return f"{members[0]} ({unit})" if unit else members[0]
+            return unit or "no units"
+
+        item.setLabel("left", title(groups[0]) if groups else "")
+        while len(self.extra_axes) > max(0, len(groups) - 1):
+            axis, view = self.extra_axes.pop()
+            item.layout.removeItem(axis)
+            for gone in (axis, view):
+                if gone.scene() is not None:
+                    gone.scene().removeItem(gone)
+        while len(self.extra_axes) < len(groups) - 1:
+            axis, view = pg.AxisItem("right"), pg.ViewBox()
+            item.layout.addItem(axis, 2, 3 + len(self.extra_axes))
+            item.scene().addItem(view)
+            axis.linkToView(view)
+            view.setXLink(item.vb)
+            self.extra_axes.append((axis, view))
+        for (axis, _view), unit in zip(self.extra_axes, groups[1:], strict=True):
+            axis.setLabel(title(unit))
+        self._align_views()
+
+    def _align_views(self) -> None:
+        base = self.plot.getPlotItem().vb
+        for _axis, view in self.extra_axes:
+            view.setGeometry(base.sceneBoundingRect())
+            view.linkedViewChanged(base, view.XAxis)
 
     def curve_data(self, name: str, run: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
         """The (x, y) data drawn for ``name`` in the newest run (tests and export)."""
@@ -245,16 +312,35 @@ class PlotPanel(QWidget):
         self.readout.setText(f"t = {results.time[i]:.5g}: {values}")
 
     # -- export -------------------------------------------------------------------------------------
-    def export(self, kind: str, path: str) -> None:
-        """Write the newest run (CSV) or the plot (PNG, SVG) to ``path``."""
+    def export(self, kind: str, path: str) -> str:
+        """Write the newest run (CSV) or the plot with its legend and axes (PNG at ``EXPORT_SIZE``,
+        SVG) to ``path``, with the kind's extension added when it has none; returns the path."""
+        if kind not in ("csv", "png", "svg"):
+            raise ValueError(f"unknown export kind {kind!r}")
+        if not path.lower().endswith(f".{kind}"):
+            path += f".{kind}"
         if kind == "csv":
             if self.latest is None:
                 raise ValueError("nothing to export: run the model first")
             self.latest.to_csv(path)
         elif kind == "png":
-            if not self.plot.grab().save(path, "PNG"):
-                raise OSError(f"could not write {path}")
-        elif kind == "svg":
-            export_svg(self.plot, path)
+            self._render(path)
         else:
-            raise ValueError(f"unknown export kind {kind!r}")
+            export_svg(self.plot, path)
+        return path
+
+    def _render(self, path: str) -> None:
+        """Draw the whole plot (axes, legend) at ``EXPORT_SIZE`` into a PNG."""
+        from PySide6.QtGui import QImage
+
+        image = QImage(*EXPORT_SIZE, QImage.Format.Format_ARGB32)
+        image.fill(Qt.GlobalColor.white)
+        painter = QPainter(image)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            scene = self.plot.scene()
+            scene.render(painter, QRectF(0, 0, *EXPORT_SIZE), self.plot.getPlotItem().sceneBoundingRect())
+        finally:
+            painter.end()
+        if not image.save(path, "PNG"):
+            raise OSError(f"could not write {path}")
