@@ -59,15 +59,17 @@ def clipboard_fragment() -> dict | None:
         return None
 
 
-def paste_commands(model: Model, view_id: str, data: dict,
-                   offset: float = PASTE_OFFSET) -> tuple[list[Command], list[str]]:
+def paste_commands(model: Model, view_id: str, data: dict, at: tuple[float, float] | None = None
+                   ) -> tuple[list[Command], list[str]]:
     """Commands that add a copy of the fragment to ``view_id`` (new ids, clashing names made unique,
-    references among the pasted elements kept), and the keys of the new items."""
+    references among the pasted elements kept), and the keys of the new items. The copy is centred on
+    ``at`` (the mouse), else shifted a little from where it was copied."""
     try:
         part = io.from_dict(data)
     except ParseError:
         return [], []
     source_view = part.views[0] if part.views else View("fragment")
+    offset = _offset(source_view, at)
     target_view = model.view(view_id)
     if target_view is None:
         return [], []
@@ -106,20 +108,31 @@ def paste_commands(model: Model, view_id: str, data: dict,
         used_links.add(key)
         commands.append(SetLink(view_id, key, dataclasses.replace(
             link, source=new_ids[link.source], target=new_ids[link.target],
-            points=[(x + offset, y + offset) for x, y in link.points])))
+            points=[(x + offset[0], y + offset[1]) for x, y in link.points])))
         keys.append(key)
     used_notes = set(target_view.notes)
     for note in source_view.notes.values():
         key = _free_key(used_notes, "note")
         used_notes.add(key)
-        commands.append(SetNote(view_id, key, dataclasses.replace(note, x=note.x + offset, y=note.y + offset)))
+        commands.append(SetNote(view_id, key, dataclasses.replace(note, x=note.x + offset[0],
+                                                                  y=note.y + offset[1])))
         keys.append(key)
     return commands, keys
 
 
-def _moved(shape: Shape, offset: float) -> Shape:
-    return dataclasses.replace(shape, x=shape.x + offset, y=shape.y + offset,
-                               points=[(x + offset, y + offset) for x, y in shape.points])
+def _offset(view: View, at: tuple[float, float] | None) -> tuple[float, float]:
+    """The shift that centres the fragment's layout on ``at`` (``PASTE_OFFSET`` both ways without)."""
+    places = [(s.x, s.y) for s in view.shapes.values()] + [(n.x, n.y) for n in view.notes.values()]
+    if at is None or not places:
+        return PASTE_OFFSET, PASTE_OFFSET
+    xs, ys = [p[0] for p in places], [p[1] for p in places]
+    return at[0] - (min(xs) + max(xs)) / 2, at[1] - (min(ys) + max(ys)) / 2
+
+
+def _moved(shape: Shape, offset: tuple[float, float]) -> Shape:
+    dx, dy = offset
+    return dataclasses.replace(shape, x=shape.x + dx, y=shape.y + dy,
+                               points=[(x + dx, y + dy) for x, y in shape.points])
 
 
 def _free_name(name: str, taken: set[str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QPoint, Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from app.gui.document import Document
@@ -19,6 +19,7 @@ class DiagramTabs(QTabWidget):
     sigSelection = Signal(list)
     sigStatus = Signal(str)
     sigModeEnded = Signal()
+    sigContextMenu = Signal(list, QPoint)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,7 @@ class DiagramTabs(QTabWidget):
         scene.selectionChanged.connect(self._emit_selection)
         scene.sigStatus.connect(self.sigStatus)
         scene.sigInteractionEnded.connect(self.sigModeEnded)
+        scene.sigContextMenu.connect(self.sigContextMenu)
         view = DiagramView(scene)
         self.addTab(view, name)
 
@@ -85,10 +87,10 @@ class DiagramTabs(QTabWidget):
     def scenes(self) -> list[DiagramScene]:
         return [self.view_at(i).diagram() for i in range(self.count())]
 
-    def set_mode(self, mode: str) -> None:
+    def set_mode(self, mode: str, sticky: bool = False) -> None:
         scene = self.current_scene()
         if scene is not None:
-            start_mode(scene, mode)
+            start_mode(scene, mode, sticky)
 
     def show_element(self, element_id: str) -> bool:
         """Switch to a tab that draws ``element_id``, select it and scroll to it."""

@@ -103,8 +103,8 @@ class Interaction:
     def push_then_rename(self, commands: list[Command], text: str, key: str) -> None:
         """Apply the edit that adds ``key``; once applied, leave this mode and edit its name in place."""
         if self.push(commands, text):
-            self.end()
-            start_rename(self.scene, key)
+            self.cleanup()
+            start_rename(self.scene, key)  # ends this mode; a kept tool comes back after the rename
 
     def refuse(self, message: str) -> bool:
         """Say in the status bar why the gesture did nothing and leave this mode."""
@@ -130,6 +130,7 @@ class Interaction:
 
     def key_press(self, event: QKeyEvent) -> bool:
         if event.key() == Qt.Key.Key_Escape and self.scene.interaction is self:
+            self.scene.sticky = self.scene.shift_sticky = None
             self.end()
             return True
         return False
@@ -250,8 +251,14 @@ class PressInteraction(Interaction):
         if event.button() != Qt.MouseButton.LeftButton:
             return False
         event.accept()
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.scene.shift_sticky = self.again()
         self.press(event.scenePos())
         return True
+
+    def again(self):  # noqa: ANN201 - a factory of this mode
+        """A factory that starts this mode afresh (a tool kept after a placement)."""
+        return type(self)
 
     def press(self, pos: QPointF) -> None:
         """Act on a left-button press at ``pos``."""
@@ -264,6 +271,10 @@ class CreateNodeInteraction(PressInteraction):
     def __init__(self, scene: DiagramScene, kind: str) -> None:
         super().__init__(scene)
         self.kind = kind
+
+    def again(self):  # noqa: ANN201
+        kind = self.kind
+        return lambda scene: CreateNodeInteraction(scene, kind)
 
     def press(self, pos: QPointF) -> None:
         element = new_variable(self.document.model, self.kind)

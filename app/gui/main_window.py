@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QCursor, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QWidget,
+)
 
-from app.gui import autosave, block_layout, clipboard, deletion, sd_layout, settings, style, workers
+from app.gui import autosave, block_layout, clipboard, context_menu, deletion, sd_layout, settings, style, workers
 from app.gui.diagnostics import DiagnosticsMonitor
 from app.gui.docks.browser import ModelBrowser
 from app.gui.docks.plots import PlotPanel
@@ -17,15 +26,17 @@ from app.gui.docks.properties import PropertiesPanel
 from app.gui.docks.run_settings import RunSettingsPanel
 from app.gui.document import Document, new_model
 from app.gui.editor import DiagramTabs
+from app.gui.guard import guarded
 from app.gui.live import LivePanel, LiveSession
 from app.gui.report_dialog import ImportReportDialog
 from app.gui.runner import RunController, RunOutcome
 from metamodel import io
 from metamodel.commands import Macro
-from metamodel.elements import Stock
+from metamodel.elements import Stock, Variable
 from metamodel.errors import SalverError
 
 NATIVE_FILTER = "Salver models (*.salver)"
+XMILE_FILTER = "XMILE, for Stella and Vensim (*.xmile *.stmx)"
 PALETTE = [("select", "Select", "select"), ("stock", "Stock", "stock"), ("flow", "Flow", "flow"),
            ("aux", "Variable", "aux"), ("parameter", "Parameter", "parameter"), ("link", "Link", "link"),
            ("note", "Note", "note"), ("block", "Block", "block"), ("port", "Port", "port"),
@@ -39,6 +50,22 @@ def import_filter() -> str:
 
     patterns = " ".join(f"*{ext}" for ext in supported_extensions())
     return f"Models ({patterns});;All files (*)"
+
+
+class ToolLock(QObject):
+    """A double-click on a palette button keeps its tool active after each placement."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    @guarded(lambda _self, _watched, _event: False)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        mode = watched.property("salver_mode")
+        if event.type() == QEvent.Type.MouseButtonDblClick and mode:
+            self.window.set_mode(mode, sticky=True)
+            return True
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -178,6 +205,8 @@ class MainWindow(QMainWindow):
             view.addAction(dock.toggleViewAction())
         model = bar.addMenu("&Model")
         model.addActions([self.act_run, self.act_stop])
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self._action("&Function Reference", self.show_function_reference, "F1"))
         model.addAction(self._action("&Sensitivity…", self.sensitivity_dialog))
         self._fill_recent_menu()
 
@@ -189,11 +218,18 @@ class MainWindow(QMainWindow):
         palette.addAction(self.act_arrange)
         palette.addActions([self.act_run, self.act_stop])
         palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._lock_filter = ToolLock(self)
+        for mode, action in self.mode_actions.items():
+            button = palette.widgetForAction(action)
+            button.setProperty("salver_mode", mode)
+            button.installEventFilter(self._lock_filter)
+            action.setToolTip(f"{action.text()} tool (double-click, or hold Shift while placing, to keep it)")
 
     def _wire(self) -> None:
         self.tabs.sigSelection.connect(self._selection_changed)
         self.tabs.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.tabs.sigModeEnded.connect(lambda: self.mode_actions["select"].setChecked(True))
+        self.tabs.sigContextMenu.connect(self._context_menu)
         self.browser.sigActivated.connect(self.show_element)
         self.problems.sigActivated.connect(self.show_element)
         self.monitor.sigDiagnostics.connect(self._diagnostics)
@@ -334,13 +370,29 @@ class MainWindow(QMainWindow):
         return self.save_to(self.document.path)
 
     def save_as(self) -> bool:
+        """Save under a new name: ``.salver``, or exported as XMILE (which Stella and Vensim open)."""
         self.properties.commit_pending()
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", self.document.path or "", NATIVE_FILTER)
+        path, chosen = QFileDialog.getSaveFileName(self, "Save model", self.document.path or "",
+                                                   ";;".join((NATIVE_FILTER, XMILE_FILTER)))
         if not path:
             return False
+        if chosen == XMILE_FILTER or path.lower().endswith((".xmile", ".stmx")):
+            return self.export_xmile(path if path.lower().endswith((".xmile", ".stmx")) else path + ".xmile")
         if not path.endswith(".salver"):
             path += ".salver"
         return self.save_to(path)
+
+    def export_xmile(self, path: str) -> bool:
+        """Write the model as XMILE; the document keeps its own file and its unsaved mark."""
+        from importers import xmile_writer
+
+        try:
+            xmile_writer.save(self.document.model, path)
+        except (OSError, SalverError) as exc:
+            self.show_error("Cannot export", f"{path}\n\n{exc}")
+            return False
+        self.statusBar().showMessage(f"Exported {path} (XMILE: opens in Stella and Vensim)", 5000)
+        return True
 
     def save_to(self, path: str) -> bool:
         """Write the document as ``.salver``; a failure is shown and nothing is marked saved."""
@@ -423,9 +475,42 @@ class MainWindow(QMainWindow):
         self.tabs.show_view(view_id)
         self.fit_diagram()
 
-    def set_mode(self, mode: str) -> None:
+    def show_function_reference(self) -> None:
+        from app.gui.help_dialog import FunctionReference
+
+        self.function_reference = FunctionReference(self)
+        self.function_reference.show()
+
+    def item_menu(self, keys: list[str]) -> QMenu:
+        """The right-click menu of the selected diagram items ``keys``."""
+        menu = QMenu(self)
+        model = self.document.model if self.document is not None else None
+        element = model.get(keys[0]) if model is not None and len(keys) == 1 else None
+        if isinstance(element, Variable):
+            menu.addAction("Edit &Equation", lambda: self.edit_equation(element.id))
+        menu.addAction("Delete from &Diagram", lambda: self.delete_selection(deletion.FROM_VIEW))
+        menu.addAction("Delete from &Model", lambda: self.delete_selection(deletion.FROM_MODEL))
+        extra = context_menu.extra_entries(self, keys)
+        if extra:
+            menu.addSeparator()
+            for text, action in extra:
+                menu.addAction(text, action)
+        return menu
+
+    def _context_menu(self, keys: list[str], at: QPoint) -> None:
+        self.item_menu(keys).exec(at)
+
+    def edit_equation(self, element_id: str) -> None:
+        """Show the element in the properties panel with the cursor in its equation."""
+        self.properties.show_element(element_id)
+        self.properties_dock.show()
+        self.properties_dock.raise_()
+        self.properties.equation.setFocus()
+
+    def set_mode(self, mode: str, sticky: bool = False) -> None:
+        """Pick a palette tool; a ``sticky`` one (double-click on its button) stays until Escape."""
         self.mode_actions[mode].setChecked(True)
-        self.tabs.set_mode(mode)
+        self.tabs.set_mode(mode, sticky)
 
     def _view_call(self, name: str) -> None:
         view = self.tabs.current_view()
@@ -463,7 +548,11 @@ class MainWindow(QMainWindow):
         data = clipboard.clipboard_fragment()
         if scene is None or data is None or self.document is None:
             return
-        commands, keys = clipboard.paste_commands(self.document.model, scene.view_id, data)
+        view = self.tabs.current_view()
+        under = view.viewport().mapFromGlobal(QCursor.pos())
+        at = view.mapToScene(under) if view.viewport().rect().contains(under) else None
+        commands, keys = clipboard.paste_commands(self.document.model, scene.view_id, data,
+                                                  (at.x(), at.y()) if at is not None else None)
         if commands:
             self.document.push(commands, "paste")
             scene.select_keys(keys)

@@ -10,9 +10,15 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneDragDropEvent,
+    QGraphicsSceneMouseEvent,
+)
 
 from app.gui import block_layout, geometry, neural, style
 from app.gui.block_items import NeuralItem, PartItem, RequirementItem
@@ -57,6 +63,7 @@ class DiagramScene(QGraphicsScene):
 
     sigInteractionEnded = Signal()
     sigStatus = Signal(str)
+    sigContextMenu = Signal(list, QPoint)  # keys of the items the menu is for, screen position
 
     def __init__(self, document: Document, view_id: str) -> None:
         super().__init__()
@@ -72,6 +79,8 @@ class DiagramScene(QGraphicsScene):
         self._ends: dict[str, tuple[str | None, str | None]] = {}
         self._links_at: dict[str, set[str]] = {}
         self._retired: list[QGraphicsItem] = []
+        self.sticky = None  # the tool's factory while a tool is locked (double-click on the palette)
+        self.shift_sticky = None  # the tool to return to after a placement made with Shift held
         self.blocks = BlockLayer(self)
         self.setSceneRect(QRectF(-1000, -800, 3000, 2000))
         document.sigChanged.connect(self._on_model_event)
@@ -389,8 +398,18 @@ class DiagramScene(QGraphicsScene):
             self.interaction = interaction
 
     def set_interaction(self, interaction) -> None:  # noqa: ANN001
-        """Install ``interaction`` (``None``: back to selecting); the previous one is cancelled."""
+        """Install ``interaction`` (``None``: back to selecting, or to the sticky tool when one is
+        locked, or Shift was held for the last placement); the previous one is cancelled."""
         previous = self.interaction
+        if interaction is None and (self.sticky is not None or self.shift_sticky is not None):
+            factory = self.sticky or self.shift_sticky
+            self.shift_sticky = None
+            interaction = factory(self)
+            self.interaction = interaction
+            if previous is not None and previous is not interaction and previous is not self._default_interaction:
+                previous.cancel()
+            interaction.start()
+            return
         self.interaction = interaction or self._default_interaction
         if previous is not None and previous is not self.interaction and previous is not self._default_interaction:
             previous.cancel()
@@ -427,6 +446,17 @@ class DiagramScene(QGraphicsScene):
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is None or not self.interaction.mouse_double_click(event):
             super().mouseDoubleClickEvent(event)
+
+    @guarded()
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        """A right click on an item selects it (unless it is part of the selection) and asks for its menu."""
+        item = self.item_at(event.scenePos(), (NodeItem, FlowItem, LinkItem))
+        if not isinstance(item, DiagramItem):
+            return
+        if not item.isSelected():
+            self.select_keys([item.key])
+        self.sigContextMenu.emit(self.selected_keys(), event.screenPos())
+        event.accept()
 
     @guarded()
     def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:

@@ -1,0 +1,138 @@
+"""Conventions of Vensim and Stella users: tools that stay active (Shift, or a double-click on the
+palette), paste at the mouse, right-click menus on diagram items with a hook for analysis entries, a
+Help menu with the function reference, XMILE in the save dialog."""
+
+from __future__ import annotations
+
+from conftest import place
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QCursor
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
+
+from app.gui import context_menu
+from importers import load
+from metamodel.elements import Aux, Stock
+
+
+def _names(window, kind) -> set[str]:
+    return {e.name for e in window.document.model.of_kind(kind)}
+
+
+def _choose_in_menu(text: str) -> list[str]:
+    """Trigger the entry ``text`` of the next popup menu; returns the entries it showed."""
+    seen: list[str] = []
+
+    def pick() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, pick)
+            return
+        seen.extend(a.text().replace("&", "") for a in menu.actions() if a.text())
+        action = next(a for a in menu.actions() if a.text().replace("&", "") == text)
+        menu.close()
+        action.trigger()
+
+    QTimer.singleShot(20, pick)
+    return seen
+
+
+def _right_click(mouse, x: float, y: float) -> None:
+    viewport = mouse.view.viewport()
+    point = mouse.at(x, y)
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, point)
+    QApplication.sendEvent(viewport, _context_event(viewport, point))
+
+
+def _context_event(widget, point: QPoint):
+    from PySide6.QtGui import QContextMenuEvent
+
+    return QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, widget.mapToGlobal(point))
+
+
+def test_shift_keeps_the_tool_for_the_next_placement(window, mouse):
+    window.set_mode("stock")
+    mouse.click(150, 150, Qt.KeyboardModifier.ShiftModifier)
+    mouse.type("First")
+    assert window.mode_actions["stock"].isChecked()
+    mouse.click(400, 150)  # the tool is still there; without Shift it ends after this one
+    mouse.type("Second")
+    assert _names(window, Stock) == {"First", "Second"}
+    assert window.mode_actions["select"].isChecked()
+
+
+def test_a_double_clicked_tool_stays_until_escape(window, mouse):
+    toolbar = next(t for t in window.findChildren(type(window.addToolBar("x"))) if t.objectName() == "palette")
+    button = toolbar.widgetForAction(window.mode_actions["aux"])
+    QTest.mouseDClick(button, Qt.MouseButton.LeftButton)
+    for i, x in enumerate((120, 260, 400)):
+        mouse.click(x, 200)
+        mouse.type(f"v{i}")
+    assert {"v0", "v1", "v2"} <= _names(window, Aux)
+    assert window.mode_actions["aux"].isChecked()
+    QTest.keyClick(mouse.view.viewport(), Qt.Key.Key_Escape)
+    mouse.click(500, 300)
+    assert len(_names(window, Aux)) == 3 and window.mode_actions["select"].isChecked()
+
+
+def test_paste_lands_at_the_mouse(window, mouse):
+    place(window, mouse, "stock", (150, 150), "Original")
+    mouse.click(150, 150)
+    window.copy()
+    QCursor.setPos(mouse.view.viewport().mapToGlobal(mouse.at(420, 300)))
+    window.paste()
+    model = window.document.model
+    copy = next(s for s in model.of_kind(Stock) if s.name != "Original")
+    shape = model.views[0].shapes[copy.id]
+    if mouse.view.viewport().rect().contains(mouse.view.viewport().mapFromGlobal(QCursor.pos())):
+        assert (round(shape.x), round(shape.y)) == (420, 300)
+    else:  # a platform without a movable pointer: pasted beside the original instead
+        assert (shape.x, shape.y) != (150, 150)
+
+
+def test_right_click_menu_edits_deletes_and_takes_registered_entries(window, mouse):
+    place(window, mouse, "aux", (200, 200), "speed")
+    called: list[list[str]] = []
+
+    @context_menu.register
+    def loops(win, keys):  # noqa: ANN001 - the hook's signature
+        return [("Loops through this", lambda: called.append(keys))]
+
+    try:
+        seen = _choose_in_menu("Loops through this")
+        _right_click(mouse, 200, 200)
+        speed = window.document.model.find("speed")
+        assert {"Edit Equation", "Delete from Diagram", "Delete from Model", "Loops through this"} <= set(seen)
+        assert called == [[speed.id]]
+        _choose_in_menu("Edit Equation")
+        _right_click(mouse, 200, 200)
+        assert window.properties.element_id == speed.id
+        assert window.focusWidget() is window.properties.equation
+        _choose_in_menu("Delete from Model")
+        _right_click(mouse, 200, 200)
+        assert window.document.model.find("speed") is None
+    finally:
+        context_menu.PROVIDERS.remove(loops)
+
+
+def test_help_menu_lists_every_builtin(window):
+    from metamodel.equations.builtins import BUILTINS
+
+    action = next(a for a in window.help_menu.actions() if "Function Reference" in a.text())
+    action.trigger()
+    text = window.function_reference.text.toPlainText()
+    assert all(name.upper() in text for name in BUILTINS)
+    QTest.keyClicks(window.function_reference.search, "delay")
+    shown = window.function_reference.text.toPlainText()
+    assert "DELAY1" in shown and "SQRT" not in shown
+
+
+def test_save_dialog_exports_xmile(window, mouse, tmp_path, monkeypatch):
+    place(window, mouse, "stock", (200, 150), "Tank")
+    target = tmp_path / "tank"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *_a, **_k: (str(target), "XMILE, for Stella and Vensim (*.xmile *.stmx)"))
+    assert window.save_as()
+    model, _report = load(tmp_path / "tank.xmile")
+    assert {s.name for s in model.of_kind(Stock)} == {"Tank"}
+    assert window.document.modified, "an export does not save the document"
