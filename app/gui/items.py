@@ -207,6 +207,12 @@ class AuxItem(NodeItem):
             self.is_parameter = flag
             self.update()
 
+    def rect(self) -> QRectF:
+        """The symbol: a square as tall as the shape's smaller side (a Vensim sketch gives the box of
+        the name, wide and flat, which would squash the circle or diamond)."""
+        side = min(self.size)
+        return QRectF(-side / 2, -side / 2, side, side)
+
     @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
         return self.rect().adjusted(-50, -6, 50, 34)

@@ -25,9 +25,12 @@ CLOUD_GAP = 130.0
 
 
 def needs_layout(model: Model) -> bool:
-    """True when the model has SD variables that no stock-and-flow view shows."""
+    """True when the model has SD variables and no stock-and-flow view draws any of them (a file with
+    its own diagram opens on it, even when the diagram leaves some variables out, as Vensim sketches
+    leave out the time settings)."""
     shown = {key for view in model.views if view.kind == "stock_flow" for key in view.shapes}
-    return any(v.id not in shown for v in model.variables())
+    variables = {v.id for v in model.variables()}
+    return bool(variables) and not variables & shown
 
 
 def _stock_order(model: Model) -> list[Stock]:
