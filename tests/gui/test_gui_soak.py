@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.gui.document import Document
-from app.gui.items import AuxItem, BlockItem, StockItem
+from app.gui.items import AuxItem, BlockItem, DiagramItem, StockItem
 from app.gui.scene import DiagramScene
 from metamodel import io
 from tests.big_diagram import big_diagram
@@ -67,9 +67,23 @@ class Soak:
         self.names += 1
         return f"soak {self.names}"
 
+    def _grip(self, item) -> tuple[float, float] | None:
+        """A point where a press reaches ``item`` itself (parts, ports and labels may cover a block)."""
+        cx, cy = item.scenePos().toTuple()
+        w, h = item.size
+        for x, y in ((cx, cy), (cx, cy - h / 2 + 6), (cx - w / 2 + 6, cy), (cx + w / 2 - 6, cy),
+                     (cx, cy + h / 2 - 6), (cx - w / 2 + 8, cy - h / 2 + 8)):
+            top = next((i for i in self.scene.items(QPointF(x, y)) if isinstance(i, DiagramItem)), None)
+            if top is item:
+                return x, y
+        return None
+
     def move(self) -> None:
-        item = self.rng.choice(self._nodes())
-        x, y = item.scenePos().toTuple()
+        grips = [(item, grip) for item in self.rng.sample(self._nodes(), min(8, len(self._nodes())))
+                 if (grip := self._grip(item)) is not None]
+        if not grips:
+            return
+        _item, (x, y) = grips[0]
         self._look_at(x, y)
         self.mouse.drag((x, y), (x + self.rng.uniform(-120, 120), y + self.rng.uniform(-90, 90)), steps=3)
 
