@@ -106,3 +106,10 @@ def test_syntax_error_names_line(tmp_path: Path) -> None:
 def test_names_are_case_insensitive(folder: Path) -> None:
     path = _plant(folder, "c2: port s2.value -> f2.input;", "c2: port S2.VALUE -> f2.Input;")
     assert Counter(d.code for d in _findings(path)) == {"AR121": 2}
+
+
+def test_a_file_without_packages_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "empty.aadl"
+    path.write_text("-- nothing here\n", encoding="utf-8")
+    with pytest.raises(ParseError, match="AADL syntax"):
+        importers.load(path)
