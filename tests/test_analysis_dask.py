@@ -52,6 +52,16 @@ def test_random_functions_give_the_same_runs_on_dask(cluster: object) -> None:
     assert np.array_equal(here["Level"], there["Level"])
 
 
+def test_studies_of_one_model_follow_each_other_on_one_cluster(cluster: object) -> None:
+    """Each study scatters the model under its own key: the first study's release never removes the next
+    study's copy."""
+    sir = solvers.load(SAMPLES / "sir.salver")
+    first = sensitivity(sir, VARY, runs=40, seed=5, chunk_runs=4, scheduler=cluster).results()["Infected"]
+    for _ in range(3):
+        again = sensitivity(sir, VARY, runs=40, seed=5, chunk_runs=4, scheduler=cluster).results()["Infected"]
+        assert np.array_equal(first, again)
+
+
 def test_each_task_is_a_chunk_of_runs(cluster: object) -> None:
     sir = solvers.load(SAMPLES / "sir.salver")
     seen: list[int] = []

@@ -80,7 +80,9 @@ class DaskExecutor:
         """The results of each chunk, in order; only ``variables`` (default all) travel back."""
         model = self.compiled.model
         digest = hashlib.sha256(pickle.dumps(model)).hexdigest()
-        [shared] = self.client.scatter([model], broadcast=True)
+        # a key of its own (not one hashed from the content): when an earlier study of the same model releases
+        # its copy, this study's copy must stay
+        [shared] = self.client.scatter([model], broadcast=True, hash=False)
         window = 2 * max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
         pending: deque[Any] = deque()
         todo = iter(chunks)
