@@ -48,7 +48,6 @@ LIBRARY_PREFIX = "library:"
 REASONS = {
     "flow": "flows are not imported",
     "import": "imports are used to resolve names; the import itself is not an element",
-    "specialization": "specialization of definitions is used to find inherited features, not imported",
     "redefinition": "redefinitions (:>>) are not imported",
     "feature without direction in port def": "only directed features of a port def are flow properties",
     "feature": "features without a type are not imported",
@@ -205,8 +204,12 @@ class Sysml2Mapper:
         self.parents[element.id] = owner
         if scope_member and node.name:
             self.scopes[owner].members.setdefault(node.name, element.id)
-        if node.keyword.endswith(" def") and node.subsets:
-            self._count("specialization", node, node.name)
+        if node.keyword.endswith(" def"):
+            for number, supertype in enumerate(node.subsets):  # 'part def A :> B': A has B's features too
+                relation = Relation(f"{element.id}::specializes@{number}", "", owner=element.id,
+                                    relation="specialization")
+                self._create(relation, Node("specialization", node.line, target=supertype), element.id,
+                             scope_member=False)
         self.pending.append((element, node, owner, self.current_file))
         self._members(node.children, element.id)
 
@@ -351,19 +354,20 @@ class Sysml2Mapper:
             if found is not None:
                 return found
             for imported in self.scopes[namespace].imports:
-                found = self._imported(imported, name)
+                found = self._imported(imported, name, namespace)
                 if found is not None:
                     return found
         return None
 
-    def _imported(self, imported: str, name: str) -> str | None:
-        """``name`` through an import: ``P::*`` (members of P), ``P::**`` (recursively), ``P::name``."""
+    def _imported(self, imported: str, name: str, namespace: str | None = None) -> str | None:
+        """``name`` through an import: ``P::*`` (members of P), ``P::**`` (recursively), ``P::name``; ``P`` is
+        looked up from the root, then from the namespaces around the import."""
         head, _, tail = imported.rpartition("::")
         if tail == name and head:
-            return self._lookup(imported, None)
+            return self._lookup(imported, None) or self._relative(imported, namespace)
         if tail not in ("*", "**") or not head:
             return None
-        package = self._lookup(head, None)
+        package = self._lookup(head, None) or self._relative(head, namespace)
         if package is None:
             return None
         found = self._member(package, name, set())
@@ -371,6 +375,17 @@ class Sysml2Mapper:
             nested = [m for m in self.scopes[package].members.values() if isinstance(self.model.get(m), Package)]
             found = next((f for f in (self._imported(f"{self._qualified(m)}::**", name) for m in nested) if f), None)
         return found
+
+    def _relative(self, qualified: str, namespace: str | None) -> str | None:
+        """A qualified name as members of the namespaces around ``namespace`` (imports not followed)."""
+        first, *rest = qualified.split("::")
+        for outer in self._enclosing(namespace):
+            current = self._member(outer, first, set()) if outer else self.scopes[None].members.get(first)
+            for segment in rest:
+                current = self._member(current, segment, set()) if current is not None else None
+            if current is not None:
+                return current
+        return None
 
     def _qualified(self, element_id: str) -> str:
         names = []

@@ -51,7 +51,7 @@ class Execution:
         elif keyword in USAGES:
             self._usage(node, owner)
         elif keyword == "bind":
-            self._constraint(owner, f"{node.ends[0]} == {node.ends[1]}", node)
+            self._constraint(owner, f"{_quoted(node.ends[0])} == {_quoted(node.ends[1])}", node)
         elif keyword == "expression":
             self._expression(node, owner)
         elif keyword == "subject":
@@ -125,18 +125,21 @@ class Execution:
         node.name = name
         part = Part(self.mapper._id(node, owner), name, owner=owner, aggregation="part", stereotype=node.keyword)
         arguments = [p for p in node.parameters if p.default]
-        for parameter in node.parameters:
-            if not parameter.default:
-                self._value(parameter.name, parameter, part.id, "")
         bindings = [c for c in node.children if c.keyword in ("feature", "attribute") and c.default and
                     (c.redefines or c.name)]
         node.children = [c for c in node.children if c not in bindings]
         self.mapper._create(part, node, owner)
+        for parameter in node.parameters:
+            if not parameter.default:
+                self._value(parameter.name, parameter, part.id, "")
+        target = _quoted(name)
         for argument in arguments:
-            self._constraint(owner, f"{name}.{argument.name} == ({argument.default})", argument)
+            self._constraint(owner, f"{target}.{_quoted(argument.name)} == ({argument.default})", argument)
+        if node.returns is not None and node.default:  # calc c : F (…) return r = value;
+            self._constraint(owner, f"{target}.{_quoted(node.returns.name)} == ({node.default})", node)
         for binding in bindings:
             feature = (binding.redefines or [binding.name])[0].split(".")[-1]
-            self._constraint(owner, f"{name}.{feature} == ({binding.default})", binding)
+            self._constraint(owner, f"{target}.{_quoted(feature)} == ({binding.default})", binding)
 
     # -- pieces -----------------------------------------------------------------------------------
     def _value(self, name: str, node: Node, owner: str | None, default: str) -> None:
@@ -156,3 +159,9 @@ class Execution:
             element_id = f"{owner}::constraint@{node.line}.{number}"
         self.mapper.model.add(Constraint(element_id, "", owner=owner, body=body, language=LANGUAGE))
         self.mapper._line(element_id, node)
+
+
+def _quoted(chain: str) -> str:
+    """A feature chain as expression text: names that are not plain identifiers in quotes."""
+    return ".".join(part if part.isidentifier() else "'" + part.replace("'", "\\'") + "'"
+                    for part in chain.split("."))

@@ -302,8 +302,11 @@ class _Parser:
 
     def _returns(self, node: Node) -> None:
         """``(…) result : T`` or ``(…) : T`` after a parameter list: a calculation's return feature."""
+        if self.at("return"):
+            self.take()
         token, following = self.peek(), self.peek(1)
-        if token is not None and token.kind == NAME and following is not None and following.text in (":", "="):
+        if token is not None and token.kind == NAME and token.text not in _STOP_WORDS and \
+                (following is None or following.text in (":", "=", "{", ";")):
             node.returns = Node("return", token.line, name=self.take().value)
         elif token is not None and token.text == ":":
             node.returns = Node("return", token.line, name="result")

@@ -74,7 +74,7 @@ class _Block:
             solution = self._solve(arrays, last[1] if last is not None else None)
             self._last = (arrays, solution)
         result = solution[position]
-        return float(result) if not any(a.ndim for a in arrays) else result
+        return float(result.reshape(-1)[0]) if not any(a.ndim for a in arrays) else result
 
     def _evaluate(self, x: np.ndarray, inputs: tuple[np.ndarray, ...], runs: int) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -82,6 +82,24 @@ class _Block:
         return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (runs,)) for v in values])
 
     def _solve(self, inputs: tuple[np.ndarray, ...], previous: np.ndarray | None) -> np.ndarray:
+        runs = max((a.size for a in inputs if a.ndim), default=1)
+        solution = self._iterate(inputs, previous)
+        self._require_unique(solution, tuple(np.broadcast_to(a, (runs,)) if a.ndim else a for a in inputs), runs)
+        return solution
+
+    def _require_unique(self, x: np.ndarray, inputs: tuple[np.ndarray, ...], runs: int) -> None:
+        """Equations that repeat one another (a singular Jacobian at the solution) do not fix their unknowns:
+        the point Newton stopped at is one of many, so it is refused."""
+        jacobian = self._jacobian(x, self._evaluate(x, inputs, runs), inputs, runs)
+        jacobian = jacobian * (1.0 + np.abs(x.T))[:, None, :]  # scaled, so that units do not matter
+        rows = np.max(np.abs(jacobian), axis=2, keepdims=True)
+        singular = np.linalg.svd(jacobian / np.where(rows > 0, rows, 1.0), compute_uv=False)
+        if np.any(singular[:, -1] <= 1e-9 * np.maximum(singular[:, 0], 1e-300)):
+            raise SimulationError(f"the equations {'; '.join(self.labels)} do not determine "
+                                  f"{', '.join(self.names)}: they depend on one another (the model says the same "
+                                  "thing twice and leaves a value open)", variable=self.names[0])
+
+    def _iterate(self, inputs: tuple[np.ndarray, ...], previous: np.ndarray | None) -> np.ndarray:
         runs = max((a.size for a in inputs if a.ndim), default=1)
         inputs = tuple(np.broadcast_to(a, (runs,)) if a.ndim else a for a in inputs)
         if previous is not None and previous.shape == (self.size, runs) and np.all(np.isfinite(previous)):
@@ -102,14 +120,19 @@ class _Block:
                 break
         return self._fallback(x, inputs, runs)
 
-    def _newton_step(self, x: np.ndarray, residual: np.ndarray, inputs: tuple[np.ndarray, ...],
-                     runs: int) -> np.ndarray | None:
+    def _jacobian(self, x: np.ndarray, residual: np.ndarray, inputs: tuple[np.ndarray, ...], runs: int) -> np.ndarray:
+        """Finite-difference Jacobians, one ``(size, size)`` matrix per run."""
         jacobian = np.empty((runs, self.size, self.size))
         for column in range(self.size):
             shifted = x.copy()
             h = 1e-7 * (1.0 + np.abs(x[column]))
             shifted[column] += h
             jacobian[:, :, column] = ((self._evaluate(shifted, inputs, runs) - residual) / h).T
+        return jacobian
+
+    def _newton_step(self, x: np.ndarray, residual: np.ndarray, inputs: tuple[np.ndarray, ...],
+                     runs: int) -> np.ndarray | None:
+        jacobian = self._jacobian(x, residual, inputs, runs)
         try:
             return np.linalg.solve(jacobian, -residual.T[:, :, None])[:, :, 0].T
         except np.linalg.LinAlgError:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from metamodel.elements import Block, Module, SimSpec
+from metamodel.elements import Block, Constraint, Module, SimSpec
 from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
@@ -64,7 +64,7 @@ def bind_architecture(model: Model) -> Binding:
     builder = TreeBuilder(index)
     roots = builder.roots()
     if not roots:
-        return Binding(model)
+        return Binding(model, problems=_unrooted(model, index))
     several = len(roots) > 1
     trees = [builder.tree(name, sources, (name,) if several or index.behaviour(index.definition(sources)) else ())
              for name, sources in roots]
@@ -91,6 +91,19 @@ def bind_architecture(model: Model) -> Binding:
     bound = replace(model, elements=elements, _observers=[])
     spec = _time_settings(model, parametrics, modules)
     return Binding(bound, parametrics, problems, list(parametrics.notes), spec, trees)
+
+
+def _unrooted(model: Model, index: ModelIndex) -> list[Diagnostic]:
+    """Constraints or behaviours that cannot run because no block is at the top of the architecture."""
+    owners = {c.owner for c in model.of_kind(Constraint) if isinstance(model.get(c.owner), Block)}
+    owners |= {b.id for b in model.of_kind(Block) if index.behaviour(b) is not None}
+    if not owners:
+        return []
+    names = sorted(model[o].name for o in owners)
+    message = (f"{', '.join(names[:5])}{' …' if len(names) > 5 else ''} hold constraints or behaviour, but no "
+               "block is at the top of the architecture: every block is the type of some part (a composition "
+               "cycle?), so nothing is instantiated to run")
+    return [Diagnostic("AR125", "error", message, next(iter(sorted(owners))))]
 
 
 def _behaviour_ids(model: Model, index: ModelIndex) -> set[str]:

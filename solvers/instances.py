@@ -41,6 +41,7 @@ class ModelIndex:
     model: Model
     owned: dict[str, list[Element]] = field(default_factory=lambda: defaultdict(list))
     typed_by: dict[str, list[Part | Port]] = field(default_factory=lambda: defaultdict(list))
+    supertypes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def of(cls, model: Model) -> ModelIndex:
@@ -50,6 +51,9 @@ class ModelIndex:
                 index.owned[element.owner].append(element)
             if isinstance(element, Part | Port) and element.type:
                 index.typed_by[element.type].append(element)
+            if isinstance(element, Relation) and element.relation == "specialization":
+                for source in element.sources:
+                    index.supertypes[source].extend(element.targets)
         return index
 
     def children(self, owner_id: str, kind: type) -> list:
@@ -78,6 +82,10 @@ class ModelIndex:
         while current is not None and current.id not in chain:
             chain.append(current.id)
             current = self.model.get(current.type) if isinstance(current, Part | Requirement) else None
+        for source in list(chain):  # what definitions specialize, at any depth
+            for supertype in self.supertypes.get(source, ()):
+                if supertype not in chain and supertype in self.model.elements:
+                    chain.append(supertype)
         return tuple(chain)
 
     def features(self, sources: tuple[str, ...], kind: type) -> list:
@@ -87,6 +95,13 @@ class ModelIndex:
             for element in self.children(source, kind):
                 found.setdefault(canonical(element.name) or element.id, element)
         return list(found.values())
+
+    def block_sources(self, block: Block) -> tuple[str, ...]:
+        """A block and what it specializes."""
+        chain = [block.id]
+        for source in chain:
+            chain.extend(s for s in self.supertypes.get(source, ()) if s not in chain and s in self.model.elements)
+        return tuple(chain)
 
     def definition(self, sources: tuple[str, ...]) -> Block | None:
         return next((b for b in (self.block(s) for s in sources) if b is not None), None)
@@ -186,11 +201,12 @@ class TreeBuilder:
         used = {t for t, users in self.index.typed_by.items()
                 if any(getattr(u, "stereotype", "") != "subject" for u in users)}
         model = self.index.model
+        specialized = {t for targets in self.index.supertypes.values() for t in targets}  # general definitions
         found: list[tuple[str, tuple[str, ...]]] = []
         for block in model.of_kind(Block):
             if block.id not in used and not block.is_abstract and not is_constraint_block(block) and \
-                    block.stereotype not in TEMPLATES:
-                found.append((block.name, (block.id,)))
+                    block.stereotype not in TEMPLATES and block.id not in specialized:
+                found.append((block.name, self.index.block_sources(block)))
         for part in model.of_kind(Part):
             holder = model.get(part.owner)
             if part.id not in used and (holder is None or isinstance(holder, Package)) and \

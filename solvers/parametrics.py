@@ -30,7 +30,7 @@ from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
 from solvers import acausal
 from solvers.flatten import FlatVar
-from solvers.instances import Instance, ModelIndex
+from solvers.instances import V2_KEYWORDS, Instance, ModelIndex
 from solvers.wiring import Occurrence, Wiring
 
 STEP_NAMES = frozenset({"dt", "delta_t", "deltat", "time_step", "timestep"})
@@ -185,7 +185,7 @@ class ParametricBuilder:
         written = [(m, m.default) for m in quantity.members if m.default.strip()]
         for member, text in written:
             try:
-                node = parse_expression(text, frozenset(self.calcs))
+                node = parse_expression(text, frozenset(self.calcs), member.element.stereotype in V2_KEYWORDS)
             except ParseError as exc:
                 self._problem("PA001", f"default value {text!r} of {member.display} cannot be read: {exc.message}",
                               member.element.id, member.display)
@@ -443,7 +443,7 @@ class ParametricBuilder:
         for part in returns:
             if part.default.strip():
                 try:
-                    return parse_expression(part.default, frozenset(self.calcs))
+                    return parse_expression(part.default, frozenset(self.calcs), quoted_names=True)
                 except ParseError:
                     return None
         return None
@@ -576,6 +576,7 @@ class ParametricBuilder:
         quantities = self._unique()
         system = acausal.System(list(self.equations), display=dict(self.out.display))
         integrated = {q.key for q in self.derivatives.values()}
+        named = acausal.keys_in([n for e in self.equations for n in (e.lhs, e.rhs)])
         for quantity in quantities:
             key = quantity.key
             if quantity.text is not None or quantity.table is not None or quantity.clock:
@@ -584,7 +585,7 @@ class ParametricBuilder:
                 system.knowns.add(key)
             elif quantity.default is not None:
                 system.defaults[key] = quantity.default
-            elif quantity.used or self._in_equations(key):
+            elif quantity.used or key in named:
                 system.unknowns.add(key)
         system.knowns |= set(self.previous) | {"time", "dt"}
         for key, quantity in self.updated.items():
@@ -599,9 +600,6 @@ class ParametricBuilder:
         if self.out.problems:
             return
         self._emit(quantities, system, solution)
-
-    def _in_equations(self, key: str) -> bool:
-        return any(key in e.names() for e in self.equations)
 
     def _emit(self, quantities: list[Quantity], system: acausal.System, solution: acausal.Solution) -> None:
         out = self.out

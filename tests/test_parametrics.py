@@ -13,7 +13,7 @@ import pytest
 
 import solvers
 from importers import load
-from metamodel.errors import ModelError
+from metamodel.errors import ModelError, SimulationError
 from tests.paths import MBSE_SAMPLES
 from tests.sysml_models import (
     block,
@@ -101,6 +101,8 @@ def test_nonlinear_loop_is_solved_numerically(tmp_path: Path) -> None:
     results = compiled.run(params={"r": [5.0, 13.0], "d": [1.0, 7.0]})
     np.testing.assert_allclose(results["x"][0], [4.0, 12.0])  # the roots Newton reaches from 1: (4, 3), (12, 5)
     np.testing.assert_allclose(results["y"][0], [3.0, 5.0])
+    single = compiled.run()  # one run: the scalar backend calls the block with floats
+    assert (single["x"][0, 0], single["y"][0, 0]) == (pytest.approx(4.0), pytest.approx(3.0))
 
 
 def test_constraint_in_prose_is_reported_and_stops_the_run(tmp_path: Path) -> None:
@@ -247,3 +249,11 @@ def test_cli_sets_values_by_their_path_with_or_without_the_root(tmp_path: Path,
         assert dict(zip(header.split(","), row.split(","), strict=True))["force"] == "2000.0"
     assert main(["run", str(write(tmp_path, "free.uml", newton(acceleration=None)))]) == 1
     assert "no value for acceleration" in capsys.readouterr().err
+
+
+def test_equations_that_repeat_each_other_are_refused_not_solved_anywhere(tmp_path: Path) -> None:
+    path = one_block(tmp_path, "p = rho * R * T\np = rho * R * T", value("p", "p"), value("rho", "rho"),
+                     value("R", "R", "287"), value("T", "T", "300"))
+    compiled = solvers.load(path)
+    with pytest.raises(SimulationError, match="do not determine .*: they depend on one another"):
+        compiled.run()

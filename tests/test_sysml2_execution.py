@@ -117,3 +117,25 @@ def test_constraints_keep_their_text_as_written(tmp_path: Path) -> None:
     bodies = {c.body for c in model.of_kind(Constraint)}
     assert "total.parts == ((eng.m, trans.m))" in bodies and "ml.maxMass == (2500 [kg])" in bodies
     assert all(c.language == "SysML v2" for c in model.of_kind(Constraint))
+
+
+def test_quoted_names_calc_usages_and_specialized_definitions(tmp_path: Path) -> None:
+    """p = rho * R * T through a calc usage bound with 'bind', on a part whose definition specializes
+    another: 1.2 * 287 * 300 = 103320."""
+    text = """package 'Gas Demo' {
+        package Functions { calc def 'Ideal Gas Law' (in rho, in R_bar, in T) return p { rho * R_bar * T } }
+        part def 'Gas Parcel' { attribute 'Density' = 1.2; attribute 'Gas Constant' = 287; }
+        part def 'Moving Parcel' specializes 'Gas Parcel' { attribute 'Temperature' = 300; attribute 'Pressure'; }
+        part 'Context' {
+            import Functions::*;
+            part 'Inlet' : 'Moving Parcel' {
+                calc 'Solve' : 'Ideal Gas Law' (rho, R_bar, T) p;
+                bind 'Density' = 'Solve'.rho;
+                bind 'Gas Constant' = 'Solve'.R_bar;
+                bind 'Temperature' = 'Solve'.T;
+                bind 'Pressure' = 'Solve'.p;
+            }
+        }
+    }"""
+    results = solvers.load(write(tmp_path, text)).run()
+    assert results["Inlet.Pressure"][0, 0] == pytest.approx(1.2 * 287 * 300)

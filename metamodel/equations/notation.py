@@ -118,7 +118,8 @@ def _normalise(text: str) -> str:
     return text
 
 
-def _tokens(text: str) -> list[_Tok]:
+def _tokens(text: str, quoted_names: bool = False) -> list[_Tok]:
+    """Tokens of ``text``; ``quoted_names``: ``'a b'`` is a name, as in SysML v2 (else a text literal)."""
     tokens: list[_Tok] = []
     pos, spaced = 0, False
     while pos < len(text):
@@ -133,6 +134,8 @@ def _tokens(text: str) -> list[_Tok]:
                 lowered = value.casefold()
                 if lowered in _KEYWORDS:
                     kind, value = "kw", lowered
+            elif kind == "text" and quoted_names and value.startswith("'"):
+                kind, value = "name", re.sub(r"\\(.)", r"\1", value[1:-1])
             tokens.append(_Tok(kind, value, pos, match.end(), spaced))
             spaced = kind == "newline"
         pos = match.end()
@@ -167,25 +170,25 @@ def parse_body(text: str, language: str = "", functions: frozenset[str] = frozen
     body = _normalise(_strip_wrapping(text))
     if not body:
         raise ParseError("empty constraint body")
-    return _Parser(body, functions).statements()
+    return _Parser(body, functions, language.casefold().startswith("sysml v2")).statements()
 
 
-def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node:
-    """One expression (a default value, an attribute's value expression)."""
+def parse_expression(text: str, functions: frozenset[str] = frozenset(), quoted_names: bool = False) -> Node:
+    """One expression (a default value, an attribute's value expression); ``quoted_names`` as SysML v2."""
     body = _normalise(text.strip())
     if not body:
         raise ParseError("empty expression")
-    statements = _Parser(body, functions).statements()
+    statements = _Parser(body, functions, quoted_names).statements()
     if len(statements) != 1 or statements[0].right is not None:
         raise ParseError("expected one expression")
     return statements[0].left
 
 
 class _Parser:
-    def __init__(self, text: str, functions: frozenset[str] = frozenset()) -> None:
+    def __init__(self, text: str, functions: frozenset[str] = frozenset(), quoted_names: bool = False) -> None:
         self.text = text
         self.functions = functions
-        self.tokens = _tokens(text)
+        self.tokens = _tokens(text, quoted_names)
         self.pos = 0
         self.depth = 0
         self.brackets = 0  # open (, [, { : newlines inside them are spaces
