@@ -126,7 +126,7 @@ def diagnose(model: Model) -> list[Diagnostic]:
     """What stops the architecture of ``model`` from running (errors), the values a run must be given
     (warnings) and how it will run (notes), as check findings."""
     binding = bind_architecture(model)
-    found = list(binding.problems)
+    found = [p for p in binding.problems if p.code != "AR125"]  # its cause, a composition cycle, is AR110
     if not found:
         found += [Diagnostic("PA004", "warning", f"under-determined: nothing gives {name} a value; a run must set "
                              f"it (--set {name}=VALUE)", element_name=name) for name in binding.parametrics.inputs]
