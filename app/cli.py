@@ -100,6 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     model, report = _load(args.model)
     _require_complete(report, args)
     compiled = solvers.compile(model)
+    for entry in report.entries:  # behaviour the model has and the run leaves out (state machines, activities)
+        if "not executed" in entry.reason:
+            print(f"salver: note: {entry.reason}", file=sys.stderr)
     if not compiled.variables:
         raise ModelError(f"'{args.model}' has nothing to simulate: no stocks, flows or auxiliaries "
                          "(an architecture runs when its blocks have SD behaviour or constraints)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from metamodel.elements import Block, Constraint, Module, SimSpec
+from metamodel.elements import Block, Constraint, Module, NeuralComponent, SimSpec, Variable
 from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
@@ -76,7 +76,8 @@ def bind_architecture(model: Model) -> Binding:
     parametrics = ParametricBuilder(index, wiring, trees).build()
     problems += wiring.network.problems + parametrics.problems
     behaviours = _behaviour_ids(model, index)
-    elements = {k: v for k, v in model.elements.items() if k not in behaviours}
+    elements = {k: v for k, v in model.elements.items()  # what the flattener reads: no architecture elements
+                if isinstance(v, Variable | Module | NeuralComponent) and k not in behaviours}
     modules = 0
     for tree in trees:
         for instance in tree.walk():

@@ -140,6 +140,7 @@ class Instance:
     children: dict[str, Instance] = field(default_factory=dict)  # part id -> instance
     implicit: bool = False  # a nested constraint block used without a property, or a requirement
     requirement: Requirement | None = None  # a requirement checked on its parent (which satisfies it)
+    _named: dict[str, Instance] = field(default_factory=dict, repr=False)
 
     @property
     def lexical(self) -> bool:
@@ -172,8 +173,11 @@ class Instance:
             yield from child.walk()
 
     def child_named(self, name: str) -> Instance | None:
-        key = canonical(name)
-        return next((c for c in self.children.values() if canonical(c.path[-1]) == key), None)
+        if len(self._named) != len(self.children):
+            self._named = {}
+            for child in self.children.values():
+                self._named.setdefault(canonical(child.path[-1]), child)
+        return self._named.get(canonical(name))
 
 
 class TreeBuilder:

@@ -257,3 +257,13 @@ def test_equations_that_repeat_each_other_are_refused_not_solved_anywhere(tmp_pa
     compiled = solvers.load(path)
     with pytest.raises(SimulationError, match="do not determine .*: they depend on one another"):
         compiled.run()
+
+
+def test_cli_runs_the_kettle_and_says_what_it_leaves_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    out = tmp_path / "kettle.csv"
+    code = main(["run", str(KETTLE), "--set", "water_height=0.2", "--set", "environment_temperature=20",
+                 "--stop", "200", "--out", str(out)])
+    assert code == 0 and out.read_text().startswith("time,")
+    assert "state machines are not executed" in capsys.readouterr().err

@@ -32,7 +32,7 @@ from app.gui.report_dialog import ImportReportDialog
 from app.gui.runner import RunController, RunOutcome
 from metamodel import io
 from metamodel.commands import Macro
-from metamodel.elements import Stock, Variable
+from metamodel.elements import Requirement, Stock, Variable
 from metamodel.errors import SalverError
 
 NATIVE_FILTER = "Salver models (*.salver)"
@@ -630,6 +630,10 @@ class MainWindow(QMainWindow):
         providers = getattr(outcome.compiled, "providers", {})
         for scene in self.tabs.scenes():
             scene.blocks.set_providers(providers)
+        if any(True for _ in model.of_kind(Requirement)):  # requirements checked against the run
+            from solvers.verify import verify
+
+            self.browser.show_verdicts(verify(outcome.compiled, outcome.results))
         self.live_session = LiveSession(outcome.compiled, self)
         self.live_session.sigResults.connect(self._live_results)
         self.live_session.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 8000))

@@ -138,6 +138,24 @@ class ModelBrowser(QWidget):
         item.setToolTip(0, f"{element.kind} {element.id}")
         return item
 
+    def show_verdicts(self, verdicts: list) -> None:  # list[solvers.verify.RequirementResult]
+        """Show each requirement's verdict from the last run beside it: pass, fail or not verified, with the
+        first violation (or why it is not verified) in the tooltip."""
+        for verdict in verdicts:
+            row = self._rows.get(verdict.requirement_id)
+            if row is None:
+                continue
+            row.setText(0, f"{verdict.name or verdict.requirement_id}  [{verdict.status}]")
+            lines = [f"{verdict.req_id} {verdict.text}".strip()]
+            for check in verdict.checks:
+                at = "" if check.passed else f": violated at time {check.time:g}" + (
+                    f" (value {check.value:g})" if check.value is not None else "") if check.time is not None else \
+                    ": not computed"
+                lines.append(f"{check.condition} on {check.instance}{at}")
+            if verdict.reason:
+                lines.append(verdict.reason)
+            row.setToolTip(0, "\n".join(line for line in lines if line))
+
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
         element_id = item.data(0, Qt.ItemDataRole.UserRole)
         if element_id:
