@@ -130,3 +130,30 @@ def test_wiring_errors_are_model_errors_of_the_compiler(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as caught:
         solvers.compile(model)
     assert [d.code for d in caught.value.diagnostics] == ["AR120"]
+
+
+TANK = ("<stock name='level'><eqn>2</eqn><inflow>filling</inflow></stock><flow name='filling'><eqn>inflow</eqn>"
+        "</flow><aux name='inflow'><eqn>0</eqn></aux>")
+
+
+def test_parametric_controller_closes_a_loop_through_an_sd_stock(tmp_path: Path) -> None:
+    """flow = gain * (setpoint - level) feeds the tank's inflow; the tank's level stock comes back:
+    level(k+1) = level(k) + dt * 0.5 * (10 - level(k)), from 2 with dt 0.25: 3, then 3.875."""
+    from tests.sysml_models import constraint, value
+
+    write(tmp_path, "tank.xmile", xmile("tank", TANK))
+    tank = block("Tank", "Tank", port("k_level", "level"), port("k_in", "inflow"), behaviour("tank_b", "tank",
+                                                                                            "tank.xmile"))
+    control = block("Controller", "Controller", port("c_level", "level"), port("c_flow", "flow"),
+                    value("gain", "gain", "0.5"), value("sp", "setpoint", "10"),
+                    constraint("law", "flow = gain * (setpoint - level)"))
+    plant = block("Plant", "Plant", part("p_tank", "tank", "Tank"), part("p_ctl", "controller", "Controller"),
+                  connector("c1", ("k_level", "p_tank"), ("c_level", "p_ctl")),
+                  connector("c2", ("c_flow", "p_ctl"), ("k_in", "p_tank")))
+    stereotypes = [stereotype("Blocks:Block", b, f"s_{b}") for b in ("Tank", "Controller", "Plant")]
+    stereotypes += [stereotype("DeprecatedElements:FlowPort", p, f"f_{p}", direction=d)
+                    for p, d in (("k_level", "out"), ("k_in", "in"))]
+    results = solvers.load(write(tmp_path, "plant.uml", papyrus("plant", [tank, control, plant], stereotypes))).run()
+    np.testing.assert_allclose(results["tank.level"][:3, 0], [2.0, 3.0, 3.875])
+    np.testing.assert_allclose(results["tank.inflow"][:, 0], 0.5 * (10 - results["tank.level"][:, 0]))
+    assert results["controller.gain"][0, 0] == 0.5

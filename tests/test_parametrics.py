@@ -267,3 +267,15 @@ def test_cli_runs_the_kettle_and_says_what_it_leaves_out(tmp_path: Path, capsys:
                  "--stop", "200", "--out", str(out)])
     assert code == 0 and out.read_text().startswith("time,")
     assert "state machines are not executed" in capsys.readouterr().err
+
+
+def test_der_integrates_and_previous_reads_the_last_step(tmp_path: Path) -> None:
+    """der(v) = -k * v is a stock: Euler with dt 0.5 from 10 gives 10, 7.5, 5.625; n = previous(n) + 1
+    starts from its default: 1, 2, 3."""
+    path = one_block(tmp_path, "der(v) = -k * v\nn = previous(n) + 1", value("v", "v", "10"), value("k", "k", "0.5"),
+                     value("n", "n", "0"), value("dt", "dt", "0.5"))
+    results = solvers.load(path).run(stop=2)
+    np.testing.assert_allclose(results["v"][:3, 0], [10.0, 7.5, 5.625])
+    np.testing.assert_allclose(results["n"][:3, 0], [1.0, 2.0, 3.0])
+    rk4 = solvers.load(path).run(stop=2, method="rk4", dt=0.01)
+    assert rk4["v"][-1, 0] == pytest.approx(10 * math.exp(-1.0), rel=1e-6)
