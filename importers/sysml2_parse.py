@@ -148,8 +148,13 @@ class _Parser:
         if word == "bind":
             self.take()
             node = Node("bind", token.line, prefixes=prefixes, ends=[self.chain()])
-            self.expect("=", "between the ends of 'bind'")
-            node.ends.append(self.chain())
+            if self.at("="):
+                self.take()
+                node.ends.append(self.chain())
+            if len(node.ends) != 2 or not self.at(";", "{"):  # 'bind a[1] = b': an indexed end
+                node = Node("skipped", token.line, name="bind of an indexed feature", prefixes=prefixes)
+                self._skip_statement(depth, node)
+                return node
             self.body(node, depth)
             return node
         if word == "verify":

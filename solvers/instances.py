@@ -214,7 +214,7 @@ class TreeBuilder:
         for part in model.of_kind(Part):
             holder = model.get(part.owner)
             if part.id not in used and (holder is None or isinstance(holder, Package)) and \
-                    not is_value(self.index, part) and part.stereotype != "subject":
+                    not is_value(self.index, part) and part.stereotype not in ("subject", "constraint", "calc"):
                 found.append((part.name, self.index.sources(part)))
         referenced = {canonical(p.default.split(".")[0]) for p in model.of_kind(Part)
                       if p.stereotype == "subject" and p.default.strip()}
@@ -256,7 +256,7 @@ class TreeBuilder:
         model = self.index.model
         part = model.get(sources[0]) if isinstance(model.get(sources[0]), Part) else None
         instance = Instance(self.index.definition(sources), prefix, sources, part)  # type: ignore[arg-type]
-        self._expand(instance, set(sources))
+        self._expand(instance, set())
         self._requirements(instance)
         return instance
 
@@ -278,22 +278,24 @@ class TreeBuilder:
                     instance.children[f"{requirement.id}@{source}"] = child
 
     def _expand(self, instance: Instance, ancestors: set[str]) -> None:
+        """Instantiate the uses of ``instance``'s features; ``ancestors`` are the features used on the way
+        down: a feature used again below itself is a composition without end."""
         if len(instance.path) > MAX_DEPTH:
             self.problems.append((instance.sources[0], f"parts nested deeper than {MAX_DEPTH} levels at "
                                                        f"'{instance.label}'"))
             return
         for part, block in self._uses(instance.sources):
-            sources = self.index.sources(part)
-            if ancestors & set(sources[1:]):
+            if part.id in ancestors:
                 self.problems.append((part.id, f"'{part.name}' of {instance.name} is typed by "
                                                f"{block.name if block else part.name}, which contains it: the "
                                                "composition never ends"))
                 continue
-            child = Instance(block, (*instance.path, part.name), sources, part, instance)
+            child = Instance(block, (*instance.path, part.name), self.index.sources(part), part, instance)
             instance.children[part.id] = child
-            self._expand(child, ancestors | set(sources))
+            self._expand(child, ancestors | {part.id})
         implicit = self.implicit_constraints.get(instance.block.id, ()) if instance.block is not None else ()
         for block in implicit:
-            child = Instance(block, (*instance.path, block.name), (block.id,), None, instance, implicit=True)
-            instance.children[block.id] = child
-            self._expand(child, ancestors | {block.id})
+            if block.id not in ancestors:
+                child = Instance(block, (*instance.path, block.name), (block.id,), None, instance, implicit=True)
+                instance.children[block.id] = child
+                self._expand(child, ancestors | {block.id})

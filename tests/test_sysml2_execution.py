@@ -139,3 +139,26 @@ def test_quoted_names_calc_usages_and_specialized_definitions(tmp_path: Path) ->
     }"""
     results = solvers.load(write(tmp_path, text)).run()
     assert results["Inlet.Pressure"][0, 0] == pytest.approx(1.2 * 287 * 300)
+
+
+def test_usages_typed_by_their_owner_definition_are_no_cycle_and_solve_acausally(tmp_path: Path) -> None:
+    """A vehicle : Component with parts typed by Component (features of the usage, not of Component):
+    mass == sum of the parts, solved for the part nothing gives, 1000 - 100 - 200 = 700."""
+    text = """package P {
+        part def Component { attribute mass : Real; }
+        part vehicle : Component {
+            part engine : Component;
+            part front : Component { attribute :>> mass = 100; }
+            part rear : Component { attribute :>> mass = 200; }
+        }
+        part vehicle2 :> vehicle {
+            attribute :>> mass = 1000;
+            assert constraint { mass == engine.mass + front.mass + rear.mass }
+            bind indexed[1] = mass;
+        }
+    }"""
+    model, report = load(write(tmp_path, text))
+    assert any("bind of an indexed feature" in e.reason for e in report.entries)  # reported, not a parse error
+    compiled = solvers.compile(model)
+    assert compiled.parameters == {"mass": 1000.0, "front.mass": 100.0, "rear.mass": 200.0}
+    assert compiled.run()["engine.mass"][0, 0] == pytest.approx(700.0)
