@@ -19,6 +19,7 @@ from solvers import runtime
 from solvers.architecture import bind_architecture
 from solvers.expand import Expanded, Expander
 from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
+from solvers.gc_pause import gc_paused
 from solvers.model_run import CompiledModel
 from solvers.ordering import CycleError, topological_order
 from solvers.program import (
@@ -47,13 +48,17 @@ def _constant_value(node: Node | None) -> float | None:
 
 def _keys(node: Node | None, init_phase: bool = False) -> set[str]:
     """Flat keys read by ``node``; ``ACTIVE_INITIAL`` reads its second argument only while initialising."""
-    if node is None:
-        return set()
-    if isinstance(node, Name):
-        return {node.name}
-    if isinstance(node, Call) and node.func == "active_initial" and len(node.args) == 2:
-        return _keys(node.args[1] if init_phase else node.args[0], init_phase)
-    return set().union(*(_keys(child, init_phase) for child in node.children()))
+    found: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Name):
+            found.add(current.name)
+        elif isinstance(current, Call) and current.func == "active_initial" and len(current.args) == 2:
+            stack.append(current.args[1] if init_phase else current.args[0])
+        else:
+            stack.extend(current.children())
+    return found
 
 
 class Compiler:
@@ -104,6 +109,8 @@ class _Parts:
     def _neural_outputs(self) -> dict[str, tuple[int, str, int]]:
         """Key of each neural output read in an equation -> (component index, port, column)."""
         found: dict[str, tuple[int, str, int]] = {}
+        if not self.flat.neural:
+            return found
         prefixes = {use.prefix + canonical(use.component.name) + ".": i for i, use in enumerate(self.flat.neural)}
         expressions = [v.expr for v in self.computed.values()] + [s.expr for s in self.stocks.values()]
         expressions += [h.rate for h in self.hidden_stocks.values()] + [h.init for h in self.hidden_stocks.values()]
@@ -279,4 +286,5 @@ class _Planner:
 
 def compile_model(model: Model) -> CompiledModel:
     """Compile a model into a runnable CompiledModel; raises ModelError with diagnostics."""
-    return Compiler(model).compile()
+    with gc_paused():
+        return Compiler(model).compile()

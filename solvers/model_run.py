@@ -19,6 +19,7 @@ from metamodel.names import canonical
 from solvers import backends, integrators, runtime
 from solvers.analysis import AnalysisMethods
 from solvers.flatten import NeuralUse
+from solvers.gc_pause import gc_paused
 from solvers.program import Layout, RateSystem
 from solvers.results import Results
 
@@ -77,6 +78,8 @@ class CompiledModel(AnalysisMethods):
         self._code: dict[bool, CodeType] = {}  # byte code of each backend, compiled on first use
         self._defaults = list(layout.parameter_defaults)
         self._param_index = {canonical(layout.display[k]): i for i, k in enumerate(layout.parameters)}
+        self._reported_names = [layout.display[k] for k in layout.reported]
+        self._reported_index = {canonical(name): name for name in self._reported_names}
         self.aliases: dict[str, str] = {}  # other accepted names of parameters (canonical -> display name)
         self._providers: dict[str, str] = {}
 
@@ -93,7 +96,7 @@ class CompiledModel(AnalysisMethods):
     @property
     def variables(self) -> list[str]:
         """Display names of the variables reported in Results."""
-        return [self.layout.display[k] for k in self.layout.reported]
+        return list(self._reported_names)
 
     @property
     def providers(self) -> dict[str, str]:
@@ -150,7 +153,7 @@ class CompiledModel(AnalysisMethods):
 
     def _results(self, time: np.ndarray, out: np.ndarray, setup: RunSetup, params: Mapping[str, Any] | None,
                  seed: int | None) -> Results:
-        data = {self.layout.display[k]: out[:, i, :] for i, k in enumerate(self.layout.reported)}
+        data = dict(zip(self._reported_names, out.transpose(1, 0, 2), strict=True))  # views (times, runs)
         spec = setup.spec
         metadata = {"method": setup.method, "dt": spec.dt, "start": spec.start, "stop": spec.stop,
                     "save_per": spec.save_per or spec.dt, "runs": setup.runs, "seed": seed,
@@ -158,7 +161,7 @@ class CompiledModel(AnalysisMethods):
                     "providers": self.providers, "backend": setup.backend}
         if setup.backend_note:
             metadata["backend_note"] = setup.backend_note
-        return Results(time, data, setup.runs, metadata)
+        return Results(time, data, setup.runs, metadata, self._reported_index)
 
     def _run_dynamic(self, setup: RunSetup, providers: list[str] | None, require_gpu: bool,
                      params: Mapping[str, Any] | None, seed: int | None, backend: str) -> Results:
@@ -257,7 +260,8 @@ class CompiledModel(AnalysisMethods):
                 par[index] = float(array)
         if len(sizes) > 1:
             raise ModelError(f"parameter arrays have different lengths {sorted(sizes)}")
-        missing = [n for n, v in zip(self.parameters, par, strict=True) if isinstance(v, float) and math.isnan(v)]
+        missing = [self.layout.display[self.layout.parameters[i]] for i, v in enumerate(par)
+                   if isinstance(v, float) and math.isnan(v)]
         if missing:  # a default of NaN marks an input the model does not give (an under-determined value)
             raise ModelError(f"no value for {', '.join(missing)}: the model does not give one; set it "
                              f"(--set {missing[0]}=VALUE, or run(params={{...}}))")
@@ -271,7 +275,7 @@ class CompiledModel(AnalysisMethods):
             par = [np.broadcast_to(np.asarray(p, dtype=float), (count,)) if isinstance(p, np.ndarray)
                    else np.float64(p) for p in par]
         else:
-            par = [float(np.asarray(p).ravel()[0]) for p in par]
+            par = [p if type(p) is float else float(np.asarray(p).ravel()[0]) for p in par]
         jacobian = self.jacobian() if spec.method in integrators.STIFF else None
         return RunSetup(spec, spec.method, count, vector, par, seed, progress, self.layout.non_negative, jacobian)
 
@@ -303,7 +307,8 @@ class CompiledModel(AnalysisMethods):
         if vector not in self._code:
             filename = _FILENAME.format("vector" if vector else "scalar")
             try:
-                self._code[vector] = compile(self.programs.python(vector).source, filename, "exec")
+                with gc_paused():
+                    self._code[vector] = compile(self.programs.python(vector).source, filename, "exec")
             except (SyntaxError, RecursionError, MemoryError) as exc:
                 raise ModelError(f"model '{self.model.name}' is too large or too deeply nested for Python to "
                                  f"compile ({type(exc).__name__}: {exc})") from None

@@ -68,6 +68,7 @@ class NativeSource:
     parameters: int
     reported: int
     slots: int
+    digest: str = ""  # the cache key, once computed (solvers.native.digest)
 
 
 def c_number(value: float) -> str:

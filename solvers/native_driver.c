@@ -32,10 +32,10 @@ void sv_init(int64_t runs, double *S, double *M, const double *PAR, double *V, d
 }
 
 /* Steps n0 .. n1 - 1 of every run (method 0 Euler, 1 RK2, 2 RK4); the saved ones into OUT, shaped
- * (rows, SV_NR, runs) from saved row first_row. K is scratch of 5 * SV_NS + SV_NM values. */
+ * (runs, rows, SV_NR) from saved row first_row. K is scratch of 5 * SV_NS + SV_NM values. */
 void sv_steps(int64_t runs, double *S, double *M, const double *PAR, double *V, double *H, int64_t *HL,
               double *HI, int64_t capacity, double *K, int64_t n0, int64_t n1, int64_t last, double start,
-              double dt, double stop, int64_t every, int method, double *OUT, int64_t first_row) {
+              double dt, double stop, int64_t every, int method, double *OUT, int64_t first_row, int64_t rows) {
     sv_ctx C = {start, dt, stop};
     double *D = K, *k2 = K + SV_NS, *k3 = K + 2 * SV_NS, *k4 = K + 3 * SV_NS, *y = K + 4 * SV_NS;
     double *U = K + 5 * SV_NS;
@@ -47,8 +47,8 @@ void sv_steps(int64_t runs, double *S, double *M, const double *PAR, double *V, 
             double t = start + (double)n * dt;
             sv_rhs(&C, t, V, s, m, D, &P);
             if (n % every == 0) {
-                double *row = OUT + (n / every - first_row) * SV_NR * runs + r;
-                for (int64_t c = 0; c < SV_NR; c++) row[c * runs] = V[SV_REPORTED[c]];
+                double *row = OUT + (r * rows + n / every - first_row) * SV_NR;
+                for (int64_t c = 0; c < SV_NR; c++) row[c] = V[SV_REPORTED[c]];
             }
             sv_update_parts(&C, t, V, s, m, D, U, &P);
             for (int64_t j = 0; j < SV_NM; j++) m[j] = U[j];

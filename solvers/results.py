@@ -30,7 +30,8 @@ class Results(Mapping[str, np.ndarray]):
     _index: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._index = {canonical(name): name for name in self.data}
+        if len(self._index) != len(self.data):  # a caller may give the index of canonical names it knows
+            self._index = {canonical(name): name for name in self.data}
 
     @property
     def names(self) -> list[str]:
