@@ -119,9 +119,15 @@ class CompiledModel(AnalysisMethods):
         if setup.spec.controls:
             return self._run_dynamic(setup, providers, require_gpu, params, seed, backend)
         time = steps.start + steps.saved * steps.dt
-        out = np.empty((len(time), len(self.layout.reported), setup.runs))
+        shape = (len(time), len(self.layout.reported), setup.runs)
+        out: np.ndarray | None = None
         for row, block in self._blocks(setup, steps, providers, require_gpu, backend):
+            if out is None:  # laid out as the backend writes: C keeps each run's values together
+                out = np.empty(shape) if setup.backend != "native" else np.empty(
+                    (shape[2], shape[0], shape[1])).transpose(1, 2, 0)
             out[row:row + len(block)] = block
+        if out is None:
+            out = np.empty(shape)
         self._check_finite(time, out)
         return self._results(time, out, setup, params, seed)
 
