@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 LOCK := requirements.lock
 LOCK_EXTRAS := --extra all --extra test --extra dev
 
-.PHONY: run test test-xcb lint bench lock clean
+.PHONY: run test test-xcb lint bench lock protos clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/uv pip install -q --python $(BIN)/python pysd
 	$(BIN)/python benchmarks/run_all.py
+
+# The gRPC messages of app/server/proto/*.proto, compiled with grpcio-tools into the *_pb2.py beside them.
+protos: $(STAMP)
+	$(BIN)/python -c "from app.server.proto import generate; generate()"
 
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

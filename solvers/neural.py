@@ -41,8 +41,30 @@ _ONNX_TYPES = {
 
 MAX_ONNX_BYTES = 2 * 1024**3  # protobuf's limit for one message: the largest ONNX file without external data
 
-_SESSIONS: dict[tuple[str, tuple[str, ...]], ort.InferenceSession] = {}
+_SESSIONS: dict[tuple[str, tuple[str, ...], str], ort.InferenceSession] = {}
 _SESSIONS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Options of the sessions a process creates: per-provider options (CUDA's ``device_id``,
+    ``gpu_mem_limit``, ``arena_extend_strategy``) and the CPU threads of one session (0: onnxruntime's)."""
+
+    provider_options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    intra_op_threads: int = 0
+
+    def options_for(self, provider: str) -> dict[str, str]:
+        return dict(next((opts for name, opts in self.provider_options if name == provider), ()))
+
+
+_SETTINGS = SessionSettings()
+
+
+def configure_sessions(settings: SessionSettings) -> None:
+    """Use ``settings`` for the sessions this process creates from now on (a serving worker process
+    runs one model, configured by that model's onnxruntime settings)."""
+    global _SETTINGS
+    _SETTINGS = settings
 
 
 # --------------------------------------------------------------------------------------------------
@@ -181,11 +203,12 @@ def provider_chain(providers: Sequence[str] | None = None) -> tuple[str, ...]:
 
 def _session(data: bytes, digest: str, providers: tuple[str, ...], label: str) -> ort.InferenceSession:
     """The cached session of these bytes on this provider chain, created on first use."""
-    key = (digest, providers)
+    settings = _SETTINGS
+    key = (digest, providers, repr(settings))
     with _SESSIONS_LOCK:
         session = _SESSIONS.get(key)
         if session is None:
-            session = _SESSIONS[key] = _create_session(data, providers, label)
+            session = _SESSIONS[key] = _create_session(data, providers, label, settings)
         return session
 
 
@@ -198,16 +221,21 @@ def _preload_cuda_libraries() -> None:
             preload()
 
 
-def _create_session(data: bytes, providers: tuple[str, ...], label: str) -> ort.InferenceSession:
+def _create_session(data: bytes, providers: tuple[str, ...], label: str,
+                    settings: SessionSettings) -> ort.InferenceSession:
     """Try the chain, then its shorter tails, so a provider that fails to start drops out."""
     if GPU_PROVIDERS.intersection(providers) and cuda_device_count() > 0:
         _preload_cuda_libraries()
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    if settings.intra_op_threads:
+        options.intra_op_num_threads = settings.intra_op_threads
     failure: Exception | None = None
     for start in range(len(providers)):
+        tail = list(providers[start:])
         try:
-            return ort.InferenceSession(data, options, providers=list(providers[start:]), enable_fallback=0)
+            return ort.InferenceSession(data, options, providers=tail, enable_fallback=0,
+                                        provider_options=[settings.options_for(p) for p in tail])
         except Exception as exc:  # onnxruntime raises its own pybind exception types
             failure = exc
     message = str(failure).strip().splitlines()[-1] if failure and str(failure).strip() else repr(failure)

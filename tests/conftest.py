@@ -21,9 +21,12 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     real_session = ort.InferenceSession
 
-    def session_without_gpu(data, options=None, providers=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
-        kept = [p for p in providers or [] if p not in neural.GPU_PROVIDERS] or [neural.CPU_PROVIDER]
-        return real_session(data, options, providers=kept, **kwargs)
+    def session_without_gpu(data, options=None, providers=None, provider_options=None,  # noqa: ANN001
+                            **kwargs):  # noqa: ANN003, ANN202
+        given = list(zip(providers or [], provider_options or [{}] * len(providers or []), strict=True))
+        kept = [(p, o) for p, o in given if p not in neural.GPU_PROVIDERS] or [(neural.CPU_PROVIDER, {})]
+        return real_session(data, options, providers=[p for p, _ in kept], provider_options=[o for _, o in kept],
+                            **kwargs)
 
     monkeypatch.setattr(neural, "cuda_device_count", lambda: 0)
     monkeypatch.setattr(ort, "get_available_providers",

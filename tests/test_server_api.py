@@ -26,6 +26,7 @@ pytestmark = pytest.mark.anyio
 T = TypeVar("T")
 CONFIG = {"batching": {"max_batch_size": 64, "max_queue_delay_ms": 20},
           "limits": {"max_runs": 100, "max_steps": 10_000}}
+QUIET = replace(ServerSettings(), model_defaults=replace(ModelConfig(), warmup=False))  # runs counted: only requests
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ def repo(tmp_path: Path) -> Path:
 async def serving(repo: Path, runner: CountingRunner | None = None,
                   **options: object) -> AsyncIterator[httpx.AsyncClient]:
     headers = options.pop("headers", {})
+    options.setdefault("settings", QUIET)
     app = create_app(repo, runner=runner or CountingRunner(), **options)  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -166,10 +168,10 @@ async def test_bad_requests_get_400_with_a_clear_message_and_the_server_keeps_se
         not_finite = await client.post("/v2/models/cooling/infer", content=b'{"inputs": [{"name": "Tau", '
                                        b'"shape": [1], "datatype": "FP64", "data": [NaN]}]}',
                                        headers={"content-type": "application/json"})
-        assert not_finite.status_code == 400 and "finite" in not_finite.json()["error"]
+        assert not_finite.status_code == 400 and "JSON" in not_finite.json()["error"]  # NaN is not JSON
         binary = await client.post("/v2/models/cooling/infer", content=b"\x00\x01",
                                    headers={"Inference-Header-Content-Length": "2"})
-        assert binary.status_code == 400 and "binary" in binary.json()["error"]
+        assert binary.status_code == 400 and "JSON" in binary.json()["error"]
         again = await client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [3.0]}))
         assert again.status_code == 200
 
@@ -278,7 +280,7 @@ async def test_new_and_changed_versions_are_picked_up_and_in_flight_requests_fin
 
 
 async def test_idle_models_are_unloaded_and_load_again_on_demand(repo: Path) -> None:
-    settings = replace(ServerSettings(), idle_unload_s=0.2)
+    settings = replace(QUIET, idle_unload_s=0.2)
     async with serving(repo, settings=settings) as client:
         assert (await client.post("/v2/models/flat/infer", json=infer_body({}))).status_code == 200
         assert [r["name"] for r in (await client.post("/v2/repository/index", json={"ready": True})).json()] == [
@@ -400,7 +402,7 @@ async def test_bearer_token_is_required_everywhere_but_health(repo: Path) -> Non
 
 
 async def test_oversized_bodies_are_refused_with_413(repo: Path) -> None:
-    settings = replace(ServerSettings(), max_body_bytes=2000)
+    settings = replace(QUIET, max_body_bytes=2000)
     async with serving(repo, settings=settings) as client:
         big = infer_body({"Tau": [1.0] * 500})
         declared = await client.post("/v2/models/cooling/infer", json=big)
@@ -426,9 +428,16 @@ def test_model_config_parsing_names_bad_keys() -> None:
     assert config.sim_spec == {"stop": 50.0, "method": "rk4"} and config.cache is False
     for data, words in (({"batching": {"max_size": 1}}, "unknown key 'max_size'"),
                         ({"limits": {"max_runs": 0}}, "positive integer"),
-                        ({"limits": {"max_runs": 2.5}}, "positive integer"),
+                        ({"limits": {"max_runs": 2.5}}, "whole number"),
                         ({"limits": {"max_run_seconds": -1}}, "non-negative"),
-                        ({"sim_spec": {"stop": "late"}}, "expected a number"),
+                        ({"limits": {"max_steps": 1e300}}, "too large"),
+                        ({"sim_spec": {"stop": "late"}}, "expected a finite number"),
+                        ({"sim_spec": {"stop": 1e308}}, "expected a finite number"),
+                        ({"instance_group": {"priority": "urgent"}}, "high, normal, low"),
+                        ({"instance_group": {"count": -1}}, "non-negative"),
+                        ({"onnxruntime": {"arena_extend_strategy": "kGreedy"}}, "kSameAsRequested"),
+                        ({"onnxruntime": {"providers": "CUDAExecutionProvider"}}, "list of strings"),
+                        ({"warmup": "yes"}, "true or false"),
                         ({"sim_spec": {"colour": 1}}, "unknown key 'colour'"),
                         ({"cache": 1}, "true or false"),
                         ({"speed": 1}, "unknown key 'speed'"),

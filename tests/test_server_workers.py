@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import multiprocessing
+import os
 import shutil
+import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +21,9 @@ import pytest
 
 import solvers
 from app.server.app import create_app
+from app.server.batcher import Batch, RunOptions, RunOutput
 from app.server.config import ServerSettings
+from app.server.workers import ModelSource, WorkerGroup
 from metamodel.elements import Flow, Stock
 from metamodel.model import Model
 from tests.server_models import cooling, infer_body, output, write_model
@@ -57,6 +65,7 @@ async def serving(repo: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://salver", timeout=60) as client:
+            client.app = app  # type: ignore[attr-defined]
             yield client
 
 
@@ -71,16 +80,25 @@ async def test_worker_process_runs_match_the_engine_and_faults_are_reported(repo
         assert fault.status_code == 400 and "variable 'Loss'" in fault.json()["error"]
 
 
+def group_pids(client: httpx.AsyncClient, name: str) -> set[int]:
+    """Process ids of the worker processes of a loaded model's version 1."""
+    loaded = client.app.state.service.repository.loaded(name, "1")  # type: ignore[attr-defined]
+    return set(loaded.group.pids()) if loaded is not None else set()
+
+
 async def test_a_runaway_simulation_is_stopped_at_the_time_limit_and_serving_goes_on(repo: Path) -> None:
-    others = worker_pids()
     async with serving(repo) as client:
         assert (await client.post("/v2/models/cooling/infer", json=infer_body({}))).status_code == 200
-        (worker,) = worker_pids() - others
+        assert (await client.post("/v2/models/heavy/infer", json=infer_body({}, ["Stock_1"]))).status_code == 200
+        (worker,) = group_pids(client, "heavy")
+        cooling_workers = group_pids(client, "cooling")
+        assert cooling_workers and worker not in cooling_workers  # each model has processes of its own
         runaway = await client.post("/v2/models/heavy/infer",  # 50 million steps of 300 stocks: minutes
                                     json=infer_body({}, ["Stock_1"], stop=500_000.0, dt=0.01, save_per=1000.0))
         assert runaway.status_code == 400
         assert "run time limit of 1 s" in runaway.json()["error"]
         assert worker not in worker_pids()  # the process running it was killed, not left to finish
+        assert group_pids(client, "cooling") == cooling_workers  # the other model's were not touched
         after = await client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [5.0]}))
         assert after.status_code == 200
         metrics = (await client.get("/metrics")).text
@@ -96,3 +114,138 @@ async def test_neural_component_provider_is_reported_in_metrics(repo: Path) -> N
     provider_lines = [line for line in metrics.splitlines() if line.startswith("salver_onnxruntime_provider{")]
     assert provider_lines and all(line.endswith(" 1") for line in provider_lines)
     assert any("ExecutionProvider" in line for line in provider_lines)
+
+
+def slow_body(**options: object) -> dict:
+    """A heavy run that lasts minutes (stopped by cancellation or its limit, never awaited)."""
+    return infer_body({}, ["Stock_1"], stop=500_000.0, dt=0.01, save_per=1000.0, **options)
+
+
+async def test_slow_runs_of_one_model_never_block_another_model(tmp_path: Path) -> None:
+    write_model(tmp_path, "heavy", heavy(), "1", config={"instance_group": {"count": 1},
+                                                        "limits": {"max_steps": 50_000_000}})
+    write_model(tmp_path, "teacup", cooling(), "1")
+    async with serving(tmp_path) as client:  # one worker per model (workers=1)
+        runs = [(await client.post("/v2/models/heavy/infer", json=slow_body(**{"async": True}))).json()["id"]
+                for _ in range(2)]
+        quick = await client.post("/v2/models/teacup/infer", json=infer_body({"Tau": [3.0]}))
+        assert quick.status_code == 200
+        states = [(await client.get(f"/v2/runs/{run}")).json()["status"] for run in runs]
+        assert states == ["running", "running"]  # the teacup answered while both slow runs were going on
+        for run in runs:
+            assert (await client.delete(f"/v2/runs/{run}")).json()["status"] == "cancelled"
+
+
+async def test_deleting_a_running_run_kills_its_worker_process(tmp_path: Path) -> None:
+    write_model(tmp_path, "heavy", heavy(), "1", config={"limits": {"max_steps": 50_000_000}})
+    async with serving(tmp_path) as client:
+        assert (await client.post("/v2/models/heavy/infer", json=infer_body({}, ["Stock_1"]))).status_code == 200
+        (worker,) = group_pids(client, "heavy")
+        run = (await client.post("/v2/models/heavy/infer", json=slow_body(**{"async": True}))).json()["id"]
+        batcher = client.app.state.service.repository.loaded("heavy", "1").batcher  # type: ignore[attr-defined]
+        while batcher.queued:  # taken from the queue: running in the worker
+            await asyncio.sleep(0.01)
+        deleted = await client.delete(f"/v2/runs/{run}")
+        assert deleted.status_code == 200 and deleted.json()["status"] == "cancelled"
+        for _ in range(500):
+            if worker not in worker_pids():
+                break
+            await asyncio.sleep(0.02)
+        assert worker not in worker_pids()  # stopped, not left computing for minutes
+        again = await client.post("/v2/models/heavy/infer", json=infer_body({}, ["Stock_1"]))
+        assert again.status_code == 200  # a fresh worker took over
+        metrics = (await client.get("/metrics")).text
+        assert 'salver_worker_restarts_total{model="heavy",version="1",reason="cancelled"} 1' in metrics
+
+
+async def test_a_killed_worker_is_replaced_and_the_request_retried(repo: Path) -> None:
+    async with serving(repo) as client:
+        assert (await client.post("/v2/models/cooling/infer", json=infer_body({}))).status_code == 200
+        (worker,) = group_pids(client, "cooling")
+        os.kill(worker, signal.SIGKILL)
+        while worker in worker_pids():
+            await asyncio.sleep(0.02)
+        answer = await client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [4.0]}))
+        assert answer.status_code == 200, answer.text
+        assert worker not in group_pids(client, "cooling")
+        metrics = (await client.get("/metrics")).text
+        assert 'salver_worker_restarts_total{model="cooling",version="1",reason="died"} 1' in metrics
+
+
+def test_a_worker_dying_mid_run_is_replaced_and_the_run_tried_again(tmp_path: Path) -> None:
+    path = write_model(tmp_path, "heavy", heavy(20), "1")
+    source = ModelSource(str(path), "", ())
+    group = WorkerGroup(1)
+    try:
+        options = RunOptions(0.0, 20_000.0, 0.01, 1000.0, "euler")
+        batch = Batch({}, 1, options, ("Stock_1",), 120.0)
+        answers: list[RunOutput] = []
+        thread = threading.Thread(target=lambda: answers.append(group.run(source, batch)))
+        thread.start()
+        while not group.pids():
+            time.sleep(0.02)
+        (first,) = group.pids()
+        time.sleep(0.5)  # the run is under way in the worker (it lasts seconds)
+        os.kill(first, signal.SIGKILL)
+        thread.join(120)
+        assert answers and answers[0].data["Stock_1"].shape == (1, 21)
+        assert group.pids() and first not in group.pids()
+    finally:
+        group.close()
+
+
+def test_onnxruntime_settings_of_a_model_reach_its_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnxruntime as ort
+
+    from app.server.config import ModelConfig as Config
+    from app.server.config import parse_model_config
+    from app.server.service import worker_setup
+    from solvers import neural
+
+    config = parse_model_config({"onnxruntime": {"gpu_mem_limit": 1 << 30, "arena_extend_strategy": "kSameAsRequested",
+                                                 "device_id": 0, "intra_op_threads": 2},
+                                 "instance_group": {"count": 2, "priority": "low"}}, Config())
+    setup = worker_setup(config)
+    assert setup.nice == 10
+    calls: list[tuple[list[str], list[dict[str, str]], int]] = []
+    real = ort.InferenceSession
+
+    def recording(data, options=None, providers=None, provider_options=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        calls.append((list(providers), list(provider_options), options.intra_op_num_threads))
+        if "CUDAExecutionProvider" in providers:
+            raise RuntimeError("no CUDA here")  # as on a machine without a GPU: the chain's CPU tail runs
+        return real(data, options, providers=providers, provider_options=provider_options, **kwargs)
+
+    monkeypatch.setattr(neural, "cuda_device_count", lambda: 1)
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", neural.CPU_PROVIDER])
+    monkeypatch.setattr(ort, "InferenceSession", recording)
+    neural.clear_session_cache()
+    try:
+        neural.configure_sessions(neural.SessionSettings(setup.provider_options, setup.intra_op_threads))
+        compiled = solvers.load(SAMPLES / "sir_neural" / "sir_neural.salver")
+        result = compiled.run(stop=2.0)
+    finally:
+        neural.configure_sessions(neural.SessionSettings())
+        neural.clear_session_cache()
+    assert result.metadata["providers"] == {"contact_net": "CPUExecutionProvider"}
+    cuda, cpu = calls[0], calls[-1]
+    assert cuda[0] == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert cuda[1][0] == {"arena_extend_strategy": "kSameAsRequested", "device_id": "0",
+                          "gpu_mem_limit": str(1 << 30)}
+    assert cpu[0] == ["CPUExecutionProvider"] and cpu[1] == [{}] and cpu[2] == 2
+
+
+async def test_two_neural_models_serve_side_by_side_with_their_own_settings(tmp_path: Path) -> None:
+    for sample, threads in (("sir_neural", 1), ("thermal_plant", 2)):
+        shutil.copytree(SAMPLES / sample, tmp_path / sample)
+        (tmp_path / sample / "config.json").write_text(json.dumps(
+            {"instance_group": {"count": 1}, "onnxruntime": {"intra_op_threads": threads,
+                                                             "gpu_mem_limit": 256 << 20}}), encoding="utf-8")
+    async with serving(tmp_path) as client:
+        answers = await asyncio.gather(*[client.post(f"/v2/models/{m}/infer", json=infer_body({}))
+                                         for m in ("sir_neural", "thermal_plant") for _ in range(3)])
+        assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+        config = (await client.get("/v2/models/thermal_plant/config")).json()
+        assert config["parameters"]["gpu_mem_limit"]["string_value"] == str(256 << 20)
+        assert config["instance_group"][0]["count"] == 1
+        assert group_pids(client, "sir_neural").isdisjoint(group_pids(client, "thermal_plant"))

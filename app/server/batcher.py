@@ -8,6 +8,8 @@ split back. Runs go to a thread pool, never onto the event loop.
 from __future__ import annotations
 
 import asyncio
+import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,7 +36,17 @@ class RunOptions:
     @property
     def steps(self) -> int:
         """Integration steps of one run."""
-        return int(np.ceil((self.stop - self.start) / self.dt - 1e-9))
+        return int(math.ceil(self.step_count))
+
+    @property
+    def step_count(self) -> float:
+        """Integration steps of one run as a float (``inf`` where the span overflows)."""
+        return (self.stop - self.start) / self.dt - 1e-9
+
+    @property
+    def saved_count(self) -> float:
+        """Saved times of one run as a float (``inf`` where the span overflows)."""
+        return math.floor((self.stop - self.start) / self.save_per + 1e-9) + 1
 
 
 @dataclass
@@ -54,11 +66,12 @@ class RunRequest(Batch):
     """One validated request: what it would run on its own, and whether it may share a run."""
 
     alone: bool = False  # never coalesce (a seeded stochastic run must not depend on its batch mates)
+    batch_runs: int = 0  # most runs of a batch this request starts (its memory bound); 0: max_batch_size
 
 
 @dataclass
 class RunOutput:
-    """Saved times and, per variable, an array of shape ``(times, runs)``."""
+    """Saved times and, per variable, an array of shape ``(runs, times)``."""
 
     time: np.ndarray
     data: dict[str, np.ndarray]
@@ -76,7 +89,43 @@ class Completed:
     batch_requests: int
 
 
-Execute = Callable[[Batch], RunOutput]
+class RunCancelled(Exception):
+    """The run was stopped because every request waiting for it was cancelled."""
+
+
+class QueueFull(Exception):
+    """The model's queue holds its limit of requests (HTTP 429)."""
+
+
+class RunHandle:
+    """Lets a run in progress be stopped: ``cancel`` calls the kill function the runner attached."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kill: Callable[[], None] | None = None
+        self.cancelled = False
+
+    def attach(self, kill: Callable[[], None]) -> bool:
+        """Register how to stop the run; False if it was cancelled already."""
+        with self._lock:
+            if self.cancelled:
+                return False
+            self._kill = kill
+            return True
+
+    def detach(self) -> None:
+        with self._lock:
+            self._kill = None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            kill = self._kill
+        if kill is not None:
+            kill()
+
+
+Execute = Callable[[Batch, RunHandle], RunOutput]
 BatchHook = Callable[[int, int, float], None]  # (requests, runs, run seconds)
 
 
@@ -104,12 +153,14 @@ class Batcher:
     coalesced (up to ``max_batch_size`` runs) when a slot frees. A lone request waits at most
     ``max_queue_delay_ms`` for company. When a coalesced run fails with an error for which
     ``isolate(error)`` is true (a fault caused by some request's inputs), each request is run alone so
-    that only the faulty one fails.
+    that only the faulty one fails. A cancelled request leaves the queue; a run whose requests were all
+    cancelled is stopped through its RunHandle. More than ``queue_limit`` waiting requests (0: no
+    limit) make ``submit`` raise QueueFull.
     """
 
     def __init__(self, execute: Execute, defaults: dict[str, float], batching: Batching, *,
                  concurrency: int = 1, executor: Executor | None = None,
-                 on_batch: BatchHook | None = None,
+                 on_batch: BatchHook | None = None, queue_limit: int = 0,
                  isolate: Callable[[Exception], bool] = lambda exc: False) -> None:
         self._execute = execute
         self._defaults = defaults
@@ -118,6 +169,7 @@ class Batcher:
         self._executor = executor
         self._on_batch = on_batch
         self._isolate = isolate
+        self._queue_limit = queue_limit
         self._pending: deque[_Item] = deque()
         self._wakeup = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
@@ -133,11 +185,18 @@ class Batcher:
         """Queue ``request`` and wait for its share of the coalesced run."""
         if self._closing:
             raise BatcherClosed("model version is being replaced or unloaded")
+        if self._queue_limit and len(self._pending) >= self._queue_limit:
+            raise QueueFull(f"the model's queue holds its limit of {self._queue_limit} requests; retry later")
         loop = asyncio.get_running_loop()
         item = _Item(request, loop.create_future(), loop.time())
         self._pending.append(item)
+        item.future.add_done_callback(lambda future: self._forget(item) if future.cancelled() else None)
         self._wakeup.set()
         return await item.future
+
+    def _forget(self, item: _Item) -> None:
+        if item in self._pending:
+            self._pending.remove(item)
 
     async def close(self) -> None:
         """Stop taking requests; finish the queued and running ones."""
@@ -159,9 +218,10 @@ class Batcher:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             first = self._pending[0]
-            if self._max_runs > 1 and not first.request.alone:
+            limit = min(self._max_runs, first.request.batch_runs or self._max_runs)
+            if limit > 1 and not first.request.alone:
                 deadline = first.enqueued + self._delay
-                while self._queued_runs(first.key) < self._max_runs and not self._closing:
+                while self._queued_runs(first.key) < limit and not self._closing:
                     remaining = deadline - loop.time()
                     if remaining <= 0:
                         break
@@ -170,7 +230,7 @@ class Batcher:
                         await asyncio.wait_for(self._wakeup.wait(), remaining)
                     except TimeoutError:
                         break
-            items = self._take(first.key)
+            items = self._take(first.key, limit)
             task = loop.create_task(self._run(items))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
@@ -178,14 +238,14 @@ class Batcher:
     def _queued_runs(self, key: object) -> int:
         return sum(item.request.runs for item in self._pending if item.key == key)
 
-    def _take(self, key: object) -> list[_Item]:
+    def _take(self, key: object, limit: int) -> list[_Item]:
         """Remove and return the queued items of ``key`` that fit one batch (the first always fits)."""
         taken: list[_Item] = []
         total = 0
         for item in list(self._pending):
             if item.key != key:
                 continue
-            if taken and (total + item.request.runs > self._max_runs):
+            if taken and (total + item.request.runs > limit):
                 break
             taken.append(item)
             total += item.request.runs
@@ -205,6 +265,16 @@ class Batcher:
         first = items[0].request
         return Batch(params, sum(i.request.runs for i in items), first.options, outputs, first.deadline_s)
 
+    @staticmethod
+    def _watch(items: list[_Item], handle: RunHandle) -> None:
+        """Cancel ``handle`` once every request of the run is cancelled."""
+        def check(_: asyncio.Future[Completed]) -> None:
+            if all(item.future.cancelled() for item in items):
+                handle.cancel()
+
+        for item in items:
+            item.future.add_done_callback(check)
+
     async def _run(self, items: list[_Item]) -> None:
         try:
             live = [item for item in items if not item.future.done()]  # drop cancelled requests
@@ -216,14 +286,19 @@ class Batcher:
     async def _serve(self, live: list[_Item]) -> None:
         loop = asyncio.get_running_loop()
         batch = self._batch(live)
+        handle = RunHandle()
+        self._watch(live, handle)
         started = loop.time()
         wall = time.perf_counter()
         try:
-            output = await loop.run_in_executor(self._executor, self._execute, batch)
+            output = await loop.run_in_executor(self._executor, self._execute, batch, handle)
+        except RunCancelled:
+            return
         except Exception as exc:
             if len(live) > 1 and self._isolate(exc):  # one request's inputs failed: run each alone
                 for item in live:
-                    await self._serve([item])
+                    if not item.future.done():
+                        await self._serve([item])
                 return
             for item in live:
                 if not item.future.done():
@@ -235,7 +310,7 @@ class Batcher:
         offset = 0
         for item in live:
             n = item.request.runs
-            columns = {name: output.data[name][:, offset:offset + n] for name in item.request.outputs}
+            columns = {name: output.data[name][offset:offset + n] for name in item.request.outputs}
             offset += n
             if not item.future.done():
                 part = RunOutput(output.time, columns, output.metadata)

@@ -40,7 +40,8 @@ def configure_logging(level: str = "info") -> None:
 
 
 class AccessLog:
-    """Logs every HTTP request (method, route, status, duration) and counts it by route template."""
+    """Logs every HTTP request (method, route, status, duration) and counts it by route template; a
+    request whose client left before any answer counts as 499, not as a server error."""
 
     def __init__(self, app: ASGIApp, counter: Counter) -> None:
         self.app = app
@@ -51,7 +52,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status = 499  # no answer was started: the client went away first (nginx's "client closed request")
 
         async def record_status(message: Message) -> None:
             nonlocal status
@@ -61,6 +62,10 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, record_status)
+        except BaseException:
+            if status == 499:
+                status = 500
+            raise
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

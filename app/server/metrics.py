@@ -5,6 +5,11 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.server.repository import LoadedVersion
+    from app.server.service import InferenceService
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 Labels = tuple[str, ...]
@@ -117,16 +122,21 @@ SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384)
 
 
 class ServerMetrics:
-    """The server's metrics; gauges read the loaded models and the onnxruntime providers when rendered."""
+    """The server's metrics; gauges read the service's state (loaded models, workers, cache, async
+    results, queues, onnxruntime providers) when rendered."""
 
-    def __init__(self, loaded: Callable[[], dict[Labels, float]],
-                 providers: Callable[[], dict[Labels, float]]) -> None:
+    def __init__(self, service: InferenceService) -> None:
         model = ("model", "version")
+        repository = service.repository
         self.requests = Counter("salver_inference_requests_total", "Inference requests received.", model)
         self.failures = Counter("salver_inference_failures_total", "Inference requests that failed.",
                                 (*model, "status"))
+        self.cancelled = Counter("salver_inference_cancelled_total",
+                                 "Inference requests cancelled (client gone or run deleted).", model)
         self.cache_hits = Counter("salver_cache_hits_total", "Inference requests answered from the cache.",
                                   model)
+        self.worker_restarts = Counter("salver_worker_restarts_total",
+                                       "Worker processes replaced (died, timeout, cancelled).", (*model, "reason"))
         self.queue_seconds = Histogram("salver_queue_seconds", "Time a request waited for its batch.",
                                        SECONDS, model)
         self.run_seconds = Histogram("salver_run_seconds", "Wall-clock time of one batched simulation run.",
@@ -134,14 +144,38 @@ class ServerMetrics:
         self.batch_runs = Histogram("salver_batch_runs", "Runs per batched simulation.", SIZES, model)
         self.batch_requests = Histogram("salver_batch_requests", "Requests coalesced per batched simulation.",
                                         SIZES, model)
-        self.http = Counter("salver_http_requests_total", "HTTP requests by route template and status.",
+        self.http = Counter("salver_http_requests_total",
+                            "HTTP requests by route template and status (499: the client went away).",
                             ("method", "route", "status"))
+
+        def per_version(value: Callable[[LoadedVersion], float]) -> Callable[[], dict[Labels, float]]:
+            return lambda: {(v.name, v.version): float(value(v)) for v in repository.loaded_versions()}
+
+        def pids() -> dict[Labels, float]:
+            return {(v.name, v.version, str(pid)): 1.0 for v in repository.loaded_versions() for pid in v.group.pids()}
+
         self.families: list[Counter | Histogram | Gauge] = [
-            self.requests, self.failures, self.cache_hits, self.queue_seconds, self.run_seconds,
-            self.batch_runs, self.batch_requests, self.http,
-            Gauge("salver_models_loaded", "Model versions loaded now.", loaded, model),
+            self.requests, self.failures, self.cancelled, self.cache_hits, self.worker_restarts,
+            self.queue_seconds, self.run_seconds, self.batch_runs, self.batch_requests, self.http,
+            Gauge("salver_models_loaded", "Model versions loaded now.", per_version(lambda v: 1), model),
+            Gauge("salver_queue_requests", "Requests waiting for a run, per model version.",
+                  per_version(lambda v: v.batcher.queued), model),
+            Gauge("salver_worker_process", "Worker processes of each model version (by process id).",
+                  pids, (*model, "pid")),
+            Gauge("salver_cache_bytes", "Bytes of results held by the cache.", lambda: {(): service.cache.nbytes}),
+            Gauge("salver_cache_capacity_bytes", "The cache's bound in bytes.",
+                  lambda: {(): service.cache.capacity}),
+            Gauge("salver_cache_entries", "Results held by the cache.", lambda: {(): len(service.cache)}),
+            Gauge("salver_cache_evictions", "Results evicted from the cache to stay within its bytes.",
+                  lambda: {(): service.cache.evictions}),
+            Gauge("salver_async_result_bytes", "Bytes of finished asynchronous results kept.",
+                  lambda: {(): service.runs.nbytes}),
+            Gauge("salver_async_result_capacity_bytes", "The bound in bytes of kept asynchronous results.",
+                  lambda: {(): service.runs.max_bytes}),
+            Gauge("salver_async_runs_running", "Asynchronous runs in progress.", lambda: {(): service.runs.running()}),
             Gauge("salver_onnxruntime_provider", "onnxruntime execution providers that ran neural components "
-                  "(1 = used by the last run that reported it).", providers, ("provider",)),
+                  "(1 = used by the last run that reported it).",
+                  lambda: {(p,): v for p, v in service.providers().items()}, ("provider",)),
         ]
 
     def render(self) -> str:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from metamodel.equations.ast import Call, walk
 from metamodel.equations.parser import parse
 from metamodel.errors import ParseError
 from metamodel.model import Model
+
+if TYPE_CHECKING:
+    from solvers.model_run import CompiledModel
 
 # Builtins whose value is drawn at random: a model using any of them is stochastic.
 RANDOM_FUNCTIONS = frozenset({"random", "uniform", "normal", "lognormal", "poisson", "exprnd"})
@@ -17,12 +21,15 @@ RANDOM_FUNCTIONS = frozenset({"random", "uniform", "normal", "lognormal", "poiss
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """Inputs (parameter defaults), outputs (variables), default sim specs, and whether runs are random."""
+    """Inputs (parameter defaults), outputs (variables), default sim specs, whether runs are random, how
+    many stocks the state holds, and the files beside the model file that it reads (ONNX networks)."""
 
     parameters: dict[str, float]
     variables: list[str]
     sim_spec: dict[str, float | str]
     stochastic: bool
+    stocks: int = 0
+    files: tuple[str, ...] = ()
 
 
 def _equations(model: Model) -> Iterator[str]:
@@ -49,8 +56,17 @@ def describe(path: str | os.PathLike[str]) -> ModelInfo:
     """Load and compile the model file at ``path`` (raises its ParseError/ModelError) and describe it."""
     import solvers
 
-    compiled = solvers.load(path)
+    return describe_compiled(solvers.load(path))
+
+
+def describe_compiled(compiled: CompiledModel) -> ModelInfo:
+    """The ModelInfo of a compiled model."""
+    from solvers.neural import model_dir
+
     spec = compiled.sim_spec
+    base = model_dir(compiled.model)
+    files = tuple(sorted({str((base / use.component.path).resolve()) for use in compiled.neural
+                          if use.component.path}))
     return ModelInfo(
         parameters={name: float(value) for name, value in compiled.parameters.items()},
         variables=list(compiled.variables),
@@ -58,4 +74,6 @@ def describe(path: str | os.PathLike[str]) -> ModelInfo:
                   "save_per": float(spec.save_per if spec.save_per is not None else spec.dt),
                   "method": spec.method},
         stochastic=is_stochastic(compiled.model),
+        stocks=len(compiled.layout.stocks),
+        files=files,
     )

@@ -1,68 +1,134 @@
-"""Simulation worker processes: runs execute in a child process that is killed at its deadline.
+"""Simulation worker processes: each model version has its own group of them (its instance group).
 
-numpy code cannot be interrupted inside a call, so a runaway simulation is stopped the only sure
-way: its process is terminated and replaced. Each worker caches the compiled model versions it ran.
+Runs execute in a child process that is killed at its deadline or when every request of the run was
+cancelled: numpy code cannot be interrupted inside a call, so killing the process is the sure way to stop
+it. A worker that dies of anything else is replaced and the run is tried once more. Each worker compiles
+its model version once; the first describes it to the server (parameters, variables, sim specs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import multiprocessing
+import os
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from app.server.batcher import Batch, RunOutput
+from app.server.batcher import Batch, RunCancelled, RunHandle, RunOutput
+from app.server.modelinfo import ModelInfo
 
+log = logging.getLogger("salver.server")
 _READY = "ready"
 _START_TIMEOUT_S = 120.0
+DESCRIBE_TIMEOUT_S = 300.0
 
 
 class RunFailed(Exception):
-    """A run that produced no result; ``client_error`` is True when the request caused it."""
+    """A run that produced no result; ``client_error`` is True when the request caused it, ``kind`` is
+    the engine's error class for faults of the model or its inputs."""
 
-    def __init__(self, message: str, *, client_error: bool, timed_out: bool = False) -> None:
+    def __init__(self, message: str, *, client_error: bool, timed_out: bool = False, kind: str = "") -> None:
         super().__init__(message)
         self.client_error = client_error
         self.timed_out = timed_out
+        self.kind = kind
 
 
 @dataclass(frozen=True)
 class ModelSource:
-    """A model version's file and the stamp (mtime, size) that identifies its content."""
+    """A model version's file, the files its content is (the version folder's, config.json, its
+    networks) and their digest when it was loaded."""
 
     path: str
-    stamp: tuple[int, int]
+    digest: str
+    files: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        return f"{self.path}@{self.stamp[0]}:{self.stamp[1]}"
+        return f"{self.path}@{self.digest}"
 
 
-def run_batch(cache: dict[str, Any], source: ModelSource, batch: Batch) -> RunOutput:
-    """Run ``batch`` with the engine in this process, compiling ``source`` once into ``cache``."""
+def content_digest(files: list[Path]) -> str:
+    """sha256 over the files' names and bytes (a missing file counts as absent)."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+        except OSError:
+            digest.update(b"\xffmissing")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def compiled_model(cache: dict[str, Any], source: ModelSource) -> Any:
+    """The compiled model of ``source``, compiled once into ``cache`` from files that still hold the
+    content it was loaded with (ModelError otherwise: the version on disk is another one now)."""
     import solvers
+    from metamodel.errors import ModelError
 
     compiled = cache.get(source.key)
     if compiled is None:
+        if source.files and content_digest([Path(f) for f in source.files]) != source.digest:
+            raise ModelError(f"the files of {Path(source.path).name} changed since the model was loaded; "
+                             "load it again")
         compiled = cache[source.key] = solvers.load(source.path)
+    return compiled
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """How a model's worker processes run: niceness added, onnxruntime providers and session settings."""
+
+    nice: int = 0
+    providers: tuple[str, ...] = ()
+    provider_options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    intra_op_threads: int = 0
+
+
+def run_batch(cache: dict[str, Any], source: ModelSource, batch: Batch,
+              providers: tuple[str, ...] = ()) -> RunOutput:
+    """Run ``batch`` with the engine in this process, compiling ``source`` once into ``cache``."""
+    compiled = compiled_model(cache, source)
     options = batch.options
     results = compiled.run(batch.params or None, runs=batch.runs, method=options.method, start=options.start,
-                           stop=options.stop, dt=options.dt, save_per=options.save_per, seed=options.seed)
-    data = {name: np.ascontiguousarray(results[name]) for name in batch.outputs}
-    providers = {str(k): str(v) for k, v in (results.metadata.get("providers") or {}).items()}
-    return RunOutput(np.asarray(results.time, dtype=float), data, {"providers": providers})
+                           stop=options.stop, dt=options.dt, save_per=options.save_per, seed=options.seed,
+                           providers=list(providers) or None)
+    data = {name: np.ascontiguousarray(results[name].T) for name in batch.outputs}
+    providers_used = {str(k): str(v) for k, v in (results.metadata.get("providers") or {}).items()}
+    return RunOutput(np.asarray(results.time, dtype=float), data, {"providers": providers_used})
 
 
-def _worker_main(conn: Connection) -> None:
-    """Child process: receive (source, keep, batch), reply ("ok", output) or ("error", kind, message)."""
+def _describe(cache: dict[str, Any], source: ModelSource) -> ModelInfo:
+    from app.server.modelinfo import describe_compiled
+
+    return describe_compiled(compiled_model(cache, source))
+
+
+def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
+    """Child process: receive (task, source, argument), reply ("ok", value) or ("error", kind, message)."""
+    import warnings
+
     import solvers  # noqa: F401  (imported before reporting ready, so the first deadline is the run's)
     from metamodel.errors import SalverError
+    from solvers.neural import SessionSettings, configure_sessions
 
+    if setup.nice:
+        with contextlib.suppress(OSError):
+            os.nice(setup.nice)
+    configure_sessions(SessionSettings(setup.provider_options, setup.intra_op_threads))
+    warnings.simplefilter("ignore")  # the server reports what matters in its answers, not on stderr
     cache: dict[str, Any] = {}
     conn.send(_READY)
     while True:
@@ -72,29 +138,60 @@ def _worker_main(conn: Connection) -> None:
             return
         if message is None:
             return
-        source, keep, batch = message
-        for key in [k for k in cache if k not in keep and k != source.key]:
+        task, source, argument = message
+        for key in [k for k in cache if k != source.key]:
             del cache[key]
         try:
-            conn.send(("ok", run_batch(cache, source, batch)))
-        except SalverError as exc:  # a fault of the run's inputs: the client's error
-            conn.send(("error", "simulation", str(exc)))
+            if task == "describe":
+                conn.send(("ok", _describe(cache, source)))
+            else:
+                conn.send(("ok", run_batch(cache, source, argument, setup.providers)))
+        except SalverError as exc:  # a fault of the model or of the run's inputs: the client's error
+            conn.send(("error", type(exc).__name__, str(exc)))
+        except (ArithmeticError, ValueError, MemoryError) as exc:  # numbers the engine could not take
+            conn.send(("error", "SimulationError", f"the run failed: {type(exc).__name__}: {exc}"))
         except Exception as exc:  # reported to the server, which answers 500 and keeps serving
             conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
 
 
+class _Died(Exception):
+    pass
+
+
+class _TimedOut(Exception):
+    pass
+
+
 class _Worker:
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, setup: WorkerSetup) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child,), daemon=True, name="salver-worker")
+        self.process = context.Process(target=_worker_main, args=(child, setup), daemon=True, name="salver-worker")
         self.process.start()
         child.close()
         if not self.conn.poll(_START_TIMEOUT_S) or self.conn.recv() != _READY:
             self.kill()
             raise RunFailed("a simulation worker process did not start", client_error=False)
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid or 0
+
+    def call(self, message: tuple[str, ModelSource, Any], timeout: float) -> tuple[Any, ...]:
+        try:
+            self.conn.send(message)
+            if not self.conn.poll(timeout):
+                raise _TimedOut
+            return self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise _Died(str(exc) or type(exc).__name__) from exc
+
+    def signal_kill(self) -> None:
+        """Kill the process now without waiting for it (safe to call from the event loop)."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.process.kill()
+
     def kill(self) -> None:
-        self.process.kill()
+        self.signal_kill()
         self.process.join(5)
         self.conn.close()
 
@@ -106,13 +203,29 @@ class _Worker:
             self.kill()
 
 
-class WorkerPool:
-    """Up to ``size`` worker processes, started on demand; ``run`` blocks the calling thread."""
+def _reply(reply: tuple[Any, ...]) -> Any:
+    if reply[0] == "ok":
+        return reply[1]
+    _, kind, message = reply
+    if kind == "internal":
+        raise RunFailed(f"internal error: {message}", client_error=False)
+    raise RunFailed(message, client_error=True, kind=kind)
 
-    def __init__(self, size: int) -> None:
+
+class WorkerGroup:
+    """Up to ``size`` worker processes of one model version, started on demand; calls block their thread.
+
+    ``on_restart(reason)`` is told when a worker is replaced (``died``, ``timeout`` or ``cancelled``).
+    """
+
+    def __init__(self, size: int, setup: WorkerSetup | None = None,
+                 on_restart: Callable[[str], None] | None = None) -> None:
         self._size = size
+        self._setup = setup or WorkerSetup()
+        self._on_restart = on_restart
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._count = 0
 
@@ -120,12 +233,22 @@ class WorkerPool:
     def size(self) -> int:
         return self._size
 
+    def pids(self) -> list[int]:
+        """Process ids of the workers alive now."""
+        with self._lock:
+            return sorted(w.pid for w in self._all)
+
     def _acquire(self) -> _Worker:
         while True:
             try:
-                return self._idle.get_nowait()
+                worker = self._idle.get_nowait()
             except queue.Empty:
                 pass
+            else:
+                if worker.process.is_alive():
+                    return worker
+                self._discard(worker, "died")  # killed while idle: start another
+                continue
             with self._lock:
                 start = self._count < self._size
                 if start:
@@ -133,52 +256,103 @@ class WorkerPool:
             if start:
                 break
             try:  # a busy worker may be killed instead of coming back: look again shortly
-                return self._idle.get(timeout=0.2)
+                worker = self._idle.get(timeout=0.2)
             except queue.Empty:
                 continue
+            self._idle.put(worker)
         try:
-            return _Worker(self._context)
+            worker = _Worker(self._context, self._setup)
         except BaseException:
             with self._lock:
                 self._count -= 1
             raise
+        with self._lock:
+            self._all.add(worker)
+        return worker
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: _Worker, reason: str) -> None:
         worker.kill()
         with self._lock:
             self._count -= 1
+            self._all.discard(worker)
+        if self._on_restart is not None:
+            self._on_restart(reason)
 
-    def run(self, source: ModelSource, keep: frozenset[str], batch: Batch) -> RunOutput:
-        """Run ``batch`` on ``source`` in a worker; kill the worker if it passes ``batch.deadline_s``."""
-        worker = self._acquire()
-        try:
-            worker.conn.send((source, keep, batch))
-            if not worker.conn.poll(batch.deadline_s):
-                self._discard(worker)
-                raise RunFailed(f"run stopped: it exceeded the run time limit of {batch.deadline_s:g} s "
-                                f"({batch.runs} runs, {batch.options.steps} steps)", client_error=True, timed_out=True)
-            reply = worker.conn.recv()
-        except (EOFError, OSError) as exc:
-            self._discard(worker)
-            raise RunFailed(f"the simulation worker process died: {exc}", client_error=False) from exc
-        self._idle.put(worker)
-        if reply[0] == "ok":
-            return reply[1]
-        _, kind, message = reply
-        raise RunFailed(message if kind == "simulation" else f"internal error: {message}",
-                        client_error=kind == "simulation")
+    def describe(self, source: ModelSource) -> ModelInfo:
+        """Compile ``source`` in a worker (which keeps it) and describe it; RunFailed if it cannot load."""
+        info: ModelInfo = self._call(("describe", source, None), DESCRIBE_TIMEOUT_S, None, "loading the model",
+                                     "load time limit")
+        return info
 
-    def trim(self) -> None:
-        """Stop the idle workers (scale to zero); busy ones finish their run."""
+    def run(self, source: ModelSource, batch: Batch, handle: RunHandle | None = None) -> RunOutput:
+        """Run ``batch``; kill the worker at ``batch.deadline_s`` or when ``handle`` is cancelled."""
+        output: RunOutput = self._call(("run", source, batch), batch.deadline_s, handle,
+                                       f"{batch.runs} runs, {batch.options.steps} steps", "run time limit")
+        return output
+
+    def warm(self, source: ModelSource, batch: Batch) -> None:
+        """Start every worker of the group and run ``batch`` in each (compiling the model there)."""
+        workers = [self._acquire() for _ in range(max(0, self._size - self._idle.qsize()))]
+        for worker in workers:
+            self._idle.put(worker)
+        errors: list[BaseException] = []
+
+        def one() -> None:
+            try:
+                self.run(source, batch)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=one) for _ in range(self._size)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def _call(self, message: tuple[str, ModelSource, Any], timeout: float, handle: RunHandle | None,
+              what: str, limit: str) -> Any:
+        for attempt in (1, 2):
+            worker = self._acquire()
+            if handle is not None and not handle.attach(worker.signal_kill):
+                self._idle.put(worker)
+                raise RunCancelled
+            try:
+                reply = worker.call(message, timeout)
+            except _TimedOut:
+                self._discard(worker, "timeout")
+                raise RunFailed(f"run stopped: it exceeded the {limit} of {timeout:g} s ({what})",
+                                client_error=True, timed_out=True) from None
+            except _Died as exc:
+                cancelled = handle is not None and handle.cancelled
+                self._discard(worker, "cancelled" if cancelled else "died")
+                if cancelled:
+                    raise RunCancelled from None
+                if attempt == 2:
+                    raise RunFailed(f"the simulation worker process died twice ({what}): {exc}",
+                                    client_error=False) from None
+                log.warning("worker died; retrying on a new one", extra={"error": str(exc)})
+                continue
+            finally:
+                if handle is not None:
+                    handle.detach()
+            self._idle.put(worker)
+            return _reply(reply)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Stop every worker; called once the model's batcher has drained."""
         while True:
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
-                return
+                break
             worker.stop()
             with self._lock:
                 self._count -= 1
-
-    def close(self) -> None:
-        """Stop every idle worker; called at shutdown after the batchers drained."""
-        self.trim()
+                self._all.discard(worker)
+        with self._lock:
+            busy = list(self._all)
+        for worker in busy:  # only after a drain that gave up: do not leave processes behind
+            worker.signal_kill()
