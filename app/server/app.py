@@ -378,7 +378,8 @@ def _add_routes(app: FastAPI, service: InferenceService) -> None:
     @app.get("/v2/models/stats", responses=ERRORS)
     async def all_stats() -> dict[str, Any]:
         """Triton's statistics extension for every loaded model version."""
-        return {"model_stats": service.stats.report([(v.name, v.version) for v in repository.loaded_versions()])}  # before /v2/models/{m}
+        loaded = [(v.name, v.version) for v in repository.loaded_versions()]
+        return {"model_stats": service.stats.report(loaded)}  # routed before /v2/models/{m}, which would take it
 
     _add_model_route(app, "GET", "", metadata)
     _add_model_route(app, "GET", "/ready", model_ready, responses={

@@ -168,9 +168,14 @@ class _Worker:
         self.process = context.Process(target=_worker_main, args=(child, setup), daemon=True, name="salver-worker")
         self.process.start()
         child.close()
-        if not self.conn.poll(_START_TIMEOUT_S) or self.conn.recv() != _READY:
+        try:
+            started = self.conn.poll(_START_TIMEOUT_S) and self.conn.recv() == _READY
+        except (EOFError, OSError):
+            started = False
+        if not started:
             self.kill()
-            raise RunFailed("a simulation worker process did not start", client_error=False)
+            raise RunFailed(f"a simulation worker process did not start (exit code {self.process.exitcode})",
+                            client_error=False)
 
     @property
     def pid(self) -> int:
