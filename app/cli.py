@@ -1,4 +1,4 @@
-"""The ``salver`` command line: run, validate, info, convert, check, verify, serve, gui.
+"""The ``salver`` command line: run, validate, info, convert, check, verify, serve, gui, loops, causes, uses.
 
 Exit codes: 0 ok, 1 model errors (or a failed run), 2 usage errors or unreadable input.
 """
@@ -308,10 +308,11 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands defined beside their front ends (check, serve, analyses)."""
     from app.analysis_cli import add_analysis_parsers
     from app.check_cli import add_check_parser
+    from app.loops_cli import add_loops_parsers
     from app.server.cli import add_serve_parser
     from app.verify_cli import add_verify_parser
 
-    return [add_check_parser, add_serve_parser, add_analysis_parsers, add_verify_parser]
+    return [add_check_parser, add_serve_parser, add_analysis_parsers, add_verify_parser, add_loops_parsers]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

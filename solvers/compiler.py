@@ -62,10 +62,19 @@ def _keys(node: Node | None, init_phase: bool = False) -> set[str]:
 
 
 class Compiler:
-    """Builds a CompiledModel from a Model."""
+    """Builds a CompiledModel from a Model.
 
-    def __init__(self, model: Model) -> None:
+    With ``report_hidden`` the Results also hold the hidden quantities the compiler adds (the stocks, flows,
+    memories and pipelines of expanded builtins), each under its flat key (``#smooth3.y``), so that analyses
+    of structure can read every value of a run. After ``compile`` the flat and expanded model are kept in
+    ``flat`` and ``expanded``.
+    """
+
+    def __init__(self, model: Model, report_hidden: bool = False) -> None:
         self.model = model
+        self.report_hidden = report_hidden
+        self.flat: FlatModel | None = None
+        self.expanded: Expanded | None = None
 
     def compile(self) -> CompiledModel:
         binding = bind_architecture(self.model)
@@ -77,8 +86,9 @@ class Compiler:
         problems = [*binding.problems, *flat.problems, *expanded.problems]
         if problems:
             raise ModelError(f"model '{self.model.name}' cannot be compiled:", problems)
+        self.flat, self.expanded = flat, expanded
         parts = _Parts(flat, expanded)
-        layout = parts.layout()
+        layout = parts.layout(self.report_hidden)
         lookups = parts.lookups()
         plan = _Planner(parts, layout).plan(list(lookups))
         programs = ProgramSet(plan, layout.non_negative, lookups)
@@ -209,13 +219,19 @@ class _Parts:
         owner_var = self.vars.get(owner)
         return f"{owner_var.display if owner_var else owner} (internal)" if key.startswith("#") else key
 
-    def layout(self) -> Layout:
+    def layout(self, report_hidden: bool = False) -> Layout:
         stocks = [*self.stocks, *self.hidden_stocks]
         run_order = self._order(self._run_nodes(), self._deps_run, "run")
         init_nodes = [*stocks, *self.memories, *self._run_nodes()]
         init_order = self._order(init_nodes, self._deps_init, "init")
         reported = [k for k, v in self.vars.items() if not v.hidden and v.kind in ("stock", "aux", "flow")]
         display = {k: self.display(k) for k in [*stocks, *self.memories, *self._run_nodes()]}
+        if report_hidden:  # under their flat keys, which are unique (the displays of hidden keys are not)
+            shown = set(reported)
+            hidden = [k for k in [*self.hidden_stocks, *self.memories, *self.computed, *self.pipelines]
+                      if k not in shown]
+            reported += hidden
+            display.update({k: k for k in hidden})
         defaults = [float(_constant_value(self.computed[k].expr)) for k in self.parameters]  # type: ignore[arg-type]
         non_negative = [row for row, key in enumerate(stocks) if key in self.stocks and self.stocks[key].non_negative]
         return Layout(stocks, list(self.memories), list(self.pipelines), self.parameters, defaults, reported,
@@ -284,7 +300,9 @@ class _Planner:
                        outflows=tuple(f for f in stock.outflows if f in parts.computed))
 
 
-def compile_model(model: Model) -> CompiledModel:
-    """Compile a model into a runnable CompiledModel; raises ModelError with diagnostics."""
+def compile_model(model: Model, report_hidden: bool = False) -> CompiledModel:
+    """Compile a model into a runnable CompiledModel; raises ModelError with diagnostics.
+
+    ``report_hidden`` adds the compiler's hidden quantities to the Results (see ``Compiler``)."""
     with gc_paused():
-        return Compiler(model).compile()
+        return Compiler(model, report_hidden).compile()
