@@ -248,3 +248,13 @@ def test_a_stream_that_meets_a_division_by_zero_goes_on_in_ieee_arithmetic(monke
     assert blocks[0].metadata["backend"] == "scalar" and blocks[-1].metadata["backend"] == "vector"
     np.testing.assert_allclose(np.concatenate([b["x"][:, 0] for b in blocks]),
                                [1 / (2 + 1 / (t - 5)) if t != 5 else 0.0 for t in range(9)])
+
+
+def test_neural_components_run_in_python_whatever_the_backend() -> None:
+    compiled = solvers.load(ROOT / "samples" / "sir_neural" / "sir_neural.salver")
+    with pytest.warns(NativeFallbackWarning, match="neural"):
+        asked = compiled.run(backend="native")
+    assert asked.metadata["backend"] == "vector" and "onnxruntime" in asked.metadata["backend_note"]
+    automatic = compiled.run()
+    for name in automatic.names:
+        np.testing.assert_array_equal(asked[name], automatic[name], err_msg=name)
