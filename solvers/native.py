@@ -90,15 +90,21 @@ def is_built(source: NativeSource) -> bool:
 
 
 def library(source: NativeSource) -> NativeLibrary:
-    """The loaded library of ``source``, compiling it first unless the cache has it."""
+    """The loaded library of ``source``, compiling it first unless the cache has it (intact)."""
     key = digest(source)
     with _LOCK:
         loaded = _LOADED.get(key)
         if loaded is None:
             path = _library_path(key)
-            if not path.is_file():
+            if path.is_file():
+                try:
+                    loaded = NativeLibrary(path, source)
+                except NativeBuildError:  # a damaged cache entry: built again
+                    loaded = None
+            if loaded is None:
                 _build(source.program.source, path)
-            loaded = _LOADED[key] = NativeLibrary(path, source)
+                loaded = NativeLibrary(path, source)
+            _LOADED[key] = loaded
         return loaded
 
 
@@ -124,7 +130,10 @@ def _build(text: str, target: Path) -> None:
 def _ffi() -> Any:
     global _FFI
     if _FFI is None:
-        import cffi
+        try:
+            import cffi
+        except ImportError:
+            raise NativeBuildError("cffi is not installed (pip install cffi)") from None
 
         ffi = cffi.FFI()
         ffi.cdef(_CDEF)
@@ -137,7 +146,10 @@ class NativeLibrary:
 
     def __init__(self, path: Path, source: NativeSource) -> None:
         self.ffi = _ffi()
-        self.lib = self.ffi.dlopen(str(path))
+        try:
+            self.lib = self.ffi.dlopen(str(path))
+        except OSError as exc:
+            raise NativeBuildError(f"cannot load the compiled model {path}: {exc}") from None
         sizes = self.ffi.new("int64_t[6]")
         self.lib.sv_sizes(sizes)
         expected = (source.stocks, source.memories, source.pipelines, source.parameters, source.reported,

@@ -258,3 +258,15 @@ def test_neural_components_run_in_python_whatever_the_backend() -> None:
     automatic = compiled.run()
     for name in automatic.names:
         np.testing.assert_array_equal(asked[name], automatic[name], err_msg=name)
+
+
+@needs_compiler
+def test_a_damaged_cache_entry_is_built_again(private_cache: Path) -> None:
+    model = kitchen_sink()
+    model.add(Aux("broken", "broken", equation="TIME * 99.5"))
+    compiled = solvers.compile(model)
+    entry = private_cache / f"sv_{native.digest(compiled.programs.native())}.so"
+    private_cache.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(b"not a shared library")
+    assert_identical(compiled.run(backend="python"), compiled.run(backend="native"))
+    assert entry.read_bytes()[:4] == b"\x7fELF" or sys.platform != "linux"
