@@ -266,10 +266,11 @@ print(json.dumps(times))
 """
 
 
-def bench_sweep(folder: Path, runs: int, probe: int) -> None:
+def bench_sweep(folder: Path, runs: int, probe: int, processes: int = 5) -> None:
     import json
 
-    print(f"\n(c) {runs}-run sweep of SIR's Contact Rate (ms CPU; first call in a fresh process, then warm)")
+    print(f"\n(c) {runs}-run sweep of SIR's Contact Rate (ms CPU; the first call in a fresh process and warm "
+          f"calls, medians over {processes} processes)")
     values = np.linspace(2, 8, runs)
     solvers.load(SIR).run(backend="native")  # built before the fresh processes time their first call
     floor_s = median_cpu(lambda: sir_numpy(values), 5)
@@ -277,11 +278,16 @@ def bench_sweep(folder: Path, runs: int, probe: int) -> None:
     warm_by = {}
     for backend in ("python", "native"):
         code = _COLD.format(root=str(ROOT), sir=str(SIR), runs=runs, backend=backend)
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=ROOT)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr[-400:])
-        times = json.loads(done.stdout.strip().splitlines()[-1])
-        first, warm = times[0], statistics.median(times[1:])
+        firsts, warms = [], []
+        for _ in range(processes):
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                                  cwd=ROOT)
+            if done.returncode != 0:
+                raise RuntimeError(done.stderr[-400:])
+            times = json.loads(done.stdout.strip().splitlines()[-1])
+            firsts.append(times[0])
+            warms.extend(times[1:])
+        first, warm = statistics.median(firsts), statistics.median(warms)
         warm_by[backend] = warm
         name = "vector (numpy)" if backend == "python" else "C"
         cold = first / warm

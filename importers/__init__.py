@@ -16,6 +16,7 @@ from pathlib import Path
 from importers.report import ImportReport, ReportEntry
 from metamodel import io
 from metamodel.errors import ParseError
+from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 
 __all__ = ["ImportReport", "ReportEntry", "load", "supported_extensions"]
@@ -82,7 +83,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     """Load any file Salver reads; raises ``ParseError`` for unreadable or unsupported files."""
     suffix = Path(path).suffix.lower()
     if suffix == ".salver":
-        return io.load(path), ImportReport(source=str(path), format="salver")
+        with gc_paused():
+            return io.load(path), ImportReport(source=str(path), format="salver")
     module_name = _IMPORTERS.get(suffix)
     if suffix not in _SNIFFERS and (module_name is None or not _available(module_name)):
         raise ParseError(f"unsupported file type {suffix or '(none)'}; Salver reads "
@@ -93,6 +95,7 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
         module_name = _SNIFFERS[suffix](path)
     module = importlib.import_module(f"importers.{module_name}")
     try:
-        return module.load(path)
+        with gc_paused():
+            return module.load(path)
     except RecursionError:  # the last line of defence; the parsers bound their nesting themselves
         raise ParseError("the file is nested too deeply to read", file=str(path)) from None

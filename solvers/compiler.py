@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from metamodel.equations.ast import BinOp, Call, Name, Node, Num, UnaryOp
 from metamodel.errors import ModelError
+from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
@@ -19,7 +20,6 @@ from solvers import runtime
 from solvers.architecture import bind_architecture
 from solvers.expand import Expanded, Expander
 from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
-from solvers.gc_pause import gc_paused
 from solvers.model_run import CompiledModel
 from solvers.ordering import CycleError, topological_order
 from solvers.program import (

@@ -14,12 +14,12 @@ import numpy as np
 
 from metamodel.elements import INTEGRATION_METHODS, SimSpec
 from metamodel.errors import ModelError, SimulationError
+from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 from metamodel.names import canonical
 from solvers import backends, integrators, runtime
 from solvers.analysis import AnalysisMethods
 from solvers.flatten import NeuralUse
-from solvers.gc_pause import gc_paused
 from solvers.program import Layout, RateSystem
 from solvers.results import Results
 

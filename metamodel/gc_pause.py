@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """Hold Python's cyclic garbage collector while compiling: compiling allocates many small objects and
-    builds no cycles, and collections triggered by the allocations would traverse the whole heap again
-    and again, making the cost grow faster than the model."""
+    """Hold Python's cyclic garbage collector while loading or compiling a model: both allocate many small
+    objects and build few cycles, and the collections their allocations trigger would traverse the whole
+    heap again and again, making the cost grow faster than the model. Cycles made meanwhile are collected
+    after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
