@@ -58,11 +58,19 @@ def run(coro):  # noqa: ANN001, ANN201
     return asyncio.run(coro)
 
 
+def threaded(runner):  # noqa: ANN001, ANN201
+    """The batcher's execute: ``runner(batch, handle)`` in a thread, as a worker would run it elsewhere."""
+    async def execute(batch: Batch, handle: RunHandle) -> RunOutput:
+        return await asyncio.to_thread(runner, batch, handle)
+
+    return execute
+
+
 def test_concurrent_requests_are_coalesced_and_split_back() -> None:
     runner = FakeRunner(delay=0.02)
 
     async def scenario() -> list:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=20))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=20))
         answers = await asyncio.gather(*[batcher.submit(request(a=[float(i)])) for i in range(40)])
         await batcher.close()
         return answers
@@ -81,7 +89,7 @@ def test_missing_parameters_get_defaults_inside_a_batch() -> None:
     runner = FakeRunner(delay=0.01)
 
     async def scenario() -> list:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30))
         answers = await asyncio.gather(batcher.submit(request(a=[2.0, 3.0])), batcher.submit(request(b=[5.0])))
         await batcher.close()
         return answers
@@ -100,7 +108,7 @@ def test_max_batch_size_bounds_the_runs_of_one_batch() -> None:
     runner = FakeRunner(delay=0.01)
 
     async def scenario() -> None:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=4, max_queue_delay_ms=20))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=4, max_queue_delay_ms=20))
         await asyncio.gather(*[batcher.submit(request(a=[1.0, 2.0])) for _ in range(6)])
         await batcher.close()
 
@@ -113,7 +121,7 @@ def test_batching_off_runs_each_request_alone() -> None:
     runner = FakeRunner()
 
     async def scenario() -> None:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=20))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=20))
         await asyncio.gather(*[batcher.submit(request(a=[1.0])) for _ in range(5)])
         await batcher.close()
 
@@ -126,7 +134,7 @@ def test_different_options_and_seeded_requests_are_not_mixed() -> None:
     longer = RunOptions(start=0.0, stop=5.0, dt=1.0, save_per=1.0, method="euler")
 
     async def scenario() -> list:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30))
         answers = await asyncio.gather(
             batcher.submit(request(a=[1.0])), batcher.submit(request(a=[2.0], options=longer)),
             batcher.submit(request(a=[3.0])), batcher.submit(request(a=[4.0], alone=True)))
@@ -143,7 +151,7 @@ def test_a_failed_run_fails_every_request_of_its_batch_and_the_batcher_goes_on()
     runner = FakeRunner(delay=0.01, fail=True)
 
     async def scenario() -> tuple[list, RunOutput]:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=10))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=10))
         failed = await asyncio.gather(*[batcher.submit(request(a=[1.0])) for _ in range(3)],
                                       return_exceptions=True)
         runner.fail = False
@@ -172,7 +180,7 @@ def test_runs_happen_off_the_event_loop() -> None:
     runner = GatedRunner()
 
     async def scenario() -> None:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=8, max_queue_delay_ms=1))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=8, max_queue_delay_ms=1))
         pending = asyncio.ensure_future(batcher.submit(request(a=[1.0])))
         assert await asyncio.to_thread(runner.started.wait, 30)
         runner.gate.set()  # the loop goes on while the run is in progress
@@ -187,7 +195,7 @@ def test_close_finishes_queued_requests_then_refuses_new_ones() -> None:
     runner = FakeRunner(delay=0.02)
 
     async def scenario() -> tuple[list, Exception | None]:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=0))
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=0))
         pending = [asyncio.ensure_future(batcher.submit(request(a=[float(i)]))) for i in range(4)]
         await asyncio.sleep(0)
         await batcher.close()
@@ -220,7 +228,7 @@ def test_a_batch_failing_on_one_requests_inputs_is_rerun_request_by_request() ->
     runner = Picky(delay=0.01)
 
     async def scenario() -> list:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30),
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=64, max_queue_delay_ms=30),
                           isolate=lambda exc: isinstance(exc, ValueError))
         answers = await asyncio.gather(*[batcher.submit(request(a=[a])) for a in (1.0, -1.0, 2.0)],
                                        return_exceptions=True)
@@ -245,7 +253,7 @@ def test_a_full_queue_refuses_more_requests_and_cancelled_ones_leave_it() -> Non
     runner = Held()
 
     async def scenario() -> tuple[Exception | None, int, list]:
-        batcher = Batcher(runner, DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=0), queue_limit=2)
+        batcher = Batcher(threaded(runner), DEFAULTS, Batching(max_batch_size=1, max_queue_delay_ms=0), queue_limit=2)
         running = asyncio.ensure_future(batcher.submit(request(a=[0.0])))
         while not runner.batches and not running.done():  # the first request is running (off the queue)
             await asyncio.sleep(0.01)
@@ -288,7 +296,7 @@ def test_a_run_whose_requests_are_all_cancelled_is_stopped_through_its_handle() 
             raise RunCancelled
 
     async def scenario() -> bool:
-        batcher = Batcher(Killable(), DEFAULTS, Batching(max_batch_size=8, max_queue_delay_ms=0))
+        batcher = Batcher(threaded(Killable()), DEFAULTS, Batching(max_batch_size=8, max_queue_delay_ms=0))
         pending = [asyncio.ensure_future(batcher.submit(request(a=[1.0]))) for _ in range(2)]
         assert await asyncio.to_thread(started.wait, 30)
         pending[0].cancel()

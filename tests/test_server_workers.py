@@ -9,8 +9,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import threading
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -172,23 +170,21 @@ async def test_a_killed_worker_is_replaced_and_the_request_retried(repo: Path) -
         assert 'salver_worker_restarts_total{model="cooling",version="1",reason="died"} 1' in metrics
 
 
-def test_a_worker_dying_mid_run_is_replaced_and_the_run_tried_again(tmp_path: Path) -> None:
+async def test_a_worker_dying_mid_run_is_replaced_and_the_run_tried_again(tmp_path: Path) -> None:
     path = write_model(tmp_path, "heavy", heavy(20), "1")
     source = ModelSource(str(path), "", ())
     group = WorkerGroup(1)
     try:
         options = RunOptions(0.0, 20_000.0, 0.01, 1000.0, "euler")
         batch = Batch({}, 1, options, ("Stock_1",), 120.0)
-        answers: list[RunOutput] = []
-        thread = threading.Thread(target=lambda: answers.append(group.run(source, batch)))
-        thread.start()
+        running = asyncio.ensure_future(group.run(source, batch))
         while not group.pids():
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
         (first,) = group.pids()
-        time.sleep(0.5)  # the run is under way in the worker (it lasts seconds)
+        await asyncio.sleep(0.5)  # the run is under way in the worker (it lasts seconds); killed earlier, the same
         os.kill(first, signal.SIGKILL)
-        thread.join(120)
-        assert answers and answers[0].data["Stock_1"].shape == (1, 21)
+        answer: RunOutput = await asyncio.wait_for(running, 120)
+        assert answer.data["Stock_1"].shape == (1, 21)
         assert group.pids() and first not in group.pids()
     finally:
         group.close()

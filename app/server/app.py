@@ -47,11 +47,11 @@ class Target:
     version: str | None
 
 
-def _latest(model_name: str) -> Target:
+async def _latest(model_name: str) -> Target:  # async: FastAPI would run a plain function in a thread
     return Target(model_name, None)
 
 
-def _versioned(model_name: str, model_version: str) -> Target:
+async def _versioned(model_name: str, model_version: str) -> Target:
     return Target(model_name, model_version)
 
 

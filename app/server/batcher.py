@@ -2,7 +2,7 @@
 
 The parameter arrays of the coalesced requests are concatenated (a request that leaves a parameter
 out gets its default), the model runs once with ``runs`` = their total, and the result columns are
-split back. Runs go to a thread pool, never onto the event loop.
+split back. ``execute`` runs a batch elsewhere (worker processes, or a thread) and is awaited.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +124,7 @@ class RunHandle:
             kill()
 
 
-Execute = Callable[[Batch, RunHandle], RunOutput]
+Execute = Callable[[Batch, RunHandle], Awaitable[RunOutput]]
 BatchHook = Callable[[int, int, float], None]  # (requests, runs, run seconds)
 
 
@@ -159,14 +158,12 @@ class Batcher:
     """
 
     def __init__(self, execute: Execute, defaults: dict[str, float], batching: Batching, *,
-                 concurrency: int = 1, executor: Executor | None = None,
-                 on_batch: BatchHook | None = None, queue_limit: int = 0,
+                 concurrency: int = 1, on_batch: BatchHook | None = None, queue_limit: int = 0,
                  isolate: Callable[[Exception], bool] = lambda exc: False) -> None:
         self._execute = execute
         self._defaults = defaults
         self._max_runs = batching.max_batch_size
         self._delay = batching.max_queue_delay_ms / 1000.0
-        self._executor = executor
         self._on_batch = on_batch
         self._isolate = isolate
         self._queue_limit = queue_limit
@@ -291,7 +288,7 @@ class Batcher:
         started = loop.time()
         wall = time.perf_counter()
         try:
-            output = await loop.run_in_executor(self._executor, self._execute, batch, handle)
+            output = await self._execute(batch, handle)
         except RunCancelled:
             return
         except Exception as exc:

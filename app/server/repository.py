@@ -44,11 +44,11 @@ class Group(Protocol):
 
     size: int
 
-    def describe(self, source: ModelSource) -> ModelInfo: ...
+    async def describe(self, source: ModelSource) -> ModelInfo: ...
 
-    def run(self, source: ModelSource, batch: Batch, handle: RunHandle | None = None) -> RunOutput: ...
+    async def run(self, source: ModelSource, batch: Batch, handle: RunHandle | None = None) -> RunOutput: ...
 
-    def warm(self, source: ModelSource, batch: Batch) -> None: ...
+    async def warm(self, source: ModelSource, batch: Batch) -> None: ...
 
     def pids(self) -> list[int]: ...
 
@@ -297,7 +297,7 @@ class ModelRepository:
             config = load_model_config(self.config_dir(name), self._settings.model_defaults)
             group = self._loader.make_group(name, version, config)
             source = ModelSource(str(path), digest, tuple(map(str, files)))
-            info = await loop.run_in_executor(None, group.describe, source)
+            info = await group.describe(source)
             extra = [f for f in info.files if Path(f) not in files]
             if extra:  # networks outside the version folder: part of its content too
                 files = self._files(name, path, info.files)
@@ -305,7 +305,7 @@ class ModelRepository:
                 digest = await loop.run_in_executor(None, content_digest, files)
                 source = ModelSource(str(path), digest, tuple(map(str, files)))
             if config.warmup:
-                await loop.run_in_executor(None, group.warm, source, warmup_batch(info, config))
+                await group.warm(source, warmup_batch(info, config))
         except (ConfigError, SalverError, OSError, RunFailed) as exc:
             if group is not None:
                 await loop.run_in_executor(None, group.close)

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from app.server.batcher import (
     Batch,
@@ -63,16 +62,16 @@ class InProcessGroup:
         self._describe = describe_model
         self.size = size
 
-    def describe(self, source: ModelSource) -> ModelInfo:
-        return self._describe(source.path)
+    async def describe(self, source: ModelSource) -> ModelInfo:
+        return await asyncio.to_thread(self._describe, source.path)
 
-    def run(self, source: ModelSource, batch: Batch, handle: RunHandle | None = None) -> RunOutput:
+    async def run(self, source: ModelSource, batch: Batch, handle: RunHandle | None = None) -> RunOutput:
         if handle is not None and handle.cancelled:
             raise RunCancelled
-        return self._runner(source, batch)
+        return await asyncio.to_thread(self._runner, source, batch)
 
-    def warm(self, source: ModelSource, batch: Batch) -> None:
-        self.run(source, batch)
+    async def warm(self, source: ModelSource, batch: Batch) -> None:
+        await self.run(source, batch)
 
     def pids(self) -> list[int]:
         return []
@@ -93,7 +92,6 @@ class InferenceService:
         self.settings = settings
         self._runner = runner
         self._describe = describe_model or describe
-        self._executor: ThreadPoolExecutor | None = None
         self.repository = ModelRepository(repo_path, settings, loader=self, extensions=supported_extensions())
         self.cache = ResultCache(settings.cache_bytes)
         self.runs = AsyncRuns(settings.async_runs_kept, settings.async_results_bytes)
@@ -101,13 +99,6 @@ class InferenceService:
         self.methods = frozenset(INTEGRATION_METHODS)
         self._providers: dict[str, float] = {}
         self.metrics = ServerMetrics(self)
-
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        """The threads that wait on runs (created on first use, again after a shutdown)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="salver-run")
-        return self._executor
 
     def providers(self) -> dict[str, float]:
         return dict(self._providers)
@@ -132,8 +123,8 @@ class InferenceService:
             self.metrics.run_seconds.observe(seconds, name, version)
             self.stats.executed(name, version, runs, int(seconds * 1e9))
 
-        def execute(batch: Batch, handle: RunHandle) -> RunOutput:
-            output = group.run(source, batch, handle)
+        async def execute(batch: Batch, handle: RunHandle) -> RunOutput:
+            output = await group.run(source, batch, handle)
             used = set(output.metadata.get("providers", {}).values())
             if used:
                 self._providers = {provider: 1.0 for provider in used}
@@ -141,8 +132,7 @@ class InferenceService:
 
         config = loaded.config
         return Batcher(execute, loaded.info.parameters, config.batching, concurrency=group.size,
-                       executor=self.executor, on_batch=on_batch, queue_limit=config.instance_group.queue_limit,
-                       isolate=_caused_by_inputs)
+                       on_batch=on_batch, queue_limit=config.instance_group.queue_limit, isolate=_caused_by_inputs)
 
     def retired(self, loaded: LoadedVersion) -> None:
         self.cache.drop(loaded.source)
@@ -234,6 +224,3 @@ class InferenceService:
         """Graceful shutdown: finish queued and asynchronous runs, then stop the workers."""
         await self.runs.close()
         await self.repository.close()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None

@@ -53,7 +53,10 @@ class Statistics:
         self._versions: dict[tuple[str, str], VersionStats] = {}
 
     def of(self, name: str, version: str) -> VersionStats:
-        return self._versions.setdefault((name, version), VersionStats())
+        stats = self._versions.get((name, version))
+        if stats is None:
+            stats = self._versions[(name, version)] = VersionStats()
+        return stats
 
     def phase(self, name: str, version: str, phase: str, ns: int) -> None:
         self.of(name, version).phases[phase].add(ns)

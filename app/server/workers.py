@@ -3,18 +3,18 @@
 Runs execute in a child process that is killed at its deadline or when every request of the run was
 cancelled: numpy code cannot be interrupted inside a call, so killing the process is the sure way to stop
 it. A worker that dies of anything else is replaced and the run is tried once more. Each worker compiles
-its model version once; the first describes it to the server (parameters, variables, sim specs).
+its model version once; the first describes it to the server (parameters, variables, sim specs). The
+server waits for replies on its event loop (the pipe's descriptor), so a batch costs no thread switch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
 import multiprocessing
 import os
-import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -117,7 +117,9 @@ def _describe(cache: dict[str, Any], source: ModelSource) -> ModelInfo:
 
 
 def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
-    """Child process: receive (task, source, argument), reply ("ok", value) or ("error", kind, message)."""
+    """Child process: receive (task, source, argument); reply with a small header, ("ok", bytes) or
+    ("error", kind, message), and after an "ok" the pickled value in those bytes."""
+    import pickle
     import warnings
 
     import solvers  # noqa: F401  (imported before reporting ready, so the first deadline is the run's)
@@ -142,16 +144,18 @@ def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
         for key in [k for k in cache if k != source.key]:
             del cache[key]
         try:
-            if task == "describe":
-                conn.send(("ok", _describe(cache, source)))
-            else:
-                conn.send(("ok", run_batch(cache, source, argument, setup.providers)))
+            value = _describe(cache, source) if task == "describe" else run_batch(cache, source, argument,
+                                                                                   setup.providers)
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except SalverError as exc:  # a fault of the model or of the run's inputs: the client's error
             conn.send(("error", type(exc).__name__, str(exc)))
         except (ArithmeticError, ValueError, MemoryError) as exc:  # numbers the engine could not take
             conn.send(("error", "SimulationError", f"the run failed: {type(exc).__name__}: {exc}"))
         except Exception as exc:  # reported to the server, which answers 500 and keeps serving
             conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
+        else:
+            conn.send(("ok", len(payload)))
+            conn.send_bytes(payload)
 
 
 class _Died(Exception):
@@ -160,6 +164,9 @@ class _Died(Exception):
 
 class _TimedOut(Exception):
     pass
+
+
+LARGE_REPLY = 1 << 20  # replies larger than this are read and unpickled in a thread, not on the loop
 
 
 class _Worker:
@@ -181,12 +188,30 @@ class _Worker:
     def pid(self) -> int:
         return self.process.pid or 0
 
-    def call(self, message: tuple[str, ModelSource, Any], timeout: float) -> tuple[Any, ...]:
+    async def call(self, message: tuple[str, ModelSource, Any], timeout: float) -> tuple[Any, ...]:
+        """Send ``message`` and wait on the event loop (no thread) for the reply, at most ``timeout`` s."""
+        import pickle
+
+        loop = asyncio.get_running_loop()
         try:
             self.conn.send(message)
-            if not self.conn.poll(timeout):
-                raise _TimedOut
-            return self.conn.recv()
+            readable = loop.create_future()
+            fd = self.conn.fileno()
+            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+            try:
+                await asyncio.wait_for(readable, timeout)
+            except TimeoutError:
+                raise _TimedOut from None
+            finally:
+                loop.remove_reader(fd)
+                os.set_blocking(fd, True)  # uvloop's readers make the descriptor non-blocking
+            header = self.conn.recv()
+            if header[0] != "ok":
+                return header
+            if header[1] <= LARGE_REPLY:
+                return "ok", pickle.loads(self.conn.recv_bytes())
+            data = await loop.run_in_executor(None, self.conn.recv_bytes)
+            return "ok", await loop.run_in_executor(None, pickle.loads, data)
         except (EOFError, OSError) as exc:
             raise _Died(str(exc) or type(exc).__name__) from exc
 
@@ -218,120 +243,97 @@ def _reply(reply: tuple[Any, ...]) -> Any:
 
 
 class WorkerGroup:
-    """Up to ``size`` worker processes of one model version, started on demand; calls block their thread.
+    """Up to ``size`` worker processes of one model version, started on demand (in a thread: a start
+    takes a second), each spoken to from the event loop.
 
     ``on_restart(reason)`` is told when a worker is replaced (``died``, ``timeout`` or ``cancelled``).
     """
 
     def __init__(self, size: int, setup: WorkerSetup | None = None,
                  on_restart: Callable[[str], None] | None = None) -> None:
-        self._size = size
+        self.size = size
         self._setup = setup or WorkerSetup()
         self._on_restart = on_restart
         self._context = multiprocessing.get_context("spawn")
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
-        self._lock = threading.Lock()
         self._count = 0
-
-    @property
-    def size(self) -> int:
-        return self._size
+        self._returned: asyncio.Event | None = None
 
     def pids(self) -> list[int]:
         """Process ids of the workers alive now."""
-        with self._lock:
-            return sorted(w.pid for w in self._all)
+        return sorted(w.pid for w in self._all)
 
-    def _acquire(self) -> _Worker:
+    async def _acquire(self) -> _Worker:
         while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            else:
+            while self._idle:
+                worker = self._idle.pop()
                 if worker.process.is_alive():
                     return worker
-                self._discard(worker, "died")  # killed while idle: start another
-                continue
-            with self._lock:
-                start = self._count < self._size
-                if start:
-                    self._count += 1
-            if start:
+                await self._discard(worker, "died")  # killed while idle: start another
+            if self._count < self.size:
                 break
-            try:  # a busy worker may be killed instead of coming back: look again shortly
-                worker = self._idle.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self._idle.put(worker)
+            self._returned = self._returned or asyncio.Event()
+            self._returned.clear()
+            await self._returned.wait()
+        self._count += 1
         try:
-            worker = _Worker(self._context, self._setup)
+            worker = await asyncio.get_running_loop().run_in_executor(None, _Worker, self._context, self._setup)
         except BaseException:
-            with self._lock:
-                self._count -= 1
+            self._count -= 1
             raise
-        with self._lock:
-            self._all.add(worker)
+        self._all.add(worker)
         return worker
 
-    def _discard(self, worker: _Worker, reason: str) -> None:
-        worker.kill()
-        with self._lock:
-            self._count -= 1
-            self._all.discard(worker)
+    def _release(self, worker: _Worker) -> None:
+        self._idle.append(worker)
+        if self._returned is not None:
+            self._returned.set()
+
+    async def _discard(self, worker: _Worker, reason: str) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, worker.kill)
+        self._count -= 1
+        self._all.discard(worker)
+        if self._returned is not None:
+            self._returned.set()
         if self._on_restart is not None:
             self._on_restart(reason)
 
-    def describe(self, source: ModelSource) -> ModelInfo:
+    async def describe(self, source: ModelSource) -> ModelInfo:
         """Compile ``source`` in a worker (which keeps it) and describe it; RunFailed if it cannot load."""
-        info: ModelInfo = self._call(("describe", source, None), DESCRIBE_TIMEOUT_S, None, "loading the model",
-                                     "load time limit")
+        info: ModelInfo = await self._call(("describe", source, None), DESCRIBE_TIMEOUT_S, None,
+                                           "loading the model", "load time limit")
         return info
 
-    def run(self, source: ModelSource, batch: Batch, handle: RunHandle | None = None) -> RunOutput:
+    async def run(self, source: ModelSource, batch: Batch, handle: RunHandle | None = None) -> RunOutput:
         """Run ``batch``; kill the worker at ``batch.deadline_s`` or when ``handle`` is cancelled."""
-        output: RunOutput = self._call(("run", source, batch), batch.deadline_s, handle,
-                                       f"{batch.runs} runs, {batch.options.steps} steps", "run time limit")
+        output: RunOutput = await self._call(("run", source, batch), batch.deadline_s, handle,
+                                             f"{batch.runs} runs, {batch.options.steps} steps", "run time limit")
         return output
 
-    def warm(self, source: ModelSource, batch: Batch) -> None:
+    async def warm(self, source: ModelSource, batch: Batch) -> None:
         """Start every worker of the group and run ``batch`` in each (compiling the model there)."""
-        workers = [self._acquire() for _ in range(max(0, self._size - self._idle.qsize()))]
+        workers = await asyncio.gather(*(self._acquire() for _ in range(self.size - len(self._idle))))
         for worker in workers:
-            self._idle.put(worker)
-        errors: list[BaseException] = []
+            self._release(worker)
+        await asyncio.gather(*(self.run(source, batch) for _ in range(self.size)))
 
-        def one() -> None:
-            try:
-                self.run(source, batch)
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=one) for _ in range(self._size)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
-
-    def _call(self, message: tuple[str, ModelSource, Any], timeout: float, handle: RunHandle | None,
-              what: str, limit: str) -> Any:
+    async def _call(self, message: tuple[str, ModelSource, Any], timeout: float, handle: RunHandle | None,
+                    what: str, limit: str) -> Any:
         for attempt in (1, 2):
-            worker = self._acquire()
+            worker = await self._acquire()
             if handle is not None and not handle.attach(worker.signal_kill):
-                self._idle.put(worker)
+                self._release(worker)
                 raise RunCancelled
             try:
-                reply = worker.call(message, timeout)
+                reply = await worker.call(message, timeout)
             except _TimedOut:
-                self._discard(worker, "timeout")
+                await self._discard(worker, "timeout")
                 raise RunFailed(f"run stopped: it exceeded the {limit} of {timeout:g} s ({what})",
                                 client_error=True, timed_out=True) from None
             except _Died as exc:
                 cancelled = handle is not None and handle.cancelled
-                self._discard(worker, "cancelled" if cancelled else "died")
+                await self._discard(worker, "cancelled" if cancelled else "died")
                 if cancelled:
                     raise RunCancelled from None
                 if attempt == 2:
@@ -339,25 +341,22 @@ class WorkerGroup:
                                     client_error=False) from None
                 log.warning("worker died; retrying on a new one", extra={"error": str(exc)})
                 continue
+            except asyncio.CancelledError:  # the waiting request went away mid-reply: the worker is unusable
+                await asyncio.shield(self._discard(worker, "cancelled"))
+                raise
             finally:
                 if handle is not None:
                     handle.detach()
-            self._idle.put(worker)
+            self._release(worker)
             return _reply(reply)
         raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Stop every worker; called once the model's batcher has drained."""
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
+        for worker in self._idle:
             worker.stop()
-            with self._lock:
-                self._count -= 1
-                self._all.discard(worker)
-        with self._lock:
-            busy = list(self._all)
-        for worker in busy:  # only after a drain that gave up: do not leave processes behind
+        for worker in self._all - set(self._idle):  # only after a drain that gave up: leave no process behind
             worker.signal_kill()
+        self._idle.clear()
+        self._all.clear()
+        self._count = 0
