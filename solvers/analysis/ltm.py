@@ -118,8 +118,8 @@ class LoopsThatMatter:
     """Loops That Matter on one model: the structure is found once, the scores for each run asked for."""
 
     def __init__(self, model: Model, max_loops: int = MAX_LOOPS, flow_scores: str = "2020") -> None:
+        from metamodel.gc_pause import gc_paused
         from solvers.compiler import Compiler
-        from solvers.gc_pause import gc_paused
 
         if flow_scores not in FLOW_SCORES:
             raise ModelError(f"flow scores are '2020' (the paper) or '2023' (the correction), not '{flow_scores}'")
