@@ -79,6 +79,9 @@ _SILENT_VARIABLE = {
     "conveyor",
     "queue",
     "oven",
+    "leak",
+    "leak_integers",
+    "overflow",
 }
 _COMMENT = re.compile(r"\{[^}]*\}")
 _ISEE_USE = re.compile(rb"<\s*/?\s*isee:|\sisee:[\w.-]+\s*=")
@@ -215,6 +218,8 @@ class _Reader:
         self.non_negative: dict[str, bool] = {}
         self.modules: list[tuple[Module, etree._Element]] = []
         self.dims: list[Dimension] = []
+        self.conveyor_outflows: set[str] = set()  # ids of the flows leaving a conveyor (of the model read)
+        self.conveyor_arrests: dict[str, str] = {}  # id of a conveyor stock -> its arrest condition
 
     def read(self, root: etree._Element, fallback_name: str) -> Model:
         models = _children(root, "model")
@@ -337,6 +342,11 @@ class _Reader:
         for stock, var in pending:
             stock.inflows = self.flow_refs(var, "inflow", model, stock.name)
             stock.outflows = self.flow_refs(var, "outflow", model, stock.name)
+        conveyors = [(stock, _child(var, "conveyor")) for stock, var in pending if _child(var, "conveyor") is not None]
+        self.conveyor_outflows = {flow for stock, _ in conveyors for flow in stock.outflows}
+        self.conveyor_arrests = {stock.id: f"({_text(_child(c, 'arrest'))})" for stock, c in conveyors
+                                 if _text(_child(c, "arrest"))}
+        for stock, var in pending:
             for kind in ("conveyor", "queue", "oven"):
                 if _child(var, kind) is not None:
                     getattr(self, kind)(stock, var, _child(var, kind), model)
@@ -452,29 +462,96 @@ class _Reader:
         )
 
     def conveyor(self, stock: Stock, el: etree._Element, conveyor: etree._Element, model: Model) -> None:
-        """A conveyor whose material leaves ``len`` time units after it entered: its outflow becomes the
-        pipeline ``DELAY(inflows, len, initial content / len)`` (the initial content spread evenly over the
-        belt). Leakage, capacity, inflow limits, arrest, sampling and discrete conveyors are reported as
-        errors: run as a plain stock, their results would be wrong."""
+        """A conveyor (XMILE 1.0 §3.7.2): the stock's equation becomes ``CONVEYOR(...)`` with its options and
+        leaks, the primary outflow ``CONVEYOR_OUTFLOW``, the leaks ``CONVEYOR_LEAK`` and each inflow driven by
+        an equation ``CONVEYOR_INFLOW`` (the equation is its request; capacity and the inflow limit admit
+        less). The primary outflow is the first outflow not marked as a leak; unmarked outflows after it
+        are leaks. Discrete conveyors, spread inputs and queues upstream are reported as errors."""
         length = _text(_child(conveyor, "len"))
-        unsupported = [_local(c) for c in _elements(conveyor) if _local(c) not in ("len",)]
-        flows = [model.elements[i] for i in stock.outflows]
-        leaks = [f for f in flows if _flow_has(el, f.name, "leak", model)]
-        if leaks:
-            unsupported.append("leakage flows " + ", ".join(f.name for f in leaks))
-        if unsupported or not length or not flows or not stock.inflows:
-            what = ", ".join(unsupported) if unsupported else "a transit time, an inflow and an outflow"
-            self.report.add(f"conveyor not supported ({what}); the stock would run as a plain stock", stock.name,
-                            conveyor.sourceline, "error")
+        where = conveyor.sourceline
+        if not length:
+            self.report.add("conveyor not supported (no transit time <len>); the stock would run as a plain stock",
+                            stock.name, where, "error")
             return
-        inflow = " + ".join(f"({quote_name(model.elements[i].name)})" for i in stock.inflows)
-        initial = stock.equation.strip() or "0"
-        flows[0].equation = f"DELAY({inflow}, {length}, ({initial}) / ({length}))"
-        for extra in flows[1:]:
-            self.report.add("second outflow of a conveyor read as an ordinary flow", extra.name, conveyor.sourceline,
-                            "warning")
-        self.report.add(f"conveyor: '{flows[0].name}' carries what entered {length} time units before",
-                        stock.name, conveyor.sourceline, "info")
+        refused = [f"option {name}" for name in ("discrete",) if (_attr(conveyor, name) or "").lower() == "true"]
+        refused += [f"<{_local(c)}>" for c in _elements(conveyor)
+                    if _local(c) not in ("len", "capacity", "in_limit", "sample", "arrest")]
+        flows = [(model.elements[i], self._flow_element(el, model.elements[i].name)) for i in stock.outflows]
+        inflows = [(model.elements[i], self._flow_element(el, model.elements[i].name)) for i in stock.inflows]
+        marked = [f for f, f_el in flows if f_el is not None and _child(f_el, "leak") is not None]
+        primary = next((f for f, _ in flows if f not in marked), None)
+        leaks = [(f, f_el) for f, f_el in flows if f is not primary]
+        for flow, flow_el in inflows:
+            spread = (_attr(flow_el, "spreadflow") or "beginning") if flow_el is not None else "beginning"
+            if spread != "beginning":
+                refused.append(f"inflow '{flow.name}' spread over the belt ({spread})")
+            if self._is_queue_outflow(el, flow.name):
+                refused.append(f"inflow '{flow.name}' from a queue")
+        if primary is None:
+            refused.append("no outflow that is not a leak")
+        if refused:
+            self.report.add(f"conveyor not supported ({', '.join(refused)}); the stock would run as a plain stock",
+                            stock.name, where, "error")
+            return
+
+        def option(name: str, default: str) -> str:
+            text = _text(_child(conveyor, name))
+            return f"({text})" if text else default
+
+        exponential = (_attr(conveyor, "exponential_leak") or "").lower() == "true"
+        parts = [f"({stock.equation.strip() or '0'})", f"({length})", option("capacity", "INF"),
+                 option("in_limit", "INF"), option("sample", "1"), option("arrest", "0"), "1" if exponential else "0"]
+        for flow, flow_el in leaks:
+            value = _text(_child(flow_el, "leak")) if flow_el is not None else ""
+            fraction = value or flow.equation.strip() or "0"
+            start = _attr(flow_el, "leak_start") if flow_el is not None else None
+            end = _attr(flow_el, "leak_end") if flow_el is not None else None
+            whole = flow_el is not None and _child(flow_el, "leak_integers") is not None
+            parts += [f"({fraction})", start or "0", end or "1", "1" if whole else "0"]
+        name = quote_name(stock.name)
+        stock.equation = f"CONVEYOR({', '.join(parts)})"
+        held = self._conveyor_arrest(primary, model)
+        assert primary is not None
+        primary.equation = f"CONVEYOR_OUTFLOW({name}{', ' + held if held else ''})"
+        for number, (flow, _) in enumerate(leaks, start=1):
+            flow.equation = f"CONVEYOR_LEAK({name}, {number})"
+        position = 0
+        for flow, _ in inflows:
+            if not self._is_conveyor_outflow(flow, model):
+                position += 1
+                flow.equation = f"CONVEYOR_INFLOW({name}, {position}, ({flow.equation.strip() or '0'}))"
+        self.report.add(f"conveyor: transit time {length}, {len(leaks)} leak(s); '{primary.name}' leaves at its end",
+                        stock.name, where, "info")
+
+    def _flow_element(self, stock_el: etree._Element, name: str) -> etree._Element | None:
+        parent = stock_el.getparent()
+        for el in _children(parent, "flow") if parent is not None else ():
+            if canonical(el.get("name", "")) == canonical(name):
+                return el
+        return None
+
+    def _stock_elements(self, stock_el: etree._Element, flow: str, role: str) -> list[etree._Element]:
+        """The ``<stock>`` elements beside ``stock_el`` that list ``flow`` as their ``role`` (inflow/outflow)."""
+        parent = stock_el.getparent()
+        return [el for el in (_children(parent, "stock") if parent is not None else ())
+                if any(canonical(_text(f)) == canonical(flow) for f in _children(el, role))]
+
+    def _is_queue_outflow(self, stock_el: etree._Element, flow: str) -> bool:
+        return any(_child(el, "queue") is not None for el in self._stock_elements(stock_el, flow, "outflow"))
+
+    def _is_conveyor_outflow(self, flow: Flow, model: Model) -> bool:
+        """Whether ``flow`` leaves another conveyor (its value is that conveyor's, admitted whole)."""
+        return flow.id in self.conveyor_outflows
+
+    def _conveyor_arrest(self, flow: Flow | None, model: Model) -> str:
+        """The arrest of the conveyor ``flow`` flows into, if any (its exit is held while that one is
+        arrested)."""
+        for element in model.elements.values():
+            if isinstance(element, Stock) and flow is not None and flow.id in element.inflows:
+                arrest = self.conveyor_arrests.get(element.id, "")
+                if arrest:
+                    return arrest
+        return ""
 
     def queue(self, stock: Stock, el: etree._Element, queue: etree._Element, model: Model) -> None:
         """Queues are not simulated: reported as an error (a plain stock would not keep FIFO order)."""

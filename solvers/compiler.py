@@ -23,6 +23,9 @@ from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
 from solvers.model_run import CompiledModel
 from solvers.ordering import CycleError, topological_order
 from solvers.program import (
+    BlockRead,
+    BlockSpec,
+    BlockStart,
     Compute,
     Initial,
     Layout,
@@ -109,6 +112,8 @@ class _Parts:
         self.hidden_stocks = {h.key: h for h in expanded.hidden_stocks}
         self.memories = {m.key: m for m in expanded.memories}
         self.pipelines = {p.key: p for p in expanded.pipelines}
+        self.blocks = {b.key: b for b in expanded.blocks}
+        self.block_outputs = {o.key: o for o in expanded.block_outputs}
         self.computed: dict[str, FlatVar] = {k: v for k, v in self.vars.items() if v.kind in ("aux", "flow")}
         for hidden in expanded.hidden_auxes:
             self.computed[hidden.key] = hidden
@@ -175,6 +180,8 @@ class _Parts:
             return _keys(self.computed[key].expr)
         if key in self.pipelines:
             return _keys(self.pipelines[key].delay)
+        if key in self.block_outputs:
+            return set().union(*(_keys(a) for a in self.block_outputs[key].args))
         if key in self.neural_outputs:
             return {self._neural_node(self.neural_outputs[key][0])}
         if key.startswith("#nn"):
@@ -191,12 +198,17 @@ class _Parts:
             return _keys(self.memories[key].init, True)
         if key in self.pipelines:
             return _keys(self.pipelines[key].init, True)
+        if key in self.blocks:
+            return set().union(*(_keys(a, True) for a in self.blocks[key].start))
+        if key in self.block_outputs:
+            output = self.block_outputs[key]
+            return {output.block}.union(*(_keys(a, True) for a in output.args))
         if key in self.computed:
             return _keys(self.computed[key].expr, True)
         return self._deps_run(key)
 
     def _run_nodes(self) -> list[str]:
-        nodes = [*self.computed, *self.pipelines, *self.neural_outputs]
+        nodes = [*self.computed, *self.pipelines, *self.block_outputs, *self.neural_outputs]
         nodes += [self._neural_node(i) for i in range(len(self.flat.neural))]
         return nodes
 
@@ -222,10 +234,10 @@ class _Parts:
     def layout(self, report_hidden: bool = False) -> Layout:
         stocks = [*self.stocks, *self.hidden_stocks]
         run_order = self._order(self._run_nodes(), self._deps_run, "run")
-        init_nodes = [*stocks, *self.memories, *self._run_nodes()]
+        init_nodes = [*stocks, *self.memories, *self.blocks, *self._run_nodes()]
         init_order = self._order(init_nodes, self._deps_init, "init")
         reported = [k for k, v in self.vars.items() if not v.hidden and v.kind in ("stock", "aux", "flow")]
-        display = {k: self.display(k) for k in [*stocks, *self.memories, *self._run_nodes()]}
+        display = {k: self.display(k) for k in [*stocks, *self.memories, *self.blocks, *self._run_nodes()]}
         if report_hidden:  # under their flat keys, which are unique (the displays of hidden keys are not)
             shown = set(reported)
             hidden = [k for k in [*self.hidden_stocks, *self.memories, *self.computed, *self.pipelines]
@@ -234,8 +246,9 @@ class _Parts:
             display.update({k: k for k in hidden})
         defaults = [float(_constant_value(self.computed[k].expr)) for k in self.parameters]  # type: ignore[arg-type]
         non_negative = [row for row, key in enumerate(stocks) if key in self.stocks and self.stocks[key].non_negative]
+        blocks = [BlockSpec(b.key, b.kind, b.options) for b in self.blocks.values()]
         return Layout(stocks, list(self.memories), list(self.pipelines), self.parameters, defaults, reported,
-                      display, init_order, run_order, non_negative)
+                      display, init_order, run_order, non_negative, blocks)
 
 
 class _Planner:
@@ -246,20 +259,22 @@ class _Planner:
         self.layout = layout
         self.parameter_set = set(layout.parameters)
         # row of each stock, memory, pipeline and parameter in its run-time list (each key is in one)
-        self.position = {key: row for keys in (layout.stocks, layout.memories, layout.pipelines, layout.parameters)
-                         for row, key in enumerate(keys)}
+        blocks = [b.key for b in layout.blocks]
+        self.position = {key: row for keys in (layout.stocks, layout.memories, layout.pipelines, layout.parameters,
+                                               blocks) for row, key in enumerate(keys)}
 
     def plan(self, tables: list[str]) -> Plan:
         parts, layout = self.parts, self.layout
         init = [self._initial(key) for key in layout.init_order]
         run = [self._value(key, init_phase=False) for key in layout.run_order]
         keys = {op.key for op in [*init, *run]} | set(layout.stocks) | set(layout.memories)
+        steps = [parts.blocks[b.key].step for b in layout.blocks]
         return Plan(init=init, run=run, stocks=list(layout.stocks), memories=list(layout.memories),
                     parameters=list(layout.parameters),
                     rates=[self._rate(key) for key in layout.stocks], reported=list(layout.reported),
                     memory_updates=[parts.memories[key].update for key in layout.memories],
                     pipe_pushes=[parts.pipelines[key].source for key in layout.pipelines], tables=tables,
-                    display={key: parts.display(key) for key in keys})
+                    display={key: parts.display(key) for key in keys}, block_steps=steps)
 
     def _initial(self, key: str) -> Op:
         parts = self.parts
@@ -269,6 +284,8 @@ class _Planner:
             return Initial(key, parts.hidden_stocks[key].init, "S", self.position[key])
         if key in parts.memories:
             return Initial(key, parts.memories[key].init, "M", self.position[key])
+        if key in parts.blocks:
+            return BlockStart(key, self.position[key], parts.blocks[key].start)
         return self._value(key, init_phase=True)
 
     def _value(self, key: str, init_phase: bool) -> Op:
@@ -283,6 +300,9 @@ class _Planner:
             if init_phase:
                 return Initial(key, pipe.init, "P", self.position[key])
             return PipeRead(key, self.position[key], pipe.delay)
+        if key in parts.block_outputs:
+            output = parts.block_outputs[key]
+            return BlockRead(key, self.position[output.block], output.output, output.args)
         if key.startswith("#nn"):
             index = int(key[3:])
             use = parts.flat.neural[index]

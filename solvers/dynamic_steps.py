@@ -32,8 +32,8 @@ def check(setup: RunSetup, pipelines: int) -> None:
         raise ModelError(f"{names} change during the run: only Euler integration steps with them "
                          f"(method '{setup.method}' was asked)")
     if pipelines:
-        raise ModelError(f"{names} change during the run: DELAY and DELAY FIXED keep their history per fixed "
-                         "step and cannot follow them")
+        raise ModelError(f"{names} change during the run: DELAY, DELAY FIXED, conveyors and queues keep their "
+                         "state per fixed step and cannot follow them")
 
 
 def integrate(ns: dict[str, Any], setup: RunSetup, n_stocks: int, n_memories: int, n_reported: int,

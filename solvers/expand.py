@@ -1,8 +1,10 @@
 """Expand stateful builtins into hidden stocks, memories and pipelines.
 
-After expansion the integrators know only stocks with rates, plus two kinds of discrete state
-updated once per time step: *memories* (``INIT``, ``PREVIOUS``, ``SAMPLE_IF_TRUE``) and *pipelines*
-(``DELAY``, ``DELAY_FIXED``: the input's history read back ``delay`` time units later).
+After expansion the integrators know only stocks with rates, plus three kinds of discrete state
+updated once per time step: *memories* (``INIT``, ``PREVIOUS``, ``SAMPLE_IF_TRUE``), *pipelines*
+(``DELAY``, ``DELAY_FIXED``: the input's history read back ``delay`` time units later) and *blocks*
+(conveyors, queues: objects of ``solvers.blocks`` with a state of their own, read through their outputs
+and stepped once per step).
 """
 
 from __future__ import annotations
@@ -44,11 +46,35 @@ class Pipeline:
 
 
 @dataclass
+class Block:
+    """Run-time state of its own (``solvers.blocks``): started from the values of ``start`` in the initial
+    phase, read through its outputs, stepped once per main step with the values of ``step``."""
+
+    key: str
+    kind: str
+    options: tuple[object, ...]
+    start: tuple[Node, ...]
+    step: tuple[Node, ...] = ()
+
+
+@dataclass
+class BlockOutput:
+    """The value ``key``: output ``output`` of block ``block`` given the values of ``args``."""
+
+    key: str
+    block: str
+    output: int
+    args: tuple[Node, ...]
+
+
+@dataclass
 class Expanded:
     hidden_stocks: list[HiddenStock] = field(default_factory=list)
     hidden_auxes: list[FlatVar] = field(default_factory=list)
     memories: list[Memory] = field(default_factory=list)
     pipelines: list[Pipeline] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    block_outputs: list[BlockOutput] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
 
 
@@ -75,6 +101,9 @@ class Expander:
         self._owner: FlatVar | None = None
 
     def run(self) -> Expanded:
+        from solvers.expand_conveyors import expand_conveyors
+
+        expand_conveyors(self)
         for var in list(self.flat.variables.values()):
             if var.expr is not None:
                 self._owner = var
@@ -115,6 +144,11 @@ class Expander:
         name = Name(key)
         self.out.hidden_stocks.append(HiddenStock(key, init, rate_of(name)))  # type: ignore[operator]
         return name
+
+    def _block_output(self, block: str, output: int, args: tuple[Node, ...]) -> Name:
+        key = self._key("out")
+        self.out.block_outputs.append(BlockOutput(key, block, output, args))
+        return Name(key)
 
     def _aux(self, what: str, expr: Node) -> Name:
         key = self._key(what)

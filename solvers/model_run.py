@@ -17,7 +17,7 @@ from metamodel.errors import ModelError, SimulationError
 from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 from metamodel.names import canonical
-from solvers import backends, integrators, runtime
+from solvers import backends, blocks, integrators, runtime
 from solvers.analysis import AnalysisMethods
 from solvers.flatten import NeuralUse
 from solvers.program import Layout, RateSystem
@@ -180,7 +180,7 @@ class CompiledModel(AnalysisMethods):
         if backend == "native":
             warnings.warn(f"running in Python: {setup.backend_note}", backends.NativeFallbackWarning, stacklevel=3)
 
-        dynamic_steps.check(setup, len(self.layout.pipelines))
+        dynamic_steps.check(setup, len(self.layout.pipelines) + len(self.layout.blocks))
         reported = {canonical(self.layout.display[k]): i for i, k in enumerate(self.layout.reported)}
         columns = {}
         for control, name in setup.spec.controls.items():
@@ -247,6 +247,10 @@ class CompiledModel(AnalysisMethods):
                                  if {"stop": stop, "dt": dt, "save_per": save_per}[k] is None})
         if spec.method not in INTEGRATION_METHODS:
             raise ModelError(f"unknown method '{spec.method}'; choose one of {', '.join(INTEGRATION_METHODS)}")
+        if self.layout.blocks and spec.method != "euler":
+            owner = self.layout.display.get(self.layout.blocks[0].key, "").removesuffix(" (internal)")
+            raise ModelError(f"{owner} moves in whole time steps (a conveyor, queue or other builtin with a state "
+                             f"of its own): such a model integrates with Euler, not '{spec.method}'")
         if not (spec.dt > 0 and math.isfinite(spec.dt)) or spec.stop < spec.start:
             raise ModelError(f"invalid time specs: start {spec.start}, stop {spec.stop}, dt {spec.dt}")
         par: list[Any] = list(self._defaults)
@@ -301,6 +305,8 @@ class CompiledModel(AnalysisMethods):
             "_DT": spec.dt, "_START": spec.start, "_STOP": spec.stop, "_RUNS": setup.runs,
             "_INF": math.inf, "_NAN": math.nan, "PAR": setup.par,
             "PIPES": [runtime.PipelineState(spec.start, spec.dt) for _ in self.layout.pipelines],
+            "BLOCKS": [blocks.make(b, spec.start, spec.dt, setup.runs if setup.vector else None)
+                       for b in self.layout.blocks],
             "_rng": runtime.RandomSource(setup.seed, setup.runs if setup.vector else None),
             "NN": self._neural_runners(providers, require_gpu),
         }

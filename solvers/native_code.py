@@ -300,4 +300,7 @@ def _read(name: str) -> str:
 def write_native(plan: Plan, non_negative: list[int],
                  lookups: dict[str, tuple[list[float], list[float], str]]) -> NativeSource:
     """The C program of ``plan``; raises NativeUnsupported naming what has no C translation yet."""
+    if plan.block_steps:
+        raise NativeUnsupported("conveyors, queues and the other builtins with a state of their own "
+                                "(solvers.blocks) keep it in Python objects, not in C")
     return CWriter(plan, non_negative, lookups).source()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from metamodel.equations.ast import Node
 
@@ -13,6 +13,15 @@ class Program:
 
     source: str
     lines: dict[int, str]
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """A block of run-time state (``solvers.blocks``): its kind and the static options it is made with."""
+
+    key: str
+    kind: str
+    options: tuple[object, ...] = ()
 
 
 @dataclass
@@ -29,6 +38,7 @@ class Layout:
     init_order: list[str]
     run_order: list[str]
     non_negative: list[int]  # rows of stocks kept at or above zero
+    blocks: list[BlockSpec] = field(default_factory=list)  # run-time state objects (solvers.blocks)
 
 
 @dataclass
@@ -115,7 +125,26 @@ class NeuralOutput:
     column: int
 
 
-Op = Parameter | Compute | Initial | PipeRead | NeuralCall | NeuralOutput
+@dataclass(frozen=True)
+class BlockStart:
+    """Block ``row`` starts from the values of ``args`` (in the initial phase, before any of its reads)."""
+
+    key: str
+    row: int
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class BlockRead:
+    """``key`` = output ``output`` of block ``row`` given the values of ``args`` (its state is not changed)."""
+
+    key: str
+    row: int
+    output: int
+    args: tuple[Node, ...]
+
+
+Op = Parameter | Compute | Initial | PipeRead | NeuralCall | NeuralOutput | BlockStart | BlockRead
 
 
 @dataclass
@@ -125,7 +154,8 @@ class Plan:
     ``init`` computes the start values (stocks into S, memories into M, pipelines' initial values);
     ``run`` computes every variable at a time ``t`` from the stocks S and memories M; then each stock row
     gets its rate ``rates[row]``; on a main step (not an integration stage) the reported keys are
-    recorded, memories take ``memory_updates`` and pipelines push ``pipe_pushes``.
+    recorded, memories take ``memory_updates``, pipelines push ``pipe_pushes`` and each block steps with
+    the values of its ``block_steps``.
     """
 
     init: list[Op]
@@ -139,3 +169,4 @@ class Plan:
     pipe_pushes: list[Node]
     tables: list[str]  # keys of graphical functions, index = position of their Lookup
     display: dict[str, str]  # key -> name for messages, for every key an op computes
+    block_steps: list[tuple[Node, ...]] = field(default_factory=list)  # per block, in Layout.blocks order

@@ -14,7 +14,19 @@ from typing import TYPE_CHECKING
 
 from metamodel.errors import ModelError
 from solvers.codegen import CodeGen
-from solvers.program import Compute, Initial, NeuralCall, NeuralOutput, Op, Parameter, PipeRead, Plan, Program
+from solvers.program import (
+    BlockRead,
+    BlockStart,
+    Compute,
+    Initial,
+    NeuralCall,
+    NeuralOutput,
+    Op,
+    Parameter,
+    PipeRead,
+    Plan,
+    Program,
+)
 
 if TYPE_CHECKING:
     from solvers.native_code import NativeSource
@@ -117,6 +129,11 @@ class PythonWriter:
             self.emit(indent + _STORES[op.store].format(row=op.row, target=target), op.key)
         elif isinstance(op, PipeRead):
             self.emit(f"{indent}{target} = PIPES[{op.row}].read(t, {gen.expr(op.delay)})", op.key)
+        elif isinstance(op, BlockStart):
+            self.emit(f"{indent}BLOCKS[{op.row}].start({', '.join(gen.expr(a) for a in op.args)})", op.key)
+        elif isinstance(op, BlockRead):
+            args = "".join(", " + gen.expr(a) for a in op.args)
+            self.emit(f"{indent}{target} = BLOCKS[{op.row}].read({op.output}{args})", op.key)
         elif isinstance(op, NeuralCall):
             feeds = [f"{port!r}: _stack([{', '.join(gen.expr(n) for n in nodes)}], _RUNS)" for port, nodes in op.inputs]
             self.emit(f"{indent}_nn{op.index} = NN[{op.index}]({{{', '.join(feeds)}}}, time=t)", op.key)
@@ -149,6 +166,12 @@ class PythonWriter:
             self.emit(f"    M[{row}] = {gen.expr(update)}", key)
         for row, source in enumerate(plan.pipe_pushes):
             self.emit(f"    PIPES[{row}].push({gen.expr(source)})")
+        self._block_steps(gen, "    ")
+
+    def _block_steps(self, gen: CodeGen, indent: str) -> None:
+        """Each block steps once per main step, with values of the step just recorded."""
+        for row, args in enumerate(self.plan.block_steps):
+            self.emit(f"{indent}BLOCKS[{row}].step({', '.join(gen.expr(a) for a in args)})")
 
     def _euler_function(self) -> None:
         plan, gen = self.plan, self.run_gen
@@ -175,6 +198,7 @@ class PythonWriter:
             self.emit(f"        _u{row} = {gen.expr(update)}", key)
         for row, source in enumerate(plan.pipe_pushes):
             self.emit(f"        PIPES[{row}].push({gen.expr(source)})")
+        self._block_steps(gen, "        ")
         for row, name in enumerate(memories):  # after the rates and pushes, which read the old values
             self.emit(f"        {name} = _u{row}")
         self.emit("        if n == last:")

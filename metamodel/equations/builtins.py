@@ -75,6 +75,9 @@ _TABLE = [
     Builtin("vector_rank", 2, SPELLED_OUT), Builtin("vector_reorder", 2, SPELLED_OUT),
     Builtin("vector_elm_map", 2, SPELLED_OUT), Builtin("allocate_by_priority", 5, SPELLED_OUT),
     Builtin("allocate_available", 3, SPELLED_OUT), Builtin("xmile_rank", 2, SPELLED_OUT),
+    # XMILE conveyors, as the importer writes them (solvers.expand_conveyors makes their blocks)
+    Builtin("conveyor", 7, SPELLED_OUT, True), Builtin("conveyor_outflow", 1, 2, True),
+    Builtin("conveyor_leak", 2, 2, True), Builtin("conveyor_inflow", 3, 3, True),
     # conditionals written as functions
     Builtin("if_then_else", 3, 3),
 ]
