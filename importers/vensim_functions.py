@@ -30,7 +30,8 @@ _RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "integ": ("integ", (0, 1)),
     "lookup_extrapolate": ("lookup_extrapolate", (0, 1)), "lookup_forward": ("lookup_forward", (0, 1)),
     "lookup_backward": ("lookup_backward", (0, 1)), "lookup_invert": ("lookup_invert", (0, 1)),
-    "lookup_area": ("lookup_area", (0, 1, 2)),
+    "lookup_area": ("lookup_area", (0, 1, 2)), "lookup_slope": ("lookup_slope", (0, 1)),
+    "vector_lookup": ("vector_lookup", (0, 1, 2, 3, 4)),
     **{f"random_{kind}": (f"vensim_random_{kind}", tuple(range(count))) for kind, count in (
         ("beta", 7), ("binomial", 7), ("exponential", 5), ("gamma", 6), ("negative_binomial", 7), ("normal", 5),
         ("poisson", 6), ("triangular", 6), ("uniform", 3), ("weibull", 6))},
@@ -39,10 +40,44 @@ _RENAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "vector_rank": ("vector_rank", (0, 1)), "vector_reorder": ("vector_reorder", (0, 1)),
     "vector_elm_map": ("vector_elm_map", (0, 1)), "allocate_by_priority": ("allocate_by_priority", (0, 1, 2, 3, 4)),
     "allocate_available": ("allocate_available", (0, 1, 2)),
+    "shift_if_true": ("shift_if_true", (0, 1, 2, 3, 4)),
+    "delay_conveyor": ("delay_conveyor", (0, 1, 2, 3, 4, 5)), "queue_fifo": ("queue_fifo", (0, 1, 2, 3, 4)),
+    "queue_age_average": ("queue_age_average", (0, 1)), "queue_age_in_range": ("queue_age_in_range", (0, 1, 2)),
+    "queue_age_oldest": ("queue_age_oldest", (0,)),
+    "get_data_at_time": ("data_at_time", (0, 1)), "get_data_between_times": ("data_between_times", (0, 1, 2)),
+    "get_data_first_time": ("data_first_time", (0,)), "get_data_last_time": ("data_last_time", (0,)),
+    "get_data_total_points": ("data_total_points", (0,)), "get_data_max": ("data_max", (0, 1, 2)),
+    "get_data_min": ("data_min", (0, 1, 2)), "get_data_mean": ("data_mean", (0, 1, 2)),
+    "random_pink_noise": ("random_pink_noise", (0, 1, 2, 3)), "gamma_ln": ("gamma_ln", (0,)),
+    "delay_information": ("delay", (0, 1, 2)),
+    "random_lookup": ("vensim_random_lookup", (0, 1, 2, 3, 4, 5)),
     "sum": ("sum", (0,)), "prod": ("prod", (0,)), "vmin": ("vmin", (0,)), "vmax": ("vmax", (0,)),
 }
 
 _EXTERNAL = ("get_", "tabbed_array", "vector_", "allocate_", "find_zero")
+
+# Functions of Vensim's reference manual that Salver does not compute, with the reason (an import error).
+_REFUSED = {
+    "a_function_of": "A FUNCTION OF is a placeholder for a relation that has no equation yet",
+    "delay_batch": "DELAY BATCH (batches released together) is not supported",
+    "delay_material": "DELAY MATERIAL (a conserving delay of variable time) is not supported",
+    "delay_profile": "DELAY PROFILE (a delay with a lookup profile) is not supported",
+    "depreciate_straightline": "DEPRECIATE STRAIGHTLINE is not supported",
+    "depreciate_by_schedule": "DEPRECIATE BY SCHEDULE is not supported",
+    "npv_vintage": "NPV VINTAGE is not supported",
+    "alloc_p": "ALLOC P is not supported (ALLOCATE BY PRIORITY is)",
+    "alloc_dp": "ALLOC DP is not supported (ALLOCATE BY PRIORITY is)",
+    "marketp": "MARKETP is not supported (ALLOCATE BY PRIORITY is)",
+    "queue_fifo_attrib": "QUEUE FIFO ATTRIB (queues with attributes) is not supported (QUEUE FIFO is)",
+    "queue_attrib_average": "QUEUE ATTRIB AVERAGE (queues with attributes) is not supported",
+    "queue_attrib_quantity": "QUEUE ATTRIB QUANTITY (queues with attributes) is not supported",
+    "time_shift": "TIME SHIFT (a data variable shifted in time) is not supported",
+    "cumulate": "CUMULATE (a data series cumulated) is not supported",
+    "cumulatef": "CUMULATEF (a data series cumulated) is not supported",
+    "find_zero": "FIND ZERO (a root found while simulating) is not supported",
+    "random_lognormal": "RANDOM LOGNORMAL is not in Vensim's reference manual's RANDOM functions; no argument "
+                        "order to follow (RANDOM NORMAL of a logarithm gives one)",
+}
 
 
 def _hyperbolic(kind: str) -> Callable[[Args, tuple[int, int]], Node]:
@@ -125,6 +160,8 @@ class FunctionTranslator:
             target, order = _RENAMED[key]
             self._check(name, args, len(order), len(order), span)
             return Call(target, tuple(args[i] for i in order if i < len(args)), span=span)
+        if key in _REFUSED:
+            raise Unsupported(_REFUSED[key], span[0])
         if key.startswith(_EXTERNAL):
             raise Unsupported(f"function {name.upper()} (external data or array function) is not supported",
                               span[0])

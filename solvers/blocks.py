@@ -15,6 +15,11 @@ Kinds:
   fraction of what is there), the exit slat leaves as the outflow, the belt moves one slat and the
   admitted inflow is put ``round(transit time / DT)`` slats from the exit. Capacity and the inflow limit
   hold back the inflows (in their order); an arrest freezes the belt and every flow of it.
+- ``delay_conveyor``: Vensim's DELAY CONVEYOR: parcels ride a belt of length 1 that moves ``DT / ctime``
+  each step (a change of the conveyance time speeds all of it up or slows it down); what reaches the end
+  is the output; everything on it, the step's input included, loses ``leak * DT`` per step.
+- ``queue_fifo``: Vensim's QUEUE FIFO: a level that keeps its content in batches by age (one per step),
+  removing the oldest first, for QUEUE AGE AVERAGE, QUEUE AGE IN RANGE and QUEUE AGE OLDEST.
 """
 
 from __future__ import annotations
@@ -290,4 +295,145 @@ class Conveyor:
                     slat.budget[k] += rate * count
 
 
-_KINDS: dict[str, Callable[[tuple[object, ...], float, float], Any]] = {"conveyor": Conveyor}
+def _profile_weights(xs: Sequence[float], ys: Sequence[float], bins: int) -> list[float]:
+    """The area under the piecewise linear profile ``(xs, ys)`` in each of ``bins`` equal parts of its x
+    range, as fractions of the whole (an even spread when the profile has no area)."""
+    low, high = xs[0], xs[-1]
+    if bins < 1:
+        return []
+    if high <= low:
+        return [1.0 / bins] * bins
+
+    def area(a: float, b: float) -> float:  # integral of the profile from a to b (trapezoids)
+        total = 0.0
+        for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:], strict=False):
+            lo, hi = max(a, x0), min(b, x1)
+            if hi > lo and x1 > x0:
+                f0 = y0 + (y1 - y0) * (lo - x0) / (x1 - x0)
+                f1 = y0 + (y1 - y0) * (hi - x0) / (x1 - x0)
+                total += (hi - lo) * (max(f0, 0.0) + max(f1, 0.0)) / 2
+        return total
+
+    width = (high - low) / bins
+    parts = [area(low + k * width, low + (k + 1) * width) for k in range(bins)]
+    whole = sum(parts)
+    return [p / whole for p in parts] if whole > 0 else [1.0 / bins] * bins
+
+
+class DelayConveyor:
+    """Vensim's DELAY CONVEYOR. ``options``: the initial profile's x and y points. Start values: initial
+    content, initial conveyance time. Read: output 0 (what reaches the end this step, a rate) given the
+    conveyance time. Step values: input, conveyance time, leak (a fraction per time unit)."""
+
+    EPSILON = 1e-9
+
+    def __init__(self, options: tuple[object, ...], start: float, dt: float) -> None:
+        xs, ys = options
+        self.profile = (list(xs), list(ys))  # type: ignore[call-overload]
+        self.dt = dt
+        self.parcels: list[list[float]] = []  # [distance left, amount], the nearest the end first
+
+    def start(self, content: float, time: float) -> None:
+        if not (math.isfinite(time) and time > 0):
+            raise SimulationError(f"DELAY CONVEYOR's initial conveyance time must be above zero, not {time:g}")
+        count = max(1, round_half_away(time / self.dt))
+        weights = _profile_weights(*self.profile, count)
+        self.parcels = [[(k + 1) / count, content * w] for k, w in enumerate(weights)]
+
+    def _move(self, time: float) -> float:
+        return self.dt / time if time > 0 else math.inf
+
+    def read(self, output: int, time: float) -> float:
+        move = self._move(time) + self.EPSILON
+        return sum(a for r, a in self.parcels if r <= move) / self.dt
+
+    def step(self, value: float, time: float, leak: float) -> None:
+        move = self._move(time)
+        self.parcels = [[r - move, a] for r, a in self.parcels if r > move + self.EPSILON]
+        self.parcels.append([1.0, value * self.dt])
+        keep = max(0.0, 1.0 - leak * self.dt)
+        for parcel in self.parcels:
+            parcel[1] *= keep
+
+
+class QueueFifo:
+    """Vensim's QUEUE FIFO. ``options``: the initial profile's x and y points. Start values: initial content,
+    age range. Reads (output: args): 0 the content; 1 the average age of the oldest ``quantity`` (all when
+    it is not above zero or above the content); 2 the content aged ``minimum`` to ``maximum`` (NA for no
+    bound); 3 the oldest age. Step values: inflow, outflow (a negative one counts on the other side)."""
+
+    def __init__(self, options: tuple[object, ...], start: float, dt: float) -> None:
+        xs, ys = options
+        self.profile = (list(xs), list(ys))  # type: ignore[call-overload]
+        self.dt = dt
+        self.batches: list[list[float]] = []  # [age in steps, amount], the oldest first
+        self.deficit = 0.0  # what was taken beyond the content (a negative queue)
+
+    def start(self, content: float, age_range: float) -> None:
+        count = max(1, round_half_away(age_range / self.dt)) if age_range > 0 else 1
+        weights = _profile_weights(*self.profile, count)
+        # the profile's x runs from age TIME STEP (its start) to age range + TIME STEP (its end)
+        self.batches = [[count - k, content * weights[count - 1 - k]] for k in range(count)]
+        self.deficit = 0.0
+        if content < 0:
+            self.batches, self.deficit = [], content
+
+    def _content(self) -> float:
+        return sum(a for _, a in self.batches) + self.deficit
+
+    def read(self, output: int, *args: float) -> float:
+        content = self._content()
+        if output == 0:
+            return content
+        if content < 0:  # entries only from the previous step (the manual's rule for a negative queue)
+            if output == 2:
+                low, high = args
+                return content if _bound(low, -math.inf) <= self.dt <= _bound(high, math.inf) else 0.0
+            return self.dt
+        if output == 1:
+            quantity = args[0]
+            wanted = content if quantity <= 0 or quantity > content else quantity
+            total, weighted = 0.0, 0.0
+            for age, amount in self.batches:
+                take = min(amount, wanted - total)
+                if take <= 0:
+                    break
+                total += take
+                weighted += take * age * self.dt
+            return weighted / total if total > 0 else 0.0
+        if output == 2:
+            low, high = _bound(args[0], -math.inf), _bound(args[1], math.inf)
+            return sum(a for age, a in self.batches if low <= age * self.dt <= high)
+        return next((age * self.dt for age, a in self.batches if a > 0), 0.0)
+
+    def step(self, inflow: float, outflow: float) -> None:
+        gain = max(inflow, 0.0) + max(-outflow, 0.0)
+        loss = max(outflow, 0.0) + max(-inflow, 0.0)
+        for batch in self.batches:
+            batch[0] += 1
+        removal = loss * self.dt
+        while removal > 0 and self.batches:
+            taken = min(self.batches[0][1], removal)
+            self.batches[0][1] -= taken
+            removal -= taken
+            if self.batches[0][1] <= 0:
+                self.batches.pop(0)
+        self.deficit -= removal
+        added = gain * self.dt
+        if self.deficit < 0:
+            filled = min(added, -self.deficit)
+            self.deficit += filled
+            added -= filled
+        if added > 0:
+            self.batches.append([1, added])
+
+
+def _bound(value: float, default: float) -> float:
+    """An age bound of QUEUE AGE IN RANGE: Vensim's :NA: (or NaN) means none."""
+    return default if value != value or value <= VENSIM_NA * 0.999 else value
+
+
+VENSIM_NA = -1.298074214633707e33
+
+_KINDS: dict[str, Callable[[tuple[object, ...], float, float], Any]] = {
+    "conveyor": Conveyor, "delay_conveyor": DelayConveyor, "queue_fifo": QueueFifo}

@@ -32,9 +32,10 @@ _VECTOR_MATH = {
 _RUNTIME = {  # name -> runtime function taking the call's arguments
     "zidz": "_rt.zidz", "xidz": "_rt.xidz", "safediv": "_rt.safediv", "integer": "_rt.integer",
     "quantum": "_rt.quantum", "sign": "_rt.sign", "log": "_rt.log", "invert_matrix": "_rt.invert_matrix",
+    "gamma_ln": "_rt.gamma_ln",
     **{name: f"_rt.{name}" for name in ("vector_select", "vector_sort_order", "vector_rank", "vector_reorder",
                                         "vector_elm_map", "allocate_by_priority", "allocate_available",
-                                        "xmile_rank")},
+                                        "xmile_rank", "vector_lookup")},
     "algebraic": "_rt.algebraic",  # a numeric algebraic block of parametrics (solvers.algebraic)
 }
 _TIMED = {  # runtime functions that take the time first (and DT after it where marked)
@@ -43,6 +44,11 @@ _TIMED = {  # runtime functions that take the time first (and DT after it where 
 }
 _RANDOM = {"random": "uniform", "uniform": "uniform", "normal": "normal", "lognormal": "lognormal",
            "poisson": "poisson", "exprnd": "exprnd"}
+_TABLE_METHODS = {  # functions of a whole table (first argument) -> call text from the table and the rest
+    "lookup_between": "{table}.between({args})", "lookup_stat": "{table}.statistic({args})",
+    "vensim_random_lookup": "_rng.lookup({table}, {args})", "lookup_area": "{table}.area({args})",
+    "lookup_invert": "{table}.invert({args})", "lookup_slope": "{table}.slope({args})",
+}
 _CONSTANTS = {"time": "t", "dt": "_DT", "starttime": "_START", "stoptime": "_STOP",
               "pi": "3.141592653589793", "inf": "_INF", "nan": "_NAN"}
 _FLAT_TERMS = 100  # longer sums and products are folded at run time (CPython nests ``a + b + …`` per term)
@@ -159,6 +165,12 @@ class CodeGen:
             return self.expr(node.args[1] if self.init_phase else node.args[0])
         if name in ("lookup", "lookup_extrapolate", "lookup_forward", "lookup_backward"):
             return self._lookup_call(node)
+        if name in _TABLE_METHODS:  # functions of a whole table: its first argument names it
+            table, *rest = node.args
+            if not isinstance(table, Name):
+                raise ModelError(f"{name.upper()} needs a graphical function")
+            args = ", ".join(self.expr(a) for a in rest)
+            return _TABLE_METHODS[name].format(table=self.lookup(table.name), args=args)
         if name == "if_then_else":
             return self.expr(If(*node.args))
         if name in ("sum", "prod", "mean", "vmax", "vmin", "max", "min", "size", "stddev"):

@@ -247,8 +247,9 @@ class _Parts:
         defaults = [float(_constant_value(self.computed[k].expr)) for k in self.parameters]  # type: ignore[arg-type]
         non_negative = [row for row, key in enumerate(stocks) if key in self.stocks and self.stocks[key].non_negative]
         blocks = [BlockSpec(b.key, b.kind, b.options) for b in self.blocks.values()]
+        euler_only = [self.display(k).removesuffix(" (internal)") for k in [*self.blocks, *self.expanded.euler_only]]
         return Layout(stocks, list(self.memories), list(self.pipelines), self.parameters, defaults, reported,
-                      display, init_order, run_order, non_negative, blocks)
+                      display, init_order, run_order, non_negative, blocks, euler_only)
 
 
 class _Planner:

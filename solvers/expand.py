@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp
 from metamodel.equations.builtins import BUILTINS
 from metamodel.validation.registry import Diagnostic
+from solvers.expand_vensim import VensimExpansions
 from solvers.flatten import ArrayRef, FlatModel, FlatVar
 
 
@@ -75,6 +76,7 @@ class Expanded:
     pipelines: list[Pipeline] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     block_outputs: list[BlockOutput] = field(default_factory=list)
+    euler_only: list[str] = field(default_factory=list)  # keys of what moves in whole steps (not blocks)
     problems: list[Diagnostic] = field(default_factory=list)
 
 
@@ -89,7 +91,7 @@ def _n(value: float) -> Node:
     return Num(float(value))
 
 
-class Expander:
+class Expander(VensimExpansions):
     """Rewrites every equation of a flat model, replacing stateful calls by hidden state."""
 
     def __init__(self, flat: FlatModel, start: float = 0.0, dt: float = 1.0) -> None:
@@ -104,6 +106,7 @@ class Expander:
         from solvers.expand_conveyors import expand_conveyors
 
         expand_conveyors(self)
+        self.expand_queues()
         for var in list(self.flat.variables.values()):
             if var.expr is not None:
                 self._owner = var
@@ -274,6 +277,45 @@ class Expander:
         least one, halves rounded up); before that much history the output is ``init``."""
         steps = Call("max", (_n(1), Call("int", (_b("+", _b("/", delay, Name("dt")), _n(0.5 + 1e-6)),))))
         return self._pipeline(x, self._x_init(_b("*", steps, Name("dt"))), init, fixed=True)
+
+    # -- discrete changes of stocks ------------------------------------------------------------------
+    def _x_shift_if_true(self, cond: Node, size: Node, accumulate: Node, value: Node, start: Node,
+                         *elements: Node) -> Node:
+        """Vensim's SHIFT IF TRUE: when ``cond`` holds at a step, ``size`` elements of a stock from ``start``
+        move one place along its last dimension as the step ends (the first takes ``value``; the last
+        keeps its own plus the one before it when ``accumulate``, else is replaced by it), before the
+        step's flows are added. Each element gets a flow ``(shifted - current) / DT`` on such steps, which
+        Euler adds whole; the value is what leaves the last element (0 when accumulating)."""
+        count, first, accumulating = (self._initial_value(n) for n in (size, start, accumulate))
+        names = [e.name for e in elements if isinstance(e, Name)]
+        if count is None or accumulating is None or not float(count).is_integer() or count < 1:
+            self._problem("the size and the accumulate flag of SHIFT IF TRUE must be constants (size a whole "
+                          "number of at least 1)", size)
+            return _n(0)
+        first_index, count = int(first or 0), int(count)
+        if first_index + count > len(names):
+            self._problem(f"SHIFT IF TRUE shifts {count} elements from position {first_index + 1}, but the stock "
+                          f"has {len(names)} along its last dimension", size)
+            return _n(0)
+        shifted = names[first_index:first_index + count]
+        stocks = [self.flat.variables.get(k) for k in shifted]
+        if any(s is None or s.kind != "stock" for s in stocks):
+            self._problem("SHIFT IF TRUE shifts the elements of a stock (a level)", size)
+            return _n(0)
+        for i, stock in enumerate(stocks):
+            assert stock is not None
+            here = Name(stock.key)
+            if i == 0:
+                target = value
+            elif i == count - 1 and accumulating:
+                target = _b("+", here, Name(shifted[i - 1]))
+            else:
+                target = Name(shifted[i - 1])
+            flow = self._aux("shift", If(cond, _b("/", _b("-", target, here), Name("dt")), _n(0)))
+            stock.inflows.append(flow.name)
+        owner = self._owner.key if self._owner is not None else "model"
+        self.out.euler_only.append(owner)
+        return If(cond, _n(0) if accumulating else Name(shifted[-1]), _n(0))
 
     # -- net present value ----------------------------------------------------------------------------
     def _net_present_value(self, stream: Node, rate: Node, init: Node, factor: Node, end: bool) -> Node:

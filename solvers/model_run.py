@@ -247,10 +247,10 @@ class CompiledModel(AnalysisMethods):
                                  if {"stop": stop, "dt": dt, "save_per": save_per}[k] is None})
         if spec.method not in INTEGRATION_METHODS:
             raise ModelError(f"unknown method '{spec.method}'; choose one of {', '.join(INTEGRATION_METHODS)}")
-        if self.layout.blocks and spec.method != "euler":
-            owner = self.layout.display.get(self.layout.blocks[0].key, "").removesuffix(" (internal)")
-            raise ModelError(f"{owner} moves in whole time steps (a conveyor, queue or other builtin with a state "
-                             f"of its own): such a model integrates with Euler, not '{spec.method}'")
+        if self.layout.euler_only and spec.method != "euler":
+            raise ModelError(f"'{self.layout.euler_only[0]}' moves in whole time steps (a conveyor, queue, SHIFT IF "
+                             f"TRUE or other builtin with a state of its own): such a model integrates with Euler, "
+                             f"not '{spec.method}'")
         if not (spec.dt > 0 and math.isfinite(spec.dt)) or spec.stop < spec.start:
             raise ModelError(f"invalid time specs: start {spec.start}, stop {spec.stop}, dt {spec.dt}")
         par: list[Any] = list(self._defaults)

@@ -39,6 +39,7 @@ class Layout:
     run_order: list[str]
     non_negative: list[int]  # rows of stocks kept at or above zero
     blocks: list[BlockSpec] = field(default_factory=list)  # run-time state objects (solvers.blocks)
+    euler_only: list[str] = field(default_factory=list)  # names of what moves in whole steps (Euler only)
 
 
 @dataclass

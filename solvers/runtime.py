@@ -113,6 +113,13 @@ def sign(x: object) -> object:
     return np.sign(x) if isinstance(x, np.ndarray | np.generic) else float((x > 0) - (x < 0))
 
 
+def gamma_ln(x: object) -> object:
+    """Vensim's GAMMA LN: the natural logarithm of the gamma function."""
+    if isinstance(x, np.ndarray):
+        return np.vectorize(math.lgamma, otypes=[float])(x)
+    return math.lgamma(float(x))  # type: ignore[arg-type]
+
+
 def stddev(*values: object) -> object:
     stacked = np.array(np.broadcast_arrays(*values), dtype=float)
     return stacked.std(axis=0) if stacked.ndim > 1 else float(stacked.std())
@@ -142,6 +149,9 @@ def algebraic(number: float, position: float, *inputs: object) -> object:
     return value(int(number), int(position), inputs)
 
 
+VENSIM_NA = -1.298074214633707e33  # Vensim's :NA:
+
+
 class Lookup:
     """A graphical function made callable: continuous (clamped), extrapolate or discrete."""
 
@@ -161,6 +171,71 @@ class Lookup:
         if kind == "continuous":
             return self._scalar(float(x))
         return float(self._vector(np.asarray(float(x)), kind))
+
+    def between(self, x: object, mode: object) -> object:
+        """Vensim's GET DATA BETWEEN TIMES: the value at ``x`` interpolated (mode 0), the next point's (1) or
+        the previous point's (-1); :NA: before the first point or after the last."""
+        kinds = {0: "continuous", 1: "forward", -1: "backward"}
+
+        def one(at: float, how: float) -> float:
+            if not self.xs[0] <= at <= self.xs[-1]:
+                return VENSIM_NA
+            return float(self._vector(np.asarray(at), kinds.get(int(np.sign(how)), "continuous")))
+
+        if isinstance(x, np.ndarray) or isinstance(mode, np.ndarray):
+            return np.vectorize(one, otypes=[float])(x, mode)
+        return one(float(x), float(mode))  # type: ignore[arg-type]
+
+    def statistic(self, kind: object, start: object, end: object) -> object:
+        """Vensim's GET DATA MAX (kind 0), MIN (1) and MEAN (2) over the points from ``start`` to ``end``;
+        :NA: when none lies there."""
+        functions = (np.max, np.min, np.mean)
+
+        def one(low: float, high: float) -> float:
+            inside = (self.xs >= low) & (self.xs <= high)
+            return float(functions[int(kind)](self.ys[inside])) if inside.any() else VENSIM_NA  # type: ignore[call-overload]
+
+        if isinstance(start, np.ndarray) or isinstance(end, np.ndarray):
+            return np.vectorize(one, otypes=[float])(start, end)
+        return one(float(start), float(end))  # type: ignore[arg-type]
+
+    def area(self, low: object, high: object) -> object:
+        """LOOKUP AREA: the area under the table from ``low`` to ``high`` (end values held outside)."""
+        return self._each(table_functions.area, low, high)
+
+    def invert(self, y: object) -> object:
+        """LOOKUP INVERT: the first x at which the table takes the value ``y``."""
+        return self._each(table_functions.invert, y)
+
+    def slope(self, x: object) -> object:
+        """LOOKUP SLOPE: the slope of the table at ``x`` (0 outside its x range)."""
+        return self._each(table_functions.slope, x)
+
+    def _each(self, function: Callable[..., float], *args: object) -> object:
+        xs, ys = self._xlist, self._ylist
+        if any(isinstance(a, np.ndarray) for a in args):
+            return np.vectorize(lambda *a: function(xs, ys, *a), otypes=[float])(*args)
+        return function(xs, ys, *(float(a) for a in args))  # type: ignore[arg-type]
+
+    def quantile(self, u: object) -> object:
+        """The x at which the density drawn by the points (linear between them, negative parts as zero) has
+        ``u`` of its area to the left: the inverse of its cumulative distribution."""
+        xs, ys = self.xs, np.maximum(self.ys, 0.0)
+        widths = np.diff(xs)
+        areas = widths * (ys[:-1] + ys[1:]) / 2
+        total = areas.sum()
+        if len(xs) < 2 or total <= 0:
+            return np.full(np.shape(u), xs[0]) if np.ndim(u) else float(xs[0])
+        cumulative = np.concatenate([[0.0], np.cumsum(areas)]) / total
+        target = np.asarray(u, dtype=float)
+        i = np.clip(np.searchsorted(cumulative, target, side="right") - 1, 0, len(areas) - 1)
+        need = (target - cumulative[i]) * total  # area to cover inside segment i
+        y0, slope, width = ys[i], (ys[i + 1] - ys[i]) / np.where(widths[i] > 0, widths[i], 1.0), widths[i]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.sqrt(np.maximum(y0 * y0 + 2 * slope * need, 0.0))
+            step = np.where(np.abs(slope) > 1e-12, (root - y0) / slope, np.where(y0 > 0, need / y0, 0.0))
+        result = xs[i] + np.clip(step, 0.0, width)
+        return result if np.ndim(u) else float(result)
 
     def table(self) -> tuple[list[float], list[float], str]:
         """The x and y points and the kind, for code that evaluates the lookup itself (the C backend)."""
@@ -283,6 +358,22 @@ class RandomSource:
         def draw() -> object:
             return shift + stretch * _DISTRIBUTIONS[kind](generator, size, *parameters)
 
+        return self._truncated(draw, low, high, kind)
+
+    def lookup(self, table: Lookup, low: object, high: object, shift: object, stretch: object,
+               stream: object) -> object:
+        """RANDOM LOOKUP: a draw from the density the lookup draws over its x range (linear between points,
+        negative parts counted as zero), stretched, shifted and truncated to ``[low, high]`` by drawing again."""
+        generator = self._stream(stream)
+        quantile = table.quantile
+
+        def draw() -> object:
+            return shift + stretch * quantile(generator.uniform(size=self.size))
+
+        return self._truncated(draw, low, high, "lookup")
+
+    def _truncated(self, draw: Callable[[], object], low: object, high: object, kind: str) -> object:
+        size = self.size
         value = np.asarray(draw(), dtype=float)
         for _ in range(_REDRAWS):
             outside = (value < low) | (value > high)
@@ -318,7 +409,9 @@ _DISTRIBUTIONS: dict[str, Callable[..., object]] = {
 _SHIFTED = {"beta", "binomial", "exponential", "gamma", "negative_binomial", "normal", "poisson", "weibull"}
 
 
-# Whole-vector builtins (Vensim's VECTOR and ALLOCATE functions) live in their own module.
+# Whole-vector builtins (Vensim's VECTOR and ALLOCATE functions) live in their own modules.
+from solvers import table_functions  # noqa: E402
+from solvers.table_functions import vector_lookup  # noqa: E402
 from solvers.vector_functions import (  # noqa: E402
     allocate_available,
     allocate_by_priority,
@@ -330,5 +423,5 @@ from solvers.vector_functions import (  # noqa: E402
     xmile_rank,
 )
 
-__all__ = ["allocate_available", "allocate_by_priority", "vector_elm_map", "vector_rank", "vector_reorder",
-           "vector_select", "vector_sort_order", "xmile_rank"]
+__all__ = ["allocate_available", "allocate_by_priority", "vector_elm_map", "vector_lookup", "vector_rank",
+           "vector_reorder", "vector_select", "vector_sort_order", "xmile_rank"]

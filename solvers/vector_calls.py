@@ -12,6 +12,9 @@ functions that return a vector, the position of this equation's element in it:
 - ``vector_elm_map(offset, *vector)`` (the vector starts at the element written in the call)
 - ``allocate_by_priority(position, width, supply, n, *request, *priority)``
 - ``allocate_available(position, supply, n, *request, *ptype, *ppriority, *pwidth, *pextra)``
+- ``vector_lookup(x, xmin, xmax, mode, *vector)`` (the vector along the last subscript of the first argument)
+- ``shift_if_true(condition, size, accumulate, input, start, *stock)`` (every element of the stock along its
+  last dimension; the shift starts at element ``start``, 0-based; ``solvers.expand`` makes its flows)
 
 The vector of the ``last dimension`` functions is the last subscript of the argument (for a priority
 profile ``pp[..., d, ptype]``, the one before the profile element). Anything else is a diagnostic
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
     from solvers.flatten import _Resolver
 
 VECTOR_CALLS = frozenset({"vector_select", "vector_sort_order", "vector_rank", "vector_reorder", "vector_elm_map",
-                          "allocate_by_priority", "allocate_available", "rank"})
+                          "allocate_by_priority", "allocate_available", "rank", "shift_if_true", "vector_lookup"})
 PROFILE_FIELDS = 4  # ptype, ppriority, pwidth, pextra
 
 
@@ -55,6 +58,11 @@ def resolve_vector_call(resolver: _Resolver, node: Call) -> Node:
         return Call(name, (resolver.resolve(args[1]), *values), span=node.span)
     if name == "vector_elm_map":
         return _elm_map(resolver, node)
+    if name == "shift_if_true":
+        return _shift(resolver, node)
+    if name == "vector_lookup":
+        _, values = _vector(resolver, args[0], 1)
+        return Call(name, (*(resolver.resolve(a) for a in args[1:]), *values), span=node.span)
     if name == "allocate_by_priority":
         position, request = _vector(resolver, args[0], 1)
         _, priority = _vector(resolver, args[1], 1)
@@ -73,7 +81,8 @@ def _arity_error(name: str, args: tuple[Node, ...]) -> None:
         if len(args) not in (2, 3):
             raise VectorCallError(f"RANK takes 2 or 3 arguments, got {len(args)}")
         return
-    needed = {"vector_select": 5, "vector_sort_order": 2, "vector_rank": 2, "vector_reorder": 2,
+    needed = {"shift_if_true": 5, "vector_lookup": 5,
+              "vector_select": 5, "vector_sort_order": 2, "vector_rank": 2, "vector_reorder": 2,
               "vector_elm_map": 2, "allocate_by_priority": 5, "allocate_available": 3}[name]
     if len(args) != needed:
         raise VectorCallError(f"{name.upper().replace('_', ' ')} takes {needed} arguments, got {len(args)}")
@@ -154,6 +163,23 @@ def _elm_map(resolver: _Resolver, node: Call) -> Node:
     keys = list(getattr(resolved, "keys", ()))
     return Call("vector_elm_map", (Num(float(start)), resolver.resolve(node.args[1]), *(Name(k) for k in keys)),
                 span=node.span)
+
+
+def _shift(resolver: _Resolver, node: Call) -> Node:
+    """``SHIFT IF TRUE(stock[..., e], condition, size, accumulate, input)``: the stock's elements along its last
+    dimension, and the position of ``e`` (an element; a dimension or subrange starts at its first)."""
+    subscript, dims = _subscripted(resolver, node.args[0], "the stock SHIFT IF TRUE shifts")
+    elements = resolver.scope.dimensions.get(dims[-1], [])
+    index = subscript.indices[-1]
+    start = 0
+    if isinstance(index, Name):
+        named = resolver.scope.dimensions.get(index.canonical, [index.canonical])
+        if not named or named[0] not in elements:
+            raise VectorCallError(f"'{index.name}' is not an element of the last dimension of '{subscript.name}'")
+        start = elements.index(named[0])
+    _, keys = _vector(resolver, subscript, 1)
+    cond, size, accumulate, value = (resolver.resolve(a) for a in node.args[1:])
+    return Call("shift_if_true", (cond, size, accumulate, value, Num(float(start)), *keys), span=node.span)
 
 
 def _rank(resolver: _Resolver, node: Call) -> Node:

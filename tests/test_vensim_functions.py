@@ -271,3 +271,164 @@ second = DELAY N(input, 1.25, 6, 2) ~ ~ |
         out1, out2 = stage[0] / 0.625, stage[1] / 0.625
         stage = [stage[0] + 0.5 * (inflow - out1), stage[1] + 0.5 * (out1 - out2)]
     assert series(results, "third") == series(results, "second") == pytest.approx(expected)
+
+
+AGES = """age : IN VITRO, (AGE 1-AGE 3) ~ ~ |
+ageh : (AGE 1-AGE 3) ~ ~ |
+Population[IN VITRO] = INTEG(conceptions, 0) ~ Person ~ |
+Population[ageh] = INTEG(0, 10) ~ Person ~ |
+conceptions = 4 ~ Person/Month ~ |
+"""
+
+
+def test_shift_if_true_moves_the_cohorts_when_its_condition_holds(tmp_path: Path) -> None:
+    body = AGES + """aging = SHIFT IF TRUE(Population[IN VITRO], MODULO(Time, 1) = 0, ELMCOUNT(age), {accumulate}, 0)
+    ~ Person ~ :SUP |
+"""
+    # at each whole time the step ends with the cohorts moved one place (IN VITRO emptied, the last keeping
+    # its own plus the one before when accumulating), then the step's 0.5 * 4 conceptions added
+    results = run(tmp_path, body.format(accumulate=1), stop=3, dt=0.5)
+    rows = [[series(results, f"Population[{e}]")[i] for e in ("IN VITRO", "AGE 1", "AGE 2", "AGE 3")]
+            for i in range(7)]
+    assert rows == [[0, 10, 10, 10], [2, 0, 10, 20], [4, 0, 10, 20], [2, 4, 0, 30], [4, 4, 0, 30],
+                    [2, 4, 4, 30], [4, 4, 4, 30]]
+    assert series(results, "aging") == [0] * 7  # accumulating: nothing leaves the last
+    results = run(tmp_path, body.format(accumulate=0), stop=3, dt=0.5)
+    assert series(results, "Population[AGE 3]") == [10, 10, 10, 10, 10, 0, 0]  # AGE 1 was empty at t = 1
+    assert series(results, "aging") == [10, 0, 10, 0, 10, 0, 0]  # what leaves the last element at each shift
+
+
+def test_shift_if_true_is_refused_where_it_cannot_work(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="4 elements from position 2"):
+        run(tmp_path, AGES + "s = SHIFT IF TRUE(Population[AGE 1], 1, 4, 0, 0) ~ ~ |\n")
+    with pytest.raises(ModelError, match="stock"):
+        run(tmp_path, AGES + "v[age] = 1 ~ ~ |\ns = SHIFT IF TRUE(v[IN VITRO], 1, 2, 0, 0) ~ ~ |\n")
+    path = tmp_path / "model.mdl"
+    path.write_text("{UTF-8}\n" + AGES + "s = SHIFT IF TRUE(Population[IN VITRO], 1, 2, 0, 0) ~ ~ |\n"
+                    + CONTROL.format(stop=2, dt=1), encoding="utf-8")
+    model, _ = load(path)
+    with pytest.raises(ModelError, match="Euler"):
+        solvers.compile(model).run(method="rk4")
+
+
+def test_get_data_functions_read_the_data_variables_points(tmp_path: Path) -> None:
+    (tmp_path / "data.tab").write_text("Time\tsales\n0\t10\n2\t30\n4\t20\n", encoding="utf-8")
+    body = """sales := ~ ~ |
+at3 = GET DATA AT TIME(sales, 3) ~ ~ |
+held = GET DATA BETWEEN TIMES(sales, Time, -1) ~ ~ |
+ahead = GET DATA BETWEEN TIMES(sales, Time, 1) ~ ~ |
+between = GET DATA BETWEEN TIMES(sales, Time, 0) ~ ~ |
+first = GET DATA FIRST TIME(sales) ~ ~ |
+last = GET DATA LAST TIME(sales) ~ ~ |
+points = GET DATA TOTAL POINTS(sales) ~ ~ |
+largest = GET DATA MAX(sales, 0, Time) ~ ~ |
+smallest = GET DATA MIN(sales, 1, 4) ~ ~ |
+mean = GET DATA MEAN(sales, 0, 4) ~ ~ |
+none = GET DATA MEAN(sales, 5, 6) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=5)
+    na = -1.298074214633707e33
+    assert series(results, "at3") == [25] * 6  # interpolated, as the variable itself is
+    assert series(results, "held") == [10, 10, 30, 30, 20, na]
+    assert series(results, "ahead") == [10, 30, 30, 20, 20, na]
+    assert series(results, "between") == [10, 20, 30, 25, 20, na]
+    assert [series(results, n)[0] for n in ("first", "last", "points")] == [0, 4, 3]
+    assert series(results, "largest") == [10, 10, 30, 30, 30, 30]
+    assert series(results, "smallest")[0] == 20 and series(results, "mean")[0] == 20
+    assert series(results, "none")[0] == na
+    with pytest.raises(ModelError, match="data variable"):
+        run(tmp_path, "x = 1 ~ ~ |\ny = GET DATA AT TIME(x, 1) ~ ~ |\n")
+
+
+def test_queue_fifo_keeps_its_content_by_age(tmp_path: Path) -> None:
+    body = """rising ( (0,0),(1,1) ) ~ ~ |
+q = QUEUE FIFO(arriving, leaving, rising, 10, 2) ~ ~ |
+arriving = 2 ~ ~ |
+leaving = 3 ~ ~ |
+average age = QUEUE AGE AVERAGE(q, 0) ~ ~ |
+oldest two = QUEUE AGE AVERAGE(q, 2) ~ ~ |
+oldest = QUEUE AGE OLDEST(q) ~ ~ |
+young = QUEUE AGE IN RANGE(q, :NA:, 1.5) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=2)
+    # 10 spread over ages 1 and 2 by the rising profile: a quarter (its area on [0, 0.5]) is 1 old
+    assert series(results, "q") == [10, 9, 8]  # a level: 10 + (2 - 3) per step
+    assert series(results, "young")[0] == 2.5 and series(results, "oldest") == [2, 3, 4]
+    assert series(results, "average age")[0] == pytest.approx((2.5 * 1 + 7.5 * 2) / 10)
+    # after a step: ages 3 (7.5 - 3 left), 2 (2.5) and 1 (the 2 that arrived)
+    assert series(results, "average age")[1] == pytest.approx((4.5 * 3 + 2.5 * 2 + 2 * 1) / 9)
+    assert series(results, "oldest two")[1] == 3
+
+
+def test_delay_conveyor_delays_its_input_and_leaks_all_of_it(tmp_path: Path) -> None:
+    body = """flat ( (0,1),(1,1) ) ~ ~ |
+input = 1 ~ ~ |
+out = DELAY CONVEYOR(input, 2, 0, flat, 4, 2) ~ ~ |
+leaky = DELAY CONVEYOR(input, 2, 0.1, flat, 0, 2) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=4)
+    assert series(results, "out") == [2, 2, 1, 1, 1]  # the initial 4 over 2 time units, then the input
+    # each step 0.1 of everything on the conveyor leaks, the step's input included: 0.9 ** 2 comes out
+    assert series(results, "leaky") == [0, 0, pytest.approx(0.81), pytest.approx(0.81), pytest.approx(0.81)]
+
+
+def test_random_lookup_and_pink_noise_draw_from_their_distributions(tmp_path: Path) -> None:
+    body = """rising ( (0,0),(1,1) ) ~ ~ |
+draw = RANDOM LOOKUP(rising, 0, 1, 0, 1, 0) ~ ~ |
+scaled = RANDOM LOOKUP(rising, 5, 6, 5, 1, 0) ~ ~ |
+noise = RANDOM PINK NOISE(10, 2, 4, 0) ~ ~ |
+"""
+    path = tmp_path / "model.mdl"
+    path.write_text("{UTF-8}\n" + body + CONTROL.format(stop=2000, dt=0.5), encoding="utf-8")
+    model, _ = load(path)
+    results = solvers.compile(model).run(seed=7)
+    draws = np.asarray(results["draw"]).ravel()
+    assert draws.min() >= 0 and draws.max() <= 1 and draws.mean() == pytest.approx(2 / 3, abs=0.02)
+    assert np.asarray(results["scaled"]).min() >= 5
+    noise = np.asarray(results["noise"]).ravel()
+    # the structure keeps the mean and the standard deviation asked for, whatever TIME STEP is
+    assert noise.mean() == pytest.approx(10, abs=0.4) and noise.std() == pytest.approx(2, rel=0.15)
+    # a pink series: values a step apart are strongly correlated (exp(-0.5 / 4) ~ 0.88)
+    assert np.corrcoef(noise[:-1], noise[1:])[0, 1] > 0.8
+
+
+def test_lookup_area_invert_slope_and_vector_lookup(tmp_path: Path) -> None:
+    body = """table ((0,0),(1,2),(2,2)) ~ ~ |
+area = LOOKUP AREA(table, 0, Time) ~ ~ |
+inverse = LOOKUP INVERT(table, 1) ~ ~ |
+slope = LOOKUP SLOPE(table, Time / 2) ~ ~ |
+d : (d1-d3) ~ ~ |
+v[d] = 0, 2, 2 ~ ~ |
+vector value = VECTOR LOOKUP(v[d1], Time / 2, 0, 2, 0) ~ ~ |
+vector area = VECTOR LOOKUP(v[d1], Time, 0, 2, 1) ~ ~ |
+vector inverse = VECTOR LOOKUP(v[d1], 1, 0, 2, 5) ~ ~ |
+vector slope = VECTOR LOOKUP(v[d1], 3, 0, 2, 9) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=2)
+    assert series(results, "area") == [0, 1, 3]  # the triangle, then 2 per unit
+    assert series(results, "inverse") == [0.5] * 3
+    assert series(results, "slope") == [2, 2, 0]  # at a point, the slope of the segment after it
+    assert series(results, "vector value") == [0, 1, 2]
+    assert series(results, "vector area") == [0, 1, 3]
+    assert series(results, "vector inverse") == [0.5] * 3
+    assert series(results, "vector slope") == [0] * 3  # the last segment continued: flat
+    assert series(run(tmp_path, "g = GAMMA LN(5) ~ ~ |\n", stop=1), "g")[0] == pytest.approx(np.log(24))
+
+
+def test_delay_information_reads_the_input_a_variable_time_back(tmp_path: Path) -> None:
+    body = """x = Time * 10 ~ ~ |
+late = DELAY INFORMATION(x, IF THEN ELSE(Time < 3, 2, 1), -1) ~ ~ |
+"""
+    # the delay falls from 2 to 1 at t = 3: inputs of t = 1 and 2 are skipped
+    assert series(run(tmp_path, body, stop=5), "late") == [-1, -1, 0, 20, 30, 40]
+
+
+def test_vensim_functions_without_a_translation_are_import_errors_that_say_why(tmp_path: Path) -> None:
+    for call, reason in (("A FUNCTION OF(x)", "placeholder"), ("DELAY BATCH(x, 1, 2, 0, 0, 0)", "DELAY BATCH"),
+                         ("RANDOM LOGNORMAL(0, 10, 1, 1, 0)", "RANDOM LOGNORMAL"),
+                         ("QUEUE FIFO ATTRIB(x, x, x, 0, t, t, 0, 0, 1)", "attributes")):
+        path = tmp_path / "model.mdl"
+        path.write_text("{UTF-8}\nx = 1 ~ ~ |\nt ((0,1),(1,1)) ~ ~ |\ny = " + call + " ~ ~ |\n"
+                        + CONTROL.format(stop=1, dt=1), encoding="utf-8")
+        _, report = load(path)
+        assert any(e.severity == "error" and e.element == "y" and reason in e.reason for e in report.entries), call

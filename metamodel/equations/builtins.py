@@ -42,7 +42,8 @@ _TABLE = [
     Builtin("integer", 1, 1), Builtin("round", 1, 1), Builtin("sign", 1, 1), Builtin("log", 2, 2),
     Builtin("max", 1, UNBOUNDED), Builtin("min", 1, UNBOUNDED), Builtin("modulo", 2, 2),
     Builtin("pi", 0, 0), Builtin("inf", 0, 0), Builtin("nan", 0, 0),
-    Builtin("safediv", 2, 3), Builtin("zidz", 2, 2), Builtin("xidz", 3, 3), Builtin("quantum", 2, 2),
+    Builtin("gamma_ln", 1, 1), Builtin("safediv", 2, 3), Builtin("zidz", 2, 2), Builtin("xidz", 3, 3),
+    Builtin("quantum", 2, 2),
     # time and test inputs
     Builtin("time", 0, 0), Builtin("dt", 0, 0), Builtin("starttime", 0, 0), Builtin("stoptime", 0, 0),
     Builtin("step", 2, 2), Builtin("pulse", 1, 3), Builtin("ramp", 2, 3),
@@ -50,6 +51,7 @@ _TABLE = [
     # lookups
     Builtin("lookup", 2, 2), Builtin("lookup_extrapolate", 2, 2), Builtin("lookup_forward", 2, 2),
     Builtin("lookup_backward", 2, 2), Builtin("lookup_area", 3, 3), Builtin("lookup_invert", 2, 2),
+    Builtin("lookup_slope", 2, 2),
     # stateful (expanded into hidden stocks by the compiler)
     Builtin("smth1", 2, 3, True), Builtin("smth3", 2, 3, True), Builtin("smthn", 3, 4, True),
     Builtin("delay1", 2, 3, True), Builtin("delay3", 2, 3, True), Builtin("delayn", 3, 4, True),
@@ -75,6 +77,14 @@ _TABLE = [
     Builtin("vector_rank", 2, SPELLED_OUT), Builtin("vector_reorder", 2, SPELLED_OUT),
     Builtin("vector_elm_map", 2, SPELLED_OUT), Builtin("allocate_by_priority", 5, SPELLED_OUT),
     Builtin("allocate_available", 3, SPELLED_OUT), Builtin("xmile_rank", 2, SPELLED_OUT),
+    Builtin("shift_if_true", 5, SPELLED_OUT, True), Builtin("vector_lookup", 5, SPELLED_OUT),
+    # Vensim's conveyor, queue, data and noise functions (solvers.expand_vensim)
+    Builtin("delay_conveyor", 6, 6, True), Builtin("queue_fifo", 5, 5, True), Builtin("queue_age_average", 2, 2),
+    Builtin("queue_age_in_range", 3, 3), Builtin("queue_age_oldest", 1, 1),
+    Builtin("data_at_time", 2, 2), Builtin("data_between_times", 3, 3), Builtin("data_first_time", 1, 1),
+    Builtin("data_last_time", 1, 1), Builtin("data_total_points", 1, 1), Builtin("data_max", 3, 3),
+    Builtin("data_min", 3, 3), Builtin("data_mean", 3, 3), Builtin("lookup_between", 3, 3),
+    Builtin("lookup_stat", 4, 4), Builtin("random_pink_noise", 4, 4, True), Builtin("vensim_random_lookup", 6, 6),
     # XMILE conveyors, as the importer writes them (solvers.expand_conveyors makes their blocks)
     Builtin("conveyor", 7, SPELLED_OUT, True), Builtin("conveyor_outflow", 1, 2, True),
     Builtin("conveyor_leak", 2, 2, True), Builtin("conveyor_inflow", 3, 3, True),
