@@ -44,26 +44,22 @@ BROKEN_FILES: dict[str, str] = {
 }
 
 # Models Salver cannot run correctly yet: counted as failures in the pass rate, listed with the cause.
-LIMITATIONS: dict[str, str] = {
-    "tests/allocate_available/test_allocate_available.mdl": "ALLOCATE AVAILABLE: with Vensim's normal profile "
-    "(the Abramowitz-Stegun 26.2.16 curve, not the exact one) all cells agree but two tail values far below the "
-    "requests (a triangular share of 1.8e-2 of 300 differs by 8.5e-4 relative, a normal share of 2e-6 by 1.2e-4): "
-    "Vensim's solver stops at a slightly different market level than the exact one",
-}
+LIMITATIONS: dict[str, str] = {}
 KNOWN_FAILURES = {**BROKEN_FILES, **LIMITATIONS}
 
 # What this table does not show: the features the suite's models here leave out, each checked by its own
 # tests with values worked out by hand, and what is still refused.
 BEYOND = [
-    "Beyond these files: `tests/test_vensim_functions.py` (DELAY FIXED, DELAY N, ALLOCATE BY PRIORITY, ALLOCATE "
-    "AVAILABLE, VECTOR SELECT/SORT ORDER/RANK/REORDER/ELM MAP, NPV, NPVE, TIME BASE, the RANDOM functions with "
-    "truncation and stream ids, TIME STEP/SAVEPER/FINAL TIME that change during the run, logicals over "
-    "subscripts, quoted names) and `tests/test_xmile_features.py` (macros per call, SELF, `Location.Boston`, "
-    "arrayed graphical functions, SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, conveyors).",
-    "Reported as import errors naming the element and line (never mapped silently): XMILE queues, ovens, "
-    "conveyors with leakage, capacity, inflow limits, arrest or sampling; Vensim QUEUE FIFO, DELAY CONVEYOR, "
-    "SHIFT IF TRUE (it rewrites the stock it is given), GET DATA AT TIME, GET DATA LAST TIME, RANDOM LOOKUP, "
-    "RANDOM PINK NOISE.",
+    "Beyond these files: `tests/test_vensim_functions.py` (DELAY FIXED, DELAY N, DELAY CONVEYOR, DELAY INFORMATION, "
+    "QUEUE FIFO and its QUEUE AGE functions, SHIFT IF TRUE, ALLOCATE BY PRIORITY, ALLOCATE AVAILABLE, VECTOR "
+    "SELECT/SORT ORDER/RANK/REORDER/ELM MAP/LOOKUP, LOOKUP AREA/INVERT/SLOPE, GET DATA AT TIME and its family, NPV, "
+    "NPVE, TIME BASE, GAMMA LN, the RANDOM functions with truncation and stream ids, RANDOM LOOKUP, RANDOM PINK "
+    "NOISE, TIME STEP/SAVEPER/FINAL TIME that change during the run, logicals over subscripts, quoted names) and "
+    "`tests/test_xmile_features.py` (macros per call, SELF, `Location.Boston`, arrayed graphical functions, "
+    "SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, conveyors with leakage, capacity, inflow limits and arrest).",
+    "Reported as import errors naming the element and line (never mapped silently): XMILE queues, ovens, discrete "
+    "conveyors and conveyor inflows spread over the belt; Vensim DELAY BATCH, DELAY MATERIAL, DELAY PROFILE, "
+    "DEPRECIATE, NPV VINTAGE, ALLOC P/DP, MARKETP, the QUEUE ATTRIB functions, TIME SHIFT, CUMULATE, FIND ZERO.",
 ]
 
 

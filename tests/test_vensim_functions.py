@@ -103,6 +103,17 @@ got[d] = ALLOCATE AVAILABLE(request[d], profile[d, ptype], 12) ~ ~ |
         vector_functions.available([4, 4], [(7, 1, 1, 0), (7, 1, 1, 0)], 4)
 
 
+def test_allocate_available_stops_as_vensim_does_near_the_supply() -> None:
+    # triangular profiles: the level is searched until the total is within 0.001 of the supply (0.001 of
+    # the supply itself below 1), so the shares of requests far below the level carry that tolerance
+    requests, profiles = [500, 300, 750], [(2, 6.2, 4, 0), (2, 5, 2, 0), (2, 3.8, 2, 0)]
+    for supply in (300, 120, 0.5):
+        total = sum(vector_functions.available(requests, profiles, supply))
+        assert abs(total - supply) < 1e-3 * min(1, supply)
+    long_tail = vector_functions.available([10, 10], [(5, 1, 1, 1), (5, 2, 1, 1)], 3)  # constant elasticity
+    assert sum(long_tail) == pytest.approx(3, abs=1e-3)
+
+
 def test_vector_select_actions_and_errors(tmp_path: Path) -> None:
     body = """d: A, B, C ~ ~ |
 pick[d] = 1, 0, 2 ~ ~ |

@@ -214,6 +214,21 @@ def test_arrayed_conveyor_runs_one_belt_per_element_and_many_runs_at_once() -> N
     assert np.asarray(batch["cout[Boston]"])[:3].T.tolist() == [[12, 1, 1], [6, 6, 1]]
 
 
+def test_conveyor_asked_to_run_in_c_runs_in_python_and_says_why() -> None:
+    from solvers.backends import NativeFallbackWarning
+
+    model, _ = loads(BELT.format(initial="8", inflow="1", options="", attributes="", more="", flows="", stop=6,
+                                 method="Euler"))
+    compiled = solvers.compile(model)
+    with pytest.warns(NativeFallbackWarning, match="conveyors"):
+        native = compiled.run(backend="native")
+    assert native.metadata["backend"] != "native" and "solvers.blocks" in native.metadata["backend_note"]
+    # 8 units leave over the 4 time units of transit (2 per unit), then the 1 per unit that entered 4 before
+    leave = dict(zip(np.asarray(native.time).round(9).tolist(), values(native, "leave"), strict=True))
+    assert (leave[0], leave[3.75], leave[4], leave[6]) == (2, 2, 1, 1)
+    np.testing.assert_array_equal(native["belt"], compiled.run(backend="python")["belt"])
+
+
 def test_conveyor_refusals_name_the_reason() -> None:
     _, report = belt(attributes='discrete="true"')
     assert any(e.element == "belt" and e.severity == "error" and "discrete" in e.reason for e in report.entries)
