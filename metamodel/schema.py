@@ -115,94 +115,227 @@ def _kind(data: Any) -> str:
         type(data), type(data).__name__)
 
 
+class _Misfit(Exception):
+    """A value that does not fit, raised inside a decoding plan; ``where`` holds the path's steps from the
+    innermost out, each ``(step, key)`` with step one of "field", "key", "index" (the path is only
+    written out when something does not fit)."""
+
+    def __init__(self, message: str, where: list[tuple[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where if where is not None else []
+
+
+def _path(prefix: str, where: list[tuple[str, Any]]) -> str:
+    path = prefix
+    for step, key in reversed(where):
+        if step == "index":
+            path = f"{path}[{key}]"
+        elif step == "key" or path:
+            path = f"{path}.{key}"
+        else:
+            path = key
+    return path
+
+
+Decoder = Callable[[Any], Any]  # JSON data -> value; raises _Misfit
+_PLANS: dict[Any, Decoder] = {}
+
+
 def decode(hint: Any, data: Any, path: str = "") -> Any:
     """The value of type ``hint`` that JSON ``data`` describes; ``SchemaError`` naming ``path`` if none."""
+    try:
+        return _plan(hint)(data)
+    except _Misfit as misfit:
+        raise SchemaError(_path(path, misfit.where), misfit.message) from None
+
+
+def _plan(hint: Any) -> Decoder:
+    """The decoder of ``hint``, made once per type (decoding a big model calls it for every field)."""
+    plan = _PLANS.get(hint)
+    if plan is None:
+        plan = _make_plan(hint)
+        _PLANS[hint] = plan
+    return plan
+
+
+def _make_plan(hint: Any) -> Decoder:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return _union(hint, data, path)
+        return _union(hint)
     if origin is list:
-        (item,) = typing.get_args(hint)
-        return [decode(item, v, f"{path}[{i}]") for i, v in enumerate(_expect(data, list, path))]
+        return _list(typing.get_args(hint)[0])
     if origin is tuple:
-        return _tuple(hint, data, path)
+        return _tuple(hint)
     if origin is dict:
-        _, item = typing.get_args(hint)
-        return {k: decode(item, v, f"{path}.{k}") for k, v in _expect(data, dict, path).items()}
+        return _dict(typing.get_args(hint)[1])
     if dataclasses.is_dataclass(hint):
-        return _dataclass(hint, data, path)
-    if hint is float:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            raise SchemaError(path, f"must be a number, not {_kind(data)}")
-        value = float(data) if abs(data) < 1e308 else math.inf
-        if not math.isfinite(value):
-            raise SchemaError(path, "must be a finite number")
-        return value
-    if hint is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise SchemaError(path, f"must be a whole number, not {_kind(data)}")
-        if abs(data) > 2**53:
-            raise SchemaError(path, "is too large")
-        return data
-    if hint is str:
-        return _expect(data, str, path)
-    if hint is bool:
-        return _expect(data, bool, path)
-    if hint is Any:
-        return data
-    raise TypeError(f"the schema has no rule for {hint!r}")  # a metamodel type this module must learn
+        return _dataclass(hint)
+    simple = {float: _float, int: _int, str: _expecting(str), bool: _expecting(bool), Any: _any}.get(hint)
+    if simple is not None:
+        return simple
+
+    def unknown(data: Any) -> Any:
+        raise TypeError(f"the schema has no rule for {hint!r}")  # a metamodel type this module must learn
+
+    return unknown
 
 
-def _expect(data: Any, cls: type, path: str) -> Any:
-    if not isinstance(data, cls):
-        raise SchemaError(path, f"must be {_kind(cls())}, not {_kind(data)}")
+def _any(data: Any) -> Any:
     return data
 
 
-def _union(hint: Any, data: Any, path: str) -> Any:
+def _float(data: Any) -> float:
+    if type(data) is not float and (isinstance(data, bool) or not isinstance(data, int | float)):
+        raise _Misfit(f"must be a number, not {_kind(data)}")
+    value = float(data) if abs(data) < 1e308 else math.inf
+    if not math.isfinite(value):
+        raise _Misfit("must be a finite number")
+    return value
+
+
+def _int(data: Any) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise _Misfit(f"must be a whole number, not {_kind(data)}")
+    if abs(data) > 2**53:
+        raise _Misfit("is too large")
+    return data
+
+
+def _expect(data: Any, cls: type) -> Any:
+    if not isinstance(data, cls):
+        raise _Misfit(f"must be {_kind(cls())}, not {_kind(data)}")
+    return data
+
+
+def _expecting(cls: type) -> Decoder:
+    def expect(data: Any) -> Any:
+        return _expect(data, cls)
+
+    return expect
+
+
+def _items(item: Decoder, values: list[Any]) -> list[Any]:
+    """Each of ``values`` decoded; a misfit names its index."""
+    try:
+        return [item(v) for v in values]
+    except _Misfit:
+        for index, value in enumerate(values):
+            try:
+                item(value)
+            except _Misfit as misfit:
+                misfit.where.append(("index", index))
+                raise misfit from None
+        raise
+
+
+def _list(item_hint: Any) -> Decoder:
+    if item_hint is Any:
+        return lambda data: list(_expect(data, list))
+    item = _plan(item_hint)
+    return lambda data: _items(item, _expect(data, list))
+
+
+def _dict(item_hint: Any) -> Decoder:
+    if item_hint is Any:
+        return lambda data: dict(_expect(data, dict))
+    item = _plan(item_hint)
+
+    def decode_dict(data: Any) -> dict[str, Any]:
+        values = {}
+        for key, value in _expect(data, dict).items():
+            try:
+                values[key] = item(value)
+            except _Misfit as misfit:
+                misfit.where.append(("key", key))
+                raise
+        return values
+
+    return decode_dict
+
+
+def _union(hint: Any) -> Decoder:
     options = typing.get_args(hint)
-    if data is None:
-        if type(None) in options:
-            return None
-        raise SchemaError(path, "must not be null")
-    kept = [o for o in options if o is not type(None)]
-    for option in kept[:-1]:
-        try:
-            return decode(option, data, path)
-        except SchemaError:
-            continue
-    return decode(kept[-1], data, path)
+    nullable = type(None) in options
+    kept = [_plan(o) for o in options if o is not type(None)]
+    first_options, last = kept[:-1], kept[-1]
+
+    def decode_union(data: Any) -> Any:
+        if data is None:
+            if nullable:
+                return None
+            raise _Misfit("must not be null")
+        for option in first_options:
+            try:
+                return option(data)
+            except _Misfit:
+                continue
+        return last(data)
+
+    return decode_union
 
 
-def _tuple(hint: Any, data: Any, path: str) -> tuple[Any, ...]:
+def _tuple(hint: Any) -> Decoder:
     args = typing.get_args(hint)
-    items = _expect(data, list, path)
     if len(args) == 2 and args[1] is Ellipsis:
-        args = (args[0],) * len(items)
-    elif len(items) != len(args):
-        raise SchemaError(path, f"must be a list of {len(args)} values, not {len(items)}")
-    return tuple(decode(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, items, strict=True)))
+        item = _plan(args[0])
+        return lambda data: tuple(_items(item, _expect(data, list)))
+    items = [_plan(a) for a in args]
+
+    def decode_tuple(data: Any) -> tuple[Any, ...]:
+        values = _expect(data, list)
+        if len(values) != len(items):
+            raise _Misfit(f"must be a list of {len(items)} values, not {len(values)}")
+        return tuple(_items_each(items, values))
+
+    return decode_tuple
 
 
-def _dataclass(cls: type, data: Any, path: str) -> Any:
+def _items_each(decoders: list[Decoder], values: list[Any]) -> list[Any]:
+    """``values[i]`` decoded by ``decoders[i]``; a misfit names its index."""
+    out = []
+    for index, (item, value) in enumerate(zip(decoders, values, strict=True)):
+        try:
+            out.append(item(value))
+        except _Misfit as misfit:
+            misfit.where.append(("index", index))
+            raise
+    return out
+
+
+def _dataclass(cls: type) -> Decoder:
     hints, settable, required = _fields(cls)
-    _expect(data, dict, path)
-    unknown = sorted(set(data) - settable)
-    if unknown:
-        raise SchemaError(path, f"unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}")
-    missing = sorted(required - set(data))
-    if missing:
-        raise SchemaError(path, f"missing field(s) {', '.join(map(repr, missing))} of {cls.__name__}")
-    values = {}
-    for name, raw in data.items():
-        value = decode(hints[name], raw, f"{path}.{name}" if path else name)
-        check = RANGES.get((cls, name))
-        problem = check(value) if check is not None else None
-        if problem:
-            raise SchemaError(f"{path}.{name}" if path else name, problem)
-        values[name] = value
-    instance = cls(**values)
+    fields: dict[str, tuple[Decoder, Check | None]] = {}
     whole = WHOLE.get(cls)
-    problem = whole(instance) if whole is not None else None
-    if problem:
-        raise SchemaError(path, problem)
-    return instance
+
+    def decode_instance(data: Any) -> Any:
+        if not fields:  # filled on first use: a dataclass may hold fields of its own type
+            fields.update({name: (_plan(hints[name]), RANGES.get((cls, name))) for name in settable})
+        _expect(data, dict)
+        keys = data.keys()
+        if not keys <= settable:
+            unknown = sorted(set(keys) - settable)
+            raise _Misfit(f"unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}")
+        if not required <= keys:
+            missing = sorted(required - set(keys))
+            raise _Misfit(f"missing field(s) {', '.join(map(repr, missing))} of {cls.__name__}")
+        values = {}
+        for name, raw in data.items():
+            item, check = fields[name]
+            try:
+                value = item(raw)
+            except _Misfit as misfit:
+                misfit.where.append(("field", name))
+                raise
+            if check is not None:
+                problem = check(value)
+                if problem:
+                    raise _Misfit(problem, [("field", name)])
+            values[name] = value
+        instance = cls(**values)
+        problem = whole(instance) if whole is not None else None
+        if problem:
+            raise _Misfit(problem)
+        return instance
+
+    return decode_instance
