@@ -17,7 +17,7 @@ from metamodel.errors import ModelError, SimulationError
 from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 from metamodel.names import canonical
-from solvers import backends, blocks, integrators, runtime
+from solvers import backends, blocks, cache, integrators, runtime
 from solvers.analysis import AnalysisMethods
 from solvers.flatten import NeuralUse
 from solvers.program import Layout, RateSystem
@@ -320,7 +320,7 @@ class CompiledModel(AnalysisMethods):
             filename = _FILENAME.format("vector" if vector else "scalar")
             try:
                 with gc_paused():
-                    self._code[vector] = compile(self.programs.python(vector).source, filename, "exec")
+                    self._code[vector] = cache.byte_code(self.programs.python(vector).source, filename)
             except (SyntaxError, RecursionError, MemoryError) as exc:
                 raise ModelError(f"model '{self.model.name}' is too large or too deeply nested for Python to "
                                  f"compile ({type(exc).__name__}: {exc})") from None

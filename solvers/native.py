@@ -1,9 +1,9 @@
 """The native backend: a model's C program, compiled once by the system C compiler and loaded with cffi.
 
 Builds are cached by the hash of the C source (which holds the whole model) in the user's cache folder
-(``$SALVER_CACHE_DIR``, else ``$XDG_CACHE_HOME/salver`` or ``~/.cache/salver``), under ``native/``. A
-build compiles into a private temporary folder and renames the library into place, so processes
-building the same model at once never see a half-written file. The compiler is ``$CC`` when set (and
+(``solvers.cache``: ``$SALVER_CACHE_DIR``, else ``$XDG_CACHE_HOME/salver`` or ``~/.cache/salver``), under
+``native/``. A build compiles into a private temporary folder and renames the library into place, so
+processes building the same model at once never see a half-written file. The compiler is ``$CC`` when set (and
 then only it), else the first of ``cc``, ``gcc``, ``clang`` found; with none, models run in Python.
 
 Compiler flags keep IEEE arithmetic exact (no fast-math, no fused multiply-add contraction), so the
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from metamodel.errors import SalverError
+from solvers import cache
 from solvers.integrators import Steps, saved_between
 from solvers.native_code import NativeSource
 
@@ -54,10 +55,7 @@ class NativeBuildError(SalverError):
 
 def cache_dir() -> Path:
     """Where compiled models are kept."""
-    base = os.environ.get("SALVER_CACHE_DIR")
-    if not base:
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "salver")
-    return Path(base) / "native"
+    return cache.folder("native")
 
 
 def find_compiler() -> list[str] | None:
