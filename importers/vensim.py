@@ -96,6 +96,7 @@ class _Reader:
         self.macros: dict[str, MacroHeader] = {}
         self.macro_stack: list[str] = []
         self.macro_calls = 0
+        self.caller: Lhs = Lhs([])  # the left side of the equation being translated (macro calls take it)
         self.translator = FunctionTranslator(set(), {})
         self.external = ExternalData(path)
         self.lookup_arrays: set[str] = set()
@@ -172,15 +173,19 @@ class _Reader:
         return DimensionDef(definition.name, elements, [], definition.line)
 
     # -- right sides -------------------------------------------------------------------------------
-    def translate(self, name: str, args: list[Node], span: tuple[int, int]) -> Node:
+    def translate(self, name: str, args: list[Node], span: tuple[int, int], outputs: list[str]) -> Node:
         key = canonical(name)
         if key in self.macros:
-            return self.expand_macro(self.macros[key], args, span)
+            return self.expand_macro(self.macros[key], args, span, outputs)
+        if outputs:
+            raise Unsupported(f"{name}: outputs after ':' belong to calls of macros with several outputs",
+                              span[0])
         return self.translator(name, args, span)
 
     def translate_group(self, group: _Group) -> None:
         for definition in group.defs:
             self.macro_stack = list(definition.extra.get("macros", []))  # type: ignore[call-overload]
+            self.caller = definition.lhs
             try:
                 piece = (self.external.piece(definition, self.dims)
                          or read_piece(definition, self.translate, self.text))
@@ -358,8 +363,12 @@ class _Reader:
         return to_text(visit(node))
 
     # -- macros ------------------------------------------------------------------------------------
-    def expand_macro(self, macro: MacroHeader, args: list[Node], span: tuple[int, int]) -> Node:
-        """Copy the macro's variables into the model under fresh names; the call becomes its output."""
+    def expand_macro(self, macro: MacroHeader, args: list[Node], span: tuple[int, int],
+                     outputs: list[str]) -> Node:
+        """Copy the macro's variables into the model under fresh names; the call becomes its output, and
+        the names after ``:`` in the call become variables equal to the macro's additional outputs. In a
+        subscripted equation every variable of the macro takes the equation's subscripts (one instance per
+        element, as Vensim's manual describes macros called with subscripts)."""
         if macro.name in self.macro_stack:
             raise Unsupported(f"macro {macro.name!r} calls itself (circular macro)", span[0])
         if len(self.macro_stack) >= MAX_MACRO_DEPTH:
@@ -367,6 +376,10 @@ class _Reader:
         if len(args) != len(macro.params):
             raise Unsupported(f"macro {macro.name!r} takes {len(macro.params)} arguments, got {len(args)}",
                               span[0])
+        if outputs and len(outputs) != len(macro.outputs):
+            raise Unsupported(f"macro {macro.name!r} has {len(macro.outputs)} additional outputs, the call names "
+                              f"{len(outputs)}", span[0])
+        subscripts = list(self.caller.subscripts)
         self.macro_calls += 1
         suffix = f" in {macro.name} call {self.macro_calls}"
         body = []
@@ -375,19 +388,30 @@ class _Reader:
                 body.append(read_definition(record, self.lines(record.offset)))
             except ParseError as exc:
                 raise Unsupported(f"macro {macro.name!r}: {exc.message}", record.offset) from None
+            if subscripts and body[-1].lhs.subscripts:
+                raise Unsupported(f"macro {macro.name!r} defines the subscripted {body[-1].name!r} and is called "
+                                  "with subscripts", span[0])
         local = {canonical(p) for p in macro.params} | {canonical(d.name) for d in body}
         chain = [*self.macro_stack, macro.name]
+
+        def reference(name: str) -> Node:
+            indices = tuple(Name(s, span=span) for s in subscripts)
+            return Subscript(name, indices, span=span) if subscripts else Name(name, span=span)
+
         for param, arg in zip(macro.params, args, strict=True):
-            self.add_definition(Definition(param + suffix, Lhs([]), "eq", [], Record("", span[0]), None,
+            self.add_definition(Definition(param + suffix, Lhs(subscripts), "eq", [], Record("", span[0]), None,
                                            node=arg, extra={"macros": chain}))
         for definition in body:
             definition.name += suffix
-            rhs = definition.rhs
-            definition.rhs = [t if i + 1 < len(rhs) and rhs[i + 1].text == "(" and canonical(t.text) in self.macros
-                              else _rename(t, local, suffix) for i, t in enumerate(rhs)]
+            definition.rhs = _localize(definition.rhs, local, suffix, set(self.macros), subscripts)
+            if subscripts:
+                definition.lhs = Lhs(subscripts)
             definition.extra["macros"] = chain
             self.add_definition(definition)
-        return Name(macro.name + suffix, span=span)
+        for inner, outer in zip(macro.outputs, outputs, strict=False):
+            self.add_definition(Definition(outer, Lhs(subscripts), "eq", [], Record("", span[0]), None,
+                                           node=reference(inner + suffix), extra={"macros": chain}))
+        return reference(macro.name + suffix)
 
     # -- stocks and flows --------------------------------------------------------------------------
     def find_flows(self) -> None:
@@ -497,7 +521,23 @@ def _signed_terms(node: Node, sign: int) -> list[tuple[int, Node]]:
     return [(sign, node)]
 
 
-def _rename(token: Token, local: set[str], suffix: str) -> Token:
-    if token.kind == "name" and canonical(token.text) in local:
-        return Token("name", token.text + suffix, token.start, token.end, quoted=True)
-    return token
+def _localize(tokens: list[Token], local: set[str], suffix: str, macros: set[str],
+              subscripts: list[str]) -> list[Token]:
+    """A macro body's tokens with its own names (parameters, variables) renamed for one call, each
+    followed by the caller's subscripts where it has none; the names of macros it calls are kept."""
+    out: list[Token] = []
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        called = following is not None and following.text == "(" and canonical(token.text) in macros
+        if token.kind != "name" or canonical(token.text) not in local or called:
+            out.append(token)
+            continue
+        out.append(Token("name", token.text + suffix, token.start, token.end, quoted=True))
+        if subscripts and not (following is not None and following.kind == "op" and following.text == "["):
+            out.append(Token("op", "[", token.end, token.end))
+            for n, name in enumerate(subscripts):
+                if n:
+                    out.append(Token("op", ",", token.end, token.end))
+                out.append(Token("name", name, token.end, token.end))
+            out.append(Token("op", "]", token.end, token.end))
+    return out

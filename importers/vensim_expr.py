@@ -20,7 +20,7 @@ MAX_DEPTH = 50  # each level costs about ten Python frames
 VENSIM_NA = -1.298074214633707e33
 _COMPARE = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
-CallTranslator = Callable[[str, list[Node], tuple[int, int]], Node]
+CallTranslator = Callable[[str, list[Node], tuple[int, int], list[str]], Node]
 
 
 class Unsupported(Exception):
@@ -208,13 +208,29 @@ class ExprParser:
             while self.at_op(","):
                 self.advance()
                 args.append(self.expression())
+        outputs = self.call_outputs()
         close = self.expect_op(")")
         span = (name.start, close.end)
         if isinstance(callee, Subscript):  # a subscripted lookup table called with an input
-            if len(args) != 1:
+            if len(args) != 1 or outputs:
                 raise ParseError(f"lookup {name.text!r} takes one input", offset=name.start)
             return Call("lookup", (callee, args[0]), span=span)
-        return self.translate(name.text, args, span)
+        return self.translate(name.text, args, span, outputs)
+
+    def call_outputs(self) -> list[str]:
+        """The names after ``:`` in a call of a macro with several outputs (``ADD3(a, b, c : low, high)``):
+        the variables the call defines as the macro's additional outputs."""
+        if not self.at_op(":"):
+            return []
+        self.advance()
+        names = []
+        while True:
+            if not self.at("name"):
+                raise self.error("the name of a macro output")
+            names.append(self.advance().text)
+            if not self.at_op(","):
+                return names
+            self.advance()
 
     # -- lookups and constant lists ----------------------------------------------------------------
     def lookup_table(self) -> GraphicalFunction:
