@@ -29,6 +29,7 @@ class DimensionDef:
     items: list[str]  # element names or names of other dimensions, numeric ranges already expanded
     maps_to: list[str] = field(default_factory=list)
     line: int | None = None
+    map_lists: dict[str, list[str]] = field(default_factory=dict)  # ``-> (target: b3, b2, b1)``, by target
 
 
 def numeric_range(first: str, last: str) -> list[str]:
@@ -51,6 +52,8 @@ class Dimensions:
         self.elements: dict[str, list[str]] = {}
         self.names: dict[str, str] = {}
         self.maps: dict[str, set[str]] = {}
+        # element correspondences of mappings, both ways: (from, to) -> canonical element -> element
+        self.correspond: dict[tuple[str, str], dict[str, str]] = {}
         self.variables: set[str] = set()  # canonical variable names: they shadow element names
 
     def define(self, definition: DimensionDef) -> None:
@@ -79,7 +82,31 @@ class Dimensions:
             for target in definition.maps_to:
                 self.maps.setdefault(key, set()).add(canonical(target))
                 self.maps.setdefault(canonical(target), set()).add(key)
+                try:
+                    self._correspond(key, canonical(target), definition.map_lists.get(canonical(target)))
+                except SubscriptError as exc:
+                    problems.append((definition.name, definition.line, str(exc)))
         return problems
+
+    def _correspond(self, source: str, target: str, listed: list[str] | None) -> None:
+        """The elements a mapping pairs: the source's elements in order with the listed target elements or
+        subranges (every element of a listed subrange maps from that source element), else by position."""
+        elements = self.elements.get(source, [])
+        if target not in self.elements:
+            raise SubscriptError(f"mapped dimension {target!r} is not defined")
+        if listed is None:
+            pairs = list(zip(elements, self.elements[target], strict=False))
+        elif len(listed) != len(elements):
+            raise SubscriptError(f"the mapping to {self.names.get(target, target)!r} lists {len(listed)} "
+                                 f"elements for {len(elements)}")
+        else:
+            pairs = [(e, t) for e, item in zip(elements, listed, strict=True)
+                     for t in (self.members(item) if self.is_dimension(item) else [item])]
+        forward = self.correspond.setdefault((source, target), {})
+        backward = self.correspond.setdefault((target, source), {})
+        for element, mapped in pairs:
+            forward.setdefault(canonical(element), mapped)
+            backward.setdefault(canonical(mapped), element)
 
     def _flatten(self, key: str, seen: set[str]) -> list[str]:
         if key in seen:
@@ -188,6 +215,11 @@ def binding(lhs: Lhs, combo: tuple[str, ...], dims: Dimensions) -> dict[str, str
         if key in dims.equivalent:
             partners.add(dims.equivalent[key])
         for partner in partners - set(bound):
+            mapped = dims.correspond.get((key, partner))
+            if mapped is not None:
+                if canonical(element) in mapped:
+                    bound[partner] = mapped[canonical(element)]
+                continue
             items = dims.members(partner)
             if position < len(items):
                 bound[partner] = items[position]

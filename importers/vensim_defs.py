@@ -9,6 +9,7 @@ from importers.vensim_lex import Token, tokenize
 from importers.vensim_records import Record
 from metamodel.equations.ast import Node
 from metamodel.errors import ParseError
+from metamodel.names import canonical
 
 DATA_MODES = ("INTERPOLATE", "HOLD BACKWARD", "LOOK FORWARD", "RAW")
 
@@ -114,6 +115,7 @@ def dimension_def(definition: Definition) -> DimensionDef:
     tokens = definition.rhs
     items: list[str] = []
     maps: list[str] = []
+    lists: dict[str, list[str]] = {}
     i = 0
     target = items
     while tokens[i].kind != "end":
@@ -124,14 +126,8 @@ def dimension_def(definition: Definition) -> DimensionDef:
             target.append(token.text)
             i += 1
         elif _op(token, "("):
-            if target is maps:  # ``-> (other: a, b)``: keep the dimension name only
-                maps.append(tokens[i + 1].text)
-                depth = 0
-                while tokens[i].kind != "end":
-                    depth += {"(": 1, ")": -1}.get(tokens[i].text, 0) if tokens[i].kind == "op" else 0
-                    i += 1
-                    if depth == 0:
-                        break
+            if target is maps:  # ``-> (other: a, b)``: the dimension and its elements in mapping order
+                i = _map_list(tokens, i, maps, lists)
                 continue
             if not (tokens[i + 1].kind == "name" and _op(tokens[i + 2], "-") and tokens[i + 3].kind == "name"
                     and _op(tokens[i + 4], ")")):
@@ -147,4 +143,24 @@ def dimension_def(definition: Definition) -> DimensionDef:
             raise SubscriptError(f"unexpected {token.text!r} in a dimension definition")
     if not items:
         raise SubscriptError("a dimension without elements")
-    return DimensionDef(definition.name, items, maps, definition.line)
+    return DimensionDef(definition.name, items, maps, definition.line, lists)
+
+
+def _map_list(tokens: list[Token], i: int, maps: list[str], lists: dict[str, list[str]]) -> int:
+    """Reads ``(target: e1, e2, ...)`` from the ``(`` at ``i``; returns the index after its ``)``."""
+    if not (tokens[i + 1].kind == "name" and _op(tokens[i + 2], ":")):
+        raise SubscriptError("expected '(dimension: elements)' after '->'")
+    name = tokens[i + 1].text
+    listed: list[str] = []
+    i += 3
+    while not _op(tokens[i], ")"):
+        if tokens[i].kind == "end":
+            raise SubscriptError(f"the mapping to {name!r} has no ')'")
+        if tokens[i].kind == "name":
+            listed.append(tokens[i].text)
+        elif not _op(tokens[i], ","):
+            raise SubscriptError(f"unexpected {tokens[i].text!r} in the mapping to {name!r}")
+        i += 1
+    maps.append(name)
+    lists[canonical(name)] = listed
+    return i + 1

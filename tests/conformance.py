@@ -55,7 +55,8 @@ BEYOND = [
     "SELECT/SORT ORDER/RANK/REORDER/ELM MAP/LOOKUP, LOOKUP AREA/INVERT/SLOPE, GET DATA AT TIME and its family, NPV, "
     "NPVE, TIME BASE, GAMMA LN, the RANDOM functions with truncation and stream ids, RANDOM LOOKUP, RANDOM PINK "
     "NOISE, TIME STEP/SAVEPER/FINAL TIME that change during the run, logicals over subscripts, quoted names), "
-    "`tests/test_vensim.py` (macros with several outputs, macros called with subscripts) and "
+    "`tests/test_vensim.py` (macros with several outputs, macros called with subscripts, mappings that list "
+    "their elements) and "
     "`tests/test_xmile_features.py` (macros per call, SELF, `Location.Boston`, arrayed graphical functions, "
     "SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, conveyors with leakage, capacity, inflow limits and arrest).",
     "Reported as import errors naming the element and line (never mapped silently): XMILE queues, ovens, discrete "

@@ -143,6 +143,32 @@ def test_subscripts_element_equations_mapping_and_dimension_values() -> None:
         'sum(Stock A[*:One Dimensional Subscript, *:Second Dimension Subscript])'
 
 
+def test_mapping_with_an_element_list_pairs_the_listed_elements(tmp_path: Path) -> None:
+    import solvers
+
+    text = CONTROL + """DimA: A1, A2, A3 -> (DimB: B3, B2, B1), DimC ~ ~ |
+DimB: B1, B2, B3 ~ ~ |
+DimC: C1, C2, C3 ~ ~ |
+SubA: A2, A3 ~ ~ |
+DimD: D1, D2 -> (DimA: SubA, A1) ~ ~ |
+a[DimA] = 1, 2, 3 ~ ~ |
+b[DimB] = a[DimA] ~ ~ |
+c[DimC] = a[DimA] ~ ~ |
+j[DimD] = 10, 20 ~ ~ |
+k[DimA] = a[DimA] + j[DimD] ~ ~ |
+"""
+    model, report = load(write(tmp_path, text))
+    assert not [e for e in report.entries if e.severity == "error"]
+    results = solvers.compile(model).run()
+    value = {n: float(results[n][0, 0]) for n in results.names}
+    # A1 -> B3, A2 -> B2, A3 -> B1 as listed; DimC by position; D1 -> every element of SubA, D2 -> A1
+    assert [value[f"b[B{i}]"] for i in (1, 2, 3)] == [3, 2, 1]
+    assert [value[f"c[C{i}]"] for i in (1, 2, 3)] == [1, 2, 3]
+    assert [value[f"k[A{i}]"] for i in (1, 2, 3)] == [21, 12, 13]
+    _, report = load(write(tmp_path, text.replace("(DimB: B3, B2, B1)", "(DimB: B3, B2)")))
+    assert any(e.element == "DimA" and "lists 2 elements for 3" in e.reason for e in report.entries)
+
+
 def test_macros_are_expanded_at_each_call() -> None:
     model, report = load(TESTS / "macro_multi_macros/test_macro_multi_macros.mdl")
     output = var(model, "macro output").equation
