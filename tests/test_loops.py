@@ -147,6 +147,80 @@ def test_bass_word_of_mouth_dominates_until_the_inflection_point_then_saturation
         assert abs(periods[0].end - half) <= 2 * 0.0625
 
 
+LOGISTIC = """<?xml version="1.0" encoding="utf-8"?>
+<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
+  <header><name>logistic-growth</name></header>
+  <sim_specs method="euler"><start>0</start><stop>100</stop><dt>1</dt></sim_specs>
+  <model><variables>
+    <stock name="population"><eqn>5</eqn><inflow>net_birth_rate</inflow></stock>
+    <flow name="net_birth_rate"><eqn>fractional_growth_rate * population</eqn></flow>
+    <aux name="maximum_growth_rate"><eqn>.12</eqn></aux>
+    <aux name="carrying_capacity"><eqn>1000</eqn></aux>
+    <aux name="fractional_growth_rate"><eqn>maximum_growth_rate * (1 - fraction_of_carrying_capacity_used)</eqn></aux>
+    <aux name="fraction_of_carrying_capacity_used"><eqn>population/carrying_capacity</eqn></aux>
+  </variables></model>
+</xmile>
+"""
+# Stella's relative loop scores (%) of that model at times 1, 10, 30, 46, 60, 80 and 99 (Simlin's
+# test/logistic_growth_ltm/ltm_results.tsv, exported from Stella, rounded to three figures). Stella labels the
+# interval [t, t + dt] with t; Salver labels it with its end, t + dt.
+STELLA_LOGISTIC = {1: (99.40, -0.56), 10: (98.50, -1.54), 30: (86.70, -13.30), 46: (50.10, -49.90),
+                   60: (15.30, -84.70), 80: (1.41, -98.60), 99: (0.11, -99.90)}
+
+
+def test_logistic_growth_matches_stellas_loop_scores(tmp_path: Path) -> None:
+    path = tmp_path / "logistic_growth.stmx"
+    path.write_text(LOGISTIC)
+    analysis = LoopsThatMatter(importers.load(path)[0]).analyze()
+    growth = analysis.share(loop_named(analysis, "population", "net birth rate").id)
+    crowding = analysis.share(next(loop.id for loop in analysis.loops if loop.polarity == "B"))
+    for t, (reinforcing, balancing) in STELLA_LOGISTIC.items():
+        at = int(np.flatnonzero(analysis.time == t + 1)[0])
+        assert 100 * growth[at] == pytest.approx(reinforcing, abs=0.051, rel=0.005)
+        assert 100 * crowding[at] == pytest.approx(balancing, abs=0.051, rel=0.005)
+    assert [p.loops for p in analysis.dominance[0]] == [["R1"], ["B1"]]
+
+
+def yeast() -> Model:
+    """The yeast and alcohol model of the loop-dominance literature (Schoenberg, Davidsen and Eberlein 2020 use
+    it): cells are born and die, and the alcohol they make slows births and hastens deaths."""
+    model = Model(name="yeast", sim_spec=SimSpec(start=0, stop=100, dt=0.125))
+    model.add(Stock("cells", "Cells", equation="1", inflows=["births"], outflows=["deaths"]))
+    model.add(Stock("alcohol", "Alcohol", equation="0", inflows=["production"]))
+    model.add(Flow("births", "Births", equation="Cells * Birth Fraction * Effect Of Alcohol On Births"))
+    model.add(Flow("deaths", "Deaths", equation="Cells * Death Fraction * Effect Of Alcohol On Deaths"))
+    model.add(Flow("production", "Production", equation="Cells * Alcohol Per Cell"))
+    model.add(Aux("bf", "Birth Fraction", equation="0.3"))
+    model.add(Aux("df", "Death Fraction", equation="0.05"))
+    model.add(Aux("apc", "Alcohol Per Cell", equation="0.01"))
+    model.add(Aux("eb", "Effect Of Alcohol On Births", equation="MAX(0, 1 - Alcohol / 12)"))
+    model.add(Aux("ed", "Effect Of Alcohol On Deaths", equation="EXP(Alcohol / 4)"))
+    return model
+
+
+def test_yeast_growth_then_alcohol_loops_then_dying_out() -> None:
+    """Births dominate the exponential growth; the two loops through alcohol take over before the peak and hold
+    it; in the tail, where the alcohol no longer changes, births and deaths share the behaviour as in a population
+    without alcohol, the deaths loop dominant."""
+    analysis = LoopsThatMatter(yeast()).analyze()
+    births = loop_named(analysis, "Cells", "Births")
+    deaths = loop_named(analysis, "Cells", "Deaths")
+    through_alcohol = {loop.id for loop in analysis.loops if "alcohol" in loop.variables}
+    assert births.polarity == "R" and deaths.polarity == "B" and len(through_alcohol) == 2
+    assert all(analysis.loop(i).polarity == "B" for i in through_alcohol)
+    results = LoopsThatMatter(yeast()).compiled.run(save_per=0.125)
+    cells = results["Cells"][:, 0]
+    inflection, peak = results.time[np.argmax(np.diff(cells))], results.time[np.argmax(cells)]
+    periods = analysis.dominance[0]
+    assert periods[0].loops == [births.id] and inflection < periods[0].end < peak
+    at_peak = next(p for p in periods if p.start <= peak < p.end)
+    assert set(at_peak.loops) <= through_alcohol
+    assert periods[-1].loops == [deaths.id] and periods[-1].end == 100.0
+    born, died = results["Births"][-1, 0], results["Deaths"][-1, 0]  # as births and deaths of a population
+    assert analysis.share(deaths.id)[-1] == pytest.approx(-died / (born + died), rel=0.01)
+    assert all(abs(analysis.share(i)[-1]) < 1e-3 for i in through_alcohol)
+
+
 def test_population_births_and_deaths_split_two_thirds_one_third() -> None:
     """The paper's pedagogical example: birth fraction 0.1, lifetime 20 gives R1 +67 %, B1 -33 %."""
     analysis = LoopsThatMatter(population()).analyze()
@@ -267,11 +341,11 @@ def test_strongest_path_search_prunes_weaker_paths_as_the_paper_describes() -> N
     """Eberlein and Schoenberg (2020): the search from a reaches b through d with a larger product than the
     direct link a -> b, so it misses the stronger loop a-b-c (1000) while finding a-d-c (100); the search
     from b finds it."""
-    adjacency = {"a": [("d", 10.0), ("b", 1.0)], "d": [("c", 10.0), ("b", 0.2)], "b": [("c", 1000.0)],
-                 "c": [("a", 1.0)]}
-    from_a = strongest_loops(adjacency, "a")
-    assert set(from_a) == {("a", "d", "c"), ("a", "d", "b", "c")}
-    assert ("b", "c", "a") in strongest_loops(adjacency, "b")
+    a, b, c, d = range(4)
+    adjacency = [[(d, 10.0), (b, 1.0)], [(c, 1000.0)], [(a, 1.0)], [(c, 10.0), (b, 0.2)]]
+    from_a, _ = strongest_loops(adjacency, a)
+    assert sorted(map(tuple, from_a)) == [(a, d, b, c), (a, d, c)]
+    assert [b, c, a] in strongest_loops(adjacency, b)[0]
 
 
 # -- ensembles ---------------------------------------------------------------------------------------------------

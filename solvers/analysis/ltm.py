@@ -45,6 +45,7 @@ FLOW_SCORES = ("2020", "2023")
 DOMINANCE = 0.5  # share of the behaviour a dominant loop or set of loops explains
 MIN_SHARE = 0.001  # discovered loops weaker than this at every step are dropped (0.1 %, as the papers do)
 DISCOVERY_STEPS = 200  # steps of a run the strongest-path search looks at (evenly spread)
+DISCOVERY_BUDGET = 5_000_000  # steps of the search itself per run, over all sampled steps (deterministic)
 MAX_VALUES = 40_000_000  # saved values of one run (times x quantities x runs) Loops That Matter keeps
 _TINY = 1e-12  # a change this small relative to the values is no change (rounding)
 
@@ -219,6 +220,7 @@ class _Scorer:
         self.flat: dict[tuple[str, str], np.ndarray] = {}
         self.composite: dict[tuple[str, str], np.ndarray] = {}
         self._unscored: set[str] = set()
+        self._logs: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- values -------------------------------------------------------------------------------------------
     def value(self, key: str) -> np.ndarray:
@@ -329,46 +331,77 @@ class _Scorer:
         shape = (len(loops), self.run.time.size - 1, self.run.runs)
         logs, signs = np.full(shape, -np.inf), np.ones(shape)
         for index, loop in enumerate(loops):
-            log, sign = self._log_score(loop.variables)
-            logs[index], signs[index] = log, sign
+            logs[index], signs[index] = self.log_score(loop.variables)
         with np.errstate(over="ignore"):
             scores = signs * np.exp(logs)
         return scores, _relative(logs, signs, [loop.partition for loop in loops])
 
-    def _log_score(self, variables: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def log_score(self, variables: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The logarithm of a loop's absolute score (-inf where a link scores 0) and its sign."""
         log = np.zeros((self.run.time.size - 1, self.run.runs))
         sign = np.ones_like(log)
         for link in itertools.pairwise((*variables, variables[0])):
+            link_log, link_sign = self._link_log(link)
+            log = log + link_log
+            sign = sign * link_sign
+        return log, sign
+
+    def _link_log(self, link: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+        if link not in self._logs:
             score = self.variable_score(*link)
             with np.errstate(divide="ignore"):
-                log = log + np.log(np.abs(score))
-            sign = sign * np.sign(score)
-        return log, np.where(sign == 0, 1.0, sign)
+                self._logs[link] = (np.log(np.abs(score)), np.where(score < 0, -1.0, 1.0))
+        return self._logs[link]
 
     # -- discovery ---------------------------------------------------------------------------------------------
     def discover(self, polarity: Mapping[tuple[str, str], str]) -> tuple[list[Loop], np.ndarray, np.ndarray]:
-        """Loops found by the strongest-path search on each sampled step's link scores, scored and filtered."""
+        """Loops found by the strongest-path search on the link scores of sampled steps (evenly spread, coarse
+        to fine, within ``DISCOVERY_BUDGET`` steps of the search per run); those whose share of the found
+        loops' behaviour reaches ``MIN_SHARE`` at a sampled step (at most ``max_loops``, the strongest), scored
+        over each other at every step."""
         partition = self.ltm.partitions
         links = [link for link in self.graph.paths if partition.get(link[0], -1) == partition.get(link[1], -2)]
+        names = sorted({k for link in links for k in link})
+        index = {name: i for i, name in enumerate(names)}
         weights = {link: np.abs(self.variable_score(*link)) for link in links}
-        starts = self._starts(links)
+        starts = [index[k] for k in self._starts(links)]
         intervals = self.run.time.size - 1
-        samples = np.unique(np.linspace(0, intervals - 1, min(DISCOVERY_STEPS, intervals)).astype(int))
+        samples = _coarse_to_fine(np.unique(np.linspace(0, intervals - 1, min(DISCOVERY_STEPS, intervals))
+                                            .astype(int)))
         found: set[tuple[str, ...]] = set()
+        searched = len(samples)
         for run in range(self.run.runs):
-            for step in samples:
-                adjacency: dict[str, list[tuple[str, float]]] = {}
+            budget = DISCOVERY_BUDGET
+            for done, step in enumerate(samples):
+                if budget <= 0:
+                    searched = min(searched, done)
+                    break
+                adjacency: list[list[tuple[int, float]]] = [[] for _ in names]
                 for (source, target), weight in weights.items():
                     if weight[step, run] > 0:
-                        adjacency.setdefault(source, []).append((target, float(weight[step, run])))
-                for outgoing in adjacency.values():
+                        adjacency[index[source]].append((index[target], float(weight[step, run])))
+                for outgoing in adjacency:
                     outgoing.sort(key=lambda item: -item[1])
                 for start in starts:
-                    found.update(rotate(c, self.graph) for c in strongest_loops(adjacency, start))
-        loops = name_loops(sorted(found), self.graph, polarity, partition)
-        scores, relative = self.loop_scores(loops)
-        keep = [i for i in range(len(loops)) if np.abs(relative[i]).max(initial=0.0) >= MIN_SHARE]
-        loops = name_loops([loops[i].variables for i in keep], self.graph, polarity, partition)
+                    cycles, steps = strongest_loops(adjacency, start)
+                    budget -= steps
+                    found.update(rotate([names[i] for i in c], self.graph) for c in cycles)
+        if searched < len(samples):
+            self.notes.append(f"the strongest-path search looked at {searched} of {len(samples)} sampled steps "
+                              "(spread over the whole run) within its budget")
+        cycles = sorted(found)
+        at = np.sort(samples[:max(searched, 1)])
+        logs = np.stack([self.log_score(cycle)[0][at] for cycle in cycles]) if cycles else np.zeros((0, 1, 1))
+        groups = np.asarray([partition.get(cycle[0], 0) for cycle in cycles])
+        strength = np.zeros(len(cycles))
+        for group in set(groups.tolist()):
+            members = np.flatnonzero(groups == group)
+            total = np.logaddexp.reduce(logs[members], axis=0)
+            with np.errstate(invalid="ignore"):
+                share = np.exp(logs[members] - total)
+            strength[members] = np.nan_to_num(share, nan=0.0).reshape(len(members), -1).max(axis=1)
+        keep = sorted(np.flatnonzero(strength >= MIN_SHARE).tolist(), key=lambda i: -strength[i])
+        loops = name_loops([cycles[i] for i in keep[:self.ltm.max_loops]], self.graph, polarity, partition)
         scores, relative = self.loop_scores(loops)
         return loops, scores, relative
 
@@ -443,44 +476,57 @@ def _relative(logs: np.ndarray, signs: np.ndarray, loop_partitions: Sequence[int
     return relative
 
 
-def strongest_loops(adjacency: Mapping[str, Sequence[tuple[str, float]]], target: str) -> list[tuple[str, ...]]:
-    """The loops through ``target`` the strongest-path search meets (Eberlein and Schoenberg 2020): a depth-first
-    walk along the links (strongest first, ``adjacency[v]`` is sorted) that abandons a variable reached with a
-    smaller product of link scores than before; a loop is recorded when the walk comes back to ``target``."""
-    best: dict[str, float] = {}
-    visiting: set[str] = set()
-    path: list[str] = []
-    loops: list[tuple[str, ...]] = []
-    frames: list[tuple[str, float, Any]] = []
-
-    def enter(variable: str, score: float) -> None:
-        if variable in visiting:
-            if variable == target:
-                loops.append(tuple(path))
-            return
-        if score < best.get(variable, 0.0):
-            return
-        best[variable] = score
-        visiting.add(variable)
-        path.append(variable)
-        frames.append((variable, score, iter(adjacency.get(variable, ()))))
-
-    enter(target, 1.0)
+def strongest_loops(adjacency: Sequence[Sequence[tuple[int, float]]], target: int) -> tuple[list[list[int]], int]:
+    """The loops through ``target`` the strongest-path search meets (Eberlein and Schoenberg 2020), and the
+    steps it took: a depth-first walk along the links (``adjacency[v]``: ``(w, |score|)``, strongest first)
+    that abandons a variable reached with a smaller product of link scores than before; a loop is recorded
+    when the walk comes back to ``target``."""
+    best = [0.0] * len(adjacency)
+    visiting = [False] * len(adjacency)
+    best[target], visiting[target] = 1.0, True
+    path, loops, steps = [target], [], 0
+    frames: list[tuple[float, Any]] = [(1.0, iter(adjacency[target]))]
     while frames:
-        variable, score, outgoing = frames[-1]
+        score, outgoing = frames[-1]
         step = next(outgoing, None)
+        steps += 1
         if step is None:
             frames.pop()
-            visiting.discard(variable)
-            path.pop()
+            visiting[path.pop()] = False
             continue
-        enter(step[0], score * step[1])
-    return loops
+        variable, reached = step[0], score * step[1]
+        if visiting[variable]:
+            if variable == target:
+                loops.append(list(path))
+            continue
+        if reached < best[variable]:
+            continue
+        best[variable] = reached
+        visiting[variable] = True
+        path.append(variable)
+        frames.append((reached, iter(adjacency[variable])))
+    return loops, steps
+
+
+def _coarse_to_fine(samples: np.ndarray) -> np.ndarray:
+    """``samples`` reordered so that every prefix spreads over the whole range (first, last, middle, …)."""
+    order: list[int] = []
+    seen: set[int] = set()
+    parts = 1
+    while len(order) < len(samples):
+        for k in range(parts + 1):
+            i = round(k * (len(samples) - 1) / parts)
+            if i not in seen:
+                seen.add(i)
+                order.append(i)
+        parts *= 2
+    return samples[order]
 
 
 def dominance_periods(loops: Sequence[Loop], relative: np.ndarray, time: np.ndarray) -> list[Period]:
     """The dominance periods of one run: ``relative`` is ``(loops, intervals)``, ``time`` the saved times
-    (interval ``i`` runs from ``time[i]`` to ``time[i + 1]``)."""
+    (interval ``i`` runs from ``time[i]`` to ``time[i + 1]``). A period lasts while the set of dominant loops
+    stays the same; its loops are listed strongest first as at its start."""
     periods: list[Period] = []
     groups = sorted({loop.partition for loop in loops})
     for group in groups:
@@ -490,7 +536,7 @@ def dominance_periods(loops: Sequence[Loop], relative: np.ndarray, time: np.ndar
         first = 0
         for step in range(relative.shape[1]):
             chosen, share = _dominant([(loops[i].id, relative[i, step]) for i in members])
-            if chosen != current:
+            if current is None or set(chosen) != set(current):  # the same set, strongest first or not
                 if current:
                     periods.append(Period(float(time[first]), float(time[step]), list(current),
                                           float(np.mean(shares)), group))
