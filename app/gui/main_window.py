@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import autosave, block_layout, clipboard, context_menu, deletion, sd_layout, settings, style, workers
 from app.gui.diagnostics import DiagnosticsMonitor
+from app.gui.docks import structure
 from app.gui.docks.browser import ModelBrowser
 from app.gui.docks.plots import PlotPanel
 from app.gui.docks.problems import ProblemsPanel
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.autosaver = autosave.Autosaver(lambda: self.document, autosave_ms, self)
         self.recovered_windows: list[MainWindow] = []
         self._build_docks()
+        structure.install(self)
         self._build_actions()
         self._build_menus()
         self._build_toolbars()
@@ -201,7 +203,8 @@ class MainWindow(QMainWindow):
         view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_fit, self.act_new_block_view,
                           self.act_arrange])
         view.addSeparator()
-        for dock in (self.browser_dock, self.properties_dock, self.run_dock, self.plots_dock, self.problems_dock):
+        for dock in (self.browser_dock, self.properties_dock, self.run_dock, self.plots_dock, self.problems_dock,
+                     *self.structure.docks):
             view.addAction(dock.toggleViewAction())
         model = bar.addMenu("&Model")
         model.addActions([self.act_run, self.act_stop])
@@ -262,7 +265,7 @@ class MainWindow(QMainWindow):
         self.document = document
         document.setParent(self)
         self.tabs.set_document(document)
-        for panel in (self.browser, self.properties, self.run_settings, self.monitor):
+        for panel in (self.browser, self.properties, self.run_settings, self.monitor, self.structure):
             panel.set_document(document)
         self.plots.clear()
         self.live_session = None

@@ -9,8 +9,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QContextMenuEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox  # noqa: E402
 
 from app.gui.view import DiagramView  # noqa: E402
 
@@ -117,3 +118,30 @@ def answer_modal(button_text: str, delay_ms: int = 50) -> list[str]:
 
     QTimer.singleShot(delay_ms, click)
     return seen
+
+
+def choose_in_menu(text: str) -> list[str]:
+    """Trigger the entry ``text`` of the next popup menu; returns the entries it showed."""
+    seen: list[str] = []
+
+    def pick() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, pick)
+            return
+        seen.extend(a.text().replace("&", "") for a in menu.actions() if a.text())
+        action = next(a for a in menu.actions() if a.text().replace("&", "") == text)
+        menu.close()
+        action.trigger()
+
+    QTimer.singleShot(20, pick)
+    return seen
+
+
+def right_click(mouse: Mouse, x: float, y: float) -> None:
+    """A right click at scene point (x, y) of the mouse's view, with the context-menu event it makes."""
+    viewport = mouse.view.viewport()
+    point = mouse.at(x, y)
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, point)
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point,
+                                                       viewport.mapToGlobal(point)))

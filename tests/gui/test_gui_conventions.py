@@ -4,11 +4,11 @@ Help menu with the function reference, XMILE in the save dialog."""
 
 from __future__ import annotations
 
-from conftest import place
-from PySide6.QtCore import QPoint, Qt, QTimer
+from conftest import choose_in_menu, place, right_click
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
+from PySide6.QtWidgets import QFileDialog
 
 from app.gui import context_menu
 from importers import load
@@ -17,37 +17,6 @@ from metamodel.elements import Aux, Stock
 
 def _names(window, kind) -> set[str]:
     return {e.name for e in window.document.model.of_kind(kind)}
-
-
-def _choose_in_menu(text: str) -> list[str]:
-    """Trigger the entry ``text`` of the next popup menu; returns the entries it showed."""
-    seen: list[str] = []
-
-    def pick() -> None:
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu):
-            QTimer.singleShot(20, pick)
-            return
-        seen.extend(a.text().replace("&", "") for a in menu.actions() if a.text())
-        action = next(a for a in menu.actions() if a.text().replace("&", "") == text)
-        menu.close()
-        action.trigger()
-
-    QTimer.singleShot(20, pick)
-    return seen
-
-
-def _right_click(mouse, x: float, y: float) -> None:
-    viewport = mouse.view.viewport()
-    point = mouse.at(x, y)
-    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, point)
-    QApplication.sendEvent(viewport, _context_event(viewport, point))
-
-
-def _context_event(widget, point: QPoint):
-    from PySide6.QtGui import QContextMenuEvent
-
-    return QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, widget.mapToGlobal(point))
 
 
 def test_shift_keeps_the_tool_for_the_next_placement(window, mouse):
@@ -99,17 +68,17 @@ def test_right_click_menu_edits_deletes_and_takes_registered_entries(window, mou
         return [("Loops through this", lambda: called.append(keys))]
 
     try:
-        seen = _choose_in_menu("Loops through this")
-        _right_click(mouse, 200, 200)
+        seen = choose_in_menu("Loops through this")
+        right_click(mouse, 200, 200)
         speed = window.document.model.find("speed")
         assert {"Edit Equation", "Delete from Diagram", "Delete from Model", "Loops through this"} <= set(seen)
         assert called == [[speed.id]]
-        _choose_in_menu("Edit Equation")
-        _right_click(mouse, 200, 200)
+        choose_in_menu("Edit Equation")
+        right_click(mouse, 200, 200)
         assert window.properties.element_id == speed.id
         assert window.focusWidget() is window.properties.equation
-        _choose_in_menu("Delete from Model")
-        _right_click(mouse, 200, 200)
+        choose_in_menu("Delete from Model")
+        right_click(mouse, 200, 200)
         assert window.document.model.find("speed") is None
     finally:
         context_menu.PROVIDERS.remove(loops)
