@@ -14,6 +14,8 @@ import numpy as np
 from metamodel import atomic
 from metamodel.names import canonical
 
+CSV_BLOCK_VALUES = 1_000_000
+
 
 @dataclass
 class Results(Mapping[str, np.ndarray]):
@@ -63,8 +65,10 @@ class Results(Mapping[str, np.ndarray]):
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["time", *self.data])
         columns = [self.time, *(values[:, run] for values in self.data.values())]
-        for row in zip(*columns, strict=True):
-            writer.writerow([repr(float(v)) for v in row])
+        rows = max(1, CSV_BLOCK_VALUES // len(columns))  # rows made into Python floats at once
+        for first in range(0, len(self.time), rows):
+            block = np.column_stack([c[first:first + rows] for c in columns]).astype(float, copy=False)
+            writer.writerows(block.tolist())  # csv writes a float as its repr: the shortest exact text
         text = buffer.getvalue()
         if path is not None:
             atomic.write_text(path, text)

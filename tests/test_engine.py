@@ -306,6 +306,21 @@ def test_results_csv_and_lookup_by_canonical_name(tmp_path) -> None:  # noqa: AN
         results["missing"]
 
 
+@pytest.mark.parametrize("block", [1, 7, 1_000_000])
+def test_results_csv_holds_every_value_exactly_whatever_the_block(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solvers import results as results_module
+
+    results = solvers.compile(growth_model(rate="0.1 + TIME / 3", dt=0.1)).run()
+    monkeypatch.setattr(results_module, "CSV_BLOCK_VALUES", block)
+    header, *rows = results.to_csv().splitlines()
+    names = header.split(",")
+    assert names == ["time", *results.names] and len(rows) == len(results.time)
+    table = np.array([[float(v) for v in row.split(",")] for row in rows])
+    np.testing.assert_array_equal(table[:, 0], results.time)
+    for column, name in enumerate(results.names, start=1):
+        np.testing.assert_array_equal(table[:, column], results[name][:, 0])  # shortest text, read back exactly
+
+
 def test_results_to_pandas() -> None:
     import pandas
     results = solvers.compile(growth_model()).run(params={"growth rate": [0.1, 0.2]})
