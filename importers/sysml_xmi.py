@@ -12,13 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lxml import etree
-
 from importers.report import ImportReport
 from importers.xmi_archive import read_model_entry
-from importers.xmi_document import XmiDocument, index
+from importers.xmi_document import XmiDocument, read
 from importers.xmi_mapping import Mapper
-from importers.xml_safe import parse_bytes, parse_file
 from metamodel.model import Model
 
 
@@ -32,12 +29,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
 
 
 def read_document(path: str | os.PathLike[str], report: ImportReport) -> XmiDocument:
-    """Parse and index the XMI of ``path``; ``.mdzip`` archives are read in memory."""
+    """Stream the XMI of ``path`` into an ``XmiDocument``; ``.mdzip`` archives are read in memory."""
     if Path(path).suffix.lower() == ".mdzip":
         entry, data = read_model_entry(path, report)
-        source = f"{path}!{entry}"
-        tree: etree._ElementTree = parse_bytes(data, source=source)
-    else:
-        source = str(path)
-        tree = parse_file(path)
-    return index(tree, source, report)
+        return read(data, f"{path}!{entry}", report)
+    return read(path, str(path), report)

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lxml import etree
-
 from importers.report import ImportReport
-from importers.xmi_document import XmiDocument
+from importers.xmi_document import Node, XmiDocument
 from metamodel.access import AccessError, confined
 from metamodel.elements import Block, Module, SimSpec
 from metamodel.errors import ParseError
@@ -22,17 +20,17 @@ from metamodel.model import Model
 SD_LANGUAGES = {"xmile", "vensim", "salver"}
 
 
-def _text(element: etree._Element, slot: str) -> str:
-    child = next((c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == slot), None)
+def _text(element: Node, slot: str) -> str:
+    child = next((c for c in element.children if c.tag == slot), None)
     return (child.text or "").strip() if child is not None else (element.get(slot) or "").strip()
 
 
-def is_sd_behaviour(element: etree._Element) -> bool:
+def is_sd_behaviour(element: Node) -> bool:
     """True for an opaque behaviour whose language names an SD model format."""
     return _text(element, "language").casefold() in SD_LANGUAGES
 
 
-def bind_sd_behaviour(model: Model, element: etree._Element, element_id: str, block: Block, source: str,
+def bind_sd_behaviour(model: Model, element: Node, element_id: str, block: Block, source: str,
                       report: ImportReport) -> None:
     """Import the model file named in the behaviour's body and make it ``block``'s behaviour."""
     from importers import load  # the dispatcher: any SD format Salver reads
@@ -40,7 +38,7 @@ def bind_sd_behaviour(model: Model, element: etree._Element, element_id: str, bl
     body = _text(element, "body")
     name = element.get("name") or Path(body).stem or block.name
     if "!" in source:
-        report.add("SD behaviour inside an archive cannot name a neighbouring file", name, element.sourceline,
+        report.add("SD behaviour inside an archive cannot name a neighbouring file", name, element.line,
                    "error")
         return
     try:
@@ -48,12 +46,12 @@ def bind_sd_behaviour(model: Model, element: etree._Element, element_id: str, bl
             raise AccessError("SD behaviour names no file")
         target = confined(body, Path(source).parent, "SD behaviour file")
     except AccessError as exc:
-        report.add(str(exc), name, element.sourceline, "error")
+        report.add(str(exc), name, element.line, "error")
         return
     try:
         submodel, sub_report = load(target)
     except ParseError as exc:
-        report.add(f"SD behaviour not loaded: {exc}", name, element.sourceline, "error")
+        report.add(f"SD behaviour not loaded: {exc}", name, element.line, "error")
         return
     for entry in sub_report.entries:
         report.add(f"{target.name}: {entry.reason}", entry.element, entry.line, entry.severity)

@@ -1,15 +1,24 @@
-"""An indexed XMI 2.x document: ids, element types, references and stereotype applications.
+"""An XMI 2.x document read in one streaming pass: compact nodes, ids, stereotype applications.
 
 Knows the dialects of Papyrus/Eclipse UML2, Cameo/MagicDraw and Enterprise Architect: the XMI and UML
 namespaces differ by version; Eclipse omits ``xmi:type`` where it is the slot's default; references
 come as attributes (space-separated id lists), as child elements with ``xmi:idref``, or as ``href``s
 into libraries (``pathmap://``, ``http://www.omg.org/...``) and other files; tool data lives in
 ``xmi:Extension`` elements, which are not model content.
+
+The file is streamed (``xml_safe.iterparse``) and each XML element is cleared once read: the mapping
+works on ``Node`` records that keep an element's local tag, metaclass, id, attributes, children and
+line, and nothing of ``xmi:Extension`` content but the ids in it and the two facts the mapping reads
+(a package recorded as a used module; a library reference's ``referentPath``). Stereotype applications
+(the root's children that point at a ``base_…`` element) become ``StereotypeApplication`` records,
+indexed by the id they apply to.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -17,13 +26,15 @@ from urllib.parse import unquote
 from lxml import etree
 
 from importers.report import ImportReport
-from importers.xml_safe import parse_file
+from importers.xml_safe import iterparse
 from metamodel.access import AccessError, confined
 from metamodel.errors import ParseError
 
 _UML_NS = re.compile(r"/UML(/\d[\w.]*)?/?$")
 _SCHEME = re.compile(r"^[A-Za-z][\w+.-]*:")
 _FRAGMENT_NOISE = {"", "PackageableElement", "packagedElement", "ownedMember", "Libraries"}
+_DEFAULT_XMI_NS = "http://www.omg.org/spec/XMI/20131001"
+_intern = sys.intern
 
 # slot (child tag) -> the type Eclipse leaves out because it is the slot's declared type
 SLOT_DEFAULTS = {
@@ -36,6 +47,67 @@ SLOT_DEFAULTS = {
     "ownedReception": "Reception", "slot": "Slot", "substitution": "Substitution",
 }
 MODEL_ROOT_TYPES = ("Model", "Package", "Profile")
+_NO_CHILDREN: tuple[Node, ...] = ()
+
+
+class Node:
+    """One XML element of the model as the mapping reads it: ``tag`` (local name), ``kind`` (the UML
+    metaclass, slot defaults applied), ``id``, attributes by name (``get``), element children, ``text``
+    (of elements without children), ``line``, ``parent_id`` (id of the enclosing element, if it has one)
+    and ``extra`` (``module``: a used module; ``referent``: a library reference's qualified name)."""
+
+    __slots__ = ("tag", "kind", "id", "keys", "values", "children", "text", "line", "parent_id", "extra")
+
+    def __init__(self, tag: str, kind: str | None, id_: str | None, keys: dict[str, int], values: tuple[str, ...],
+                 children: tuple[Node, ...], text: str | None, line: int | None) -> None:
+        self.tag = tag
+        self.kind = kind
+        self.id = id_
+        self.keys = keys  # attribute name -> position in values; shared by nodes with the same attributes
+        self.values = values
+        self.children = children
+        self.text = text
+        self.line = line
+        self.parent_id: str | None = None
+        self.extra: dict[str, object] | None = None
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        position = self.keys.get(key)
+        return default if position is None else self.values[position]
+
+    def __repr__(self) -> str:
+        return f"<Node {self.tag} {self.kind} {self.id!r} line {self.line}>"
+
+
+class StereotypeApplication:
+    """``«name»`` applied to the element with id ``base``; its tag values are attributes (``get``) or
+    child elements; ``consumed`` once the mapping has read it."""
+
+    __slots__ = ("name", "base", "keys", "values", "children", "line", "consumed")
+
+    def __init__(self, name: str, base: str, keys: dict[str, int], values: tuple[str, ...],
+                 children: tuple[Node, ...], line: int | None) -> None:
+        self.name = name
+        self.base = base
+        self.keys = keys
+        self.values = values
+        self.children = children
+        self.line = line
+        self.consumed = False
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        position = self.keys.get(key)
+        return default if position is None else self.values[position]
+
+    def value(self, attribute: str) -> str | None:
+        """A tag value written as an attribute or as a child element's text (any capitalisation)."""
+        for name in (attribute, attribute[:1].upper() + attribute[1:]):
+            if name in self.keys:
+                return self.get(name)
+            for child in self.children:
+                if child.tag == name:
+                    return (child.text or "").strip()
+        return None
 
 
 @dataclass
@@ -48,55 +120,36 @@ class External:
 
 
 @dataclass
-class StereotypeApplication:
-    """``«name»`` applied to the element with id ``base``; the XML element holds its tag values."""
-
-    name: str
-    base: str
-    element: etree._Element
-    line: int | None
-
-    def value(self, attribute: str) -> str | None:
-        """A tag value written as an attribute or as a child element's text (any capitalisation)."""
-        for name in (attribute, attribute[:1].upper() + attribute[1:]):
-            if name in self.element.attrib:
-                return self.element.get(name)
-            for child in self.element:
-                if isinstance(child.tag, str) and etree.QName(child).localname == name:
-                    return (child.text or "").strip()
-        return None
-
-
-@dataclass
 class XmiDocument:
-    """Indexes of one parsed XMI file. Build it with :func:`index`."""
+    """What one streaming pass over an XMI file keeps. Build it with :func:`read`.
+
+    ``by_id`` maps every element id outside ``xmi:Extension`` to its node; the mapping sets an entry to
+    ``None`` once it has read that node into an element, so that mapped content is not held twice."""
 
     source: str
     report: ImportReport
     xmi_ns: str
-    model_roots: list[etree._Element]
-    by_id: dict[str, etree._Element] = field(default_factory=dict)
+    model_roots: list[Node]
+    by_id: dict[str, Node | None] = field(default_factory=dict)
     extension_ids: set[str] = field(default_factory=set)
-    stereotypes: dict[str, list[StereotypeApplication]] = field(default_factory=dict)
+    stereotypes: dict[str, tuple[StereotypeApplication, ...]] = field(default_factory=dict)
     applications: list[StereotypeApplication] = field(default_factory=list)
-    other_roots: list[etree._Element] = field(default_factory=list)
+    other_roots: list[Node] = field(default_factory=list)
     externals: dict[str, External] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
+    uses_sysml: bool = False  # a stereotype of a SysML profile is applied
+    flows: list[Node] = field(default_factory=list)  # information flows, whose ends the mapping looks up
     _files: dict[Path, dict[str, str] | None] = field(default_factory=dict)
 
     # -- attributes ---------------------------------------------------------------------------------
-    def xid(self, element: etree._Element) -> str | None:
-        return element.get(f"{{{self.xmi_ns}}}id")
+    @staticmethod
+    def xid(node: Node) -> str | None:
+        return node.id
 
-    def type_of(self, element: etree._Element) -> str | None:
+    @staticmethod
+    def type_of(node: Node) -> str | None:
         """The UML metaclass of an element (``Class``, ``Port``…), slot defaults applied."""
-        written = element.get(f"{{{self.xmi_ns}}}type")
-        if written:
-            return written.rpartition(":")[2]
-        tag = etree.QName(element)
-        if tag.namespace and _UML_NS.search(tag.namespace):
-            return tag.localname
-        return SLOT_DEFAULTS.get(tag.localname)
+        return node.kind
 
     def stereotype_names(self, element_id: str) -> list[str]:
         return [a.name for a in self.stereotypes.get(element_id, ())]
@@ -106,47 +159,47 @@ class XmiDocument:
         return next((a for a in self.stereotypes.get(element_id, ()) if a.name in names), None)
 
     # -- references ---------------------------------------------------------------------------------
-    def refs(self, element: etree._Element, slot: str) -> list[str]:
+    def refs(self, node: Node | StereotypeApplication, slot: str) -> list[str]:
         """Ids referenced through ``slot``: attribute id list, child ``xmi:idref`` or child ``href``."""
-        found = (element.get(slot) or "").split()
+        found = [_intern(ref) for ref in (node.get(slot) or "").split()]
         idref = f"{{{self.xmi_ns}}}idref"
-        for child in element:
-            if not isinstance(child.tag, str) or etree.QName(child).localname != slot:
+        for child in node.children:
+            if child.tag != slot:
                 continue
-            if child.get(idref):
-                found.append(child.get(idref))
+            target = child.get(idref)
+            if target:
+                found.append(_intern(target))
             elif child.get("href"):
-                found.append(self.resolve_href(child.get("href"), child))
+                found.append(self.resolve_href(child.get("href") or "", child))
         return found
 
-    def ref(self, element: etree._Element, slot: str) -> str | None:
-        found = self.refs(element, slot)
+    def ref(self, node: Node | StereotypeApplication, slot: str) -> str | None:
+        found = self.refs(node, slot)
         return found[0] if found else None
 
-    def resolve_href(self, href: str, element: etree._Element | None = None) -> str:
+    def resolve_href(self, href: str, node: Node | None = None) -> str:
         """The key of an ``href`` target: a local id, an external (library/file) key, or the href itself
         when it cannot be resolved (reported once; the checks then find it dangling)."""
         file_part, _, fragment = href.partition("#")
         if not file_part or file_part == Path(self.source).name:
-            return fragment
+            return _intern(fragment)
         if href in self.externals:
-            return href
+            return self.externals[href].key
         if _SCHEME.match(file_part):
-            self.externals[href] = External(href, _library_name(fragment, element), href)
+            self.externals[href] = External(href, _library_name(fragment, node), href)
             return href
         try:
             name = self._name_in_file(file_part, fragment)
         except AccessError as exc:
             if href not in self.broken:
                 self.broken.add(href)
-                self.report.add(f"href {href!r} not followed: {exc}",
-                                line=element.sourceline if element is not None else None)
+                self.report.add(f"href {href!r} not followed: {exc}", line=node.line if node is not None else None)
             return href
         if name is None:
             if href not in self.broken:
                 self.broken.add(href)
                 self.report.add(f"broken href {href!r}: target file or element not found",
-                                line=element.sourceline if element is not None else None)
+                                line=node.line if node is not None else None)
             return href
         self.externals[href] = External(href, name, href)
         return href
@@ -158,35 +211,207 @@ class XmiDocument:
         path = confined(unquote(file_part), Path(self.source).parent, "referenced file")
         if path not in self._files:
             try:
-                tree = parse_file(path) if path.is_file() else None
+                self._files[path] = _names_by_id(path) if path.is_file() else None
             except ParseError:
-                tree = None
-            self._files[path] = None if tree is None else _names_by_id(tree)
+                self._files[path] = None
         names = self._files[path]
         return None if names is None or fragment not in names else names[fragment]
 
 
-def index(tree: etree._ElementTree, source: str, report: ImportReport) -> XmiDocument:
-    """Index a parsed file; raise ``ParseError`` when it holds no UML model."""
-    root = tree.getroot()
-    xmi_ns = _xmi_namespace(root)
-    tag = etree.QName(root)
-    is_uml = bool(tag.namespace and _UML_NS.search(tag.namespace))
-    if tag.localname == "XMI" and xmi_ns:
-        model_roots = [c for c in root if isinstance(c.tag, str) and _is_model_root(c)]
-        if not model_roots:
+def read(source: str | os.PathLike[str] | bytes, name: str, report: ImportReport) -> XmiDocument:
+    """Stream an XMI file (a path, or the bytes of an archive entry named ``name``) into an
+    ``XmiDocument``; raise ``ParseError`` when it holds no UML model."""
+    return _Reader(name, report).read(iterparse(source, name=name))
+
+
+class _Reader:
+    """The streaming pass: builds nodes bottom-up at each end event and clears the XML element."""
+
+    def __init__(self, source: str, report: ImportReport) -> None:
+        self.source = source
+        self.report = report
+        self.tags: dict[str, tuple[str, str | None, bool]] = {}  # clark tag -> (local name, kind, model root)
+        self.layouts: dict[tuple[str, ...], tuple[dict[str, int], int | None, int | None]] = {}
+        self.kinds: dict[str, str] = {}  # xmi:type as written -> metaclass
+
+    def read(self, events) -> XmiDocument:  # noqa: ANN001 (the iterparse generator)
+        event, root = next(events)
+        xmi_ns = _xmi_namespace(root)
+        local, _, _ = self._tag(root.tag, xmi_ns or "")
+        namespace = etree.QName(root).namespace
+        wrapped = local == "XMI" and bool(xmi_ns)
+        if not wrapped and not (namespace and _UML_NS.search(namespace) and local in MODEL_ROOT_TYPES):
+            raise ParseError(f"not an XMI/UML model: root element <{local}> in namespace "
+                             f"{namespace or '(none)'}", file=self.source, line=root.sourceline)
+        doc = XmiDocument(self.source, self.report, xmi_ns or _DEFAULT_XMI_NS, [])
+        top = self._stream(doc, events, root, wrapped)
+        if not wrapped:
+            doc.model_roots.append(top)
+        elif not doc.model_roots:
             raise ParseError("XMI file without a UML model (no uml:Model or uml:Package element)",
-                             file=source, line=root.sourceline)
-    elif is_uml and tag.localname in MODEL_ROOT_TYPES:
-        model_roots = [root]
-    else:
-        raise ParseError(f"not an XMI/UML model: root element <{tag.localname}> in namespace "
-                         f"{tag.namespace or '(none)'}", file=source, line=root.sourceline)
-    doc = XmiDocument(source, report, xmi_ns or "http://www.omg.org/spec/XMI/20131001", model_roots)
-    _index_ids(doc, root)
-    if tag.localname == "XMI":
-        _index_root_children(doc, root)
-    return doc
+                             file=self.source, line=root.sourceline)
+        return doc
+
+    def _tag(self, tag: str, xmi_ns: str) -> tuple[str, str | None, bool]:
+        """Local name, the metaclass the tag implies, and whether it is a model root element."""
+        found = self.tags.get(tag)
+        if found is None:
+            namespace, _, local = tag[1:].rpartition("}") if tag[:1] == "{" else ("", "", tag)
+            uml = bool(namespace and _UML_NS.search(namespace))
+            kind = local if uml else SLOT_DEFAULTS.get(local)
+            found = self.tags[tag] = (_intern(local), kind, uml and local in MODEL_ROOT_TYPES)
+        return found
+
+    def _layout(self, keys: tuple[str, ...], xmi_ns: str) -> tuple[dict[str, int], int | None, int | None]:
+        """Shared attribute positions of elements with these attribute names, and where id and type are."""
+        found = self.layouts.get(keys)
+        if found is None:
+            positions = {_intern(k): i for i, k in enumerate(keys)}
+            found = self.layouts[keys] = (positions, positions.get(f"{{{xmi_ns}}}id"),
+                                          positions.get(f"{{{xmi_ns}}}type"))
+        return found
+
+    def _stream(self, doc: XmiDocument, events, root: etree._Element, wrapped: bool) -> Node:  # noqa: ANN001, C901
+        xmi_ns = doc.xmi_ns
+        extension_tag = f"{{{xmi_ns}}}Extension"
+        xmi_prefix = f"{{{xmi_ns}}}"
+        by_id = doc.by_id
+        tags, layouts, kinds = self.tags, self.layouts, self.kinds
+        stack: list[list[Node] | None] = [None]  # children read so far, per open element (root first)
+        flags: dict[int, dict[str, object]] = {}  # depth -> extra facts for the element open there
+        extension = 0  # depth inside xmi:Extension content (0: outside)
+        for event, element in events:
+            if event == "start":
+                if extension:
+                    extension += 1
+                elif element.tag == extension_tag:
+                    extension = 1
+                stack.append(None)
+                continue
+            kids = stack.pop()
+            depth = len(stack)  # how many elements enclose this one (0: the root)
+            extra = flags.pop(depth, None)
+            if extension:
+                self._extension_end(doc, element, extension, depth, flags)
+                extension -= 1
+            elif depth == 0:
+                return self._node(doc, element, kids, extra)
+            elif wrapped and depth == 1:
+                self._root_child(doc, element, kids, extra, xmi_prefix)
+            else:
+                tag = element.tag
+                info = tags.get(tag) or self._tag(tag, xmi_ns)
+                attrib = element.attrib
+                if attrib:
+                    names = tuple(attrib)
+                    keys, id_at, type_at = layouts.get(names) or self._layout(names, xmi_ns)
+                    values = tuple(attrib.values())
+                    element_id = _intern(values[id_at]) if id_at is not None else None
+                    if type_at is not None:
+                        written = values[type_at]
+                        kind = kinds.get(written)
+                        if kind is None:
+                            kind = kinds[written] = _intern(written.rpartition(":")[2])
+                    else:
+                        kind = info[1]
+                else:
+                    keys, values, element_id, kind = _EMPTY_KEYS, (), None, info[1]
+                node = Node(info[0], kind, element_id, keys, values, tuple(kids) if kids else _NO_CHILDREN,
+                            None if kids else element.text, element.sourceline)
+                if kids and element_id is not None:
+                    for kid in kids:
+                        kid.parent_id = element_id
+                if extra is not None:
+                    node.extra = extra
+                if "referentPath" in keys:
+                    self._referent(node.get("referentPath") or "", depth, flags)
+                if element_id is not None:
+                    by_id[element_id] = node
+                    if kind == "InformationFlow":
+                        doc.flows.append(node)
+                siblings = stack[-1]
+                if siblings is None:
+                    stack[-1] = [node]
+                else:
+                    siblings.append(node)
+            element.clear()
+            previous = element.getprevious()
+            while previous is not None:
+                del element.getparent()[0]
+                previous = element.getprevious()
+        raise ParseError("malformed XML: no root element", file=self.source)  # iterparse raises first
+
+    def _node(self, doc: XmiDocument, element: etree._Element, kids: list[Node] | None,
+              extra: dict[str, object] | None) -> Node:
+        """A node read the slow way (roots and the root's children)."""
+        local, kind, _ = self._tag(element.tag, doc.xmi_ns)
+        keys, id_at, type_at = self._layout(tuple(element.attrib), doc.xmi_ns)
+        values = tuple(element.attrib.values())
+        if type_at is not None:
+            kind = values[type_at].rpartition(":")[2]
+        element_id = _intern(values[id_at]) if id_at is not None else None
+        node = Node(local, kind, element_id, keys, values, tuple(kids) if kids else _NO_CHILDREN,
+                    None if kids else element.text, element.sourceline)
+        node.extra = extra
+        for kid in kids or ():
+            kid.parent_id = element_id
+        if element_id is not None:
+            doc.by_id[element_id] = node
+        return node
+
+    def _root_child(self, doc: XmiDocument, element: etree._Element, kids: list[Node] | None,
+                    extra: dict[str, object] | None, xmi_prefix: str) -> None:
+        """A child of the XMI root: a model root, XMI's own data, a stereotype application or other."""
+        tag = element.tag
+        local, _, model_root = self._tag(tag, doc.xmi_ns)
+        if model_root:
+            doc.model_roots.append(self._node(doc, element, kids, extra))
+            return
+        if tag.startswith(xmi_prefix):  # xmi:Documentation (xmi:Extension is read as extension content)
+            self._node(doc, element, kids, extra)  # its ids stay known
+            return
+        attrib = element.attrib
+        bases = {v for k, v in attrib.items() if k.startswith("base_")}
+        node = None
+        if not bases:
+            node = self._node(doc, element, kids, extra)
+            bases = {r for kid in node.children if kid.tag.startswith("base_") for r in doc.refs(node, kid.tag)}
+        if not bases:
+            doc.other_roots.append(node)  # type: ignore[arg-type]
+            return
+        names = tuple(k for k in attrib if k[:1] != "{" and not k.startswith("base_"))
+        keys = self._layout(names, doc.xmi_ns)[0] if names else _EMPTY_KEYS
+        values = tuple(_intern(attrib.get(k) or "") for k in names)
+        children = tuple(kids) if kids else _NO_CHILDREN
+        namespace = etree.QName(element).namespace or ""
+        if "sysml" in namespace.lower():
+            doc.uses_sysml = True
+        for base in sorted(bases):
+            base = _intern(base)
+            application = StereotypeApplication(local, base, keys, values, children, element.sourceline)
+            doc.applications.append(application)
+            doc.stereotypes[base] = (*doc.stereotypes.get(base, ()), application)
+
+    def _extension_end(self, doc: XmiDocument, element: etree._Element, level: int, depth: int,
+                       flags: dict[int, dict[str, object]]) -> None:
+        """An element of ``xmi:Extension`` content (``level`` 1: the Extension element itself)."""
+        element_id = element.get(f"{{{doc.xmi_ns}}}id")
+        if element_id:
+            doc.extension_ids.add(_intern(element_id))
+        if level == 2 and self._tag(element.tag, doc.xmi_ns)[0] == "moduleExtension":
+            flags.setdefault(depth - 2, {})["module"] = True
+        referent = element.get("referentPath")
+        if referent:
+            self._referent(referent, depth, flags)
+
+    @staticmethod
+    def _referent(path: str, depth: int, flags: dict[int, dict[str, object]]) -> None:
+        """A ``referentPath`` names the library element its enclosing elements reference (first one wins)."""
+        for level in range(depth - 1, -1, -1):
+            flags.setdefault(level, {}).setdefault("referent", path)
+
+
+_EMPTY_KEYS: dict[str, int] = {}
 
 
 def _xmi_namespace(root: etree._Element) -> str | None:
@@ -198,59 +423,26 @@ def _xmi_namespace(root: etree._Element) -> str | None:
     return next((ns for ns in root.nsmap.values() if ns and "XMI" in ns), None)
 
 
-def _is_model_root(element: etree._Element) -> bool:
-    tag = etree.QName(element)
-    return bool(tag.namespace and _UML_NS.search(tag.namespace)) and tag.localname in MODEL_ROOT_TYPES
+def _names_by_id(path: Path) -> dict[str, str]:
+    """Element names by id in another XMI file (streamed; a name-less element is named by its id)."""
+    names: dict[str, str] = {}
+    id_attr: str | None = None
+    for event, element in iterparse(path):
+        if id_attr is None:
+            id_attr = f"{{{_xmi_namespace(element) or ''}}}id"
+        if event == "end":
+            element_id = element.get(id_attr)
+            if element_id:
+                names[element_id] = element.get("name") or element_id
+            element.clear()
+    return names
 
 
-def _index_ids(doc: XmiDocument, root: etree._Element) -> None:
-    id_attr = f"{{{doc.xmi_ns}}}id"
-    extension_tag = f"{{{doc.xmi_ns}}}Extension"
-    for extension in root.iter(extension_tag):
-        doc.extension_ids.update(e.get(id_attr) for e in extension.iter() if e.get(id_attr))
-    for element in root.iter():
-        element_id = element.get(id_attr)
-        if element_id and element_id not in doc.extension_ids:
-            doc.by_id[element_id] = element
-
-
-def _index_root_children(doc: XmiDocument, root: etree._Element) -> None:
-    """Stereotype applications (children of the XMI root with ``base_*`` attributes) by base id."""
-    for child in root:
-        if not isinstance(child.tag, str) or child in doc.model_roots:
-            continue
-        tag = etree.QName(child)
-        if tag.namespace == doc.xmi_ns:  # xmi:Extension, xmi:Documentation
-            continue
-        bases = {v for k, v in child.attrib.items() if k.startswith("base_")}
-        if not bases:
-            bases = {r for k in (c for c in child if isinstance(c.tag, str)
-                                 and etree.QName(c).localname.startswith("base_"))
-                     for r in doc.refs(child, etree.QName(k).localname)}
-        if not bases:
-            doc.other_roots.append(child)
-            continue
-        for base in bases:
-            application = StereotypeApplication(tag.localname, base, child, child.sourceline)
-            doc.applications.append(application)
-            doc.stereotypes.setdefault(base, []).append(application)
-
-
-def _names_by_id(tree: etree._ElementTree) -> dict[str, str]:
-    root = tree.getroot()
-    xmi_ns = _xmi_namespace(root) or ""
-    id_attr = f"{{{xmi_ns}}}id"
-    return {e.get(id_attr): e.get("name") or e.get(id_attr) for e in root.iter() if e.get(id_attr)}
-
-
-def _library_name(fragment: str, element: etree._Element | None) -> str:
+def _library_name(fragment: str, node: Node | None) -> str:
     """The name of a library element: Cameo's ``referentPath`` when present, else from the fragment
     (``…#Real``, ``…#SysML.package_packagedElement_Libraries``, ``…-Number_PackageableElement``)."""
-    if element is not None:
-        for extension in element:
-            for ref in extension.iter():
-                if isinstance(ref.tag, str) and ref.get("referentPath"):
-                    return ref.get("referentPath").rpartition("::")[2]
+    if node is not None and node.extra and node.extra.get("referent"):
+        return str(node.extra["referent"]).rpartition("::")[2]
     tail = fragment.rpartition(".")[2] or fragment
     parts = [p for p in re.split(r"[._\-/]", tail) if p not in _FRAGMENT_NOISE]
     return parts[-1] if parts else fragment

@@ -1,20 +1,19 @@
-"""Mapping an indexed XMI document onto Salver's architecture elements.
+"""Mapping a streamed XMI document onto Salver's architecture elements.
 
-One walk over the model tree creates elements; references are resolved afterwards, when every element
-exists: types (local, library or other file), association-owned parts, units of value types, stubs
-for referenced elements that Salver does not model. What is not mapped is counted per kind.
+One walk over the model's nodes creates elements; references are resolved afterwards, when every
+element exists: types (local, library or other file), association-owned parts, units of value types,
+stubs for referenced elements that Salver does not model. What is not mapped is counted per kind.
+Nodes are let go as they are mapped, so the document and the model are not both held whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from lxml import etree
-
 from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.xmi_behaviour import bind_sd_behaviour, is_sd_behaviour, settle_time, simulation_config
-from importers.xmi_document import StereotypeApplication, XmiDocument
+from importers.xmi_document import Node, StereotypeApplication, XmiDocument
 from importers.xmi_dynamics import dynamics_handlers
 from importers.xmi_parametrics import PendingConstraint, attach, default_value, read_constraint
 from metamodel.elements import (
@@ -81,17 +80,17 @@ class Mapper:
         self.model = Model(name=first.get("name") or "model")
         self.unmapped: dict[str, list] = {}  # label -> [count, first line, first name]
         self.not_executed: dict[str, list] = {}  # behaviour imported for the checks: label -> [count, line, name]
-        self.consumed: set[int] = set()  # id() of stereotype applications read
-        self.flow_property_ids: set[str] = set()
+        self.flow_properties: dict[str, FlowProperty] = {}
         self.aggregation: dict[str, str] = {}
-        self.associations: list[tuple[etree._Element, list[str]]] = []
+        self.associations: list[tuple[Node, list[str]]] = []
         self.comments: list[tuple[str, list[str], str | None]] = []
         self.connector_types: dict[str, str] = {}
         self.unit_refs: dict[str, str] = {}
-        self.uses_sysml = any("sysml" in (etree.QName(a.element).namespace or "").lower() for a in doc.applications)
-        self.pending: list[tuple[etree._Element, str | None]] = []  # elements to map next (last first)
+        self.uses_sysml = doc.uses_sysml
+        self.flow_end_parents = _flow_end_parents(doc)
+        self.pending: list[tuple[Node, str | None]] = []  # nodes to map next (last first)
         self.pending_constraints: list[PendingConstraint] = []
-        self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
+        self.handlers: dict[str, Callable[[Node, str | None], None]] = {
             "Model": self._package, "Package": self._package, "Profile": self._package,
             "Class": self._class, "Component": self._class, "Interface": self._interface,
             "DataType": self._value_type, "PrimitiveType": self._value_type, "Enumeration": self._value_type,
@@ -105,77 +104,89 @@ class Mapper:
 
     # -- driver -------------------------------------------------------------------------------------
     def run(self) -> Model:
-        for root in self.doc.model_roots:
-            self._walk(root)
+        roots = self.doc.model_roots
+        while roots:
+            self._walk(roots.pop(0))  # the walk lets each node go once mapped
         self._resolve()
         settle_time(self.model, self.report, simulation_config(self.doc))
         self._report_leftovers()
         return self.model
 
-    def _walk(self, root: etree._Element) -> None:
+    def _walk(self, root: Node) -> None:
         """Map ``root`` and everything it owns, parents before children in document order, with a stack
         instead of recursion (packages nest to any depth)."""
         self.pending = [(root, None)]
         while self.pending:
             self._element(*self.pending.pop())
 
-    def _children(self, element: etree._Element, owner: str | None) -> None:
-        """Queue the owned elements of ``element``; ``_walk`` maps them after the current handler."""
-        self._queue([child for child in element if isinstance(child.tag, str)
-                     and etree.QName(child).localname not in SILENT_SLOTS and self.doc.xid(child)], owner)
+    def _children(self, node: Node, owner: str | None) -> None:
+        """Queue the owned elements of ``node``; ``_walk`` maps them after the current handler."""
+        self._queue([child for child in node.children if child.id and child.tag not in SILENT_SLOTS], owner)
 
-    def _queue(self, children: list[etree._Element], owner: str | None) -> None:
+    def _queue(self, children: list[Node], owner: str | None) -> None:
         self.pending.extend((child, owner) for child in reversed(children))
 
-    def _element(self, element: etree._Element, owner: str | None) -> None:
-        kind = self.doc.type_of(element) or etree.QName(element).localname
+    def _element(self, node: Node, owner: str | None) -> None:
+        kind = node.kind or node.tag
         handler = self.handlers.get(kind)
         if handler is None:
-            self._count(kind, element)
+            self._count(kind, node)
         else:
-            handler(element, owner)
+            handler(node, owner)
 
-    def _count(self, label: str, element: etree._Element) -> None:
-        entry = self.unmapped.setdefault(label, [0, element.sourceline, element.get("name") or ""])
+    def _count(self, label: str, node: Node) -> None:
+        entry = self.unmapped.setdefault(label, [0, node.line, node.get("name") or ""])
         entry[0] += 1
 
-    def _add(self, created: Element, element: etree._Element) -> bool:
+    def _add(self, created: Element, node: Node, *, whole: bool = False) -> bool:
+        """Add an element read from ``node``; ``whole``: everything inside the node was read into it."""
         if created.id in self.model.elements:
             self.report.add(f"duplicate xmi:id {created.id!r}; second element skipped", created.name,
-                            element.sourceline, "error")
+                            node.line, "error")
             return False
         holder = self.model.elements.get(created.owner or "")
         created.library = created.library or (holder is not None and holder.library)
         self.model.add(created)
-        self.report.lines[created.id] = element.sourceline
+        self.report.lines[created.id] = node.line
         for application in self.doc.stereotypes.get(created.id, ()):
             if application.name in HANDLED_STEREOTYPES or application.name.endswith("Requirement"):
-                self.consumed.add(id(application))
+                application.consumed = True
+        self._let_go(node, whole)
         return True
+
+    def _let_go(self, node: Node, whole: bool) -> None:
+        """The document no longer holds ``node`` (and, when ``whole``, what is inside it) by id."""
+        by_id = self.doc.by_id
+        if node.id is not None and by_id.get(node.id) is node:
+            by_id[node.id] = None
+        pending = list(node.children) if whole else []
+        while pending:
+            inner = pending.pop()
+            if inner.id is not None and by_id.get(inner.id) is inner:
+                by_id[inner.id] = None
+            pending.extend(inner.children)
 
     def _app(self, element_id: str, *names: str) -> StereotypeApplication | None:
         return self.doc.application(element_id, *names)
 
     # -- structure ----------------------------------------------------------------------------------
-    def _package(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element) or f"package:{element.sourceline}"
-        package = Package(element_id, element.get("name") or "", owner=owner, library=self._is_library(element))
-        if self._add(package, element):
-            self._children(element, element_id)
+    def _package(self, node: Node, owner: str | None) -> None:
+        element_id = node.id or f"package:{node.line}"
+        package = Package(element_id, node.get("name") or "", owner=owner, library=self._is_library(node))
+        if self._add(package, node):
+            self._children(node, element_id)
 
-    def _is_library(self, element: etree._Element) -> bool:
+    def _is_library(self, node: Node) -> bool:
         """A tool's bundled package: a profile, a package named like a bundled library, one a tool marks
         as an auxiliary resource, or one Cameo records as a used module."""
-        if self.doc.type_of(element) == "Profile" or element.get("name") in LIBRARY_PACKAGES:
+        if node.kind == "Profile" or node.get("name") in LIBRARY_PACKAGES:
             return True
-        if LIBRARY_STEREOTYPES & set(self.doc.stereotype_names(self.doc.xid(element) or "")):
+        if LIBRARY_STEREOTYPES & set(self.doc.stereotype_names(node.id or "")):
             return True
-        extension_tag = f"{{{self.doc.xmi_ns}}}Extension"
-        return any(etree.QName(e).localname == "moduleExtension" for child in element.iterchildren(extension_tag)
-                   for e in child if isinstance(e.tag, str))
+        return bool(node.extra and node.extra.get("module"))
 
-    def _class(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _class(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         names = self.doc.stereotype_names(element_id)
         name = element.get("name") or ""
         requirement = next((n for n in names if n.endswith("Requirement")), None)
@@ -199,43 +210,43 @@ class Mapper:
         if self._add(created, element):
             self._children(element, element_id)
 
-    def _plain_class(self, element: etree._Element, owner: str | None) -> None:
+    def _plain_class(self, element: Node, owner: str | None) -> None:
         """A UML class without a block stereotype in a SysML model is not a block: its features are not
         imported (a reference to it becomes a stub); classifiers nested in it still are."""
         self._count("Class without a SysML stereotype (not a block)", element)
-        self._queue([child for child in element if isinstance(child.tag, str) and self.doc.xid(child)
-                     and etree.QName(child).localname in ("nestedClassifier", "packagedElement")], owner)
+        self._queue([child for child in element.children if child.id
+                     and child.tag in ("nestedClassifier", "packagedElement")], owner)
 
-    def _opaque_behaviour(self, element: etree._Element, owner: str | None) -> None:
+    def _opaque_behaviour(self, element: Node, owner: str | None) -> None:
         block = self.model.elements.get(owner or "")
         if isinstance(block, Block) and is_sd_behaviour(element):
-            bind_sd_behaviour(self.model, element, self.doc.xid(element) or f"behaviour:{element.sourceline}",
+            bind_sd_behaviour(self.model, element, element.id or f"behaviour:{element.line}",
                               block, self.doc.source, self.report)
         else:
             self._count("OpaqueBehavior", element)
 
-    def _constraint(self, element: etree._Element, owner: str | None) -> None:
+    def _constraint(self, element: Node, owner: str | None) -> None:
         pending = read_constraint(self.model, self.doc, self.report, element, owner)
         if pending is not None:
             self.pending_constraints.append(pending)
 
-    def _interface(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _interface(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         if self._add(Interface(element_id, element.get("name") or "", owner=owner), element):
             self._children(element, element_id)
 
-    def _value_type(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _value_type(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         if not self._add(ValueType(element_id, element.get("name") or "", owner=owner), element):
             return
         app = self._app(element_id, "ValueType")
-        unit = self.doc.ref(app.element, "unit") if app is not None else None
+        unit = self.doc.ref(app, "unit") if app is not None else None
         if unit:
             self.unit_refs[element_id] = unit
         self._children(element, element_id)
 
-    def _property(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _property(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         names = self.doc.stereotype_names(element_id)
         name = element.get("name") or ""
         type_key = self.doc.ref(element, "type")
@@ -243,11 +254,13 @@ class Mapper:
         if isinstance(holder, Interface) and ("FlowProperty" in names or self._is_flow_spec(owner)):
             app = self._app(element_id, "FlowProperty")
             if app is not None:
-                self.consumed.add(id(app))
+                app.consumed = True
             direction = _direction(app.value("direction") if app is not None else None)
-            holder.flow_properties.append(FlowProperty(name, direction, type_key, id=element_id))
-            self.flow_property_ids.add(element_id)
-            self.report.lines[element_id] = element.sourceline
+            flow_property = FlowProperty(name, direction, type_key, id=element_id)
+            holder.flow_properties.append(flow_property)
+            self.flow_properties[element_id] = flow_property
+            self.report.lines[element_id] = element.line
+            self._let_go(element, True)
             return
         if "FlowProperty" in names:
             self._count("FlowProperty on a block (kept as a property, direction dropped)", element)
@@ -255,14 +268,14 @@ class Mapper:
         stereotype = next((n for n in PROPERTY_STEREOTYPES if n in names), "")
         part = Part(element_id, name, owner=owner, type=type_key, lower=lower, upper=upper,
                     default=default_value(self.doc, element), stereotype=stereotype, invalid=invalid)
-        if self._add(part, element):
+        if self._add(part, element, whole=True):
             self.aggregation[element_id] = element.get("aggregation") or "none"
 
     def _is_flow_spec(self, interface_id: str | None) -> bool:
         return interface_id is not None and "FlowSpecification" in self.doc.stereotype_names(interface_id)
 
-    def _port(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _port(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         names = self.doc.stereotype_names(element_id)
         stereotype = next((n for n in PORT_STEREOTYPES if n in names), "")
         app = self._app(element_id, stereotype) if stereotype else None
@@ -272,80 +285,78 @@ class Mapper:
         port = Port(element_id, element.get("name") or "", owner=owner, direction=direction,
                     port_kind=PORT_KINDS.get(stereotype, "standard"), type=self.doc.ref(element, "type"),
                     conjugated=conjugated, lower=lower, upper=upper, stereotype=stereotype, invalid=invalid)
-        self._add(port, element)
+        self._add(port, element, whole=True)
 
-    def _connector(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _connector(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         ends = []
-        for child in element:
-            if not isinstance(child.tag, str) or etree.QName(child).localname != "end":
+        for child in element.children:
+            if child.tag != "end":
                 continue
-            end_id = self.doc.xid(child) or ""
+            end_id = child.id or ""
             nested = self._app(end_id, "NestedConnectorEnd")
-            path = self.doc.refs(nested.element, "propertyPath") if nested is not None else []
+            path = self.doc.refs(nested, "propertyPath") if nested is not None else []
             if nested is not None:
-                self.consumed.add(id(nested))
+                nested.consumed = True
             ends.append(ConnectorEnd(self.doc.ref(child, "role"), self.doc.ref(child, "partWithPort"), path))
         binding = "BindingConnector" in self.doc.stereotype_names(element_id)
         connector = Connector(element_id, element.get("name") or "", owner=owner, ends=ends, binding=binding)
-        if self._add(connector, element):
+        if self._add(connector, element, whole=True):
             type_key = self.doc.ref(element, "type")
             if type_key:
                 self.connector_types[element_id] = type_key
 
-    def _association(self, element: etree._Element, owner: str | None) -> None:
+    def _association(self, element: Node, owner: str | None) -> None:
         """Associations are not elements; their composite/shared owned ends are parts of the whole."""
         member_ends = self.doc.refs(element, "memberEnd")
-        for child in element:
-            owned_end = isinstance(child.tag, str) and etree.QName(child).localname == "ownedEnd"
-            if owned_end and self.doc.xid(child) and child.get("aggregation") in ("composite", "shared"):
+        for child in element.children:
+            if child.tag == "ownedEnd" and child.id and child.get("aggregation") in ("composite", "shared"):
                 self.associations.append((child, member_ends))
 
-    def _item_flow(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _item_flow(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         sources = self._flow_ends(self.doc.refs(element, "informationSource"))
         targets = self._flow_ends(self.doc.refs(element, "informationTarget"))
         if len(sources) > 1 or len(targets) > 1:
             self.report.add(f"item flow with {len(sources)} sources and {len(targets)} targets: only the "
-                            "first of each is kept", element.get("name") or element_id, element.sourceline)
+                            "first of each is kept", element.get("name") or element_id, element.line)
         flow = ItemFlow(element_id, element.get("name") or "", owner=owner,
                         conveyed=self.doc.refs(element, "conveyed"), source=sources[0] if sources else None,
                         target=targets[0] if targets else None,
                         realizing_connectors=self.doc.refs(element, "realizingConnector"))
-        self._add(flow, element)
+        self._add(flow, element, whole=True)
 
     def _flow_ends(self, ends: list[str]) -> list[str]:
         """The ends of an item flow, dropping a block named beside one of its own ports or properties."""
-        owners = {self.doc.by_id[e].getparent() for e in ends if e in self.doc.by_id}
-        return [e for e in ends if e not in self.doc.by_id or self.doc.by_id[e] not in owners]
+        owners = {self.flow_end_parents.get(e) for e in ends}
+        return [e for e in ends if e not in owners]
 
-    def _relation(self, element: etree._Element, owner: str | None) -> None:
-        element_id = self.doc.xid(element)
+    def _relation(self, element: Node, owner: str | None) -> None:
+        element_id = element.id
         names = self.doc.stereotype_names(element_id)
         kind = next((RELATION_STEREOTYPES[n] for n in names if n in RELATION_STEREOTYPES), None)
         if kind is None:
-            kind = "realization" if self.doc.type_of(element) == "Realization" else "dependency"
+            kind = "realization" if element.kind == "Realization" else "dependency"
         relation = Relation(element_id, element.get("name") or "", owner=owner, relation=kind,
                             sources=self.doc.refs(element, "client"),
                             targets=self.doc.refs(element, "supplier"))
-        self._add(relation, element)
+        self._add(relation, element, whole=True)
 
-    def _comment(self, element: etree._Element, owner: str | None) -> None:
+    def _comment(self, element: Node, owner: str | None) -> None:
         body = element.get("body")
         if body is None:
-            body = next(((c.text or "").strip() for c in element
-                         if isinstance(c.tag, str) and etree.QName(c).localname == "body"), "")
+            body = next(((c.text or "").strip() for c in element.children if c.tag == "body"), "")
         if body:
             self.comments.append((body, self.doc.refs(element, "annotatedElement"), owner))
 
-    def _multiplicity(self, element: etree._Element) -> tuple[int, int | None, dict[str, str]]:
+    def _multiplicity(self, element: Node) -> tuple[int, int | None, dict[str, str]]:
         """Lower and upper bound (1 when absent) and the bounds that are not numbers, as written."""
         invalid: dict[str, str] = {}
         bounds: dict[str, int | None] = {}
         for key, slot in (("lower", "lowerValue"), ("upper", "upperValue")):
             text: str | None = None
-            for child in element:
-                if isinstance(child.tag, str) and etree.QName(child).localname == slot:
+            for child in element.children:
+                if child.tag == slot:
                     text = child.get("value", "0")  # a literal without value holds its default, 0
                     break
             bounds[key], bad = read_bound(text, 1, upper=key == "upper")
@@ -360,6 +371,7 @@ class Mapper:
         for pending in self.pending_constraints:
             if not attach(self.model, self.doc, self.report, pending):
                 self._count("Constraint", pending.element)
+        self.pending_constraints.clear()
         for element in list(self.model.elements.values()):
             self._resolve_element(element)
         for value_type_id, unit in self.unit_refs.items():
@@ -375,18 +387,27 @@ class Mapper:
                 element = self.model.elements[target]
                 element.doc = f"{element.doc}\n{body}" if element.doc else body
 
-    def _association_part(self, end: etree._Element, member_ends: list[str]) -> None:
-        end_id = self.doc.xid(end)
-        others = [m for m in member_ends if m != end_id]
-        opposite = self.doc.by_id.get(others[0]) if others else None
-        whole = self.doc.ref(opposite, "type") if opposite is not None else None
+    def _association_part(self, end: Node, member_ends: list[str]) -> None:
+        others = [m for m in member_ends if m != end.id]
+        whole = self._type_of_end(others[0]) if others else None
         if whole in self.model.elements:
             self._property(end, whole)
         elif whole in self.doc.by_id:
             self._count("association end owned by an element that is not imported", end)
         else:
             self.report.add("association end: the owning block was not found; part not imported",
-                            end.get("name") or end_id, end.sourceline)
+                            end.get("name") or end.id or "", end.line)
+
+    def _type_of_end(self, end_id: str) -> str | None:
+        """The type of an association's member end, read from its node or from what it was mapped to."""
+        node = self.doc.by_id.get(end_id)
+        if node is not None:
+            return self.doc.ref(node, "type")
+        mapped = self.model.elements.get(end_id)
+        if isinstance(mapped, Part | Port):
+            return mapped.type
+        flow_property = self.flow_properties.get(end_id)
+        return flow_property.type if flow_property is not None else None
 
     def _resolve_element(self, element: Element) -> None:
         keys: list[str | None] = []
@@ -409,31 +430,31 @@ class Mapper:
     def _target(self, key: str | None) -> None:
         """Make ``key`` resolvable when the file defines it: library types and other files' elements
         become value types; elements of kinds Salver does not model become ``Unmapped`` stubs."""
-        if not key or key in self.model.elements or key in self.flow_property_ids:
+        if not key or key in self.model.elements or key in self.flow_properties:
             return
         external = self.doc.externals.get(key)
         if external is not None:
             self.model.add(ValueType(key, external.name, href=external.href))
             return
         source = self.doc.by_id.get(key)
-        if source is not None:
-            kind = self.doc.type_of(source) or etree.QName(source).localname
-            stub = Unmapped(key, source.get("name") or "", source_type=kind,
+        if source is not None:  # None: read into the element that holds it (a connector end, a bound)
+            stub = Unmapped(key, source.get("name") or "", source_type=source.kind or source.tag,
                             stereotype=",".join(self.doc.stereotype_names(key)))
             self.model.add(stub)
-            self.report.lines[key] = source.sourceline
+            self.report.lines[key] = source.line
 
     def _unit_name(self, key: str) -> str:
         if key in self.doc.externals:
             return self.doc.externals[key].name
         unit = self.doc.by_id.get(key)
-        if unit is None:
+        mapped = self.model.elements.get(key)
+        if unit is None and mapped is None:
             return key
         app = self._app(key, "Unit", "DerivedUnit", "SimpleUnit")
         symbol = app.value("symbol") if app is not None else None
         if app is not None:
-            self.consumed.add(id(app))
-        return symbol or unit.get("name") or key
+            app.consumed = True
+        return symbol or (unit.get("name") if unit is not None else mapped.name) or key  # type: ignore[union-attr]
 
     def _derive(self, element: Element) -> None:
         """Aggregation kinds, flow types and units that follow from the resolved types."""
@@ -462,7 +483,7 @@ class Mapper:
     # -- report -------------------------------------------------------------------------------------
     def _report_leftovers(self) -> None:
         for other in self.doc.other_roots:
-            self._count(etree.QName(other).localname, other)
+            self._count(other.tag, other)
         for label, (count, line, name) in sorted(self.unmapped.items(), key=lambda item: item[1][1] or 0):
             reason = REASONS.get(label, "not mapped to Salver's architecture metamodel")
             self.report.add(f"{count} x {label} not imported: {reason}", f"first: {name}" if name else "",
@@ -473,7 +494,7 @@ class Mapper:
                             line, "info")
         groups: dict[tuple[str, str, str], list] = {}
         for application in self.doc.applications:
-            if id(application) in self.consumed:
+            if application.consumed:
                 continue
             severity, reason = self._why_unused(application)
             group = groups.setdefault((application.name, severity, reason), [0, application.line])
@@ -492,8 +513,26 @@ class Mapper:
         return "info", "applied to elements that are not imported"
 
 
-def _ignore(element: etree._Element, owner: str | None) -> None:
+def _ignore(element: Node, owner: str | None) -> None:
     """Package imports and profile applications: tool bookkeeping, not model content."""
+
+
+def _flow_end_parents(doc: XmiDocument) -> dict[str, str]:
+    """The enclosing element of each item flow end defined in the file (ends given by id or local
+    ``href``), read before the walk lets nodes go."""
+    idref = f"{{{doc.xmi_ns}}}idref"
+    parents: dict[str, str] = {}
+    for flow in doc.flows:
+        for slot in ("informationSource", "informationTarget"):
+            ends = (flow.get(slot) or "").split()
+            ends.extend(c.get(idref) or (c.get("href") or "").partition("#")[2] for c in flow.children if c.tag == slot
+                        and (c.get(idref) or (c.get("href") or "").startswith("#")))
+            for end in ends:
+                node = doc.by_id.get(end)
+                if node is not None and node.parent_id is not None:
+                    parents[end] = node.parent_id
+    doc.flows.clear()
+    return parents
 
 
 def _direction(value: str | None) -> str:

@@ -18,10 +18,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from lxml import etree
-
 from importers.report import ImportReport
-from importers.xmi_document import XmiDocument
+from importers.xmi_document import Node, XmiDocument
 from metamodel.elements import Block, Constraint
 from metamodel.equations.notation import parse_body
 from metamodel.errors import ParseError
@@ -30,11 +28,11 @@ from metamodel.model import Model
 _NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 
 
-def _child(element: etree._Element, name: str) -> list[etree._Element]:
-    return [c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == name]
+def _child(element: Node, name: str) -> list[Node]:
+    return [c for c in element.children if c.tag == name]
 
 
-def _texts(element: etree._Element, name: str) -> list[str]:
+def _texts(element: Node, name: str) -> list[str]:
     """Values of a multi-valued string slot: child elements' text, else the attribute."""
     children = _child(element, name)
     if children:
@@ -47,17 +45,17 @@ def _texts(element: etree._Element, name: str) -> list[str]:
 class PendingConstraint:
     """A constraint in a package: attached to the block it constrains once every element exists."""
 
-    element: etree._Element
+    element: Node
     constrained: list[str]
 
 
-def specification(doc: XmiDocument, element: etree._Element) -> tuple[str, str] | None:
+def specification(doc: XmiDocument, element: Node) -> tuple[str, str] | None:
     """``(body, language)`` of a constraint's specification, or None when it has none."""
     specs = _child(element, "specification")
     if not specs:
         return None
     spec = specs[0]
-    kind = doc.type_of(spec) or ""
+    kind = spec.kind or ""
     if kind == "OpaqueExpression":
         bodies, languages = _texts(spec, "body"), _texts(spec, "language")
         if not bodies:
@@ -77,7 +75,7 @@ def specification(doc: XmiDocument, element: etree._Element) -> tuple[str, str] 
     return f"<{kind}>", ""
 
 
-def read_constraint(model: Model, doc: XmiDocument, report: ImportReport, element: etree._Element,
+def read_constraint(model: Model, doc: XmiDocument, report: ImportReport, element: Node,
                     owner: str | None) -> PendingConstraint | None:
     """Map a UML constraint; a constraint outside blocks comes back to be attached later."""
     holder = model.get(owner)
@@ -96,33 +94,33 @@ def attach(model: Model, doc: XmiDocument, report: ImportReport, pending: Pendin
     return True
 
 
-def _add(model: Model, doc: XmiDocument, report: ImportReport, element: etree._Element, block: Block) -> None:
-    element_id = doc.xid(element) or f"constraint:{element.sourceline}"
+def _add(model: Model, doc: XmiDocument, report: ImportReport, element: Node, block: Block) -> None:
+    element_id = element.id or f"constraint:{element.line}"
     name = element.get("name") or ""
     spec = specification(doc, element)
     body, language = spec if spec is not None else ("", "")
     if element_id in model.elements:
-        report.add(f"duplicate xmi:id {element_id!r}; second element skipped", name, element.sourceline, "error")
+        report.add(f"duplicate xmi:id {element_id!r}; second element skipped", name, element.line, "error")
         return
     model.add(Constraint(element_id, name, owner=block.id, body=body.strip(), language=language.strip()))
-    report.lines[element_id] = element.sourceline
+    report.lines[element_id] = element.line
     label = f"constraint {name or body.strip()[:40]!r} of {block.name}"
     if not body.strip():
         report.add(f"{label} has no expression; the block does not run until it has one", name,
-                   element.sourceline)
+                   element.line)
         return
     try:
         parse_body(body, language)
     except ParseError as exc:
         where = f" at column {exc.offset + 1}" if exc.offset is not None else ""
         report.add(f"{label} ({language or 'no language'}) is not math this importer reads{where}: "
-                   f"{exc.message}; the block does not run until it is rewritten", name, element.sourceline)
+                   f"{exc.message}; the block does not run until it is rewritten", name, element.line)
 
 
-def default_value(doc: XmiDocument, element: etree._Element) -> str:
+def default_value(doc: XmiDocument, element: Node) -> str:
     """The default value of a property as equation text (see the module docstring)."""
     for child in _child(element, "defaultValue"):
-        kind = doc.type_of(child) or ""
+        kind = child.kind or ""
         value = child.get("value")
         if kind in ("LiteralReal", "LiteralInteger", "LiteralUnlimitedNatural"):
             return value if value is not None else "0"
@@ -138,8 +136,7 @@ def default_value(doc: XmiDocument, element: etree._Element) -> str:
             return bodies[0].strip()
         if value is not None:
             return value
-        return next(((c.text or "").strip() for c in child if isinstance(c.tag, str)
-                     and etree.QName(c).localname in ("value", "body")), "")
+        return next(((c.text or "").strip() for c in child.children if c.tag in ("value", "body")), "")
     return ""
 
 

@@ -1,8 +1,14 @@
-"""The one hardened XML parser for foreign files: no entities, no DTD, no network, size limits."""
+"""The one hardened XML parser for foreign files: no entities, no DTD, no network, size limits.
+
+``parse_file``/``parse_bytes`` build a whole tree; ``iterparse`` streams start and end events, for
+importers that keep only what they map (big XMI files).
+"""
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from lxml import etree
@@ -30,9 +36,7 @@ def parse_bytes(data: bytes, *, source: str = "<bytes>", recover: bool = False) 
     """Parse XML bytes safely. A DOCTYPE with entity declarations is refused outright."""
     if len(data) > MAX_XML_BYTES:
         raise ParseError(f"XML larger than {MAX_XML_BYTES} bytes", file=source)
-    head = data[:4096].lower()
-    if b"<!doctype" in head and b"<!entity" in data[:65536].lower():
-        raise ParseError("XML with entity declarations (DOCTYPE/ENTITY) is refused", file=source)
+    _refuse_entities(data[:65536], source)
     try:
         root = etree.fromstring(data, parser=_parser(recover))
     except etree.XMLSyntaxError as exc:
@@ -57,3 +61,50 @@ def parse_file(path: str | os.PathLike[str], *, recover: bool = False) -> etree.
     except OSError as exc:
         raise ParseError(f"cannot read file: {exc.strerror}", file=source) from None
     return parse_bytes(data, source=source, recover=recover)
+
+
+def _refuse_entities(head: bytes, source: str) -> None:
+    """A DOCTYPE with entity declarations is refused outright (``head``: the first 64 KiB)."""
+    if b"<!doctype" in head[:4096].lower() and b"<!entity" in head.lower():
+        raise ParseError("XML with entity declarations (DOCTYPE/ENTITY) is refused", file=source)
+
+
+def iterparse(source: str | os.PathLike[str] | bytes, *, name: str | None = None
+              ) -> Iterator[tuple[str, etree._Element]]:
+    """Stream ``("start", element)`` and ``("end", element)`` events of an XML file (a path) or of bytes,
+    with the settings of ``parse_bytes``; comments and processing instructions are left out. The caller
+    clears what it has read, so memory stays bounded by what it keeps. Malformed XML, entity
+    declarations, files over the size limit and nesting deeper than ``MAX_XML_DEPTH`` raise
+    ``ParseError`` (at the point they are met)."""
+    where = name or ("<bytes>" if isinstance(source, bytes) else str(source))
+    try:
+        if isinstance(source, bytes):
+            size, stream = len(source), io.BytesIO(source)
+        else:
+            size, stream = Path(source).stat().st_size, open(source, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", file=where) from None
+    with stream:
+        if size > MAX_XML_BYTES:
+            raise ParseError(f"file is {size} bytes, larger than the {MAX_XML_BYTES} allowed", file=where)
+        _refuse_entities(stream.read(65536), where)
+        stream.seek(0)
+        events = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
+                                 load_dtd=False, dtd_validation=False, huge_tree=True, remove_comments=True,
+                                 remove_pis=True)
+        depth = 0
+        try:
+            for event, element in events:
+                if event == "start":
+                    depth += 1
+                    if depth > MAX_XML_DEPTH:
+                        raise ParseError(f"XML elements nested deeper than {MAX_XML_DEPTH} levels", file=where,
+                                         line=element.sourceline)
+                else:
+                    depth -= 1
+                yield event, element
+        except etree.XMLSyntaxError as exc:
+            line, column = exc.position if exc.position else (None, None)
+            raise ParseError(f"malformed XML: {exc.msg}", file=where, line=line, column=column) from None
+        if depth:
+            raise ParseError("malformed XML: the document ends inside an element", file=where)
