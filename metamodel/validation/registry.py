@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 
 SEVERITIES = ("error", "warning", "info")
@@ -80,14 +81,16 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
 
 
 def run_rules(model: Model, domains: Iterable[str] | None = None) -> list[Diagnostic]:
-    """Run every registered rule (or those of ``domains``) and return their findings, errors first."""
+    """Run every registered rule (or those of ``domains``) and return their findings, errors first; the
+    garbage collector is held meanwhile."""
     wanted = set(domains) if domains is not None else None
     found: list[Diagnostic] = []
     token = _RUN_MEMO.set({})
     try:
-        for registered in RULES.values():
-            if wanted is None or registered.domain in wanted:
-                found.extend(registered.check(model))
+        with gc_paused():  # collections would pass over a large model again and again
+            for registered in RULES.values():
+                if wanted is None or registered.domain in wanted:
+                    found.extend(registered.check(model))
     finally:
         _RUN_MEMO.reset(token)
     order = {s: i for i, s in enumerate(SEVERITIES)}
