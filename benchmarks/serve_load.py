@@ -4,7 +4,8 @@ Starts ``salver serve`` on 127.0.0.1 (free ports) over a model (the SIR sample b
 concurrent single-run inference requests from a bounded client: each phase stops after a fixed number
 of requests or a fixed duration, whichever comes first. Batching on and off are measured in the same
 invocation, ``--repeat`` times, so that their ratio is read from one run of a possibly shared machine.
-Triton's own published gain for dynamic batching is printed beside it for reference.
+Triton's own published gain for dynamic batching is printed beside it for reference, and the server's CPU
+per answered request, which a loaded machine does not change.
 
     .venv/bin/python benchmarks/serve_load.py [--concurrency 64] [--requests 6000] [--duration 10]
                                               [--repeat 3] [--liveness]
@@ -23,8 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -63,7 +66,17 @@ class Phase:
     p50_ms: float
     p99_ms: float
     mean_batch: float
+    front_end_cpu_ms: float | None  # the server process's CPU per answered request (any machine load)
     errors: list[str]
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of process ``pid`` so far (Linux; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -109,8 +122,10 @@ def body(parameter: str, value: float, output: str) -> bytes:
                        "outputs": [{"name": output}]}).encode()
 
 
-async def phase(port: int, model: str, repeat: int, parameter: str, output: str, args: argparse.Namespace) -> Phase:
+async def phase(port: int, model: str, repeat: int, parameter: str, output: str, args: argparse.Namespace,
+                server_pid: int) -> Phase:
     """Concurrent clients send single-run requests until ``requests`` are sent or ``duration`` passed."""
+    cpu_before = cpu_seconds(server_pid)
     latencies: list[float] = []
     batches: list[int] = []
     errors: list[str] = []
@@ -143,36 +158,62 @@ async def phase(port: int, model: str, repeat: int, parameter: str, output: str,
 
     await asyncio.gather(*[client_loop() for _ in range(args.concurrency)])
     seconds = time.perf_counter() - started
+    cpu_after = cpu_seconds(server_pid)
+    answered = len(latencies) - failed
+    cpu_ms = None if cpu_before is None or cpu_after is None or not answered else \
+        round((cpu_after - cpu_before) * 1000 / answered, 3)
     ms = np.asarray(latencies) * 1000
-    return Phase(model, repeat, len(latencies), failed, round(seconds, 2),
-                 round((len(latencies) - failed) / seconds, 1), round(float(np.percentile(ms, 50)), 2),
-                 round(float(np.percentile(ms, 99)), 2), round(float(np.mean(batches)) if batches else 0.0, 1),
-                 errors[:5])
+    return Phase(model, repeat, len(latencies), failed, round(seconds, 2), round(answered / seconds, 1),
+                 round(float(np.percentile(ms, 50)), 2), round(float(np.percentile(ms, 99)), 2),
+                 round(float(np.mean(batches)) if batches else 0.0, 1), cpu_ms, errors[:5])
 
 
-async def liveness(port: int, parameter: str, outputs: list[str]) -> dict[str, float]:
-    """Liveness latency while about 100 MB of JSON is being answered on another connection."""
-    runs = 10_000
-    big = json.dumps({"inputs": [{"name": parameter, "shape": [runs], "datatype": "FP64",
-                                  "data": [0.5 + i / runs for i in range(runs)]}],
-                      "outputs": [{"name": o} for o in outputs]}).encode()
-    connection = Connection("127.0.0.1", port)
+_FETCH = """import http.client, sys
+connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=600)
+connection.request("POST", "/v2/models/big/infer", sys.stdin.buffer.read(), {"Content-Type": "application/json"})
+answer = connection.getresponse()
+size = 0
+while chunk := answer.read(1 << 20):
+    size += len(chunk)
+print(answer.status, size)
+"""
+
+
+async def probe_live(port: int, until: Callable[[int], bool]) -> list[float]:
+    """Liveness round trips (seconds), one every 5 ms, until ``until(samples so far)``."""
     probe = Connection("127.0.0.1", port)
     await probe.request("GET", "/v2/health/live")
-    task = asyncio.ensure_future(connection.request("POST", "/v2/models/big/infer", big))
     samples: list[float] = []
-    while not task.done():
+    while not until(len(samples)):
         t0 = time.perf_counter()
         await probe.request("GET", "/v2/health/live")
         samples.append(time.perf_counter() - t0)
         await asyncio.sleep(0.005)
-    status, answer = await task
-    connection.close()
     probe.close()
+    return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
     ms = np.asarray(samples) * 1000
-    return {"status": status, "response_mb": round(len(answer) / 1e6, 1), "probes": len(samples),
-            "live_p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "live_p99_ms": round(float(np.percentile(ms, 99)), 2), "live_max_ms": round(float(ms.max()), 2)}
+    return {"probes": len(samples), "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p99_ms": round(float(np.percentile(ms, 99)), 2), "max_ms": round(float(ms.max()), 2)}
+
+
+async def liveness(port: int, parameter: str, outputs: list[str]) -> dict[str, Any]:
+    """Liveness latency while about 100 MB of JSON is being answered to another process (which reads it,
+    so that this process's loop times only the server), beside the same probe on an idle server."""
+    runs = 10_000
+    big = json.dumps({"inputs": [{"name": parameter, "shape": [runs], "datatype": "FP64",
+                                  "data": [0.5 + i / runs for i in range(runs)]}],
+                      "outputs": [{"name": o} for o in outputs]}).encode()
+    idle = await probe_live(port, lambda count: count >= 200)
+    fetch = await asyncio.create_subprocess_exec(sys.executable, "-c", _FETCH, str(port), stdin=asyncio.subprocess.PIPE,
+                                                 stdout=asyncio.subprocess.PIPE)
+    answered = asyncio.ensure_future(fetch.communicate(big))
+    during = await probe_live(port, lambda count: answered.done())
+    status, size = (await answered)[0].split()
+    return {"status": int(status), "response_mb": round(int(size) / 1e6, 1), "idle": summary(idle),
+            "during": summary(during)}
 
 
 async def warm(port: int, model: str, parameter: str, output: str) -> None:
@@ -197,19 +238,20 @@ async def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server did not become ready in 60 s")
 
 
-async def measure(port: int, args: argparse.Namespace, parameter: str, output: str) -> tuple[list[Phase], dict]:
+async def measure(port: int, args: argparse.Namespace, parameter: str, output: str,
+                  server_pid: int) -> tuple[list[Phase], dict]:
     for model in ("batched", "single"):
         await warm(port, model, parameter, output)
     phases = []
     for repeat in range(args.repeat):
         for model in ("batched", "single"):
-            phases.append(await phase(port, model, repeat, parameter, output, args))
+            phases.append(await phase(port, model, repeat, parameter, output, args, server_pid))
             print(json.dumps(asdict(phases[-1])), flush=True)
     live = {}
     if args.liveness:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             meta = (await client.get("/v2/models/big")).json()
-        names = [o["name"] for o in meta["outputs"] if o["name"] != "time"][:5]
+        names = [o["name"] for o in meta["outputs"] if o["name"] != "time"]
         live = await liveness(port, parameter, names)
         print(json.dumps({"liveness_during_large_answer": live}), flush=True)
     return phases, live
@@ -225,7 +267,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="most seconds per phase")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
-    parser.add_argument("--liveness", action="store_true", help="also time liveness during a 100 MB answer")
+    parser.add_argument("--liveness", action="store_true", help="also time liveness idle and during a 100 MB answer")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
     port = free_port()
@@ -237,14 +279,15 @@ def main() -> int:
                                     "--model-control-mode", "none"], cwd=ROOT)
         try:
             asyncio.run(wait_ready(f"http://127.0.0.1:{port}", process))
-            phases, live = asyncio.run(measure(port, args, args.parameter, args.output))
+            phases, live = asyncio.run(measure(port, args, args.parameter, args.output, process.pid))
         finally:
             process.terminate()
             process.wait(60)
-    print(f"\n{'model':<9}{'rep':>4}{'requests':>9}{'failed':>7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'batch':>7}")
+    print(f"\n{'model':<9}{'rep':>4}{'requests':>9}{'failed':>7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'batch':>7}"
+          f"{'cpu ms/req':>11}")
     for p in phases:
         print(f"{p.model:<9}{p.repeat:>4}{p.requests:>9}{p.failed:>7}{p.throughput:>9}{p.p50_ms:>9}{p.p99_ms:>9}"
-              f"{p.mean_batch:>7}")
+              f"{p.mean_batch:>7}{p.front_end_cpu_ms if p.front_end_cpu_ms is not None else '-':>11}")
     ratios = []
     for repeat in range(args.repeat):
         on, off = (next(p for p in phases if p.model == m and p.repeat == repeat) for m in ("batched", "single"))
