@@ -150,8 +150,8 @@ async def test_deleting_a_running_run_kills_its_worker_process(tmp_path: Path) -
                 break
             await asyncio.sleep(0.02)
         assert worker not in worker_pids()  # stopped, not left computing for minutes
-        again = await client.post("/v2/models/heavy/infer", json=infer_body({}, ["Stock_1"]))
-        assert again.status_code == 200  # a fresh worker took over
+        again = await client.post("/v2/models/heavy/infer", json=infer_body({}, ["Stock_1"], stop=50.0))
+        assert again.status_code == 200  # a fresh worker took over (another run: the first is cached)
         metrics = (await client.get("/metrics")).text
         assert 'salver_worker_restarts_total{model="heavy",version="1",reason="cancelled"} 1' in metrics
 
