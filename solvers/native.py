@@ -12,20 +12,20 @@ numbers are those of the scalar Python backend.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
+import io
 import os
 import platform
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from metamodel import atomic
 from metamodel.errors import SalverError
 from solvers import cache
 from solvers.integrators import Steps, saved_between
@@ -60,6 +60,9 @@ def cache_dir() -> Path:
 
 def find_compiler() -> list[str] | None:
     """The C compiler command: ``$CC`` when set (None if it is not found), else cc, gcc or clang."""
+    import shlex
+    import shutil
+
     wanted = os.environ.get("CC", "").strip()
     candidates = [shlex.split(wanted)] if wanted else [["cc"], ["gcc"], ["clang"]]
     for command in candidates:
@@ -110,6 +113,9 @@ def _build(text: str, target: Path) -> None:
     compiler = find_compiler()
     if compiler is None:
         raise NativeBuildError("no C compiler found (install cc, gcc or clang, or set CC)")
+    import subprocess  # builds only: a run of a built model needs neither
+    import tempfile
+
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="build-", dir=target.parent) as folder:
         source, built = Path(folder) / "model.c", Path(folder) / target.name
@@ -126,17 +132,58 @@ def _build(text: str, target: Path) -> None:
 
 
 def _ffi() -> Any:
+    """cffi's description of the program's functions, made once per process."""
     global _FFI
     if _FFI is None:
-        try:
-            import cffi
-        except ImportError:
-            raise NativeBuildError("cffi is not installed (pip install cffi)") from None
-
-        ffi = cffi.FFI()
-        ffi.cdef(_CDEF)
-        _FFI = ffi
+        _FFI = _saved_ffi() or _parsed_ffi()
     return _FFI
+
+
+def _ffi_module() -> tuple[str, Path]:
+    """The name and path of the module cffi writes for ``_CDEF`` (out-of-line ABI mode) in the cache."""
+    try:
+        import _cffi_backend
+    except ImportError:
+        raise NativeBuildError("cffi is not installed (pip install cffi)") from None
+    key = hashlib.sha256(f"{_CDEF}\0{_cffi_backend.__version__}".encode()).hexdigest()[:16]
+    name = f"sv_ffi_{key}"
+    return name, cache_dir() / f"{name}.py"
+
+
+def _saved_ffi() -> Any:
+    """The description read from the module in the cache (about 1 ms, where importing cffi and parsing the
+    declarations take tens of ms in every process), or None when there is none or it cannot be read."""
+    name, path = _ffi_module()
+    if not path.is_file():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        return module.ffi
+    except Exception:  # noqa: BLE001 - a damaged cache file of any kind is written again
+        return None
+
+
+def _parsed_ffi() -> Any:
+    """The description parsed by cffi, and written to the cache for the next processes."""
+    try:
+        import cffi
+    except ImportError:
+        raise NativeBuildError("cffi is not installed (pip install cffi)") from None
+    ffi = cffi.FFI()
+    ffi.cdef(_CDEF)
+    name, path = _ffi_module()
+    writer = cffi.FFI()
+    writer.cdef(_CDEF)
+    writer.set_source(name, None)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic.replacing_path(path) as temp, contextlib.redirect_stdout(io.StringIO()):  # cffi says "generating"
+            writer.emit_python_code(str(temp))
+    except OSError:
+        pass  # an unwritable cache costs the next process the parse again
+    return ffi
 
 
 class NativeLibrary:

@@ -270,3 +270,33 @@ def test_a_damaged_cache_entry_is_built_again(private_cache: Path) -> None:
     entry.write_bytes(b"not a shared library")
     assert_identical(compiled.run(backend="python"), compiled.run(backend="native"))
     assert entry.read_bytes()[:4] == b"\x7fELF" or sys.platform != "linux"
+
+
+@needs_compiler
+def test_later_processes_read_the_ffi_description_from_the_cache(private_cache: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(native, "_FFI", None)  # as a fresh process
+    monkeypatch.setattr(native, "_LOADED", {})
+    compiled = solvers.compile(kitchen_sink())
+    expected = compiled.run(backend="native")
+    assert len(list(private_cache.glob("sv_ffi_*.py"))) == 1
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from tests.test_native import kitchen_sink; "
+            "import solvers; r = solvers.compile(kitchen_sink()).run(backend='native'); "
+            "print(r.metadata['backend'], 'pycparser' in sys.modules, 'cffi' in sys.modules, r['tank'][-1, 0].hex())")
+    env = {"SALVER_CACHE_DIR": str(private_cache.parent), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, env=env,
+                          timeout=600, check=True)
+    assert done.stdout.split() == ["native", "False", "False", expected["tank"][-1, 0].hex()]
+
+
+@needs_compiler
+def test_a_damaged_ffi_description_is_written_again(private_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = solvers.compile(kitchen_sink())
+    compiled.run(backend="native")
+    (saved,) = private_cache.glob("sv_ffi_*.py")
+    for damage in ("ffi = (", "import _no_such_module\n", ""):
+        saved.write_text(damage)
+        monkeypatch.setattr(native, "_FFI", None)  # as a fresh process
+        monkeypatch.setattr(native, "_LOADED", {})
+        assert_identical(compiled.run(backend="python"), compiled.run(backend="native"))
+        assert "_cffi_backend.FFI(" in saved.read_text()
