@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel
@@ -47,14 +47,6 @@ class Target:
     version: str | None
 
 
-async def _latest(model_name: str) -> Target:  # async: FastAPI would run a plain function in a thread
-    return Target(model_name, None)
-
-
-async def _versioned(model_name: str, model_version: str) -> Target:
-    return Target(model_name, model_version)
-
-
 class ErrorBody(BaseModel):
     """Every error: a message saying what is wrong (and, for readiness, the model and ``ready: false``)."""
 
@@ -72,18 +64,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _add_model_route(app: FastAPI, method: str, suffix: str, handler: Callable[..., Awaitable[Any]],
                      **options: Any) -> None:
-    """Route ``handler(target, ...)`` at ``/v2/models/{m}<suffix>`` and ``/v2/models/{m}/versions/{v}<suffix>``."""
+    """Route ``handler(target, ...)`` at ``/v2/models/{m}<suffix>`` and ``/v2/models/{m}/versions/{v}<suffix>``.
+    The path parameters are the endpoint's own (a dependency would cost FastAPI a second solve per request)."""
     signature = inspect.signature(handler)
     options.setdefault("responses", ERRORS)
-    for path, pick, tag in ((f"/v2/models/{{model_name}}{suffix}", _latest, ""),
-                            (f"/v2/models/{{model_name}}/versions/{{model_version}}{suffix}", _versioned,
-                             "_version")):
-        parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY,
-                                default=Depends(pick) if p.name == "target" else p.default)
-                      for p in signature.parameters.values()]
+    others = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values()
+              if p.name != "target"]
+    for path, names, tag in ((f"/v2/models/{{model_name}}{suffix}", ("model_name",), ""),
+                             (f"/v2/models/{{model_name}}/versions/{{model_version}}{suffix}",
+                              ("model_name", "model_version"), "_version")):
+        parameters = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str) for n in names] + others
 
-        async def endpoint(handler: Callable[..., Awaitable[Any]] = handler, **kwargs: Any) -> Any:
-            return await handler(**kwargs)
+        async def endpoint(*, model_name: str, model_version: str | None = None, **kwargs: Any) -> Any:
+            return await handler(target=Target(model_name, model_version), **kwargs)
 
         endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         endpoint.__annotations__ = dict(handler.__annotations__)
@@ -390,6 +383,8 @@ def _add_routes(app: FastAPI, service: InferenceService) -> None:
                      response_model=None)
     _add_model_route(app, "POST", "/validate", validate)
     _add_model_route(app, "POST", "/verify", verify)
+    app.router.routes.sort(key=lambda route: getattr(route, "name", "") not in ("infer", "infer_version"))
+    # inference first: each request is matched against the routes in order, and nearly all are inferences
 
     def _run(run_id: str) -> AsyncRun:
         run = service.runs.get(run_id)
