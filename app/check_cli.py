@@ -62,10 +62,12 @@ def check_command(args: argparse.Namespace) -> int:
     except (ParseError, CheckConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from metamodel.gc_pause import gc_paused
     from solvers.architecture import diagnose
 
     found = report.diagnostics(allow_placeholders=args.allow_placeholders) + run_rules(model, DOMAINS)
-    found += diagnose(model)  # what keeps the architecture from running: wiring, behaviours, parametrics
+    with gc_paused():  # as in the rules: collections would pass over a large model again and again
+        found += diagnose(model)  # what keeps the architecture from running: wiring, behaviours, parametrics
     outcomes = apply(found, config, model, baseline)
     if args.write_baseline:
         try:

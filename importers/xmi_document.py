@@ -21,6 +21,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from lxml import etree
@@ -233,6 +234,7 @@ class _Reader:
         self.tags: dict[str, tuple[str, str | None, bool]] = {}  # clark tag -> (local name, kind, model root)
         self.layouts: dict[tuple[str, ...], tuple[dict[str, int], int | None, int | None]] = {}
         self.kinds: dict[str, str] = {}  # xmi:type as written -> metaclass
+        self.applications: dict[tuple[str, tuple[str, ...]], _ApplicationLayout] = {}  # by tag and attributes
 
     def read(self, events) -> XmiDocument:  # noqa: ANN001 (the iterparse generator)
         event, root = next(events)
@@ -371,7 +373,9 @@ class _Reader:
             self._node(doc, element, kids, extra)  # its ids stay known
             return
         attrib = element.attrib
-        bases = {v for k, v in attrib.items() if k.startswith("base_")}
+        layout = self._application_layout(tag, tuple(attrib), doc.xmi_ns)
+        written = tuple(attrib.values())
+        bases = {written[i] for i in layout.bases}
         node = None
         if not bases:
             node = self._node(doc, element, kids, extra)
@@ -379,18 +383,29 @@ class _Reader:
         if not bases:
             doc.other_roots.append(node)  # type: ignore[arg-type]
             return
-        names = tuple(k for k in attrib if k[:1] != "{" and not k.startswith("base_"))
-        keys = self._layout(names, doc.xmi_ns)[0] if names else _EMPTY_KEYS
-        values = tuple(_intern(attrib.get(k) or "") for k in names)
+        values = tuple(_intern(written[i]) for i in layout.values)
         children = tuple(kids) if kids else _NO_CHILDREN
-        namespace = etree.QName(element).namespace or ""
-        if "sysml" in namespace.lower():
+        keys = layout.keys
+        if layout.sysml:
             doc.uses_sysml = True
         for base in sorted(bases):
             base = _intern(base)
             application = StereotypeApplication(local, base, keys, values, children, element.sourceline)
             doc.applications.append(application)
             doc.stereotypes[base] = (*doc.stereotypes.get(base, ()), application)
+
+    def _application_layout(self, tag: str, names: tuple[str, ...], xmi_ns: str) -> _ApplicationLayout:
+        """Where the ``base_…`` references and the tag values are among these attributes of a root child."""
+        found = self.applications.get((tag, names))
+        if found is None:
+            tag_values = tuple(k for k in names if k[:1] != "{" and not k.startswith("base_"))
+            namespace = tag[1:].rpartition("}")[0] if tag[:1] == "{" else ""
+            found = self.applications[(tag, names)] = _ApplicationLayout(
+                tuple(i for i, k in enumerate(names) if k.startswith("base_")),
+                tuple(names.index(k) for k in tag_values),
+                self._layout(tag_values, xmi_ns)[0] if tag_values else _EMPTY_KEYS,
+                "sysml" in namespace.lower())
+        return found
 
     def _extension_end(self, doc: XmiDocument, element: etree._Element, level: int, depth: int,
                        flags: dict[int, dict[str, object]]) -> None:
@@ -412,6 +427,15 @@ class _Reader:
 
 
 _EMPTY_KEYS: dict[str, int] = {}
+
+
+class _ApplicationLayout(NamedTuple):
+    """Positions, among a root child's attributes, of its ``base_…`` references and of its tag values."""
+
+    bases: tuple[int, ...]
+    values: tuple[int, ...]
+    keys: dict[str, int]  # tag value name -> position in the application's values
+    sysml: bool  # the stereotype belongs to a SysML profile (by its namespace)
 
 
 def _xmi_namespace(root: etree._Element) -> str | None:

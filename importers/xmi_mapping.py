@@ -114,8 +114,10 @@ class Mapper:
 
     def _walk(self, root: Node) -> None:
         """Map ``root`` and everything it owns, parents before children in document order, with a stack
-        instead of recursion (packages nest to any depth)."""
+        instead of recursion (packages nest to any depth). Only the stack holds the nodes still to map,
+        so each node is freed once mapped, unless the document indexes it."""
         self.pending = [(root, None)]
+        del root
         while self.pending:
             self._element(*self.pending.pop())
 
