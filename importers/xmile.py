@@ -555,13 +555,15 @@ class _Reader:
 
     def queue(self, stock: Stock, el: etree._Element, queue: etree._Element, model: Model) -> None:
         """Queues are not simulated: reported as an error (a plain stock would not keep FIFO order)."""
-        self.report.add("queue not supported; the stock would run as a plain stock", stock.name, queue.sourceline,
-                        "error")
+        self.report.add("queue not supported: its outflows are set batch by batch by what lies downstream (the "
+                        "discrete conveyors and ovens it feeds, overflows when they refuse), which Salver does not "
+                        "compute; the stock would run as a plain stock", stock.name, queue.sourceline, "error")
 
     def oven(self, stock: Stock, el: etree._Element, oven: etree._Element, model: Model) -> None:
         """Ovens are not simulated: reported as an error (a plain stock would not batch and cook)."""
-        self.report.add("oven not supported; the stock would run as a plain stock", stock.name, oven.sourceline,
-                        "error")
+        self.report.add("oven not supported: filling, cooking and releasing whole batches (capacity, fill and "
+                        "cook times) are not computed; the stock would run as a plain stock", stock.name,
+                        oven.sourceline, "error")
 
     def element_graphical_function(self, item: etree._Element, var: Variable, key: str, model: Model) -> None:
         """An arrayed graphical function: the element's table becomes a lookup-only aux that the element's

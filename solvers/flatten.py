@@ -191,7 +191,16 @@ class Flattener:
             self._problem("SD001", exc.message, variable.id, variable.name, span)
             return None
         dims = dict(zip((canonical(d) for d in variable.dimensions), combo, strict=False))
-        return _Resolver(self, scope, variable, dims).resolve(tree)
+        resolved = _Resolver(self, scope, variable, dims).resolve(tree)
+        stray = _stray_array(resolved)
+        if stray is not None:
+            if not any(p.code == "SD023" and p.element_id == variable.id for p in self.flat.problems):
+                where = f" (first in element [{','.join(combo)}])" if combo else ""
+                self._problem("SD023", f"an array is used where a single value is needed{where}: a dimension the "
+                              "variable does not have, or a missing SUM, MEAN, …", variable.id, variable.name,
+                              stray.span)
+            return None
+        return resolved
 
     def _add_neural(self, scope: _Scope, component: NeuralComponent) -> None:
         inputs: dict[str, list[Node]] = {}
@@ -257,6 +266,19 @@ def _rebuild(node: Node, children: list[Node]) -> Node:
     if isinstance(node, Call):
         return replace(node, args=tuple(children))
     return node
+
+
+def _stray_array(node: Node) -> ArrayRef | None:
+    """The first array outside every function call (where only a single value can stand), if any."""
+    if isinstance(node, ArrayRef):
+        return node
+    if isinstance(node, Call):
+        return None
+    for child in node.children():
+        found = _stray_array(child)
+        if found is not None:
+            return found
+    return None
 
 
 def _substitute(node: Node, combo: dict[str, str]) -> Node:

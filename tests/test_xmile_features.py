@@ -235,5 +235,17 @@ def test_conveyor_refusals_name_the_reason() -> None:
     _, report = run("""<stock name="line"><eqn>0</eqn><inflow>arrive</inflow><queue/></stock>
     <flow name="arrive"><eqn>1</eqn></flow>""")
     assert any(e.element == "line" and e.severity == "error" and "queue" in e.reason for e in report.entries)
+    _, report = run("""<stock name="kiln"><eqn>0</eqn><inflow>load</inflow><oven><cook_time>2</cook_time>
+      <capacity>5</capacity></oven></stock><flow name="load"><eqn>1</eqn></flow>""")
+    assert any(e.element == "kiln" and e.severity == "error" and "oven" in e.reason and e.line
+               for e in report.entries)
     with pytest.raises(ModelError, match="Euler"):
         belt(method="RK4")
+
+
+def test_an_array_where_one_value_is_needed_names_the_variable() -> None:
+    # 'total' has no dimension, so pop[Location] leaves an array where one value must stand
+    with pytest.raises(ModelError) as error:
+        run('<aux name="total"><eqn>pop[Location] * 2</eqn></aux><aux name="fine"><eqn>SUM(pop[*])</eqn></aux>')
+    found = [d for d in error.value.diagnostics if d.code == "SD023"]
+    assert [d.element_name for d in found] == ["total"] and "single value" in found[0].message
