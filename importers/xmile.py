@@ -58,6 +58,7 @@ _SILENT_TOP = {
     "prefs",
     "equation_prefs",
 }
+_GF_PARTS = {"xscale", "yscale", "xpts", "ypts"}
 _SILENT_MODEL = {"variables", "views", "display", "interface", "sim_specs", "behavior", "style", "parm", "eqn"}
 _SILENT_VARIABLE = {
     "name",
@@ -423,9 +424,11 @@ class _Reader:
                 self.report.add("graphical function on a stock not kept", name, gf.sourceline)
             else:
                 var.gf = self.graphical_function(gf, name)
+        table_parts = _GF_PARTS if tag == "gf" else set()  # a <gf> variable's own children are its table
         for child in _elements(el):
-            if _local(child) not in _SILENT_VARIABLE and _local(child) not in _VARIABLE_TAGS:
-                self.report.add(f"<{_local(child)}> of a {tag} not mapped", name, child.sourceline)
+            local = _local(child)
+            if local not in _SILENT_VARIABLE and local not in _VARIABLE_TAGS and local not in table_parts:
+                self.report.add(f"<{local}> of a {tag} not mapped", name, child.sourceline)
         return model.add(var)
 
     def connections(self, el: etree._Element, module_name: str) -> list[ModuleConnection]:

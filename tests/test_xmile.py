@@ -8,6 +8,7 @@ import pytest
 from lxml import etree
 
 import importers
+import solvers
 from importers import xmile
 from metamodel import io
 from metamodel.elements import Aux, Flow, Module, Stock
@@ -207,6 +208,17 @@ def test_dimension_size_gf_separator_and_type() -> None:
     gf = model.find("g").gf
     assert gf.type == "discrete" and gf.ypts == [1.0, 2.0, 3.0] and gf.xscale == (0.0, 2.0)
     assert gf.points() == ([0.0, 1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_a_gf_variable_reads_its_own_table_without_warnings() -> None:
+    body = """<model><variables>
+      <gf name="table"><xscale min="0" max="4"/><xpts sep=";">0;2;4</xpts><ypts>0,10,0</ypts></gf>
+      <aux name="call"><eqn>table(1)</eqn></aux>
+    </variables></model>"""
+    model, report = xmile.loads(doc(body))
+    assert model.find("table").gf.points() == ([0.0, 2.0, 4.0], [0.0, 10.0, 0.0])
+    assert not [e for e in report.entries if "not mapped" in e.reason]
+    assert float(solvers.compile(model).run()["call"][0, 0]) == 5
 
 
 def test_names_with_escapes_become_display_names() -> None:
