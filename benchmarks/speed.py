@@ -9,7 +9,7 @@
     vector and C backends, against a hand-written numpy loop over the runs and a loop of PySD runs
     (timed on a sample of the runs and scaled).
 (d) big models: a chain of N stocks (4 N variables: stock, rate, share, flow; 801 Euler steps), N from
-    250 to 3,000 (1,000 to 12,000 variables): XMILE load, compile, the first and a warm Python run, the C
+    250 to 3,000 (1,000 to 12,000 variables): XMILE and .salver load, compile, the first and a warm Python run, the C
     build and a C run, against a hand-written numpy loop over the stocks and PySD (read + run, for the
     sizes within ``--pysd-budget``); the growth of each stage from 1,000 to 12,000 variables (linear: 12x).
 
@@ -45,12 +45,13 @@ sys.path.insert(0, str(ROOT))
 import solvers  # noqa: E402
 from importers import load as import_file  # noqa: E402
 from importers import xmile  # noqa: E402
+from metamodel import io as salver_io  # noqa: E402
 from metamodel.elements import Aux, Flow, SimSpec, Stock  # noqa: E402
 from metamodel.model import Model  # noqa: E402
 
 SIR = ROOT / "samples" / "sir.salver"
 TARGETS = {"start": 5.0, "help_ms": 150.0, "single": 2.0, "cold_sweep": 2.0, "sweep_pysd": 300.0,
-           "compile_s": 2.0, "native_run_ms": 100.0}
+           "load_s": 1.0, "compile_s": 2.0, "native_run_ms": 100.0}
 VERDICTS: list[str] = []
 
 
@@ -313,8 +314,8 @@ def bench_sweep(folder: Path, runs: int, probe: int, processes: int = 5) -> None
 # -- (d) big models -------------------------------------------------------------------------------------------
 def bench_growth(folder: Path, sizes: Sequence[int], reps: int, pysd_budget: float) -> None:
     print("\n(d) chain of N stocks (4N variables, 801 Euler steps): CPU seconds per stage")
-    header = (f"{'vars':>6} {'load':>7} {'compile':>8} {'calls/var':>9} {'1st py':>8} {'py run':>8} {'C build':>8} "
-              f"{'C run':>8} {'np loop':>8} {'PySD':>8} {'PySD/C':>7}")
+    header = (f"{'vars':>6} {'xmile':>7} {'.salver':>7} {'compile':>8} {'calls/var':>9} {'1st py':>8} {'py run':>8} "
+              f"{'C build':>8} {'C run':>8} {'np loop':>8} {'PySD':>8} {'PySD/C':>7}")
     print(header)
     print("-" * len(header))
     rows: dict[int, dict[str, float]] = {}
@@ -324,7 +325,10 @@ def bench_growth(folder: Path, sizes: Sequence[int], reps: int, pysd_budget: flo
         model = chain_model(size)
         path = folder / f"chain_{size}.xmile"
         xmile.save(model, path)
-        row = {"load": median_cpu(lambda: import_file(path), max(1, reps // 2))}  # noqa: B023
+        native_path = folder / f"chain_{size}.salver"
+        salver_io.save(model, native_path)
+        row = {"load": median_cpu(lambda: import_file(path), max(1, reps // 2)),  # noqa: B023
+               "load .salver": median_cpu(lambda: import_file(native_path), max(1, reps // 2))}  # noqa: B023
         loaded = import_file(path)[0]
         row["compile"] = median_cpu(lambda: solvers.compile(loaded), max(1, reps // 2))  # noqa: B023
         row["calls/var"] = calls(lambda: solvers.compile(loaded)) / (4 * size)  # noqa: B023
@@ -351,7 +355,8 @@ def bench_growth(folder: Path, sizes: Sequence[int], reps: int, pysd_budget: flo
         row["PySD"] = pysd_s
         rows[size * 4] = row
         native_note = "" if result.metadata["backend"] == "native" else " (C unavailable: Python ran)"
-        print(f"{size * 4:6d} {row['load']:7.3f} {row['compile']:8.3f} {row['calls/var']:9.1f} {row['first py']:8.3f} "
+        print(f"{size * 4:6d} {row['load']:7.3f} {row['load .salver']:7.3f} {row['compile']:8.3f} "
+              f"{row['calls/var']:9.1f} {row['first py']:8.3f} "
               f"{row['py run']:8.3f} "
               f"{row['C build']:8.2f} {row['C run']:8.4f} {row['np loop']:8.3f} {pysd_s:8.2f} "
               f"{pysd_s / (row['load'] + row['compile'] + row['C run']):7.0f}{native_note}")
@@ -366,6 +371,9 @@ def bench_growth(folder: Path, sizes: Sequence[int], reps: int, pysd_budget: flo
         print(f"compile work (Python function calls) per variable: {rows[smallest]['calls/var']:.1f} at {smallest}, "
               f"{rows[largest]['calls/var']:.1f} at {largest} variables: times beyond linear come from the memory "
               "caches, not from more work")
+        verdict(f"XMILE load of {largest} variables, s CPU", rows[largest]["load"], TARGETS["load_s"], False)
+        verdict(f".salver load of {largest} variables, s CPU", rows[largest]["load .salver"], TARGETS["load_s"],
+                False)
         verdict(f"compile of {largest} variables, s CPU", rows[largest]["compile"], TARGETS["compile_s"], False)
         verdict(f"compile work per variable {largest} / {smallest}", work, 1.05, False)
         verdict(f"C run of {largest} variables, ms CPU", rows[largest]["C run"] * 1e3, TARGETS["native_run_ms"],
