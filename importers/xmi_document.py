@@ -51,54 +51,59 @@ MODEL_ROOT_TYPES = ("Model", "Package", "Profile")
 _NO_CHILDREN: tuple[Node, ...] = ()
 
 
-class Node:
+class _Record:
+    """What is kept of an XML element: attributes by name (``keys`` maps a name to its position in
+    ``values``, shared by the records of elements with the same attribute names), element children and
+    the line."""
+
+    __slots__ = ("keys", "values", "children", "line")
+
+    def __init__(self, keys: dict[str, int], values: tuple[str, ...], children: tuple[Node, ...],
+                 line: int | None) -> None:
+        self.keys = keys
+        self.values = values
+        self.children = children
+        self.line = line
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        position = self.keys.get(key)
+        return default if position is None else self.values[position]
+
+
+class Node(_Record):
     """One XML element of the model as the mapping reads it: ``tag`` (local name), ``kind`` (the UML
     metaclass, slot defaults applied), ``id``, attributes by name (``get``), element children, ``text``
     (of elements without children), ``line``, ``parent_id`` (id of the enclosing element, if it has one)
     and ``extra`` (``module``: a used module; ``referent``: a library reference's qualified name)."""
 
-    __slots__ = ("tag", "kind", "id", "keys", "values", "children", "text", "line", "parent_id", "extra")
+    __slots__ = ("tag", "kind", "id", "text", "parent_id", "extra")
 
     def __init__(self, tag: str, kind: str | None, id_: str | None, keys: dict[str, int], values: tuple[str, ...],
                  children: tuple[Node, ...], text: str | None, line: int | None) -> None:
+        super().__init__(keys, values, children, line)
         self.tag = tag
         self.kind = kind
         self.id = id_
-        self.keys = keys  # attribute name -> position in values; shared by nodes with the same attributes
-        self.values = values
-        self.children = children
         self.text = text
-        self.line = line
         self.parent_id: str | None = None
         self.extra: dict[str, object] | None = None
-
-    def get(self, key: str, default: str | None = None) -> str | None:
-        position = self.keys.get(key)
-        return default if position is None else self.values[position]
 
     def __repr__(self) -> str:
         return f"<Node {self.tag} {self.kind} {self.id!r} line {self.line}>"
 
 
-class StereotypeApplication:
+class StereotypeApplication(_Record):
     """``«name»`` applied to the element with id ``base``; its tag values are attributes (``get``) or
     child elements; ``consumed`` once the mapping has read it."""
 
-    __slots__ = ("name", "base", "keys", "values", "children", "line", "consumed")
+    __slots__ = ("name", "base", "consumed")
 
     def __init__(self, name: str, base: str, keys: dict[str, int], values: tuple[str, ...],
                  children: tuple[Node, ...], line: int | None) -> None:
+        super().__init__(keys, values, children, line)
         self.name = name
         self.base = base
-        self.keys = keys
-        self.values = values
-        self.children = children
-        self.line = line
         self.consumed = False
-
-    def get(self, key: str, default: str | None = None) -> str | None:
-        position = self.keys.get(key)
-        return default if position is None else self.values[position]
 
     def value(self, attribute: str) -> str | None:
         """A tag value written as an attribute or as a child element's text (any capitalisation)."""
