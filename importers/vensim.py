@@ -242,8 +242,8 @@ class _Reader:
             group.kind = "stock"
         if arities == {0}:
             if len(pieces) > 1:
-                self.fail(group.name, group.defs[1].record.offset, "defined more than once; the last "
-                          "definition is used")
+                self.fail(group.name, group.defs[1].record.offset, "defined more than once (Vensim refuses "
+                          "the model); the last definition is kept", "error")
             self.apply_to_all(group, pieces[-1])
             return
         group.dims = self.dimensions_of(pieces)
@@ -285,6 +285,9 @@ class _Reader:
 
     def expand(self, group: _Group, piece: Piece) -> None:
         combos = element_tuples(piece.lhs, self.dims)
+        twice = [",".join(c) for c in combos if ",".join(c) in group.elements]
+        if twice:  # Vensim refuses a model whose equations overlap
+            raise SubscriptError(f"element [{twice[0]}] is defined by more than one equation")
         if piece.kind == "numbers":
             values = piece.values or []
             if len(values) != len(combos):

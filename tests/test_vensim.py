@@ -258,5 +258,11 @@ def test_bad_input(tmp_path: Path) -> None:
     assert unclosed.value.line == 6 and "END OF MACRO" in str(unclosed.value)
     _, report = load(write(tmp_path, CONTROL + "d: (a9-a1) ~ ~ |\nz[d] = 1 ~ ~ |\n"))
     assert any(e.element == "d" and e.line == 6 for e in report.entries)
+    _, report = load(write(tmp_path, CONTROL + "twice = 1 ~ ~ |\ntwice = 2 ~ ~ |\n"))
+    assert any(e.element == "twice" and e.severity == "error" and e.line == 7 and "more than once" in e.reason
+               for e in report.entries)
+    _, report = load(write(tmp_path, CONTROL + "d: a1, a2 ~ ~ |\nx[d] = 1 ~ ~ |\nx[a1] = 2 ~ ~ |\n"))
+    assert any(e.element == "x" and e.severity == "error" and "[a1] is defined by more than one" in e.reason
+               for e in report.entries)
     _, report = load(write(tmp_path, CONTROL + "q = " + "(" * 500 + "1" + ")" * 500 + " ~ ~ |\n"))
     assert any("nested too deeply" in e.reason for e in report.entries)
