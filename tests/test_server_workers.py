@@ -190,6 +190,29 @@ async def test_a_worker_dying_mid_run_is_replaced_and_the_run_tried_again(tmp_pa
         group.close()
 
 
+async def test_a_run_cancelled_while_its_reply_is_awaited_stops_its_worker(tmp_path: Path) -> None:
+    path = write_model(tmp_path, "heavy", heavy(), "1")
+    source = ModelSource(str(path), "", ())
+    reasons: list[str] = []
+    group = WorkerGroup(1, on_restart=reasons.append)
+    try:
+        long = Batch({}, 1, RunOptions(0.0, 100_000.0, 0.01, 1000.0, "euler"), ("Stock_1",), 600.0)
+        running = asyncio.ensure_future(group.run(source, long))
+        while not group.pids():
+            await asyncio.sleep(0.02)
+        (first,) = group.pids()
+        await asyncio.sleep(0.5)  # the run is under way: the group waits on the worker's pipe
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert reasons == ["cancelled"] and first not in worker_pids()  # its pipe is mid-run: not reused
+        short = Batch({}, 1, RunOptions(0.0, 10.0, 1.0, 1.0, "euler"), ("Stock_1",), 120.0)
+        answer: RunOutput = await group.run(source, short)
+        assert answer.data["Stock_1"].shape == (1, 11) and first not in group.pids()
+    finally:
+        group.close()
+
+
 def test_onnxruntime_settings_of_a_model_reach_its_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
     import onnxruntime as ort
 
