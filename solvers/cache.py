@@ -4,7 +4,8 @@ The folder is ``$SALVER_CACHE_DIR``, else ``$XDG_CACHE_HOME/salver`` or ``~/.cac
 of a generated Python program is kept when the program is big enough that compiling it costs more than
 reading it back (a 12,000-variable model: 0.46 s to compile, 5 ms to read), keyed by the hash of the
 program's text and the interpreter's byte-code version. An entry that cannot be read or written is
-compiled again: the cache only ever saves time.
+compiled again: the cache only ever saves time. The folder keeps the ``MAX_CACHED_PROGRAMS`` entries
+used last (a model edited and run again makes a new program each time).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import CodeType
 from metamodel import atomic
 
 MIN_CACHED_CHARS = 200_000  # programs smaller than this compile in a few ms
+MAX_CACHED_PROGRAMS = 32
 
 
 def folder(kind: str) -> Path:
@@ -39,6 +41,7 @@ def byte_code(source: str, filename: str) -> CodeType:
     try:
         code = marshal.loads(path.read_bytes())
         if isinstance(code, CodeType):
+            os.utime(path)  # used now: kept longest
             return code
     except (OSError, ValueError, EOFError, TypeError):
         pass  # not cached yet, or damaged: compiled again
@@ -46,6 +49,14 @@ def byte_code(source: str, filename: str) -> CodeType:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(path, marshal.dumps(code))
+        _prune(path.parent)
     except OSError:
         pass  # a read-only or full cache folder costs only the time to compile again
     return code
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the ``MAX_CACHED_PROGRAMS`` entries used last."""
+    entries = sorted(folder.glob("*.bin"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for stale in entries[MAX_CACHED_PROGRAMS:]:
+        stale.unlink(missing_ok=True)

@@ -90,3 +90,21 @@ def test_small_programs_and_an_unwritable_folder_still_compile(tmp_path: Path,
     monkeypatch.setenv("SALVER_CACHE_DIR", str(blocker))
     source = big_program()
     assert cache.byte_code(source, "<salver-model-scalar>") == compile(source, "<salver-model-scalar>", "exec")
+
+
+def test_the_folder_keeps_the_programs_used_last(private_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(cache, "MAX_CACHED_PROGRAMS", 2)
+    base = big_program()
+    first, second, third = (base + f"\n_EDIT = {i}\n" for i in range(3))
+    cache.byte_code(first, "<salver-model-scalar>")
+    (first_entry,) = private_cache.glob("*.bin")
+    cache.byte_code(second, "<salver-model-scalar>")
+    (second_entry,) = set(private_cache.glob("*.bin")) - {first_entry}
+    os.utime(first_entry, ns=(10**18, 10**18))  # both long unused, the first the longest
+    os.utime(second_entry, ns=(10**18 + 1, 10**18 + 1))
+    cache.byte_code(first, "<salver-model-scalar>")  # used again: now the newest
+    cache.byte_code(third, "<salver-model-scalar>")
+    kept = set(private_cache.glob("*.bin"))
+    assert len(kept) == 2 and first_entry in kept and second_entry not in kept
