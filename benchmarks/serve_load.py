@@ -5,7 +5,7 @@ concurrent single-run inference requests from a bounded client: each phase stops
 of requests or a fixed duration, whichever comes first. Batching on and off are measured in the same
 invocation, ``--repeat`` times, so that their ratio is read from one run of a possibly shared machine.
 Triton's own published gain for dynamic batching is printed beside it for reference, and the server's CPU
-per answered request, which a loaded machine does not change.
+per answered request, which a loaded machine changes far less than throughput.
 
     .venv/bin/python benchmarks/serve_load.py [--concurrency 64] [--requests 6000] [--duration 10]
                                               [--repeat 3] [--liveness]
