@@ -311,6 +311,28 @@ def test_imported_vensim_and_xmile_teacups_have_one_balancing_loop() -> None:
         assert [period.loops for period in analysis.dominance[0]] == [["B1"]]
 
 
+BELT = """<?xml version="1.0" encoding="utf-8"?>
+<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
+  <header><name>belt</name></header>
+  <sim_specs method="Euler"><start>0</start><stop>20</stop><dt>0.25</dt></sim_specs>
+  <model><variables>
+    <stock name="belt"><eqn>10</eqn><inflow>enter</inflow><outflow>leave</outflow>
+      <conveyor><len>4</len></conveyor></stock>
+    <stock name="done"><eqn>1</eqn><inflow>leave</inflow></stock>
+    <flow name="enter"><eqn>0.1 * done</eqn></flow>
+    <flow name="leave"><eqn>0</eqn></flow>
+  </variables></model>
+</xmile>
+"""
+
+
+def test_loops_through_a_conveyor_are_said_to_be_missing(tmp_path: Path) -> None:
+    path = tmp_path / "belt.xmile"
+    path.write_text(BELT)
+    analysis = LoopsThatMatter(importers.load(path)[0]).analyze()
+    assert any("conveyors and queues (belt)" in note and "missing" in note for note in analysis.notes)
+
+
 # -- big models ---------------------------------------------------------------------------------------------------
 def ring(size: int) -> Model:
     """Stocks in a ring, each draining into the next and reading every other one: many loops, one that matters

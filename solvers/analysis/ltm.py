@@ -140,6 +140,10 @@ class LoopsThatMatter:
         self.notes: list[str] = []
         if compiler.flat.neural:
             self.notes.append("links through neural components are not followed: loops through them are missing")
+        if compiler.expanded.blocks:
+            owners = sorted({block.key.split(".", 1)[-1] for block in compiler.expanded.blocks})
+            self.notes.append(f"conveyors and queues ({', '.join(owners)}) are not followed from their inflows to "
+                              "their outflows: loops through them are missing")
         if self.graph.truncated:
             self.notes.append(f"more than {len(self.graph.truncated)} hidden pathways into "
                               f"{', '.join(sorted(set(self.graph.truncated)))}: only the first are scored")
@@ -390,20 +394,40 @@ class _Scorer:
             self.notes.append(f"the strongest-path search looked at {searched} of {len(samples)} sampled steps "
                               "(spread over the whole run) within its budget")
         cycles = sorted(found)
-        at = np.sort(samples[:max(searched, 1)])
-        logs = np.stack([self.log_score(cycle)[0][at] for cycle in cycles]) if cycles else np.zeros((0, 1, 1))
-        groups = np.asarray([partition.get(cycle[0], 0) for cycle in cycles])
-        strength = np.zeros(len(cycles))
-        for group in set(groups.tolist()):
-            members = np.flatnonzero(groups == group)
-            total = np.logaddexp.reduce(logs[members], axis=0)
-            with np.errstate(invalid="ignore"):
-                share = np.exp(logs[members] - total)
-            strength[members] = np.nan_to_num(share, nan=0.0).reshape(len(members), -1).max(axis=1)
+        strength = self._strength(cycles, np.sort(samples[:max(searched, 1)]), partition)
         keep = sorted(np.flatnonzero(strength >= MIN_SHARE).tolist(), key=lambda i: -strength[i])
         loops = name_loops([cycles[i] for i in keep[:self.ltm.max_loops]], self.graph, polarity, partition)
         scores, relative = self.loop_scores(loops)
         return loops, scores, relative
+
+    def _strength(self, cycles: Sequence[tuple[str, ...]], at: np.ndarray, partition: Mapping[str, int]) -> np.ndarray:
+        """Each cycle's largest share, at the intervals ``at``, of the behaviour of the cycles of its partition
+        (two passes over the cycles: the totals, then the shares, so no array per cycle is kept)."""
+        rows: dict[tuple[str, str], int] = {}
+        table: list[np.ndarray] = []
+        paths: list[list[int]] = []
+        for cycle in cycles:
+            path = []
+            for link in itertools.pairwise((*cycle, cycle[0])):
+                if link not in rows:
+                    rows[link] = len(table)
+                    table.append(self._link_log(link)[0][at])
+                path.append(rows[link])
+            paths.append(path)
+        if not cycles:
+            return np.zeros(0)
+        links = np.stack(table)
+        groups = [partition.get(cycle[0], 0) for cycle in cycles]
+        totals: dict[int, np.ndarray] = {}
+        for path, group in zip(paths, groups, strict=True):
+            log = links[path].sum(axis=0)
+            totals[group] = np.logaddexp(totals[group], log) if group in totals else log
+        strength = np.zeros(len(cycles))
+        for index, (path, group) in enumerate(zip(paths, groups, strict=True)):
+            with np.errstate(invalid="ignore"):
+                share = np.exp(links[path].sum(axis=0) - totals[group])
+            strength[index] = np.nan_to_num(share, nan=0.0).max(initial=0.0)
+        return strength
 
     def _starts(self, links: Sequence[tuple[str, str]]) -> list[str]:
         """Where every loop can be met: the user's stocks, and variables fed through hidden state."""
