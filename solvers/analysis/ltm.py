@@ -29,6 +29,7 @@ whose relative score reaches ``MIN_SHARE`` at some step are kept and the relativ
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -387,9 +388,11 @@ class _Scorer:
                 for outgoing in adjacency:
                     outgoing.sort(key=lambda item: -item[1])
                 for start in starts:
-                    cycles, steps = strongest_loops(adjacency, start)
+                    cycles, steps = strongest_loops(adjacency, start, budget)
                     budget -= steps
                     found.update(rotate([names[i] for i in c], self.graph) for c in cycles)
+                    if budget <= 0:
+                        break
         if searched < len(samples):
             self.notes.append(f"the strongest-path search looked at {searched} of {len(samples)} sampled steps "
                               "(spread over the whole run) within its budget")
@@ -500,17 +503,19 @@ def _relative(logs: np.ndarray, signs: np.ndarray, loop_partitions: Sequence[int
     return relative
 
 
-def strongest_loops(adjacency: Sequence[Sequence[tuple[int, float]]], target: int) -> tuple[list[list[int]], int]:
+def strongest_loops(adjacency: Sequence[Sequence[tuple[int, float]]], target: int,
+                    limit: float = math.inf) -> tuple[list[list[int]], int]:
     """The loops through ``target`` the strongest-path search meets (Eberlein and Schoenberg 2020), and the
-    steps it took: a depth-first walk along the links (``adjacency[v]``: ``(w, |score|)``, strongest first)
-    that abandons a variable reached with a smaller product of link scores than before; a loop is recorded
-    when the walk comes back to ``target``."""
+    steps it took (at most ``limit``): a depth-first walk along the links (``adjacency[v]``: ``(w, |score|)``,
+    strongest first) that abandons a variable reached with a product of link scores no larger than before (ties
+    too, or symmetric models would be walked along every equal path); a loop is recorded when the walk comes
+    back to ``target``."""
     best = [0.0] * len(adjacency)
     visiting = [False] * len(adjacency)
     best[target], visiting[target] = 1.0, True
     path, loops, steps = [target], [], 0
     frames: list[tuple[float, Any]] = [(1.0, iter(adjacency[target]))]
-    while frames:
+    while frames and steps < limit:
         score, outgoing = frames[-1]
         step = next(outgoing, None)
         steps += 1
@@ -523,7 +528,7 @@ def strongest_loops(adjacency: Sequence[Sequence[tuple[int, float]]], target: in
             if variable == target:
                 loops.append(list(path))
             continue
-        if reached < best[variable]:
+        if reached <= best[variable]:
             continue
         best[variable] = reached
         visiting[variable] = True
