@@ -21,6 +21,7 @@ from lxml import etree
 
 from importers import xml_safe
 from importers.report import ImportReport
+from importers.xmile_lookups import ElementTables, redirect_element_lookups
 from importers.xmile_writer import ISEE_NS, dumps, save
 from metamodel.elements import (
     GF_TYPES,
@@ -221,6 +222,7 @@ class _Reader:
         self.dims: list[Dimension] = []
         self.conveyor_outflows: set[str] = set()  # ids of the flows leaving a conveyor (of the model read)
         self.conveyor_arrests: dict[str, str] = {}  # id of a conveyor stock -> its arrest condition
+        self.element_tables: ElementTables = {}  # per-element graphical functions of the model read
 
     def read(self, root: etree._Element, fallback_name: str) -> Model:
         models = _children(root, "model")
@@ -354,6 +356,8 @@ class _Reader:
         for child in _elements(el):
             if _local(child) not in _SILENT_MODEL and container is not el:
                 self.report.add(f"unknown element <{_local(child)}> skipped", line=child.sourceline, severity="info")
+        redirect_element_lookups(model, self.element_tables, self.dims, self.report)
+        self.element_tables = {}
         self.views(el, container, var_els, model)
         for var in var_els:
             self.check_equations(var, model)
@@ -576,6 +580,8 @@ class _Reader:
             table += " 2"
         gf = self.graphical_function(_child(item, "gf"), var.name)
         model.add(Aux(model.new_id(table), table, gf=gf, doc=f"Graphical function of {var.name}[{key}]"))
+        elements = ",".join(canonical(e) for e in key.split(","))
+        self.element_tables.setdefault(canonical(var.name), {})[elements] = table
         source = var.element_equations.get(key) or var.equation
         if not source.strip():
             self.report.add(f"graphical function of element [{key}] without an input equation", var.name,

@@ -58,7 +58,8 @@ BEYOND = [
     "`tests/test_vensim.py` (macros with several outputs, macros called with subscripts, mappings that list "
     "their elements) and "
     "`tests/test_xmile_features.py` (macros per call, SELF, `Location.Boston`, arrayed graphical functions, "
-    "SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, conveyors with leakage, capacity, inflow limits and arrest).",
+    "SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, LOOKUP of one element of a per-element graphical function, "
+    "conveyors with leakage, capacity, inflow limits and arrest).",
     "Reported as import errors naming the element and line (never mapped silently): XMILE queues, ovens, discrete "
     "conveyors and conveyor inflows spread over the belt; Vensim DELAY BATCH, DELAY MATERIAL, DELAY PROFILE, "
     "DEPRECIATE, NPV VINTAGE, ALLOC P/DP, MARKETP, the QUEUE ATTRIB functions, TIME SHIFT, CUMULATE, FIND ZERO.",

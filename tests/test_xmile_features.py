@@ -249,3 +249,18 @@ def test_an_array_where_one_value_is_needed_names_the_variable() -> None:
         run('<aux name="total"><eqn>pop[Location] * 2</eqn></aux><aux name="fine"><eqn>SUM(pop[*])</eqn></aux>')
     found = [d for d in error.value.diagnostics if d.code == "SD023"]
     assert [d.element_name for d in found] == ["total"] and "single value" in found[0].message
+
+
+def test_lookup_of_one_element_of_a_per_element_graphical_function() -> None:
+    tables = "".join(f'<element subscript="{city}"><eqn>0</eqn><gf><xpts>0,10</xpts><ypts>{low},{high}</ypts></gf>'
+                     "</element>" for city, low, high in (("Boston", 0, 10), ("Chicago", 5, 25), ("Denver", 1, 1)))
+    results, report = run(f"""<aux name="curve"><dimensions><dim name="Location"/></dimensions>{tables}</aux>
+    <aux name="one"><eqn>LOOKUP(curve[Chicago], TIME)</eqn></aux>
+    <aux name="each"><dimensions><dim name="Location"/></dimensions>
+      <eqn>LOOKUP(curve[Location], 2 * TIME)</eqn></aux>""")
+    assert not [e for e in report.entries if e.severity == "error"]
+    # Chicago's table runs from 5 to 25 over 0..10: 5 + 2 t; Boston's 0..10 read at 2 t; Denver's is flat
+    assert values(results, "one") == [5, 7, 9, 11, 13]
+    assert values(results, "each[Boston]") == [0, 2, 4, 6, 8]
+    assert values(results, "each[Chicago]") == [5, 9, 13, 17, 21]
+    assert values(results, "each[Denver]") == [1] * 5
