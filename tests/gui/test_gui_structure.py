@@ -80,6 +80,7 @@ def test_loops_listed_outlined_and_charted(window, qtbot):
     assert not any(item.shape().contains(scene.nodes["recovered"].sceneBoundingRect().center()) for item in outlines)
     chart = window.structure.chart
     assert chart.isVisible() and {"R1", "B1"} <= set(chart.curves) and len(chart.bands) == 3
+    assert chart.plot.getPlotItem().getAxis("bottom").labelText == "time (day)"  # as the results plot says
     panel.list.setCurrentItem(None)
     assert not [item for item in scene.items() if isinstance(item, QGraphicsPathItem) and item.zValue() == 50]
 

@@ -69,6 +69,7 @@ class Dominance:
     periods: list[dict[str, Any]]
     notes: list[str]
     mode: str
+    time_units: str = ""
 
 
 def analyse(model: Model, params: dict[str, Any] | None = None) -> Dominance:
@@ -85,7 +86,8 @@ def analyse(model: Model, params: dict[str, Any] | None = None) -> Dominance:
                               [e for e in element.values() if e is not None],
                               [(element[a], element[b]) for a, b in loop.links if element[a] and element[b]],
                               entry["mean_share"], analysis.relative[index, :, 0]))
-    return Dominance(views, analysis.time, output["dominance"], output["notes"], output["mode"])
+    return Dominance(views, analysis.time, output["dominance"], output["notes"], output["mode"],
+                     model.sim_spec.time_units)
 
 
 # -- causes and uses ---------------------------------------------------------------------------------------------
@@ -276,6 +278,7 @@ class DominanceChart(QWidget):
         self.setVisible(dominance is not None and bool(dominance.loops))
         if dominance is None or not dominance.loops:
             return
+        self.plot.setLabel("bottom", f"time ({dominance.time_units})" if dominance.time_units else "time")
         polarity = {loop.id: loop.polarity for loop in dominance.loops}
         span = float(dominance.time[-1] - dominance.time[0]) if dominance.time.size > 1 else 1.0
         for period in dominance.periods:
