@@ -199,6 +199,10 @@ def model_info(path: str) -> dict[str, object]:
         from solvers.neural import describe_providers
 
         info["neural"] = describe_providers(model)
+    if any(e.kind == "fmu" for e in model.elements.values()):
+        from app.fmu_cli import describe_fmus
+
+        info["fmus"] = describe_fmus(model)
     return info
 
 
@@ -215,6 +219,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  {kind}: {count}")
     for component in info.get("neural", []):  # type: ignore[union-attr]
         print(f"  neural component '{component['name']}' runs on {component['provider']}")
+    if "fmus" in info:
+        from app.fmu_cli import print_fmus
+
+        print_fmus(info["fmus"])  # type: ignore[arg-type]
     for entry in info["import_report"]["entries"]:  # type: ignore[index]
         print(f"  import: {entry['severity']}: {entry['element']} line {entry['line']}: {entry['reason']}")
     return EXIT_OK
@@ -308,11 +316,13 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands defined beside their front ends (check, serve, analyses)."""
     from app.analysis_cli import add_analysis_parsers
     from app.check_cli import add_check_parser
+    from app.fmu_cli import add_export_parser
     from app.loops_cli import add_loops_parsers
     from app.server.cli import add_serve_parser
     from app.verify_cli import add_verify_parser
 
-    return [add_check_parser, add_serve_parser, add_analysis_parsers, add_verify_parser, add_loops_parsers]
+    return [add_check_parser, add_serve_parser, add_analysis_parsers, add_verify_parser, add_loops_parsers,
+            add_export_parser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

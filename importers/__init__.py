@@ -33,6 +33,7 @@ _IMPORTERS: dict[str, str] = {
     ".capella": "capella",
     ".sysml": "sysml2",
     ".aadl": "aadl",
+    ".fmu": "fmu",
 }
 # root element namespace of a .xml file -> importer module
 _XML_NAMESPACES: dict[str, str] = {

@@ -194,7 +194,8 @@ class Package(Element):
 
 @dataclass
 class Block(Element):
-    """A block; ``behavior`` is the id of a Module or NeuralComponent that gives it dynamics."""
+    """A block; ``behavior`` is the id of a Module (an SD submodel, or the wrapper model of an FMU) or a
+    NeuralComponent that gives it dynamics."""
 
     kind: ClassVar[str] = "block"
     references: ClassVar[dict[str, str]] = {**Element.references, "behavior": CLEAR}
@@ -440,9 +441,60 @@ class NeuralComponent(Element):
     outputs: list[NeuralPort] = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------------------------------
+# FMU components
+# --------------------------------------------------------------------------------------------------
+
+FMU_CAUSALITIES = ("input", "output", "parameter")
+FMU_INTERFACES = ("cs", "me")  # co-simulation, model exchange
+
+
+@dataclass
+class FmuVariable:
+    """An input, output or parameter of an FMU: its name and value reference in the FMU, its FMI type
+    (``Real``/``Float64``, ``Integer``, ``Boolean``, ...), unit and start value. ``equation`` is, for an
+    input, the expression that feeds it; for a parameter, an expression (usually a number) that
+    replaces its start value; empty keeps the FMU's start value."""
+
+    name: str
+    causality: str = "input"
+    value_reference: int = 0
+    type: str = "Real"
+    units: str = ""
+    start: float | None = None
+    description: str = ""
+    equation: str = ""
+
+
+@dataclass
+class FmuComponent(Element):
+    """A Functional Mock-up Unit (FMI 2.0 or 3.0) referenced by a path relative to the model file and
+    checked by sha256, run through ``interface`` (``cs``: the FMU steps itself on the run's
+    communication grid; ``me``: its states are integrated by Salver's solvers). ``interfaces`` lists
+    what the FMU offers; ``states`` and ``event_indicators`` count the continuous states and event
+    indicators of its model exchange interface; ``experiment`` is its default experiment (start, stop,
+    step; ``None`` where the FMU gives none)."""
+
+    kind: ClassVar[str] = "fmu"
+    path: str = ""
+    sha256: str = ""
+    fmi_version: str = ""
+    guid: str = ""
+    model_identifier: str = ""
+    interface: str = "cs"
+    interfaces: list[str] = field(default_factory=list)
+    inputs: list[FmuVariable] = field(default_factory=list)
+    outputs: list[FmuVariable] = field(default_factory=list)
+    parameters: list[FmuVariable] = field(default_factory=list)
+    states: int = 0
+    event_indicators: int = 0
+    experiment: tuple[float | None, float | None, float | None] = (None, None, None)
+
+
 SD_KINDS = (Stock, Flow, Aux)
 ELEMENT_TYPES: dict[str, type[Element]] = {
     cls.kind: cls
     for cls in (Stock, Flow, Aux, Module, Package, Block, ValueType, Part, Port, Connector, Interface,
-                ItemFlow, Requirement, Constraint, Relation, Unmapped, NeuralComponent, FlowSpec, Behavior)
+                ItemFlow, Requirement, Constraint, Relation, Unmapped, NeuralComponent, FmuComponent, FlowSpec,
+                Behavior)
 }

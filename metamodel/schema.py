@@ -19,11 +19,15 @@ from collections.abc import Callable
 from typing import Any
 
 from metamodel.elements import (
+    FMU_CAUSALITIES,
+    FMU_INTERFACES,
     GF_TYPES,
     INTEGRATION_METHODS,
     PORT_DIRECTIONS,
     RELATION_KINDS,
     FlowProperty,
+    FmuComponent,
+    FmuVariable,
     GraphicalFunction,
     NeuralPort,
     Part,
@@ -80,6 +84,11 @@ RANGES: dict[tuple[type, str], Check] = {
     (FlowProperty, "direction"): _one_of(PORT_DIRECTIONS),
     (Relation, "relation"): _one_of(RELATION_KINDS),
     (NeuralPort, "shape"): _dims,
+    (FmuVariable, "causality"): _one_of(FMU_CAUSALITIES),
+    (FmuVariable, "value_reference"): _not_negative,
+    (FmuComponent, "interface"): _one_of(FMU_INTERFACES),
+    (FmuComponent, "states"): _not_negative,
+    (FmuComponent, "event_indicators"): _not_negative,
     (View, "kind"): _one_of(VIEW_KINDS),
     (Shape, "width"): _not_negative,
     (Shape, "height"): _not_negative,

@@ -4,7 +4,7 @@
 already built (cached) for calls of ``NATIVE_WORK_BUILT`` value computations or more, and builds it for
 calls of ``NATIVE_WORK_BUILD`` or more. ``"native"`` asks for C whatever the size; ``"python"`` never
 uses it. A model C cannot run (adaptive methods, neural components, functions without a C translation,
-no compiler) runs in Python, and the reason is given.
+FMU components, no compiler) runs in Python, and the reason is given.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def work(programs: ProgramSet, setup: RunSetup, steps: Steps) -> int:
     return (len(plan.run) + len(plan.stocks)) * (steps.count + 1) * STAGES.get(setup.method, 1) * setup.runs
 
 
-def choose(programs: ProgramSet, setup: RunSetup, steps: Steps, requested: str, neural: bool) -> Choice:
+def choose(programs: ProgramSet, setup: RunSetup, steps: Steps, requested: str, neural: bool,
+           fmus: bool = False) -> Choice:
     """The backend of one call of ``run`` (``requested``: one of ``BACKENDS``)."""
     if requested not in BACKENDS:
         raise ModelError(f"unknown backend '{requested}'; choose one of {', '.join(BACKENDS)}")
@@ -57,6 +58,8 @@ def choose(programs: ProgramSet, setup: RunSetup, steps: Steps, requested: str, 
         return _refused(requested, f"the adaptive method {setup.method} runs through scipy in Python")
     if neural:
         return _refused(requested, "neural components run through onnxruntime in Python")
+    if fmus:
+        return _refused(requested, "FMU components run through fmpy in Python")
     from solvers import native
     from solvers.native_code import NativeUnsupported
 

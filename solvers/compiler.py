@@ -18,8 +18,8 @@ from metamodel.names import canonical
 from metamodel.validation.registry import Diagnostic
 from solvers import runtime
 from solvers.architecture import bind_architecture
-from solvers.expand import Expanded, Expander
-from solvers.flatten import FlatModel, Flattener, FlatVar, NeuralUse
+from solvers.expand import Expanded, Expander, HiddenStock
+from solvers.flatten import FlatModel, Flattener, FlatVar, FmuUse, NeuralUse
 from solvers.model_run import CompiledModel
 from solvers.ordering import CycleError, topological_order
 from solvers.program import (
@@ -27,6 +27,8 @@ from solvers.program import (
     BlockSpec,
     BlockStart,
     Compute,
+    FmuCall,
+    FmuOutput,
     Initial,
     Layout,
     NetFlow,
@@ -96,7 +98,8 @@ class Compiler:
         plan = _Planner(parts, layout).plan(list(lookups))
         programs = ProgramSet(plan, layout.non_negative, lookups)
         programs.python(vector=False)
-        compiled = CompiledModel(model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout))
+        compiled = CompiledModel(model, layout, programs, lookups, parts.neural_uses(), parts.rate_system(layout),
+                                 flat.fmus)
         compiled.aliases = binding.aliases(compiled.parameters)
         return compiled
 
@@ -120,6 +123,28 @@ class _Parts:
         self.parameters = [k for k, v in self.computed.items()
                            if not v.hidden and v.gf is None and _constant_value(v.expr) is not None]
         self.neural_outputs = self._neural_outputs()
+        self.fmu_values: dict[str, tuple[int, int]] = {}  # output or derivative key -> (FMU index, row)
+        self.fmu_starts: dict[str, tuple[int, int]] = {}  # initial value of a state stock -> (FMU index, row)
+        self.fmu_states: dict[int, list[str]] = {}  # FMU index -> its state stocks
+        for index, use in enumerate(flat.fmus):
+            self._fmu_parts(index, use)
+
+    def _fmu_parts(self, index: int, use: FmuUse) -> None:
+        """Keys of an FMU's outputs and derivatives; for model exchange, a hidden stock per continuous
+        state, starting at the FMU's initial state and changing at the FMU's derivative."""
+        component = use.component
+        outputs = len(component.outputs)
+        for row, variable in enumerate(component.outputs):
+            self.fmu_values[use.port(variable.name)] = (index, row)
+        nx = component.states if component.interface == "me" else 0
+        stocks = []
+        for k in range(nx):
+            stock, derivative, start = f"{use.key}.#x{k}", f"{use.key}.#der{k}", f"{use.key}.#x{k}.start"
+            self.fmu_values[derivative] = (index, outputs + k)
+            self.fmu_starts[start] = (index, outputs + nx + k)
+            self.hidden_stocks[stock] = HiddenStock(stock, Name(start), Name(derivative))
+            stocks.append(stock)
+        self.fmu_states[index] = stocks
 
     def _neural_outputs(self) -> dict[str, tuple[int, str, int]]:
         """Key of each neural output read in an equation -> (component index, port, column)."""
@@ -175,6 +200,12 @@ class _Parts:
     def _neural_node(self, index: int) -> str:
         return f"#nn{index}"
 
+    def _fmu_inputs(self, index: int, init_phase: bool) -> set[str]:
+        """What FMU ``index`` reads: its inputs, and its parameters at the start or its states later."""
+        use = self.flat.fmus[index]
+        read = set().union(*(_keys(n) for n in use.inputs.values()))
+        return read | set(use.parameters.values()) if init_phase else read | set(self.fmu_states[index])
+
     def _deps_run(self, key: str) -> set[str]:
         if key in self.computed:
             return _keys(self.computed[key].expr)
@@ -187,6 +218,10 @@ class _Parts:
         if key.startswith("#nn"):
             use = self.flat.neural[int(key[3:])]
             return set().union(*(_keys(n) for nodes in use.inputs.values() for n in nodes))
+        if key in self.fmu_values:
+            return {f"#fmu{self.fmu_values[key][0]}"}
+        if key.startswith("#fmu"):
+            return self._fmu_inputs(int(key[4:]), init_phase=False)
         return set()
 
     def _deps_init(self, key: str) -> set[str]:
@@ -205,11 +240,16 @@ class _Parts:
             return {output.block}.union(*(_keys(a, True) for a in output.args))
         if key in self.computed:
             return _keys(self.computed[key].expr, True)
+        if key in self.fmu_starts:
+            return {f"#fmu{self.fmu_starts[key][0]}"}
+        if key.startswith("#fmu"):
+            return self._fmu_inputs(int(key[4:]), init_phase=True)
         return self._deps_run(key)
 
     def _run_nodes(self) -> list[str]:
         nodes = [*self.computed, *self.pipelines, *self.block_outputs, *self.neural_outputs]
         nodes += [self._neural_node(i) for i in range(len(self.flat.neural))]
+        nodes += [*self.fmu_values, *(f"#fmu{i}" for i in range(len(self.flat.fmus)))]
         return nodes
 
     def _order(self, nodes: list[str], deps: Callable[[str], set[str]], phase: str) -> list[str]:
@@ -224,6 +264,8 @@ class _Parts:
                                                   names[0])]) from None
 
     def display(self, key: str) -> str:
+        if key.startswith("#fmu"):
+            return f"FMU component {self.flat.fmus[int(key[4:])].component.name}"
         var = self.vars.get(key) or self.computed.get(key)
         if var is not None and not var.hidden:
             return var.display
@@ -234,10 +276,11 @@ class _Parts:
     def layout(self, report_hidden: bool = False) -> Layout:
         stocks = [*self.stocks, *self.hidden_stocks]
         run_order = self._order(self._run_nodes(), self._deps_run, "run")
-        init_nodes = [*stocks, *self.memories, *self.blocks, *self._run_nodes()]
+        init_nodes = [*stocks, *self.memories, *self.blocks, *self._run_nodes(), *self.fmu_starts]
         init_order = self._order(init_nodes, self._deps_init, "init")
         reported = [k for k, v in self.vars.items() if not v.hidden and v.kind in ("stock", "aux", "flow")]
-        display = {k: self.display(k) for k in [*stocks, *self.memories, *self.blocks, *self._run_nodes()]}
+        display = {k: self.display(k) for k in [*stocks, *self.memories, *self.blocks, *self._run_nodes(),
+                                                 *self.fmu_starts]}
         if report_hidden:  # under their flat keys, which are unique (the displays of hidden keys are not)
             shown = set(reported)
             hidden = [k for k in [*self.hidden_stocks, *self.memories, *self.computed, *self.pipelines]
@@ -275,7 +318,8 @@ class _Planner:
                     rates=[self._rate(key) for key in layout.stocks], reported=list(layout.reported),
                     memory_updates=[parts.memories[key].update for key in layout.memories],
                     pipe_pushes=[parts.pipelines[key].source for key in layout.pipelines], tables=tables,
-                    display={key: parts.display(key) for key in keys}, block_steps=steps)
+                    display={key: parts.display(key) for key in keys}, block_steps=steps,
+                    fmus=len(parts.flat.fmus))
 
     def _initial(self, key: str) -> Op:
         parts = self.parts
@@ -309,8 +353,21 @@ class _Planner:
             use = parts.flat.neural[index]
             inputs = tuple((port.name, tuple(use.inputs.get(port.name, []))) for port in use.component.inputs)
             return NeuralCall(key, index, inputs)
+        if key.startswith("#fmu"):
+            return self._fmu_call(key, int(key[4:]), init_phase)
+        if key in parts.fmu_values or key in parts.fmu_starts:
+            index, row = parts.fmu_values.get(key) or parts.fmu_starts[key]
+            return FmuOutput(key, index, row)
         index, port, column = parts.neural_outputs[key]
         return NeuralOutput(key, index, port, column)
+
+    def _fmu_call(self, key: str, index: int, init_phase: bool) -> FmuCall:
+        use = self.parts.flat.fmus[index]
+        inputs = tuple(use.inputs.items())
+        if init_phase:
+            return FmuCall(key, index, inputs, tuple((name, Name(k)) for name, k in use.parameters.items()), init=True)
+        stocks = tuple(self.parts.fmu_states[index])
+        return FmuCall(key, index, inputs, states=stocks, rows=tuple(self.position[s] for s in stocks))
 
     def _rate(self, key: str) -> Node:
         parts = self.parts

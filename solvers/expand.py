@@ -113,6 +113,8 @@ class Expander(VensimExpansions):
                 var.expr = self.rewrite(var.expr)
         for use in self.flat.neural:
             use.inputs = {port: [self.rewrite(n) for n in nodes] for port, nodes in use.inputs.items()}
+        for fmu in self.flat.fmus:
+            fmu.inputs = {port: self.rewrite(node) for port, node in fmu.inputs.items()}
         return self.out
 
     # -- tree walk ----------------------------------------------------------------------------------

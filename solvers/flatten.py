@@ -9,7 +9,16 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 
-from metamodel.elements import Aux, Flow, GraphicalFunction, Module, NeuralComponent, Stock, Variable
+from metamodel.elements import (
+    Aux,
+    Flow,
+    FmuComponent,
+    GraphicalFunction,
+    Module,
+    NeuralComponent,
+    Stock,
+    Variable,
+)
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp, walk
 from metamodel.equations.builtins import CONSTANT_NAMES, is_builtin
 from metamodel.equations.parser import parse
@@ -49,9 +58,27 @@ class NeuralUse:
 
 
 @dataclass
+class FmuUse:
+    """An FMU component in the flat model: the flat key it is known by (``hvac.plant``), the resolved
+    expression feeding each input, and the flat key of each parameter's value."""
+
+    component: FmuComponent
+    key: str
+    inputs: dict[str, Node]
+    parameters: dict[str, str]
+
+    def port(self, name: str) -> str:
+        """The flat key of the variable ``name`` of the FMU (an output, a parameter)."""
+        from importers.fmu import port_key
+
+        return f"{self.key}.{port_key(name)}"
+
+
+@dataclass
 class FlatModel:
     variables: dict[str, FlatVar] = field(default_factory=dict)
     neural: list[NeuralUse] = field(default_factory=list)
+    fmus: list[FmuUse] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
 
 
@@ -65,6 +92,7 @@ class _Scope:
         self.variables: dict[str, Variable] = {v.canonical: v for v in model.variables()}
         self.modules: dict[str, Module] = {m.canonical: m for m in model.of_kind(Module)}
         self.neural: dict[str, NeuralComponent] = {n.canonical: n for n in model.of_kind(NeuralComponent)}
+        self.fmus: dict[str, FmuComponent] = {f.canonical: f for f in model.of_kind(FmuComponent)}
         self.bindings: dict[str, str] = {}  # inner canonical name -> flat key in the parent
         inherited = parent.dimension_list if parent is not None else []
         self.dimension_list = [*model.dimensions, *inherited]
@@ -116,6 +144,8 @@ class Flattener:
             self._add_variable(scope, variable)
         for component in scope.neural.values():
             self._add_neural(scope, component)
+        for fmu in scope.fmus.values():
+            self._add_fmu(scope, fmu)
 
     def _resolve_connection_source(self, scope: _Scope, text: str) -> str | None:
         name = text.strip()
@@ -216,6 +246,29 @@ class Flattener:
             inputs[port.name] = nodes
         self.flat.neural.append(NeuralUse(component, scope.prefix, inputs))
 
+    def _add_fmu(self, scope: _Scope, component: FmuComponent) -> None:
+        """The FMU's inputs as resolved expressions (a missing one: its start value) and each numeric
+        parameter as a variable ``fmu.name`` (its start value, a parameter of the run, unless an
+        equation gives it)."""
+        use = FmuUse(component, scope.prefix + component.canonical, {}, {})
+        display = (scope.prefix + component.name) if scope.prefix else component.name
+        for variable in [*component.inputs, *component.parameters]:
+            label = f"{component.name}.{variable.name}"
+            expr: Node = Num(variable.start if variable.start is not None else 0.0)
+            if variable.equation.strip():
+                try:
+                    expr = _Resolver(self, scope, component, {}).resolve(parse(variable.equation, element=label))
+                except ParseError as exc:
+                    self._problem("SD001", exc.message, component.id, label)
+            if variable.causality == "input":
+                use.inputs[variable.name] = expr
+                continue
+            key = use.port(variable.name)
+            use.parameters[variable.name] = key
+            self._store(FlatVar(key, f"{display}.{variable.name}", "aux", expr, component.id, units=variable.units,
+                                hidden=not _is_number(expr)))
+        self.flat.fmus.append(use)
+
     # -- bookkeeping -------------------------------------------------------------------------------
     def _store(self, flat: FlatVar) -> None:
         if flat.key in self.flat.variables:
@@ -226,6 +279,10 @@ class Flattener:
     def _problem(self, code: str, message: str, element_id: str | None = None, name: str = "",
                  span: tuple[int, int] | None = None) -> None:
         self.flat.problems.append(Diagnostic(code, "error", message, element_id, name, span, "equation"))
+
+
+def _is_number(node: Node) -> bool:
+    return isinstance(node, Num) or (isinstance(node, UnaryOp) and isinstance(node.operand, Num))
 
 
 def macro_parameters(macro: Model) -> list[str]:
@@ -311,7 +368,7 @@ def _elementwise(node: Node) -> list[Node] | None:
 class _Resolver:
     """Rewrites names in one equation to flat keys, expanding subscripts for one array element."""
 
-    def __init__(self, flattener: Flattener, scope: _Scope, owner: Variable | NeuralComponent,
+    def __init__(self, flattener: Flattener, scope: _Scope, owner: Variable | NeuralComponent | FmuComponent,
                  dims: dict[str, str]) -> None:
         self.flattener = flattener
         self.scope = scope
@@ -352,7 +409,7 @@ class _Resolver:
             return scope.prefix + key, scope.variables[key]
         if "." in key:
             head, _, rest = key.partition(".")
-            if head in scope.modules or head in scope.neural:
+            if head in scope.modules or head in scope.neural or head in scope.fmus:
                 return scope.prefix + key, None
         return None
 

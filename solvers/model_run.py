@@ -19,7 +19,7 @@ from metamodel.model import Model
 from metamodel.names import canonical
 from solvers import backends, blocks, cache, integrators, runtime
 from solvers.analysis import AnalysisMethods
-from solvers.flatten import NeuralUse
+from solvers.flatten import FmuUse, NeuralUse
 from solvers.program import Layout, RateSystem
 from solvers.results import Results
 
@@ -67,7 +67,8 @@ class CompiledModel(AnalysisMethods):
     The analyses over many runs (``sensitivity``, ``calibrate``, …) come from ``AnalysisMethods``."""
 
     def __init__(self, model: Model, layout: Layout, programs: ProgramSet,
-                 lookups: dict[str, runtime.Lookup], neural: list[NeuralUse], rate_system: RateSystem) -> None:
+                 lookups: dict[str, runtime.Lookup], neural: list[NeuralUse], rate_system: RateSystem,
+                 fmus: list[FmuUse] | None = None) -> None:
         self.model = model
         self.rate_system = rate_system
         self._jacobian: JacobianFunction | None | bool = False  # False: not built yet
@@ -75,6 +76,8 @@ class CompiledModel(AnalysisMethods):
         self.programs = programs
         self.lookups = lookups
         self.neural = neural
+        self.fmus = fmus or []
+        self._fmu_pools: list[Any] | None = None  # solvers.fmu.FmuPool per component, made on first run
         self._code: dict[bool, CodeType] = {}  # byte code of each backend, compiled on first use
         self._defaults = list(layout.parameter_defaults)
         self._param_index = {canonical(layout.display[k]): i for i, k in enumerate(layout.parameters)}
@@ -187,6 +190,9 @@ class CompiledModel(AnalysisMethods):
             if canonical(name) not in reported:
                 raise ModelError(f"the control variable '{name}' is not a variable of the model")
             columns[control] = reported[canonical(name)]
+        if self.fmus:
+            raise ModelError("a model with FMU components runs on a fixed time step: its TIME STEP, SAVEPER "
+                             "and FINAL TIME cannot change during the run")
         sizes = (len(self.layout.stocks), len(self.layout.memories), len(self.layout.reported))
         setup.backend = "scalar"
         namespace = self._namespace(setup, providers, require_gpu)
@@ -204,7 +210,7 @@ class CompiledModel(AnalysisMethods):
         zero (or an overflow) starts again on the vector backend, whose IEEE arithmetic the reference
         tools share, and goes on from the rows already given."""
         sizes = (len(self.layout.stocks), len(self.layout.memories), len(self.layout.reported))
-        choice = backends.choose(self.programs, setup, steps, backend, bool(self.neural))
+        choice = backends.choose(self.programs, setup, steps, backend, bool(self.neural), bool(self.fmus))
         setup.backend_note = choice.note
         if choice.native is not None:
             from solvers.native import NativeStepper
@@ -213,7 +219,17 @@ class CompiledModel(AnalysisMethods):
             yield from integrators.integrate({}, setup, *sizes, steps, NativeStepper(choice.native, setup, steps))
             return
         setup.backend = "vector" if setup.vector else "scalar"
-        blocks = integrators.integrate(self._namespace(setup, providers, require_gpu), setup, *sizes, steps)
+        namespace = self._namespace(setup, providers, require_gpu)
+        try:
+            yield from self._python_blocks(namespace, setup, steps, providers, require_gpu)
+        finally:
+            for fmu in namespace["FMU"]:
+                fmu.close()
+
+    def _python_blocks(self, namespace: dict[str, Any], setup: RunSetup, steps: integrators.Steps,
+                       providers: list[str] | None, require_gpu: bool) -> Iterator[tuple[int, np.ndarray]]:
+        sizes = (len(self.layout.stocks), len(self.layout.memories), len(self.layout.reported))
+        blocks = integrators.integrate(namespace, setup, *sizes, steps)
         given = 0
         while True:
             with np.errstate(all="ignore"):
@@ -280,7 +296,7 @@ class CompiledModel(AnalysisMethods):
             raise ModelError(f"runs={runs} but the parameter arrays have {count} values")
         if count < 1:
             raise ModelError("runs must be at least 1")
-        vector = count > 1 or bool(self.neural) or spec.method in integrators.ADAPTIVE
+        vector = count > 1 or bool(self.neural) or bool(self.fmus) or spec.method in integrators.ADAPTIVE
         if vector:  # numpy values everywhere: IEEE arithmetic (x/0 = inf) like the reference tools
             par = [np.broadcast_to(np.asarray(p, dtype=float), (count,)) if isinstance(p, np.ndarray)
                    else np.float64(p) for p in par]
@@ -309,6 +325,7 @@ class CompiledModel(AnalysisMethods):
                        for b in self.layout.blocks],
             "_rng": runtime.RandomSource(setup.seed, setup.runs if setup.vector else None),
             "NN": self._neural_runners(providers, require_gpu),
+            "FMU": self._fmu_runs(setup),
         }
         for index, table in enumerate(self.lookups.values()):
             namespace[f"_lk{index}"] = table
@@ -336,6 +353,20 @@ class CompiledModel(AnalysisMethods):
                    for use in self.neural]
         self._providers = {use.component.name: r.provider for use, r in zip(self.neural, runners, strict=True)}
         return runners
+
+    def _fmu_runs(self, setup: RunSetup) -> list[Any]:
+        """One ``FmuRun`` per FMU component for this call; the instances come from pools kept between
+        calls (created, and each FMU unpacked, on the first call)."""
+        if not self.fmus:
+            return []
+        from solvers.fmu import FmuPool, FmuRun
+
+        if self._fmu_pools is None:
+            base = Path(self.model.source_path).parent if self.model.source_path else Path.cwd()
+            self._fmu_pools = [FmuPool(use.component, base) for use in self.fmus]
+        spec = setup.spec
+        return [FmuRun(pool, setup.runs, spec.start, spec.stop, spec.dt, spec.method in integrators.ADAPTIVE)
+                for pool in self._fmu_pools]
 
     def _fault(self, exc: BaseException) -> SimulationError:
         """A run-time fault named by the variable whose generated line raised it, and the time."""

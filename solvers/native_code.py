@@ -22,6 +22,8 @@ from metamodel.errors import SalverError
 from solvers.codegen import CHAINS, CodeGen, chain_terms
 from solvers.program import (
     Compute,
+    FmuCall,
+    FmuOutput,
     Initial,
     NetFlow,
     NeuralCall,
@@ -247,6 +249,8 @@ class CWriter:
             return []
         if isinstance(op, NeuralCall | NeuralOutput):
             raise NativeUnsupported("neural components run through onnxruntime, not in C")
+        if isinstance(op, FmuCall | FmuOutput):
+            raise NativeUnsupported("FMU components run through fmpy, not in C")
         target = self.slot(op.key)
         if isinstance(op, Compute):
             expression = gen.expr(op.expr) if op.expr is not None else "0.0"

@@ -145,7 +145,33 @@ class BlockRead:
     args: tuple[Node, ...]
 
 
-Op = Parameter | Compute | Initial | PipeRead | NeuralCall | NeuralOutput | BlockStart | BlockRead
+@dataclass(frozen=True)
+class FmuCall:
+    """FMU component ``index`` at time ``t``. At the start (``init``) it is instantiated or reset with
+    its ``parameters`` and initialised; later evaluations give it its ``inputs`` and, for model
+    exchange, the values of its state stocks ``states`` (rows ``rows`` of S), which take the states
+    after an event. Its value has one row per output, per derivative, per state."""
+
+    key: str
+    index: int
+    inputs: tuple[tuple[str, Node], ...]
+    parameters: tuple[tuple[str, Node], ...] = ()
+    states: tuple[str, ...] = ()
+    rows: tuple[int, ...] = ()
+    init: bool = False
+
+
+@dataclass(frozen=True)
+class FmuOutput:
+    """``key`` = row ``column`` of the value of FMU component ``index``."""
+
+    key: str
+    index: int
+    column: int
+
+
+Op = (Parameter | Compute | Initial | PipeRead | NeuralCall | NeuralOutput | BlockStart | BlockRead | FmuCall
+      | FmuOutput)
 
 
 @dataclass
@@ -155,8 +181,9 @@ class Plan:
     ``init`` computes the start values (stocks into S, memories into M, pipelines' initial values);
     ``run`` computes every variable at a time ``t`` from the stocks S and memories M; then each stock row
     gets its rate ``rates[row]``; on a main step (not an integration stage) the reported keys are
-    recorded, memories take ``memory_updates``, pipelines push ``pipe_pushes`` and each block steps with
-    the values of its ``block_steps``.
+    recorded, memories take ``memory_updates``, pipelines push ``pipe_pushes``, each block steps with
+    the values of its ``block_steps`` and the ``fmus`` FMU components advance (co-simulation FMUs step
+    to the next communication point).
     """
 
     init: list[Op]
@@ -171,3 +198,4 @@ class Plan:
     tables: list[str]  # keys of graphical functions, index = position of their Lookup
     display: dict[str, str]  # key -> name for messages, for every key an op computes
     block_steps: list[tuple[Node, ...]] = field(default_factory=list)  # per block, in Layout.blocks order
+    fmus: int = 0

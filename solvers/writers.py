@@ -18,6 +18,8 @@ from solvers.program import (
     BlockRead,
     BlockStart,
     Compute,
+    FmuCall,
+    FmuOutput,
     Initial,
     NeuralCall,
     NeuralOutput,
@@ -112,7 +114,9 @@ class PythonWriter:
         return Program("\n".join(self.lines) + "\n", dict(self.line_owner))
 
     # -- one operation -------------------------------------------------------------------------------
-    def _op(self, op: Op, gen: CodeGen, indent: str = "    ") -> None:
+    def _op(self, op: Op, gen: CodeGen, indent: str = "    ", loop: bool = False) -> None:
+        """One operation; ``loop``: inside ``_euler``, where every step is a main step and the stocks
+        are local variables."""
         target = self.local(op.key)
         if isinstance(op, Parameter):
             self.emit(f"{indent}{target} = PAR[{op.index}]", op.key)
@@ -139,6 +143,23 @@ class PythonWriter:
             self.emit(f"{indent}_nn{op.index} = NN[{op.index}]({{{', '.join(feeds)}}}, time=t)", op.key)
         elif isinstance(op, NeuralOutput):
             self.emit(f"{indent}{target} = _nn{op.index}[{op.port!r}][:, {op.column}]", op.key)
+        elif isinstance(op, FmuCall):
+            self._fmu_call(op, gen, indent, loop)
+        elif isinstance(op, FmuOutput):
+            self.emit(f"{indent}{target} = _fmu{op.index}[{op.column}]", op.key)
+
+    def _fmu_call(self, op: FmuCall, gen: CodeGen, indent: str, loop: bool) -> None:
+        feeds = "{" + ", ".join(f"{name!r}: {gen.expr(node)}" for name, node in op.inputs) + "}"
+        if op.init:
+            settings = "{" + ", ".join(f"{name!r}: {gen.expr(node)}" for name, node in op.parameters) + "}"
+            self.emit(f"{indent}_fmu{op.index} = FMU[{op.index}].initialize(t, {settings}, {feeds})", op.key)
+            return
+        states = "[" + ", ".join(self.local(key) for key in op.states) + "]"
+        self.emit(f"{indent}_fmu{op.index} = FMU[{op.index}](t, {feeds}, {states}, "
+                  f"{'True' if loop else 'R is not None'})", op.key)
+        for k, (key, row) in enumerate(zip(op.states, op.rows, strict=True)):  # the states after any event
+            value = f"_fmu{op.index}[{k - len(op.states)}]"
+            self.emit(f"{indent}{self.local(key)} = {value}" if loop else f"{indent}S[{row}] = {value}", key)
 
     # -- functions ---------------------------------------------------------------------------------------
     def _init_function(self) -> None:
@@ -169,9 +190,12 @@ class PythonWriter:
         self._block_steps(gen, "    ")
 
     def _block_steps(self, gen: CodeGen, indent: str) -> None:
-        """Each block steps once per main step, with values of the step just recorded."""
+        """Each block steps once per main step, with values of the step just recorded; then each FMU
+        component advances."""
         for row, args in enumerate(self.plan.block_steps):
             self.emit(f"{indent}BLOCKS[{row}].step({', '.join(gen.expr(a) for a in args)})")
+        for index in range(self.plan.fmus):
+            self.emit(f"{indent}FMU[{index}].advance(t)")
 
     def _euler_function(self) -> None:
         plan, gen = self.plan, self.run_gen
@@ -189,7 +213,7 @@ class PythonWriter:
         self.emit("        t = start + n * dt")
         for op in plan.run:
             if not isinstance(op, Parameter):
-                self._op(op, gen, indent="        ")
+                self._op(op, gen, indent="        ", loop=True)
         for row, (key, rate) in enumerate(zip(plan.stocks, plan.rates, strict=True)):
             self.emit(f"        _d{row} = {gen.expr(rate)}", key)
         self.emit("        if n % every == 0:")
