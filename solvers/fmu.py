@@ -174,6 +174,7 @@ class FmuRun:
         self._z = np.zeros((runs, self.nz))
         self._t = start
         self._next_event = np.full(runs, math.inf)
+        self._z_end = np.zeros(self.nz)  # the indicators at the end of the step being completed
 
     # -- set-up ------------------------------------------------------------------------------------
     def initialize(self, t: float, parameters: Mapping[str, Any], inputs: Mapping[str, Any]) -> np.ndarray:
@@ -279,21 +280,19 @@ class FmuRun:
         step_event, terminate = instance.completedIntegratorStep()
         if terminate:
             raise FmuError(f"{self.label}: the FMU asked to end the simulation (run {run + 1})", time=t)
-        z = self._indicators(instance)
-        when = math.inf
+        z = self._z_end = self._indicators(instance)
+        fraction = math.inf  # of the step, where the first event falls
         crossed = [i for i in range(self.nz) if (z0[i] > 0) != (z[i] > 0)]
-        if crossed:  # linear interpolation of each indicator that changed sign; the earliest one
-            fraction = min(z0[i] / (z0[i] - z[i]) for i in crossed)
-            when = t0 + min(max(fraction, 0.0), 1.0) * (t - t0)
+        if crossed:
+            fraction = self._crossing(instance, run, t0, t, x0, x, z0, crossed, feed)
         if self._next_event[run] <= t + 1e-9 * self.dt:
-            when = min(when, max(t0, self._next_event[run]))
+            fraction = min(fraction, max(self._next_event[run] - t0, 0.0) / (t - t0))
         if step_event:
-            when = min(when, t)
-        if when <= t:
-            fraction = (when - t0) / (t - t0) if t > t0 else 1.0
+            fraction = min(fraction, 1.0)
+        if fraction <= 1.0:
+            when = t0 + fraction * (t - t0)
             x_event = x0 + fraction * (x - x0)
-            if when < t:
-                self._evaluate_at(instance, run, when, x_event, feed)
+            self._evaluate_at(instance, run, when, x_event, feed)
             instance.enterEventMode()
             changed = self._event_iteration(instance, run, when)
             instance.enterContinuousTimeMode()
@@ -305,6 +304,20 @@ class FmuRun:
             z = self._indicators(instance)
         self._x[run], self._z[run] = x, z
         return x
+
+    def _crossing(self, instance: Any, run: int, t0: float, t: float, x0: np.ndarray, x: np.ndarray,
+                  z0: np.ndarray, crossed: list[int], feed: dict[str, np.ndarray]) -> float:
+        """Where in the step the first indicator changes sign: linear interpolation of the indicators,
+        moved towards the end of the step until an indicator has changed sign there (an FMU tests the
+        sign of its own variables at the event, so the event must not fall just short of the root)."""
+        fraction = min(max(min(z0[i] / (z0[i] - self._z_end[i]) for i in crossed), 0.0), 1.0)
+        for push in (0.0, 1e-12, 1e-9, 1e-6, 1e-3):
+            trial = fraction + (1.0 - fraction) * push
+            self._evaluate_at(instance, run, t0 + trial * (t - t0), x0 + trial * (x - x0), feed)
+            z = self._indicators(instance)
+            if any((z0[i] > 0) != (z[i] > 0) for i in range(self.nz)):
+                return trial
+        return 1.0
 
     def _event_iteration(self, instance: Any, run: int, t: float) -> bool:
         """Run the FMU's event iteration; whether the continuous states changed. Records the next time event."""
