@@ -17,7 +17,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
-import re
 import shutil
 import stat
 import tempfile
@@ -182,11 +181,6 @@ def read_description(folder: Path, source: str) -> Any:
 # --------------------------------------------------------------------------------------------------
 
 
-def port_key(name: str) -> str:
-    """The name an equation uses for an FMU variable: ``der(h)`` -> ``der_h``, ``a.b[1]`` -> ``a_b_1``."""
-    return canonical(re.sub(r"[^0-9A-Za-z_ ]+", "_", name).strip("_ ")) or "_"
-
-
 def interfaces(description: Any) -> list[str]:
     """The interfaces an FMU implements: ``cs`` (co-simulation), ``me`` (model exchange)."""
     found = []
@@ -216,6 +210,23 @@ def _unit(variable: Any) -> str:
     return str(declared.unit) if declared is not None and getattr(declared, "unit", None) else ""
 
 
+def unit_definitions(description: Any) -> dict[str, str]:
+    """The FMU's unit names in SI base units (``m/s2`` -> ``m*s^-2``); units with an offset (degC) or no
+    base unit are left out, so they compare by name."""
+    found = {}
+    for unit in getattr(description, "unitDefinitions", None) or []:
+        base = unit.baseUnit
+        if base is None or base.offset:
+            continue
+        powers = [name if power == 1 else f"{name}^{power}" for name in ("kg", "m", "s", "A", "K", "mol", "cd", "rad")
+                  if (power := getattr(base, name))]
+        factor = [] if base.factor == 1.0 else [repr(float(base.factor))]
+        expression = "*".join([*factor, *powers]) or "1"
+        if unit.name not in (*powers, expression):  # a base unit itself (m) needs no definition
+            found[unit.name] = expression
+    return found
+
+
 def variables(description: Any, report: ImportReport | None = None) -> dict[str, list[FmuVariable]]:
     """The inputs, outputs and numeric parameters of a model description; what cannot be a port of
     a Salver component (strings, binaries, clocks, arrays) is reported and left at its start value."""
@@ -236,7 +247,7 @@ def variables(description: Any, report: ImportReport | None = None) -> dict[str,
                 report.add(f"FMU {variable.causality} '{variable.name}' is {why}, which Salver does not connect; "
                            "it keeps its start value", variable.name, variable.sourceline, "warning")
             continue
-        key = port_key(variable.name)
+        key = FmuVariable(variable.name).key
         if key in keys:
             raise ParseError(f"FMU variables '{keys[key]}' and '{variable.name}' have the same name in equations "
                              f"('{key}')")
@@ -271,7 +282,7 @@ def component_of(archive: FmuArchive, name: str, element_id: str, stored_path: s
         inputs=found["input"], outputs=found["output"], parameters=found["parameter"],
         states=int(description.numberOfContinuousStates or 0) if "me" in offered else 0,
         event_indicators=int(description.numberOfEventIndicators or 0) if "me" in offered else 0,
-        experiment=times)  # type: ignore[arg-type]
+        units_defs=unit_definitions(description), experiment=times)  # type: ignore[arg-type]
 
 
 def build_fmu_component(model: Model, fmu_path: str | os.PathLike[str], name: str | None = None,
@@ -331,7 +342,7 @@ def wrap(component: FmuComponent, name: str) -> Model:
     taken = {component.canonical}
     for group in (component.inputs, component.parameters, component.outputs):
         for variable in group:
-            key = port_key(variable.name)
+            key = variable.key
             if key in taken:
                 raise ParseError(f"FMU variable '{variable.name}' has the name of another one or of the FMU "
                                  f"('{key}')")

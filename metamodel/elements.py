@@ -7,6 +7,7 @@ referenced element does (``metamodel.references``); equations reference variable
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -465,6 +466,12 @@ class FmuVariable:
     description: str = ""
     equation: str = ""
 
+    @property
+    def key(self) -> str:
+        """The name equations use for it after the component's name: ``der(h)`` -> ``der_h``, ``a.b[1]`` ->
+        ``a_b_1`` (canonical)."""
+        return canonical(re.sub(r"[^0-9A-Za-z_ ]+", "_", self.name).strip("_ ")) or "_"
+
 
 @dataclass
 class FmuComponent(Element):
@@ -472,8 +479,9 @@ class FmuComponent(Element):
     checked by sha256, run through ``interface`` (``cs``: the FMU steps itself on the run's
     communication grid; ``me``: its states are integrated by Salver's solvers). ``interfaces`` lists
     what the FMU offers; ``states`` and ``event_indicators`` count the continuous states and event
-    indicators of its model exchange interface; ``experiment`` is its default experiment (start, stop,
-    step; ``None`` where the FMU gives none)."""
+    indicators of its model exchange interface; ``units_defs`` the FMU's units in SI base units
+    (``m/s2`` -> ``m*s^-2``) where its unit definitions give them; ``experiment`` is its default
+    experiment (start, stop, step; ``None`` where the FMU gives none)."""
 
     kind: ClassVar[str] = "fmu"
     path: str = ""
@@ -488,6 +496,7 @@ class FmuComponent(Element):
     parameters: list[FmuVariable] = field(default_factory=list)
     states: int = 0
     event_indicators: int = 0
+    units_defs: dict[str, str] = field(default_factory=dict)  # the FMU's unit names in SI base units
     experiment: tuple[float | None, float | None, float | None] = (None, None, None)
 
 

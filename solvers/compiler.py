@@ -135,7 +135,7 @@ class _Parts:
         component = use.component
         outputs = len(component.outputs)
         for row, variable in enumerate(component.outputs):
-            self.fmu_values[use.port(variable.name)] = (index, row)
+            self.fmu_values[use.port(variable)] = (index, row)
         nx = component.states if component.interface == "me" else 0
         stocks = []
         for k in range(nx):

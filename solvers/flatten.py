@@ -13,6 +13,7 @@ from metamodel.elements import (
     Aux,
     Flow,
     FmuComponent,
+    FmuVariable,
     GraphicalFunction,
     Module,
     NeuralComponent,
@@ -67,11 +68,9 @@ class FmuUse:
     inputs: dict[str, Node]
     parameters: dict[str, str]
 
-    def port(self, name: str) -> str:
-        """The flat key of the variable ``name`` of the FMU (an output, a parameter)."""
-        from importers.fmu import port_key
-
-        return f"{self.key}.{port_key(name)}"
+    def port(self, variable: FmuVariable) -> str:
+        """The flat key of one of the FMU's variables (an output, a parameter)."""
+        return f"{self.key}.{variable.key}"
 
 
 @dataclass
@@ -263,7 +262,7 @@ class Flattener:
             if variable.causality == "input":
                 use.inputs[variable.name] = expr
                 continue
-            key = use.port(variable.name)
+            key = use.port(variable)
             use.parameters[variable.name] = key
             self._store(FlatVar(key, f"{display}.{variable.name}", "aux", expr, component.id, units=variable.units,
                                 hidden=not _is_number(expr)))

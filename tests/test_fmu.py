@@ -300,3 +300,65 @@ def test_cli_info_run_and_export(fmus, tmp_path, capsys):
     assert main(["export", str(samples / "teacup.salver"), str(exported)]) == 0
     assert main(["run", str(exported), "--set", "Room Temperature=20", "--out", str(tmp_path / "t.csv")]) == 0
     assert main(["export", str(samples / "teacup.salver"), str(tmp_path / "bad.fmu"), "--input", "nothing"]) == 1
+
+
+# -- an FMU, an SD model and a neural component in one model ------------------------------------------------
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_hybrid_model_runs_from_the_cli_with_the_numbers_of_its_sd_twin(tmp_path, interface):
+    import pandas
+
+    from tests.fmu_hybrid import direct, write_hybrid
+
+    path = write_hybrid(tmp_path / "hybrid", interface)
+    out = tmp_path / "hybrid.csv"
+    assert main(["run", str(path), "--out", str(out)]) == 0
+    table = pandas.read_csv(out)
+    twin = compile_model(direct(tmp_path / "twin")).run()
+    for name in ("Infected", "mobility", "Susceptible"):
+        assert np.max(np.abs(table[name].to_numpy() - twin[name][:, 0])) < 1e-9 * max(1.0, np.max(twin[name]))
+
+
+def test_units_are_checked_across_fmu_connections(tmp_path):
+    from metamodel.validation import validate
+    from tests.fmu_hybrid import write_hybrid
+
+    path = write_hybrid(tmp_path / "hybrid")
+    model = io.load(path)
+    assert not [d for d in validate(model) if d.code.startswith("FM")]
+    model.elements["travel"].units = "s"
+    found = [d for d in validate(model) if d.code == "FM001"]
+    assert len(found) == 1 and "real_in" in found[0].message and found[0].severity == "error"
+    model.elements["travel"].units = "m"
+    model.elements["mobility"].units = "dmnl"
+    model.elements["mobility"].equation = "relay.real_out"  # m into dmnl: the FMU output's unit is known
+    assert any(d.code == "SD008" and "mobility" in d.element_name for d in validate(model))
+
+
+def test_the_server_serves_a_model_with_an_fmu(tmp_path):
+    import asyncio
+
+    import httpx
+
+    from app.server.app import create_app
+    from tests.fmu_hybrid import direct, write_hybrid
+    from tests.server_models import CountingRunner, infer_body, output
+
+    write_hybrid(tmp_path / "repo" / "hybrid" / "1")
+
+    async def ask() -> dict:
+        app = create_app(tmp_path / "repo", runner=CountingRunner())
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://salver") as client:
+                metadata = await client.get("/v2/models/hybrid")
+                assert metadata.status_code == 200, metadata.text
+                response = await client.post("/v2/models/hybrid/infer",
+                                             json=infer_body({"reach": [8.0, 12.0]}, ["Infected"]))
+                assert response.status_code == 200, response.text
+                return response.json()
+
+    body = asyncio.run(ask())
+    shape, data = output(body, "Infected")
+    twin = compile_model(direct(tmp_path / "twin")).run(params={"reach": [8.0, 12.0]})
+    assert shape == [2, len(twin.time)]
+    assert np.max(np.abs(np.reshape(data, shape) - twin["Infected"].T)) < 1e-9 * np.max(twin["Infected"])

@@ -57,8 +57,11 @@ class RequirementItem(BlockItem):
 class NeuralItem(BlockItem):
     """A neural component: «neural» name, its ONNX file and the onnxruntime provider it runs on."""
 
+    stereotype = "neural"
+    caption = "runs on"
+
     def __init__(self, key: str, size: tuple[float, float]) -> None:
-        super().__init__(key, size, "neural")
+        super().__init__(key, size, self.stereotype)
         self.file = ""
         self.provider = NOT_RUN
 
@@ -90,7 +93,14 @@ class NeuralItem(BlockItem):
         painter.drawText(body, int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWrapAnywhere), f"file: {self.file}")
         painter.setPen(style.SPARK_INK if self.provider != NOT_RUN else style.INK_SOFT)
         painter.drawText(body.adjusted(0, 14, 0, 0), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
-                         f"runs on: {self.provider}")
+                         f"{self.caption}: {self.provider}")
+
+
+class FmuItem(NeuralItem):
+    """An FMU component: «FMU» name, its file and the interface it runs through."""
+
+    stereotype = "FMU"
+    caption = "runs as"
 
 
 class PortItem(DiagramItem):

@@ -18,6 +18,7 @@ from metamodel.elements import (
     Connector,
     ConnectorEnd,
     Element,
+    FmuComponent,
     NeuralComponent,
     Part,
     Port,
@@ -49,8 +50,8 @@ def is_drawn_part(model: Model, element: Element) -> bool:
 
 
 def top_level(model: Model) -> list[Element]:
-    """The boxes a block view lays out at its top level: blocks, requirements, neural components."""
-    return [e for e in model.elements.values() if isinstance(e, Block | Requirement | NeuralComponent)]
+    """The boxes a block view lays out at its top level: blocks, requirements, neural and FMU components."""
+    return [e for e in model.elements.values() if isinstance(e, Block | Requirement | NeuralComponent | FmuComponent)]
 
 
 def end_part(end: ConnectorEnd) -> str | None:
@@ -62,7 +63,7 @@ def node_size(element: Element) -> tuple[float, float]:
     """The default size of an architecture element's box."""
     if isinstance(element, Requirement):
         return REQUIREMENT_SIZE
-    if isinstance(element, NeuralComponent):
+    if isinstance(element, NeuralComponent | FmuComponent):
         return NEURAL_SIZE
     return BLOCK_SIZE
 

@@ -7,7 +7,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.gui import geometry
-from app.gui.block_items import NOT_RUN, ConnectorItem, EdgeItem, NeuralItem, PortItem, RelationItem, RequirementItem
+from app.gui.block_items import (
+    NOT_RUN,
+    ConnectorItem,
+    EdgeItem,
+    FmuItem,
+    NeuralItem,
+    PortItem,
+    RelationItem,
+    RequirementItem,
+)
 from app.gui.block_layout import auto_port_fractions, end_part, part_label_text, ports_of
 from app.gui.geometry import Point
 from app.gui.items import NodeItem
@@ -15,6 +24,7 @@ from metamodel.elements import (
     Block,
     Connector,
     ConnectorEnd,
+    FmuComponent,
     ItemFlow,
     NeuralComponent,
     Part,
@@ -35,6 +45,9 @@ def node_label(model: Model, element: object) -> str:
     if isinstance(element, Part):
         return part_label_text(element, model)
     return getattr(element, "name", "")
+
+
+FMU_INTERFACES = {"cs": "co-simulation", "me": "model exchange"}
 
 
 def neural_port_key(component_id: str, port_name: str) -> str:
@@ -68,7 +81,7 @@ class BlockLayer:
                     shape = view.shapes.get(port.id)
                     place = (shape.x, shape.y) if shape is not None else fraction
                     wanted[(host_id, port.id)] = (port.id, place, port.direction, port.name)
-            elif isinstance(element, NeuralComponent):
+            elif isinstance(element, NeuralComponent | FmuComponent):
                 self._neural(element, item, wanted)
             elif isinstance(element, Requirement) and isinstance(item, RequirementItem):
                 item.set_text("\n".join(t for t in (f"id = {element.req_id}" if element.req_id else "",
@@ -84,9 +97,12 @@ class BlockLayer:
             port.set_state(fraction, direction, label)
         self._sync_edges(model, view.shapes)
 
-    def _neural(self, component: NeuralComponent, item: NodeItem,
+    def _neural(self, component: NeuralComponent | FmuComponent, item: NodeItem,
                 wanted: dict[tuple[str, str], tuple[str | None, Point, str, str]]) -> None:
-        if isinstance(item, NeuralItem):
+        """A component's file and ports (inputs on the left, outputs on the right)."""
+        if isinstance(item, FmuItem) and isinstance(component, FmuComponent):
+            item.set_details(component.path.rsplit("/", 1)[-1], FMU_INTERFACES[component.interface])
+        elif isinstance(item, NeuralItem):
             item.set_details(component.path.rsplit("/", 1)[-1], self.providers.get(component.name, NOT_RUN))
         ports = [(p, "in") for p in component.inputs] + [(p, "out") for p in component.outputs]
         for (port, direction), fraction in zip(ports, auto_port_fractions([d for _p, d in ports]), strict=True):

@@ -221,7 +221,7 @@ class SelectInteraction(Interaction):
         return SetShape(view.id, item.key, dataclasses.replace(shape, x=pos.x(), y=pos.y()))
 
     def drop_files(self, paths: list[str], pos: QPointF) -> bool:
-        """Each dropped ``.onnx`` file becomes a neural component (one undo step per file)."""
+        """Each dropped ``.onnx`` (``.fmu``) file becomes a neural (FMU) component, one undo step per file."""
         used = False
         for index, path in enumerate(paths):
             at = (pos.x() + 30 * index, pos.y() + 30 * index)

@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui import block_layout, geometry, neural, style
-from app.gui.block_items import NeuralItem, PartItem, RequirementItem
+from app.gui.block_items import FmuItem, NeuralItem, PartItem, RequirementItem
 from app.gui.block_scene import EDGE_KINDS, BlockLayer, node_label
 from app.gui.document import Document
 from app.gui.geometry import Point
 from app.gui.guard import guarded
 from app.gui.items import AuxItem, BlockItem, DiagramItem, FlowItem, LinkItem, NodeItem, NoteItem, StockItem
-from metamodel.elements import Aux, Element, Flow, NeuralComponent, Part, Requirement, Stock, Variable
+from metamodel.elements import Aux, Element, Flow, FmuComponent, NeuralComponent, Part, Requirement, Stock, Variable
 from metamodel.model import ModelEvent
 from metamodel.views import Shape, View
 
@@ -52,7 +52,7 @@ def node_size(element: Element, shape: Shape) -> tuple[float, float]:
 def node_class(element: Element) -> type[NodeItem]:
     """The item class that draws ``element`` as a node."""
     for kind, cls in ((Stock, StockItem), (Variable, AuxItem), (Part, PartItem), (Requirement, RequirementItem),
-                      (NeuralComponent, NeuralItem)):
+                      (NeuralComponent, NeuralItem), (FmuComponent, FmuItem)):
         if isinstance(element, kind):
             return cls
     return BlockItem
@@ -460,15 +460,15 @@ class DiagramScene(QGraphicsScene):
 
     @guarded()
     def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        event.setAccepted(bool(neural.onnx_paths(event.mimeData())))
+        event.setAccepted(bool(neural.component_paths(event.mimeData())))
 
     @guarded()
     def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        event.setAccepted(bool(neural.onnx_paths(event.mimeData())))
+        event.setAccepted(bool(neural.component_paths(event.mimeData())))
 
     @guarded()
     def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        paths = neural.onnx_paths(event.mimeData())
+        paths = neural.component_paths(event.mimeData())
         handler = self._default_interaction
         event.setAccepted(bool(paths) and handler is not None and handler.drop_files(paths, event.scenePos()))
 

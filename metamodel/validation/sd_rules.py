@@ -7,7 +7,18 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from metamodel.elements import Aux, Element, Flow, Module, NeuralComponent, Stock, Variable
+from metamodel.elements import (
+    Aux,
+    Element,
+    Flow,
+    FmuComponent,
+    FmuVariable,
+    Module,
+    NeuralComponent,
+    NeuralPort,
+    Stock,
+    Variable,
+)
 from metamodel.equations.ast import BinOp, Call, If, Name, Node, Star, Subscript, UnaryOp, walk
 from metamodel.equations.builtins import CONSTANT_NAMES, is_builtin
 from metamodel.equations.builtins import lookup as lookup_builtin
@@ -57,6 +68,11 @@ def equation_texts(model: Model) -> Iterator[EquationText]:
         for port in component.inputs:
             for offset, text in port_expressions(port.equation):
                 yield EquationText(component, f"inputs[{port.name}].equation", text, offset)
+    for fmu in model.of_kind(FmuComponent):
+        for group in ("inputs", "parameters"):
+            for variable in getattr(fmu, group):
+                if variable.equation.strip():
+                    yield EquationText(fmu, f"{group}[{variable.name}].equation", variable.equation)
 
 
 def parsed(text: str) -> Node | ParseError:
@@ -103,8 +119,10 @@ class NameSpace:
     def __init__(self, model: Model) -> None:
         self.variables = variables_by_name(model)
         self.modules = {m.canonical for m in model.of_kind(Module)}
-        self.outputs = {f"{c.canonical}.{canonical(p.name)}": p
-                        for c in model.of_kind(NeuralComponent) for p in c.outputs}
+        self.outputs: dict[str, NeuralPort | FmuVariable] = {
+            f"{c.canonical}.{canonical(p.name)}": p for c in model.of_kind(NeuralComponent) for p in c.outputs}
+        self.outputs.update({f"{c.canonical}.{v.key}": v for c in model.of_kind(FmuComponent)
+                             for v in (*c.outputs, *c.parameters)})
         self.dimensions = {d.canonical for d in model.dimensions}
         self.dimension_elements = {canonical(e) for d in model.dimensions for e in d.elements}
 
@@ -206,7 +224,7 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
     """Variables, modules and neural components share one namespace (canonical names)."""
     first: dict[str, Element] = {}
     for element in model.elements.values():
-        if not isinstance(element, Variable | Module | NeuralComponent) or not element.canonical:
+        if not isinstance(element, Variable | Module | NeuralComponent | FmuComponent) or not element.canonical:
             continue
         if element.canonical in first:
             other = first[element.canonical]

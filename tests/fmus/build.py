@@ -158,8 +158,8 @@ def fmi_headers() -> Path:
 
 
 def _digest(spec: Spec, version: int) -> str:
-    text = [repr(spec), str(version)] + [p.read_text() for p in sorted([*HERE.glob("*.[ch]"), HERE / "build.py"]) + sorted(
-        (HERE / "models").glob("*.h"))] + [(HERE / "CMakeLists.txt").read_text()]
+    sources = sorted([*HERE.glob("*.[ch]"), *(HERE / "models").glob("*.h"), HERE / "build.py", HERE / "CMakeLists.txt"])
+    text = [repr(spec), str(version), *(p.read_text() for p in sources)]
     return hashlib.sha256("\n".join(text).encode()).hexdigest()[:16]
 
 

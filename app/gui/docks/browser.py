@@ -14,7 +14,7 @@ _ICONS = {"stock": "stock", "flow": "flow", "aux": "aux", "block": "block", "por
 _TITLES = {"stock": "Stocks", "flow": "Flows", "aux": "Variables", "module": "Modules", "block": "Blocks",
            "part": "Parts", "port": "Ports", "connector": "Connectors", "interface": "Interfaces",
            "requirement": "Requirements", "relation": "Relations", "neural": "Neural components",
-           "value_type": "Value types", "package": "Packages", "item_flow": "Item flows"}
+           "fmu": "FMU components", "value_type": "Value types", "package": "Packages", "item_flow": "Item flows"}
 
 
 class ModelBrowser(QWidget):
