@@ -190,7 +190,7 @@ fmi2Status fmi2DoStep(fmi2Component c, fmi2Real t, fmi2Real h, fmi2Boolean noSet
     if (SV_NP && x->n + k >= x->capacity) return sx_fail(x, "fmi2DoStep: past the stop time");
     sv_pipes P = sx_pipes(x);
     sv_steps(1, x->S, x->M, x->PAR, x->V, P.history, x->HL, x->HI, x->capacity, x->K, x->n, x->n + k,
-             INT64_MAX, x->start, SX_DT, x->stop, INT64_MAX, SX_METHOD, x->OUT, 0);
+             INT64_MAX, x->start, SX_DT, x->stop, INT64_MAX, SX_METHOD, x->OUT, 0, 1);
     x->n += k;
     x->time = x->start + (double)x->n * SX_DT;
     x->dirty = 1;
