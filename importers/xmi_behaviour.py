@@ -1,23 +1,28 @@
-"""Blocks whose behaviour is an SD model: an ``OpaqueBehavior`` with language XMILE, Vensim or Salver
-whose body names the model file, relative to the XMI file and inside its folder.
+"""Blocks whose behaviour is an SD model or an FMU: an ``OpaqueBehavior`` with language XMILE, Vensim
+or Salver whose body names the model file, or one whose body names an ``.fmu`` (language FMI, or any),
+relative to the XMI file and inside its folder.
 
 The file is imported as a submodel of the architecture and bound to the block through a Module, so
-that ``salver run`` simulates the architecture (see ``solvers/architecture.py``).
+that ``salver run`` simulates the architecture (see ``solvers/architecture.py``). An FMU comes in as the
+model ``importers.fmu`` wraps it in: its inputs, parameters and outputs are variables, which the
+block's ports name as they name an SD model's.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 from importers.report import ImportReport
 from importers.xmi_document import Node, XmiDocument
 from metamodel.access import AccessError, confined
-from metamodel.elements import Block, Module, SimSpec
+from metamodel.elements import Block, FmuComponent, Module, SimSpec
 from metamodel.errors import ParseError
 from metamodel.model import Model
 
 SD_LANGUAGES = {"xmile", "vensim", "salver"}
+FMU_LANGUAGES = {"fmi", "fmu"}
 
 
 def _text(element: Node, slot: str) -> str:
@@ -26,8 +31,10 @@ def _text(element: Node, slot: str) -> str:
 
 
 def is_sd_behaviour(element: Node) -> bool:
-    """True for an opaque behaviour whose language names an SD model format."""
-    return _text(element, "language").casefold() in SD_LANGUAGES
+    """True for an opaque behaviour whose language names an SD model format or FMI, or whose body
+    names an FMU."""
+    language = _text(element, "language").casefold()
+    return language in SD_LANGUAGES | FMU_LANGUAGES or _text(element, "body").casefold().endswith(".fmu")
 
 
 def bind_sd_behaviour(model: Model, element: Node, element_id: str, block: Block, source: str,
@@ -55,6 +62,8 @@ def bind_sd_behaviour(model: Model, element: Node, element_id: str, block: Block
         return
     for entry in sub_report.entries:
         report.add(f"{target.name}: {entry.reason}", entry.element, entry.line, entry.severity)
+    for component in submodel.of_kind(FmuComponent):  # run from the architecture's folder
+        component.path = Path(os.path.relpath(target, Path(source).parent.resolve())).as_posix()
     model.submodels[name] = submodel
     model.add(Module(element_id, name, owner=block.id, model_name=name))
     block.behavior = element_id
@@ -78,9 +87,13 @@ def simulation_config(doc: XmiDocument) -> SimSpec | None:
 
 def settle_time(model: Model, report: ImportReport, outer: SimSpec | None) -> None:
     """The architecture's time settings: its own (a «SimulationConfig»), else those its SD behaviours
-    agree on; behaviours that disagree with no settings of the architecture are an error."""
+    agree on (an FMU's default experiment counts only where no SD behaviour gives settings);
+    behaviours that disagree with no settings of the architecture are an error."""
     behaviours = {m.name: model.submodels[m.model_name].sim_spec for m in model.of_kind(Module)
                   if m.model_name in model.submodels}
+    fmus = {n for n in behaviours if any(True for _ in model.submodels[n].of_kind(FmuComponent))}
+    if len(fmus) < len(behaviours):  # an FMU's default experiment suggests a grid; an SD model has one
+        behaviours = {n: spec for n, spec in behaviours.items() if n not in fmus}
     if outer is not None:
         model.sim_spec = outer
         differing = sorted(n for n, spec in behaviours.items() if _grid(spec) != _grid(outer))

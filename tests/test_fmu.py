@@ -362,3 +362,77 @@ def test_the_server_serves_a_model_with_an_fmu(tmp_path):
     twin = compile_model(direct(tmp_path / "twin")).run(params={"reach": [8.0, 12.0]})
     assert shape == [2, len(twin.time)]
     assert np.max(np.abs(np.reshape(data, shape) - twin["Infected"].T)) < 1e-9 * np.max(twin["Infected"])
+
+
+SYSML = """<?xml version="1.0" encoding="UTF-8"?>
+<xmi:XMI xmi:version="20131001" xmlns:xmi="http://www.omg.org/spec/XMI/20131001"
+    xmlns:uml="http://www.eclipse.org/uml2/5.0.0/UML"
+    xmlns:Blocks="http://www.eclipse.org/papyrus/sysml/1.6/SysML/Blocks"
+    xmlns:DeprecatedElements="http://www.eclipse.org/papyrus/sysml/1.6/SysML/DeprecatedElements">
+  <uml:Model xmi:id="model" name="Relay chain">
+    <packagedElement xmi:type="uml:Class" xmi:id="Source" name="Source">
+      <ownedAttribute xmi:type="uml:Port" xmi:id="Source_signal" name="signal" aggregation="composite"/>
+      <ownedBehavior xmi:type="uml:OpaqueBehavior" xmi:id="Source_sd" name="source">
+        <language>Salver</language><body>source.salver</body>
+      </ownedBehavior>
+    </packagedElement>
+    <packagedElement xmi:type="uml:Class" xmi:id="Relay" name="Relay">
+      <ownedAttribute xmi:type="uml:Port" xmi:id="Relay_in" name="real_in" aggregation="composite"/>
+      <ownedAttribute xmi:type="uml:Port" xmi:id="Relay_out" name="real_out" aggregation="composite"/>
+      <ownedBehavior xmi:type="uml:OpaqueBehavior" xmi:id="Relay_fmu" name="relay">
+        <language>FMI</language><body>fmus/Feedthrough.fmu</body>
+      </ownedBehavior>
+    </packagedElement>
+    <packagedElement xmi:type="uml:Class" xmi:id="Sink" name="Sink">
+      <ownedAttribute xmi:type="uml:Port" xmi:id="Sink_x" name="x" aggregation="composite"/>
+      <ownedBehavior xmi:type="uml:OpaqueBehavior" xmi:id="Sink_sd" name="sink">
+        <language>Salver</language><body>sink.salver</body>
+      </ownedBehavior>
+    </packagedElement>
+    <packagedElement xmi:type="uml:Class" xmi:id="Chain" name="Chain">
+      <ownedAttribute xmi:id="p_source" name="source" type="Source" aggregation="composite"/>
+      <ownedAttribute xmi:id="p_relay" name="relay" type="Relay" aggregation="composite"/>
+      <ownedAttribute xmi:id="p_sink" name="sink" type="Sink" aggregation="composite"/>
+      <ownedConnector xmi:id="c1" name="in">
+        <end xmi:id="c1a" partWithPort="p_source" role="Source_signal"/>
+        <end xmi:id="c1b" partWithPort="p_relay" role="Relay_in"/>
+      </ownedConnector>
+      <ownedConnector xmi:id="c2" name="out">
+        <end xmi:id="c2a" partWithPort="p_relay" role="Relay_out"/>
+        <end xmi:id="c2b" partWithPort="p_sink" role="Sink_x"/>
+      </ownedConnector>
+    </packagedElement>
+  </uml:Model>
+  <Blocks:Block xmi:id="b1" base_Class="Source"/>
+  <Blocks:Block xmi:id="b2" base_Class="Relay"/>
+  <Blocks:Block xmi:id="b3" base_Class="Sink"/>
+  <Blocks:Block xmi:id="b4" base_Class="Chain"/>
+  <DeprecatedElements:FlowPort xmi:id="f1" base_Port="Source_signal" direction="out"/>
+  <DeprecatedElements:FlowPort xmi:id="f2" base_Port="Relay_in" direction="in"/>
+  <DeprecatedElements:FlowPort xmi:id="f3" base_Port="Relay_out" direction="out"/>
+  <DeprecatedElements:FlowPort xmi:id="f4" base_Port="Sink_x" direction="in"/>
+</xmi:XMI>
+"""
+
+
+def test_a_sysml_block_whose_behaviour_is_an_fmu_runs_it(fmus, tmp_path):
+    from metamodel.elements import SimSpec
+
+    (tmp_path / "fmus").mkdir()
+    shutil.copy(fmus[("Feedthrough", 2)], tmp_path / "fmus" / "Feedthrough.fmu")
+    spec = SimSpec(start=0.0, stop=4.0, dt=0.5)
+    source = Model(name="source", sim_spec=spec)
+    source.add(Aux(id="signal", name="signal", equation="3 * TIME", units="m"))
+    io.save(source, tmp_path / "source.salver")
+    sink = Model(name="sink", sim_spec=spec)
+    sink.add(Aux(id="x", name="x", equation="0", units="m"))
+    sink.add(Stock(id="total", name="total", equation="0", inflows=["gain"]))
+    sink.add(Flow(id="gain", name="gain", equation="x"))
+    io.save(sink, tmp_path / "sink.salver")
+    (tmp_path / "chain.uml").write_text(SYSML, encoding="utf-8")
+    model, report = load(tmp_path / "chain.uml")
+    assert not [e for e in report.entries if e.severity == "error"], report.entries
+    results = compile_model(model).run()
+    t = results.time
+    assert np.allclose(results["sink.x"][:, 0], 3 * t)  # through the FMU, no delay
+    assert np.allclose(results["sink.total"][:, 0], [0.5 * 3 * 0.5 * n * (n - 1) / 2 for n in range(len(t))])
