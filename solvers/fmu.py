@@ -23,8 +23,10 @@ and reset between runs: a pool keeps them for the next call.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -102,11 +104,13 @@ class FmuPool:
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._count = 0
+        weakref.finalize(self, _free, self._idle)  # the instances go with the compiled model
 
     def acquire(self, runs: int) -> list[Any]:
         """``runs`` instances, reused when idle, created otherwise."""
         with self._lock:
-            taken, self._idle = self._idle[:runs], self._idle[runs:]
+            taken = self._idle[:runs]
+            del self._idle[:runs]
         while len(taken) < runs:
             taken.append(self._instantiate())
         return taken
@@ -133,15 +137,13 @@ class FmuPool:
         instance.salver_used = False
         return instance
 
-    def close(self) -> None:
-        """Free every idle instance."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for instance in idle:
-            try:
-                instance.freeInstance()
-            except Exception:  # noqa: S112 - freeing what is left; a failure has nothing to tell
-                continue
+
+def _free(instances: list[Any]) -> None:
+    """Free FMU instances (and empty the list); a failure while freeing has nothing left to tell."""
+    while instances:
+        instance = instances.pop()
+        with contextlib.suppress(Exception):
+            instance.freeInstance()
 
 
 def _values(value: Any, runs: int) -> np.ndarray:
