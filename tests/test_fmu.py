@@ -436,3 +436,14 @@ def test_a_sysml_block_whose_behaviour_is_an_fmu_runs_it(fmus, tmp_path):
     t = results.time
     assert np.allclose(results["sink.x"][:, 0], 3 * t)  # through the FMU, no delay
     assert np.allclose(results["sink.total"][:, 0], [0.5 * 3 * 0.5 * n * (n - 1) / 2 for n in range(len(t))])
+
+
+def test_fmu_unit_names_are_read_through_the_fmu_s_unit_definitions(fmus, tmp_path):
+    from metamodel.validation import validate
+
+    model, _ = load(_copy(fmus, "BouncingBall", 2, tmp_path))  # g in "m/s2", defined as m*s^-2
+    model.elements["g"].units = "meter/second^2"
+    assert not [d for d in validate(model) if d.code == "FM001"]
+    model.elements["g"].units = "m/s"
+    found = [d for d in validate(model) if d.code == "FM001"]
+    assert len(found) == 1 and "'g'" in found[0].message

@@ -8,9 +8,9 @@ from metamodel.elements import FmuComponent, FmuVariable
 from metamodel.equations.parser import parse
 from metamodel.errors import ParseError
 from metamodel.model import Model
-from metamodel.units import UnitContext, UnitMismatch, infer_units
+from metamodel.units import UnitMismatch, infer_units
 from metamodel.validation.registry import Diagnostic, rule
-from metamodel.validation.sd_rules import ModelUnits
+from metamodel.validation.sd_rules import ModelUnits, fmu_units
 
 
 @rule("FM001", "error", "FMU variable fed in other units", domain="fmu")
@@ -19,24 +19,25 @@ def fed_in_other_units(model: Model) -> Iterator[Diagnostic]:
     names read through its unit definitions)."""
     units = ModelUnits(model)
     for component in model.of_kind(FmuComponent):
-        context = UnitContext({**model.units_defs, **component.units_defs})
         for group in ("inputs", "parameters"):
             for variable in getattr(component, group):
-                problem = _mismatch(variable, units, context)
+                problem = _mismatch(variable, fmu_units(component, variable), units)
                 if problem:
                     yield Diagnostic("FM001", "error", f"{variable.causality} '{variable.name}' of FMU "
                                      f"'{component.name}' {problem}", component.id, component.name, None,
                                      f"{group}[{variable.name}].equation")
 
 
-def _mismatch(variable: FmuVariable, units: ModelUnits, context: UnitContext) -> str | None:
+def _mismatch(variable: FmuVariable, expression: str, units: ModelUnits) -> str | None:
     if not (variable.units.strip() and variable.equation.strip()):
         return None
+    wanted = units.parse(expression)
     try:
         tree = parse(variable.equation)
-        wanted = context.parse(variable.units)
     except ParseError:
-        return None  # SD001 and SD010 report these
+        return None  # SD001 reports it
+    if wanted is None:
+        return None
     mismatches: list[UnitMismatch] = []
     given = infer_units(tree, units.lookup, units.time_unit, mismatches)
     if given is None or mismatches:

@@ -135,6 +135,12 @@ class NameSpace:
         return "." in key and key.split(".", 1)[0] in self.modules
 
 
+def fmu_units(component: FmuComponent, variable: FmuVariable) -> str:
+    """The unit of an FMU variable as a unit expression: its definition in SI base units where the FMU
+    gives one (``m/s2`` -> ``m*s^-2``), else its name."""
+    return component.units_defs.get(variable.units, variable.units)
+
+
 class ModelUnits:
     """The declared units of a model's variables, parsed in the model's unit context."""
 
@@ -144,6 +150,9 @@ class ModelUnits:
         self.time_unit = self.parse(model.sim_spec.time_units)
         self.declared = {key: self.parse(v.units) for key, v in variables_by_name(model).items()}
         self.declared.update({key: self.parse(port.units) for key, port in NameSpace(model).outputs.items()})
+        for fmu in model.of_kind(FmuComponent):  # an FMU's unit names read through its unit definitions
+            for variable in (*fmu.outputs, *fmu.parameters):
+                self.declared[f"{fmu.canonical}.{variable.key}"] = self.parse(fmu_units(fmu, variable))
 
     def parse(self, text: str) -> Unit | None:
         """The unit of ``text``; None when blank or unreadable (SD010 reports the latter)."""
