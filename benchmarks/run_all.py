@@ -25,7 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SCRIPTS = ("vs_pysd.py", "speed.py", "memory.py", "neural_batching.py", "xmi_import.py", "serve_load.py",
-           "live_latency.py", "analysis.py", "model_scale.py", "gui_edit_latency.py", "loops_scale.py")
+           "live_latency.py", "analysis.py", "model_scale.py", "gui_edit_latency.py", "loops_scale.py",
+           "fmu_batch.py")
 _MISSING_MODULE = re.compile(r"No module named '?([\w.]+)'?")
 
 

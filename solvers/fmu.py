@@ -27,7 +27,7 @@ import contextlib
 import math
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,24 @@ class _Group:
         self.variables = variables
         self.integer = fmi_type in _INTEGERS
         self.boolean = fmi_type == "Boolean"
+
+
+def _reader(version: str, instance: Any, group: _Group) -> Callable[[], list[Any]]:
+    """A call that reads ``group`` from ``instance`` into arrays made once (an FMU call per read)."""
+    from fmpy import fmi2, fmi3
+
+    count = len(group.refs)
+    types = fmi2 if version == "2" else fmi3
+    refs = (getattr(types, f"fmi{version}ValueReference") * count)(*group.refs)
+    buffer = (getattr(types, f"fmi{version}{group.name}") * count)()
+    function = getattr(instance, f"fmi{version}Get{group.name}")
+    arguments = (instance.component, refs, count, buffer) + ((count,) if version == "3" else ())
+
+    def read() -> list[Any]:
+        function(*arguments)
+        return buffer[:]
+
+    return read
 
 
 def _groups(version: str, variables: list[FmuVariable]) -> list[tuple[list[int], _Group]]:
@@ -167,6 +185,7 @@ class FmuRun:
         self.outputs = _groups(pool.version, component.outputs)
         self.parameters = {p.name: p for p in component.parameters}
         self.instances: list[Any] = []
+        self._readers: list[list[tuple[list[int], Callable[[], list[Any]]]]] = []  # per run: the output groups
         self.n_out = len(component.outputs)
         self.nx = pool.states
         self.nz = pool.indicators
@@ -177,18 +196,23 @@ class FmuRun:
         self._t = start
         self._next_event = np.full(runs, math.inf)
         self._z_end = np.zeros(self.nz)  # the indicators at the end of the step being completed
+        self._x_buffer, self._x_view = _buffer(self.nx)  # model exchange: the states, then the derivatives
+        self._z_buffer, self._z_view = _buffer(self.nz)
 
     # -- set-up ------------------------------------------------------------------------------------
     def initialize(self, t: float, parameters: Mapping[str, Any], inputs: Mapping[str, Any]) -> np.ndarray:
         """Instantiate (or reset) one instance per run, set parameters and inputs, initialise; the
         values at the start: ``[outputs, derivatives, states]`` x runs."""
         self.instances = self.pool.acquire(self.runs)
+        version = self.pool.version
+        self._readers = [[(positions, _reader(version, instance, group)) for positions, group in self.outputs]
+                         for instance in self.instances]
         columns = np.empty((self.n_out + 2 * self.nx, self.runs))
         feed = {name: _values(value, self.runs) for name, value in inputs.items()}
         settings = {name: _values(value, self.runs) for name, value in parameters.items()}
         for run, instance in enumerate(self.instances):
             self._call(self._setup, instance, run, t, settings, feed)
-            columns[:self.n_out, run] = self._read(instance, run, t)
+            columns[:self.n_out, run] = self._read(run, t)
             if not self.cs:
                 x = self._states(instance)
                 self._x[run] = x
@@ -235,7 +259,7 @@ class FmuRun:
             columns = np.empty((self.n_out, self.runs))
             for run, instance in enumerate(self.instances):
                 self._call(self._set_inputs, instance, run, feed)
-                columns[:, run] = self._read(instance, run, t)
+                columns[:, run] = self._read(run, t)
             self._last = columns
             return columns
         x = np.array([_values(states[k], self.runs) for k in range(self.nx)]).reshape(self.nx, self.runs)
@@ -246,7 +270,7 @@ class FmuRun:
                 xr = self._call(self._complete_step, instance, run, t, xr, feed)
             else:
                 self._call(self._evaluate_at, instance, run, t, xr, feed)
-            columns[:self.n_out, run] = self._read(instance, run, t)
+            columns[:self.n_out, run] = self._read(run, t)
             columns[self.n_out:self.n_out + self.nx, run] = self._derivatives(instance, run, t)
             columns[self.n_out + self.nx:, run] = xr
         if main:
@@ -270,7 +294,8 @@ class FmuRun:
     def _evaluate_at(self, instance: Any, run: int, t: float, x: np.ndarray, feed: dict[str, np.ndarray]) -> None:
         instance.setTime(t)
         if self.nx:
-            instance.setContinuousStates(_array(x), self.nx)
+            self._x_view[:] = x
+            instance.setContinuousStates(self._x_buffer, self.nx)
         self._set_inputs(instance, run, feed)
 
     def _complete_step(self, instance: Any, run: int, t: float, x: np.ndarray,
@@ -341,29 +366,26 @@ class FmuRun:
     def _states(self, instance: Any) -> np.ndarray:
         if not self.nx:
             return np.zeros(0)
-        buffer = _array(np.zeros(self.nx))
-        instance.getContinuousStates(buffer, self.nx)
-        return np.array(buffer[:], dtype=float)
+        instance.getContinuousStates(self._x_buffer, self.nx)
+        return self._x_view.copy()
 
     def _derivatives(self, instance: Any, run: int, t: float) -> np.ndarray:
         if not self.nx:
             return np.zeros(0)
-        buffer = _array(np.zeros(self.nx))
         try:
             if self.pool.version == "2":
-                instance.getDerivatives(buffer, self.nx)
+                instance.getDerivatives(self._x_buffer, self.nx)
             else:
-                instance.getContinuousStateDerivatives(buffer, self.nx)
+                instance.getContinuousStateDerivatives(self._x_buffer, self.nx)
         except Exception as exc:
             raise self._failure(exc, run, t) from None
-        return np.array(buffer[:], dtype=float)
+        return self._x_view.copy()
 
     def _indicators(self, instance: Any) -> np.ndarray:
         if not self.nz:
             return np.zeros(0)
-        buffer = _array(np.zeros(self.nz))
-        instance.getEventIndicators(buffer, self.nz)
-        return np.array(buffer[:], dtype=float)
+        instance.getEventIndicators(self._z_buffer, self.nz)
+        return self._z_view.copy()
 
     # -- values ------------------------------------------------------------------------------------
     def _set_inputs(self, instance: Any, run: int, feed: dict[str, np.ndarray]) -> None:
@@ -399,12 +421,11 @@ class FmuRun:
             return int(round(value))
         return value
 
-    def _read(self, instance: Any, run: int, t: float) -> np.ndarray:
+    def _read(self, run: int, t: float) -> np.ndarray:
         values = np.empty(self.n_out)
         try:
-            for positions, group in self.outputs:
-                read = getattr(instance, f"get{group.name}")(group.refs)
-                values[positions] = [float(v) for v in read]
+            for positions, read in self._readers[run]:
+                values[positions] = read()
         except Exception as exc:
             raise self._failure(exc, run, t) from None
         return values
@@ -426,7 +447,9 @@ class FmuRun:
         self.pool.release(instances)
 
 
-def _array(values: np.ndarray) -> Any:
+def _buffer(size: int) -> tuple[Any, np.ndarray]:
+    """A C array of ``size`` doubles (at least one) for FMU calls, and a numpy view of its first ``size``."""
     from ctypes import c_double
 
-    return (c_double * len(values))(*values)
+    array = (c_double * max(size, 1))()
+    return array, np.ctypeslib.as_array(array)[:size]

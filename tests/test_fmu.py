@@ -104,6 +104,25 @@ def test_dahlquist_matches_the_exponential_for_many_runs(fmus, version, interfac
     assert len(compiled._fmu_pools[0]._idle) == 3
 
 
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_later_calls_reset_the_same_instances_without_unpacking_again(fmus, interface, monkeypatch):
+    import importers.fmu as fmu_import
+
+    compiled = compile_model(_alone(fmus[("BouncingBall", 3)], interface))
+    first = compiled.run(params={"e": [0.6, 0.8]})
+    instances = list(compiled._fmu_pools[0]._idle)
+
+    def unpack(*_args):
+        raise AssertionError("the FMU was unpacked again")
+
+    monkeypatch.setattr(fmu_import, "_unpack", unpack)
+    again = compile_model(_alone(fmus[("BouncingBall", 3)], interface))  # a new compile of the same file
+    assert np.array_equal(again.run(params={"e": [0.6, 0.8]})["h"], first["h"])
+    later = compiled.run(params={"e": [0.8, 0.6]})  # runs swap their parameters on the reset instances
+    assert [id(i) for i in compiled._fmu_pools[0]._idle] == [id(i) for i in instances]
+    assert np.array_equal(later["h"][:, ::-1], first["h"])
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("interface", INTERFACES)
 def test_bouncing_ball_handles_its_state_events(fmus, version, interface):
