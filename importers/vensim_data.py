@@ -66,8 +66,7 @@ class ExternalData:
         try:
             book = self.workbook(args[0])
             sheet, row, column = self.corner(book, args[1], args[2])
-            last = cell_address(args[3]) if args[3].strip() else None
-            return _labels(sheet, row, column, last, args[4])
+            return _labels(sheet, row, column, args[3].strip(), args[4])
         except SheetError as exc:
             raise Unsupported(f"{name.upper()}: {exc}", offset) from None
 
@@ -251,16 +250,22 @@ def _constants(corner: tuple[Sheet, int, int], transpose: bool, lhs: Lhs, dims: 
     return values
 
 
-def _labels(sheet: Sheet, row: int, column: int, last: tuple[int, int] | None, prefix: str) -> list[str]:
-    """Element names: ``prefix`` + each cell's text from the first to the last cell (to a blank without one)."""
-    if last is None:
-        cells = []
-        c = column
-        while sheet.value(row, c) not in (None, ""):
-            cells.append((row, c))
-            c += 1
+def _labels(sheet: Sheet, row: int, column: int, last: str, prefix: str) -> list[str]:
+    """Element names: ``prefix`` + each cell's text from the first cell to ``last``. As Vensim reads them: a
+    column letter alone (``A``) reads down to a blank cell, a row number alone (``2``) or nothing reads
+    across to a blank cell, a cell address reads the rectangle up to it."""
+    corner = cell_address(last) if last else None
+    if corner is not None:
+        cells = [(r, c) for r in range(row, corner[0] + 1) for c in range(column, corner[1] + 1)]
     else:
-        cells = [(r, c) for r in range(row, last[0] + 1) for c in range(column, last[1] + 1)]
+        down = last.isalpha()
+        if last and not down and not last.isdigit():
+            raise SheetError(f"last cell {last!r} is neither a cell, a column letter nor a row number")
+        cells = []
+        r, c = row, column
+        while sheet.value(r, c) not in (None, ""):
+            cells.append((r, c))
+            r, c = (r + 1, c) if down else (r, c + 1)
     labels = []
     for r, c in cells:
         value = sheet.value(r, c)

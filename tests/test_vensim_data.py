@@ -133,6 +133,19 @@ v[p] = GET XLS CONSTANTS('in.xlsx', 'S', 'C3') ~ ~ |
     assert [data[f"v[{n}]"][0] for n in names] == SERIES["A"]
 
 
+def test_subscript_elements_down_a_column_or_across_a_row_to_a_blank(tmp_path: Path) -> None:
+    (tmp_path / "down.csv").write_text("head\nB1\nB2\nB3\n\nB9\n", encoding="utf-8")
+    (tmp_path / "across.csv").write_text("head,,\nC1,C2,C3,,C9\n", encoding="utf-8")
+    path = model_file(tmp_path, """f: GET DIRECT SUBSCRIPT('down.csv', ',', 'A2', 'A', '') ~ ~ |
+g: GET DIRECT SUBSCRIPT('across.csv', ',', 'A2', '2', '') ~ ~ |
+h: GET DIRECT SUBSCRIPT('across.csv', ',', 'A2', 'B2', 'x') ~ ~ |
+""")
+    model, _ = load(path)
+    elements = {d.name: d.elements for d in model.dimensions}
+    # a column letter reads down to the first blank, a row number across to it, a cell up to that cell
+    assert (elements["f"], elements["g"], elements["h"]) == (["B1", "B2", "B3"], ["C1", "C2", "C3"], ["xC1", "xC2"])
+
+
 def test_data_variables_read_the_data_file_beside_the_model(tmp_path: Path) -> None:
     (tmp_path / "data.tab").write_text("Time\tlevel[A]\tlevel[B]\n0\t1\t5\n2\t3\t\n4\t7\t9\n", encoding="utf-8")
     path = model_file(tmp_path, "level[d]:HOLD BACKWARD: ~ ~ |\nother[e]:RAW: ~ ~ |\n")
