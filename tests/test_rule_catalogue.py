@@ -140,3 +140,24 @@ def test_catch_rate(tmp_path: Path) -> None:
     print(f"rule catalogue: {sum(caught)} of {len(caught)} planted violations reported ({rate:.0%}); "
           f"missed: {missed}")
     assert rate >= 0.4
+
+
+def test_elements_of_a_kind_within_a_run_are_those_of_the_model_in_order() -> None:
+    """Within a run of the rules the elements of each kind are gathered once; they are the model's own,
+    subclasses included, in model order, and a kind of no element is empty."""
+    from metamodel.elements import Aux, Block, Flow, Port, Stock, Variable
+    from metamodel.model import Model
+    from metamodel.validation import registry
+
+    model = Model(name="kinds")
+    for element in (Stock("s1", "S1"), Block("b", "B"), Aux("a1", "A1"), Flow("f", "F"), Stock("s2", "S2"),
+                    Aux("a2", "A2")):
+        model.add(element)
+    token = registry._RUN_MEMO.set({})
+    try:
+        inside = {cls: [e.id for e in registry.of_kind(model, cls)] for cls in (Variable, Stock, Block, Port)}
+    finally:
+        registry._RUN_MEMO.reset(token)
+    assert inside[Variable] == ["s1", "a1", "f", "s2", "a2"]
+    assert inside[Stock] == ["s1", "s2"] and inside[Block] == ["b"] and inside[Port] == []
+    assert inside == {cls: [e.id for e in registry.of_kind(model, cls)] for cls in inside}  # outside a run

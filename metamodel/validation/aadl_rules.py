@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from metamodel.elements import Block, Connector, FlowSpec, Part, Port
 from metamodel.model import Model
-from metamodel.validation.registry import Diagnostic, rule
+from metamodel.validation.registry import Diagnostic, of_kind, rule
 
 _TIME_UNITS = {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "sec": 1.0, "s": 1.0, "min": 60.0, "hr": 3600.0}
 _TIME = re.compile(r"([+-]?\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)?")
@@ -70,7 +70,7 @@ def _is_thread(model: Model, classifier_id: str | None) -> bool:
 def connection_direction(model: Model) -> Iterator[Diagnostic]:
     """A directed connection starts at an output of a part (or an input of its owner) and ends at an input
     of a part (or an output of its owner); access connections go from provides to requires."""
-    for connector in model.of_kind(Connector):
+    for connector in of_kind(model, Connector):
         if not connector.directed or len(connector.ends) != 2:
             continue
         source, target = (model.get(end.role) for end in connector.ends)
@@ -91,12 +91,12 @@ def connection_direction(model: Model) -> Iterator[Diagnostic]:
 def unconnected_input(model: Model) -> Iterator[Diagnostic]:
     """Per subcomponent, as in an instance model: an in port or a requires access of its classifier that
     no connection of the enclosing implementation reaches."""
-    reached = {(end.part_with_port, end.role) for c in model.of_kind(Connector) for end in c.ends}
+    reached = {(end.part_with_port, end.role) for c in of_kind(model, Connector) for end in c.ends}
     features: dict[str, list[Port]] = {}
-    for port in model.of_kind(Port):
+    for port in of_kind(model, Port):
         if _aadl(port) and port.direction in _INPUTS and port.owner:
             features.setdefault(port.owner, []).append(port)
-    for part in model.of_kind(Part):
+    for part in of_kind(model, Part):
         classifier = part.type or ""
         type_id = classifier.rpartition(".")[0] if "." in classifier.rpartition("::")[2] else classifier
         for port in features.get(type_id, []):
@@ -138,7 +138,7 @@ def _step_latency(model: Model, spec: FlowSpec, index: int) -> tuple[float, floa
 @rule("AR120", "error", "end-to-end flow latency exceeds its bound", domain="architecture")
 def end_to_end_latency(model: Model) -> Iterator[Diagnostic]:
     """The computed worst-case latency of each end-to-end flow with a ``Latency`` bound."""
-    for spec in model.of_kind(FlowSpec):
+    for spec in of_kind(model, FlowSpec):
         bound = time_range(spec.properties.get("latency"))
         if spec.flow_kind != "end_to_end" or bound is None:
             continue

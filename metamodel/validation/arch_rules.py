@@ -34,7 +34,7 @@ from metamodel.errors import ParseError
 from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.units import UnitContext
-from metamodel.validation.registry import Diagnostic, rule
+from metamodel.validation.registry import Diagnostic, of_kind, rule
 
 E = TypeVar("E", bound=Element)
 
@@ -58,7 +58,7 @@ def effective_direction(port: Port) -> str:
 
 def connected_port_pairs(model: Model) -> Iterator[PortPair]:
     """Connectors with two ends that are both ports."""
-    for connector in model.of_kind(Connector):
+    for connector in of_kind(model, Connector):
         if len(connector.ends) != 2:
             continue
         ends: list[tuple[ConnectorEnd, Port]] = []
@@ -131,8 +131,8 @@ def incompatible_units(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR004", "error", "required port not connected", domain="architecture")
 def unconnected_required_port(model: Model) -> Iterator[Diagnostic]:
-    connected = {end.role for connector in model.of_kind(Connector) for end in connector.ends}
-    for port in model.of_kind(Port):
+    connected = {end.role for connector in of_kind(model, Connector) for end in connector.ends}
+    for port in of_kind(model, Port):
         if port.required and port.id not in connected:
             yield Diagnostic("AR004", "error", f"required port '{port.name}' is not connected", port.id, port.name)
 
@@ -158,11 +158,11 @@ def _is_external(element: Element) -> bool:
 
 def _authored(model: Model, cls: type[E]) -> Iterator[E]:
     """The elements of kind ``cls`` that the model's author made (tool libraries left out)."""
-    return (e for e in model.of_kind(cls) if not e.library)
+    return (e for e in of_kind(model, cls) if not e.library)
 
 
 def _flow_properties(model: Model) -> dict[str, FlowProperty]:
-    return {fp.id: fp for i in model.of_kind(Interface) for fp in i.flow_properties if fp.id}
+    return {fp.id: fp for i in of_kind(model, Interface) for fp in i.flow_properties if fp.id}
 
 
 def _references(element: Element) -> Iterator[tuple[str, str]]:
@@ -245,10 +245,10 @@ def untyped_feature(model: Model) -> Iterator[Diagnostic]:
 def wired_ids(model: Model) -> set[str]:
     """Ids of what a connector end or an item flow touches: connectors (Capella's component exchanges and
     physical links among them), their nested paths, and item flows' sources and targets."""
-    wired = {ref for c in model.of_kind(Connector) for end in c.ends for ref in (end.role, *end.nested_path)
+    wired = {ref for c in of_kind(model, Connector) for end in c.ends for ref in (end.role, *end.nested_path)
              if ref}
-    wired.update(ref for f in model.of_kind(ItemFlow) for ref in (f.source, f.target) if ref)
-    wired.update(ref for b in model.of_kind(Behavior) if b.behavior_kind == "functional_exchange"
+    wired.update(ref for f in of_kind(model, ItemFlow) for ref in (f.source, f.target) if ref)
+    wired.update(ref for b in of_kind(model, Behavior) if b.behavior_kind == "functional_exchange"
                  for ref in (b.source, b.target) if ref)
     return wired
 
@@ -258,7 +258,7 @@ def unconnected_port(model: Model) -> Iterator[Diagnostic]:
     """Ports of blocks used as parts somewhere (a top-level block's ports face an environment the model
     leaves out) and ports of functions."""
     connected = wired_ids(model)
-    used = {p.type for p in model.of_kind(Part) if p.type}
+    used = {p.type for p in of_kind(model, Part) if p.type}
     for port in _authored(model, Port):
         if port.stereotype.startswith("AADL "):
             continue  # AADL features are checked per subcomponent (AR121)
@@ -270,7 +270,7 @@ def unconnected_port(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR104", "error", "connector without exactly two ends", domain="architecture")
 def connector_end_count(model: Model) -> Iterator[Diagnostic]:
-    for connector in model.of_kind(Connector):
+    for connector in of_kind(model, Connector):
         roles = sum(1 for end in connector.ends if end.role)
         if len(connector.ends) != 2 or roles != 2:
             yield _finding("AR104", "error", connector,
@@ -302,7 +302,7 @@ def property_unit_mismatch(model: Model) -> Iterator[Diagnostic]:
     """Connectors and bindings touching value properties or flow properties (port-to-port: AR003)."""
     context = UnitContext(model.units_defs)
     flow_properties = _flow_properties(model)
-    for connector in model.of_kind(Connector):
+    for connector in of_kind(model, Connector):
         if len(connector.ends) != 2 or all(isinstance(model.get(e.role), Port) for e in connector.ends):
             continue
         first, second = (_end_units(model, end, flow_properties) for end in connector.ends)
@@ -349,7 +349,7 @@ def _name_kind(element: Element) -> str:
 
 def _copies(model: Model) -> dict[str, str]:
     """Replicas (Capella REC/RPL, SysML «copy») to the element they copy."""
-    return {source: target for r in model.of_kind(Relation) if r.relation == "copy"
+    return {source: target for r in of_kind(model, Relation) if r.relation == "copy"
             for source in r.sources for target in r.targets}
 
 
@@ -404,8 +404,8 @@ def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
     """Covered: the target of a satisfy, verify, refine or derive relation (derived requirements carry
     it on), of a realization or of an influence (ArchiMate's motivation elements), or the owner of
     requirements (its children carry it)."""
-    covered = {t for r in model.of_kind(Relation) if r.relation in _COVERING for t in r.targets}
-    covered.update(r.owner for r in model.of_kind(Requirement) if r.owner)
+    covered = {t for r in of_kind(model, Relation) if r.relation in _COVERING for t in r.targets}
+    covered.update(r.owner for r in of_kind(model, Requirement) if r.owner)
     for requirement in _authored(model, Requirement):
         if requirement.id not in covered:
             yield _finding("AR114", "warning", requirement, f"requirement {_label(requirement)} is not "

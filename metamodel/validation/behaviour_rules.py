@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from metamodel.elements import Behavior, Block, Connector, Element, Part, Port, Relation
 from metamodel.model import Model
-from metamodel.validation.registry import Diagnostic, rule
+from metamodel.validation.registry import Diagnostic, of_kind, rule
 
 # function metaclasses per architecture layer, and the component kinds that layer allocates them to
 _LAYER_COMPONENTS = {"SystemFunction": ("SystemComponent",), "LogicalFunction": ("LogicalComponent",),
@@ -17,13 +17,13 @@ _LAYER_COMPONENTS = {"SystemFunction": ("SystemComponent",), "LogicalFunction": 
 
 
 def _behaviours(model: Model, kind: str) -> Iterator[Behavior]:
-    return (b for b in model.of_kind(Behavior) if b.behavior_kind == kind and not b.library)
+    return (b for b in of_kind(model, Behavior) if b.behavior_kind == kind and not b.library)
 
 
 def _allocations(model: Model) -> dict[str, list[str]]:
     """Allocated element id -> the ids it is allocated to."""
     found: dict[str, list[str]] = {}
-    for relation in model.of_kind(Relation):
+    for relation in of_kind(model, Relation):
         if relation.relation == "allocate":
             for source in relation.sources:
                 found.setdefault(source, []).extend(relation.targets)
@@ -33,7 +33,7 @@ def _allocations(model: Model) -> dict[str, list[str]]:
 @rule("AR140", "warning", "leaf function not allocated to a component", domain="architecture")
 def unallocated_leaf_function(model: Model) -> Iterator[Diagnostic]:
     """In a layer that has components, every function without sub-functions is allocated to one."""
-    layers = {k for b in model.of_kind(Block) for k, kinds in _LAYER_COMPONENTS.items() if b.stereotype in kinds}
+    layers = {k for b in of_kind(model, Block) for k, kinds in _LAYER_COMPONENTS.items() if b.stereotype in kinds}
     parents = {b.owner for b in _behaviours(model, "function")}
     allocated = _allocations(model)
     for function in _behaviours(model, "function"):
@@ -87,7 +87,7 @@ def exchange_allocation(model: Model) -> Iterator[Diagnostic]:
     other) is allocated to a component exchange that joins those components or components around them.
     Exchanges without one are reported once per pair of components, listing the exchanges."""
     allocated = _allocations(model)
-    copies = {s: t for r in model.of_kind(Relation) if r.relation == "copy" for s in r.sources for t in r.targets}
+    copies = {s: t for r in of_kind(model, Relation) if r.relation == "copy" for s in r.sources for t in r.targets}
     uncarried: dict[tuple[str, str], list[Behavior]] = {}
     for exchange in _behaviours(model, "functional_exchange"):
         ends = [_function_of(model, exchange.source), _function_of(model, exchange.target)]

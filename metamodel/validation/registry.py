@@ -7,11 +7,13 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from metamodel.elements import Element
 from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 
 SEVERITIES = ("error", "warning", "info")
 T = TypeVar("T")
+E = TypeVar("E", bound=Element)
 _RUN_MEMO: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar("rule_run_memo", default=None)
 
 
@@ -67,6 +69,26 @@ def rule(code: str, severity: str, summary: str, domain: str = "sd") -> Callable
         return function
 
     return register
+
+
+def of_kind(model: Model, cls: type[E]) -> Iterable[E]:
+    """The elements of ``model`` that are instances of ``cls``, in model order. Within a run of the rules
+    the model is gone through once for every kind the rules ask for; outside a run this is
+    ``model.of_kind``."""
+    if _RUN_MEMO.get() is None:
+        return model.of_kind(cls)
+    elements, positions = shared(("elements by type", id(model)), lambda: _by_type(model))
+    return shared(("of kind", id(model), cls), lambda: [
+        elements[i] for i in sorted(i for kind, at in positions.items() if issubclass(kind, cls) for i in at)])
+
+
+def _by_type(model: Model) -> tuple[list[Element], dict[type, list[int]]]:
+    """The elements of ``model`` in order, and the positions of those of each type."""
+    elements = list(model.elements.values())
+    positions: dict[type, list[int]] = {}
+    for position, element in enumerate(elements):
+        positions.setdefault(type(element), []).append(position)
+    return elements, positions
 
 
 def shared(key: Hashable, compute: Callable[[], T]) -> T:

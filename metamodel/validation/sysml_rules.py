@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from metamodel.elements import Block, Element, FlowProperty, Interface, ItemFlow, Part, Port, ValueType
 from metamodel.model import Model
-from metamodel.validation.registry import Diagnostic, rule
+from metamodel.validation.registry import Diagnostic, of_kind, rule
 
 _FLIP = {"in": "out", "out": "in", "inout": "inout"}
 # property stereotype -> (what its type must be, the check)
@@ -70,7 +70,7 @@ def _port_flows(model: Model, port: Port) -> list[tuple[FlowProperty, str]] | No
 def item_flow_against_flow_properties(model: Model) -> Iterator[Diagnostic]:
     """Each conveyed type needs a flow property of that type going out of the source port and into the
     target port (an ``inout`` one serves both)."""
-    for flow in model.of_kind(ItemFlow):
+    for flow in of_kind(model, ItemFlow):
         if flow.library or not flow.conveyed:
             continue
         for end, wanted in ((flow.source, "out"), (flow.target, "in")):
