@@ -105,6 +105,7 @@ class _Reader:
     # -- top level ---------------------------------------------------------------------------------
     def read(self) -> tuple[Model, ImportReport]:
         equations, sketch = split_sections(self.text)
+        self.external.read_aliases(sketch)
         records, macros = split_records(equations, self.lines)
         self.macros = {canonical(m.name): m for m in macros}
         defs = []

@@ -15,6 +15,7 @@ interpolates over them. Data files are read only from the model's folder tree.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from importers.sheets import Area, Sheet, SheetError, Workbook, cell_address, column_index, number, open_workbook
@@ -53,6 +54,12 @@ class ExternalData:
         self.books: dict[Path, Workbook] = {}
         self.data_series: dict[str, Points] | None = None
         self.data_file = ""
+        self.aliases: dict[str, str] = {}  # ``?name`` file references -> file, from the model's settings
+
+    def read_aliases(self, settings: str) -> None:
+        """The file aliases of the settings block after the sketch (``30:?data=data.xlsx`` lines)."""
+        for match in re.finditer(r"^30:\?([^=\n]+)=([^\n]+)$", settings, re.MULTILINE):
+            self.aliases[canonical(match.group(1))] = match.group(2).strip()
 
     # -- entry points --------------------------------------------------------------------------------
     def subscript_elements(self, definition: Definition) -> list[str] | None:
@@ -121,8 +128,12 @@ class ExternalData:
     def resolve(self, reference: str) -> Path:
         """The data file a model names, refused when it lies outside the model's folder tree."""
         text = reference.strip().replace("\\", "/")
-        if not text or text.startswith("?"):
-            raise SheetError(f"indirect file reference {reference!r} is not supported")
+        if text.startswith("?"):
+            if canonical(text[1:]) not in self.aliases:
+                raise SheetError(f"indirect file reference {reference!r} has no file alias in the model's settings")
+            text = self.aliases[canonical(text[1:])].replace("\\", "/")
+        if not text:
+            raise SheetError("empty file reference")
         try:
             path = confined(text, self.folder, "data file")
         except AccessError as exc:

@@ -146,6 +146,20 @@ h: GET DIRECT SUBSCRIPT('across.csv', ',', 'A2', 'B2', 'x') ~ ~ |
     assert (elements["f"], elements["g"], elements["h"]) == (["B1", "B2", "B3"], ["C1", "C2", "C3"], ["xC1", "xC2"])
 
 
+def test_indirect_file_references_use_the_file_aliases_of_the_settings(tmp_path: Path) -> None:
+    (tmp_path / "values.csv").write_text("year,x\n0,5\n10,25\n", encoding="utf-8")
+    body = "{UTF-8}\nv := GET DIRECT DATA('?series', ',', 'A', 'B2') ~ ~ |\n" + CONTROL
+    sketch = "\\\\\\---/// Sketch information\nV300\n*View 1\n///---\\\\\\\n:L<%^E!@\n30:?series=values.csv\n"
+    (tmp_path / "model.mdl").write_text(body + sketch, encoding="utf-8")
+    model, report = load(tmp_path / "model.mdl")
+    assert not [e for e in report.entries if e.severity == "error"]
+    results = solvers.compile(model).run()
+    assert float(results["v"][0, 0]) == 5  # the series from values.csv read at TIME 0
+    (tmp_path / "model.mdl").write_text(body + sketch.replace("?series", "?other"), encoding="utf-8")
+    _, report = load(tmp_path / "model.mdl")
+    assert any(e.element == "v" and "'?series' has no file alias" in e.reason for e in report.entries)
+
+
 def test_data_variables_read_the_data_file_beside_the_model(tmp_path: Path) -> None:
     (tmp_path / "data.tab").write_text("Time\tlevel[A]\tlevel[B]\n0\t1\t5\n2\t3\t\n4\t7\t9\n", encoding="utf-8")
     path = model_file(tmp_path, "level[d]:HOLD BACKWARD: ~ ~ |\nother[e]:RAW: ~ ~ |\n")
