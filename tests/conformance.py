@@ -56,7 +56,8 @@ BEYOND = [
     "NPVE, TIME BASE, GAMMA LN, the RANDOM functions with truncation and stream ids, RANDOM LOOKUP, RANDOM PINK "
     "NOISE, TIME STEP/SAVEPER/FINAL TIME that change during the run, logicals over subscripts, quoted names), "
     "`tests/test_vensim.py` (macros with several outputs, macros called with subscripts, mappings that list "
-    "their elements) and "
+    "their elements, variables or elements defined twice refused), `tests/test_vensim_data.py` (GET XLS/DIRECT "
+    "CONSTANTS/DATA/LOOKUPS/SUBSCRIPT, file aliases such as '?data') and "
     "`tests/test_xmile_features.py` (macros per call, SELF, `Location.Boston`, arrayed graphical functions, "
     "SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, LOOKUP of one element of a per-element graphical function, "
     "conveyors with leakage, capacity, inflow limits and arrest).",
