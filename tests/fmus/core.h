@@ -50,6 +50,33 @@ static void core_indicators(Instance *x, double *z) {
     model_indicators(x->v, z);
 }
 
+/* The continuous states in or out, their derivatives, the event indicators, the states' nominals: 0 when
+ * the caller's count is not the model's. */
+static int core_set_states(Instance *x, const double *s, size_t n) {
+    if (n != NX) return 0;
+    for (size_t i = 0; i < n; i++) x->v[STATES[i]] = s[i];
+    return 1;
+}
+static int core_get_states(const Instance *x, double *s, size_t n) {
+    if (n != NX) return 0;
+    for (size_t i = 0; i < n; i++) s[i] = x->v[STATES[i]];
+    return 1;
+}
+static int core_get_derivatives(Instance *x, double *d, size_t n) {
+    if (n != NX) return 0;
+    core_values(x);
+    for (size_t i = 0; i < n; i++) d[i] = x->v[DERS[i]];
+    return 1;
+}
+static int core_get_indicators(Instance *x, double *z, size_t n) {
+    if (n != NZ) return 0;
+    if (n) core_indicators(x, z);
+    return 1;
+}
+static void core_nominals(double *s, size_t n) {
+    for (size_t i = 0; i < n; i++) s[i] = 1.0;
+}
+
 /* Event iteration at the current time; returns 1 when a continuous state changed. */
 static int core_event(Instance *x) {
     core_values(x);

@@ -138,33 +138,20 @@ fmi2Status fmi2SetTime(fmi2Component c, fmi2Real t) {
     return fmi2OK;
 }
 fmi2Status fmi2SetContinuousStates(fmi2Component c, const fmi2Real s[], size_t n) {
-    Fmi2 *x = c;
-    if (n != NX) return fail(c, "wrong number of states");
-    for (size_t i = 0; i < n; i++) x->core.v[STATES[i]] = s[i];
-    return fmi2OK;
+    return core_set_states(&((Fmi2 *)c)->core, s, n) ? fmi2OK : fail(c, "wrong number of states");
 }
 fmi2Status fmi2GetDerivatives(fmi2Component c, fmi2Real d[], size_t n) {
-    Fmi2 *x = c;
-    if (n != NX) return fail(c, "wrong number of states");
-    core_values(&x->core);
-    for (size_t i = 0; i < n; i++) d[i] = x->core.v[DERS[i]];
-    return fmi2OK;
+    return core_get_derivatives(&((Fmi2 *)c)->core, d, n) ? fmi2OK : fail(c, "wrong number of states");
 }
 fmi2Status fmi2GetEventIndicators(fmi2Component c, fmi2Real z[], size_t n) {
-    Fmi2 *x = c;
-    if (n != NZ) return fail(c, "wrong number of event indicators");
-    if (n) core_indicators(&x->core, z);
-    return fmi2OK;
+    return core_get_indicators(&((Fmi2 *)c)->core, z, n) ? fmi2OK : fail(c, "wrong number of event indicators");
 }
 fmi2Status fmi2GetContinuousStates(fmi2Component c, fmi2Real s[], size_t n) {
-    Fmi2 *x = c;
-    if (n != NX) return fail(c, "wrong number of states");
-    for (size_t i = 0; i < n; i++) s[i] = x->core.v[STATES[i]];
-    return fmi2OK;
+    return core_get_states(&((Fmi2 *)c)->core, s, n) ? fmi2OK : fail(c, "wrong number of states");
 }
 fmi2Status fmi2GetNominalsOfContinuousStates(fmi2Component c, fmi2Real s[], size_t n) {
     (void)c;
-    for (size_t i = 0; i < n; i++) s[i] = 1.0;
+    core_nominals(s, n);
     return fmi2OK;
 }
 

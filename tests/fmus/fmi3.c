@@ -168,33 +168,20 @@ fmi3Status fmi3SetTime(fmi3Instance c, fmi3Float64 t) {
     return fmi3OK;
 }
 fmi3Status fmi3SetContinuousStates(fmi3Instance c, const fmi3Float64 s[], size_t n) {
-    Fmi3 *x = c;
-    if (n != NX) return fail(c, "wrong number of states");
-    for (size_t i = 0; i < n; i++) x->core.v[STATES[i]] = s[i];
-    return fmi3OK;
+    return core_set_states(&((Fmi3 *)c)->core, s, n) ? fmi3OK : fail(c, "wrong number of states");
 }
 fmi3Status fmi3GetContinuousStateDerivatives(fmi3Instance c, fmi3Float64 d[], size_t n) {
-    Fmi3 *x = c;
-    if (n != NX) return fail(c, "wrong number of states");
-    core_values(&x->core);
-    for (size_t i = 0; i < n; i++) d[i] = x->core.v[DERS[i]];
-    return fmi3OK;
+    return core_get_derivatives(&((Fmi3 *)c)->core, d, n) ? fmi3OK : fail(c, "wrong number of states");
 }
 fmi3Status fmi3GetEventIndicators(fmi3Instance c, fmi3Float64 z[], size_t n) {
-    Fmi3 *x = c;
-    if (n != NZ) return fail(c, "wrong number of event indicators");
-    if (n) core_indicators(&x->core, z);
-    return fmi3OK;
+    return core_get_indicators(&((Fmi3 *)c)->core, z, n) ? fmi3OK : fail(c, "wrong number of event indicators");
 }
 fmi3Status fmi3GetContinuousStates(fmi3Instance c, fmi3Float64 s[], size_t n) {
-    Fmi3 *x = c;
-    if (n != NX) return fail(c, "wrong number of states");
-    for (size_t i = 0; i < n; i++) s[i] = x->core.v[STATES[i]];
-    return fmi3OK;
+    return core_get_states(&((Fmi3 *)c)->core, s, n) ? fmi3OK : fail(c, "wrong number of states");
 }
 fmi3Status fmi3GetNominalsOfContinuousStates(fmi3Instance c, fmi3Float64 s[], size_t n) {
     (void)c;
-    for (size_t i = 0; i < n; i++) s[i] = 1.0;
+    core_nominals(s, n);
     return fmi3OK;
 }
 fmi3Status fmi3GetNumberOfEventIndicators(fmi3Instance c, size_t *n) { (void)c; *n = NZ; return fmi3OK; }
