@@ -96,6 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import solvers
     from solvers.backends import NativeFallbackWarning
+    from solvers.stability import StiffnessWarning
 
     model, report = _load(args.model)
     _require_complete(report, args)
@@ -113,15 +114,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         params[swept] = values
     progress = ProgressBar(f"{Path(args.model).name}: {len(params.get(swept, [1])) if swept else 1} run(s)")
     try:
-        with warnings.catch_warnings():  # the note below says it once, without a source line
+        with warnings.catch_warnings():  # the notes below say it once, without a source line
             warnings.simplefilter("ignore", NativeFallbackWarning)
-            results = compiled.run(params=params, method=args.method, stop=args.stop, dt=args.dt, seed=args.seed,
-                                   require_gpu=args.require_gpu, progress=progress if progress.enabled else None,
-                                   backend=args.backend)
+            warnings.simplefilter("ignore", StiffnessWarning)
+            results = compiled.run(params=params, method=args.method, stop=args.stop, dt=args.dt,
+                                   save_per=args.save_per, seed=args.seed, require_gpu=args.require_gpu,
+                                   progress=progress if progress.enabled else None, backend=args.backend)
     finally:
         progress.close()
     if results.metadata.get("backend_note") and args.backend == "native":
         print(f"salver: note: ran in Python: {results.metadata['backend_note']}", file=sys.stderr)
+    for warning in results.metadata.get("warnings", []):
+        print(f"salver: warning: {args.model}: {warning}", file=sys.stderr)
     if args.out:
         if Path(args.out).suffix.lower() == ".parquet":
             from solvers.output.parquet import write_results
@@ -136,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         save_plot(results, args.plot, title=model.name)
     if not args.out and not args.plot:
-        sys.stdout.write(results.to_csv())
+        results.write_csv(sys.stdout)
     return EXIT_OK
 
 
@@ -276,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--method", help="euler, rk2, rk4, rk45, lsoda, bdf, radau")
     run.add_argument("--stop", type=float, help="stop time")
     run.add_argument("--dt", type=float, help="time step")
+    run.add_argument("--save-per", type=float, metavar="PERIOD", help="save results every PERIOD (default: each step)")
     run.add_argument("--seed", type=int, help="seed of the random functions")
     run.add_argument("--out", help="CSV file of the results, or .parquet (every run of a sweep, streamed)")
     run.add_argument("--plot", help="PNG file with a plot of the results")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_CELLS = 5_000_000
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all parts of an .xlsx, inflated
 EXCEL = (".xlsx", ".xlsm")
 TEXT = (".csv", ".tab", ".txt")
 SUFFIXES = (*EXCEL, ".xls", *TEXT)
@@ -140,9 +141,21 @@ def _checked(rows: list[list[object]]) -> list[list[object]]:
     return rows
 
 
+def _check_archive(path: Path) -> None:
+    """Refuse a workbook whose parts would inflate past ``MAX_UNCOMPRESSED_BYTES`` (a zip bomb), before
+    openpyxl reads any of them."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise SheetError(f"data file inflates to {total} bytes, more than the {MAX_UNCOMPRESSED_BYTES} allowed")
+
+
 def _read_xlsx(path: Path) -> Workbook:
     import openpyxl
 
+    _check_archive(path)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheets: dict[str, Sheet] = {}

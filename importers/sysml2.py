@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from importers.files import read_limited
 from importers.report import ImportReport
 from importers.sysml2_exec import Execution
 from importers.sysml2_lex import tokenize
@@ -68,11 +69,7 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
 def read_nodes(path: Path) -> list[Node]:
     """Read, tokenize and parse one file; unreadable or malformed text raises ``ParseError``."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ParseError(f"file larger than {MAX_FILE_BYTES} bytes", file=str(path))
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+        text = read_limited(path, MAX_FILE_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
     return parse(tokenize(text, str(path)), str(path))

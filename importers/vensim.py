@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from importers.files import read_limited
 from importers.report import ImportReport
 from importers.vensim_arrays import (
     DimensionDef,
@@ -66,12 +67,7 @@ class _Group:
 
 def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     """Import a Vensim model; ``ParseError`` (file, line) when the file cannot be read at all."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}", file=str(path)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ParseError(f"file larger than {MAX_FILE_BYTES} bytes", file=str(path))
+    data = read_limited(path, MAX_FILE_BYTES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

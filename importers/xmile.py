@@ -20,9 +20,11 @@ from pathlib import Path
 from lxml import etree
 
 from importers import xml_safe
+from importers.files import read_limited
 from importers.report import ImportReport
 from importers.xmile_lookups import ElementTables, redirect_element_lookups
 from importers.xmile_writer import ISEE_NS, dumps, save
+from importers.xml_safe import MAX_XML_BYTES
 from metamodel.elements import (
     GF_TYPES,
     Aux,
@@ -97,10 +99,7 @@ _ISEE_USE = re.compile(rb"<\s*/?\s*isee:|\sisee:[\w.-]+\s*=")
 def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     """Read an XMILE file; raises ``ParseError`` for unreadable or malformed files."""
     source = str(path)
-    try:
-        data = Path(source).read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}", file=source) from None
+    data = read_limited(source, MAX_XML_BYTES)
     model, report = loads(data, source=source)
     model.source_path = source
     return model, report

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from importers.files import read_limited
 from metamodel.errors import ParseError
 
 MAX_XML_BYTES = 512 * 1024 * 1024
@@ -53,14 +54,7 @@ def parse_bytes(data: bytes, *, source: str = "<bytes>", recover: bool = False) 
 def parse_file(path: str | os.PathLike[str], *, recover: bool = False) -> etree._ElementTree:
     """Read and parse an XML file safely; unreadable files raise ``ParseError``."""
     source = str(path)
-    try:
-        size = Path(source).stat().st_size
-        if size > MAX_XML_BYTES:
-            raise ParseError(f"file is {size} bytes, larger than the {MAX_XML_BYTES} allowed", file=source)
-        data = Path(source).read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}", file=source) from None
-    return parse_bytes(data, source=source, recover=recover)
+    return parse_bytes(read_limited(source, MAX_XML_BYTES), source=source, recover=recover)
 
 
 def _refuse_entities(head: bytes, source: str) -> None:

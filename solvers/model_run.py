@@ -17,7 +17,7 @@ from metamodel.errors import ModelError, SimulationError
 from metamodel.gc_pause import gc_paused
 from metamodel.model import Model
 from metamodel.names import canonical
-from solvers import backends, blocks, cache, integrators, runtime
+from solvers import backends, blocks, budget, cache, integrators, runtime, stability
 from solvers.analysis import AnalysisMethods
 from solvers.flatten import FmuUse, NeuralUse
 from solvers.program import Layout, RateSystem
@@ -121,6 +121,8 @@ class CompiledModel(AnalysisMethods):
         setup, steps = self._prepare(params, runs, method, start, stop, dt, save_per, seed, progress)
         if setup.spec.controls:
             return self._run_dynamic(setup, providers, require_gpu, params, seed, backend)
+        budget.check_memory(len(steps.saved), len(self.layout.reported), len(self.layout.stocks), setup.runs,
+                            scalar=not setup.vector, adaptive=setup.method in integrators.ADAPTIVE)
         time = steps.start + steps.saved * steps.dt
         shape = (len(time), len(self.layout.reported), setup.runs)
         out: np.ndarray | None = None
@@ -131,8 +133,11 @@ class CompiledModel(AnalysisMethods):
             out[row:row + len(block)] = block
         if out is None:
             out = np.empty(shape)
-        self._check_finite(time, out)
-        return self._results(time, out, setup, params, seed)
+        hint = self._step_hint(setup, out, providers, require_gpu)
+        self._check_finite(time, out, hint)
+        if hint:
+            warnings.warn(hint, stability.StiffnessWarning, stacklevel=2)
+        return self._results(time, out, setup, params, seed, hint)
 
     def stream(self, params: Mapping[str, float | np.ndarray | list[float]] | None = None, runs: int | None = None,
                method: str | None = None, start: float | None = None, stop: float | None = None,
@@ -160,14 +165,23 @@ class CompiledModel(AnalysisMethods):
             raise SimulationError(f"{steps.count} steps x {setup.runs} runs is more than the {MAX_STEPS} allowed")
         return setup, steps
 
+    def _step_hint(self, setup: RunSetup, out: np.ndarray, providers: list[str] | None,
+                   require_gpu: bool) -> str | None:
+        """Why a fixed-step run whose values grew a million-fold (or overflowed) took too long a step."""
+        if setup.method in integrators.ADAPTIVE or not (stability.grew(out) or not np.isfinite(out).all()):
+            return None
+        namespace = self._namespace(setup, providers, require_gpu)
+        return stability.step_warning(namespace, setup.method, setup.spec.start, setup.spec.dt, setup.par,
+                                      len(self.layout.stocks), len(self.layout.memories))
+
     def _results(self, time: np.ndarray, out: np.ndarray, setup: RunSetup, params: Mapping[str, Any] | None,
-                 seed: int | None) -> Results:
+                 seed: int | None, hint: str | None = None) -> Results:
         data = dict(zip(self._reported_names, out.transpose(1, 0, 2), strict=True))  # views (times, runs)
         spec = setup.spec
         metadata = {"method": setup.method, "dt": spec.dt, "start": spec.start, "stop": spec.stop,
                     "save_per": spec.save_per or spec.dt, "runs": setup.runs, "seed": seed,
                     "params": {k: np.asarray(v).tolist() for k, v in (params or {}).items()},
-                    "providers": self.providers, "backend": setup.backend}
+                    "providers": self.providers, "backend": setup.backend, "warnings": [hint] if hint else []}
         if setup.backend_note:
             metadata["backend_note"] = setup.backend_note
         return Results(time, data, setup.runs, metadata, self._reported_index)
@@ -267,8 +281,14 @@ class CompiledModel(AnalysisMethods):
             raise ModelError(f"'{self.layout.euler_only[0]}' moves in whole time steps (a conveyor, queue, SHIFT IF "
                              f"TRUE or other builtin with a state of its own): such a model integrates with Euler, "
                              f"not '{spec.method}'")
-        if not (spec.dt > 0 and math.isfinite(spec.dt)) or spec.stop < spec.start:
-            raise ModelError(f"invalid time specs: start {spec.start}, stop {spec.stop}, dt {spec.dt}")
+        if not (spec.dt > 0 and all(map(math.isfinite, (spec.start, spec.stop, spec.dt)))) or spec.stop < spec.start \
+                or (spec.save_per is not None and not (spec.save_per > 0 and math.isfinite(spec.save_per))):
+            raise ModelError(f"invalid time specs: start {spec.start}, stop {spec.stop}, dt {spec.dt}, "
+                             f"save period {spec.save_per}")
+        if spec.dt > spec.stop - spec.start > 0:
+            raise ModelError(f"the time step {spec.dt:g} is longer than the run from {spec.start:g} to {spec.stop:g}, "
+                             f"which would then hold only its initial time: choose a step of at most "
+                             f"{spec.stop - spec.start:g}")
         par: list[Any] = list(self._defaults)
         sizes = set()
         for name, value in params.items():
@@ -292,10 +312,12 @@ class CompiledModel(AnalysisMethods):
             raise ModelError(f"no value for {', '.join(missing)}: the model does not give one; set it "
                              f"(--set {missing[0]}=VALUE, or run(params={{...}}))")
         count = sizes.pop() if sizes else (runs or 1)
+        if runs is not None and (isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1):
+            raise ModelError(f"runs must be a whole number, at least 1, not {runs!r}")
         if runs is not None and runs != count and sizes:
             raise ModelError(f"runs={runs} but the parameter arrays have {count} values")
         if count < 1:
-            raise ModelError("runs must be at least 1")
+            raise ModelError("parameter arrays must have at least one value (one per run)")
         vector = count > 1 or bool(self.neural) or bool(self.fmus) or spec.method in integrators.ADAPTIVE
         if vector:  # numpy values everywhere: IEEE arithmetic (x/0 = inf) like the reference tools
             par = [np.broadcast_to(np.asarray(p, dtype=float), (count,)) if isinstance(p, np.ndarray)
@@ -381,7 +403,7 @@ class CompiledModel(AnalysisMethods):
         messages = {ZeroDivisionError: "division by zero", OverflowError: "numeric overflow"}
         return SimulationError(messages.get(type(exc), str(exc)), time=time, variable=variable)
 
-    def _check_finite(self, time: np.ndarray, out: np.ndarray) -> None:
+    def _check_finite(self, time: np.ndarray, out: np.ndarray, hint: str | None = None) -> None:
         finite = np.isfinite(out)
         if finite.all():
             return
@@ -390,7 +412,8 @@ class CompiledModel(AnalysisMethods):
         value = out[step, column][~finite[step, column]][0]
         what = "not a number (0/0 or an invalid operation)" if np.isnan(value) else "infinite (division by zero " \
             "or overflow)"
-        raise SimulationError(f"value became {what}", time=float(time[step]), variable=name)
+        raise SimulationError(f"value became {what}" + (f"; {hint}" if hint else ""), time=float(time[step]),
+                              variable=name)
 
 
 def _after(blocks: Iterator[tuple[int, np.ndarray]], given: int) -> Iterator[tuple[int, np.ndarray]]:

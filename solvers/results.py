@@ -7,7 +7,7 @@ import io
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -59,20 +59,26 @@ class Results(Mapping[str, np.ndarray]):
         """One run's time series of a variable."""
         return self[name][:, run]
 
-    def to_csv(self, path: str | os.PathLike[str] | None = None, run: int = 0) -> str:
-        """CSV text (``time`` then one column per variable, display names) of one run; written if path."""
+    def to_csv(self, path: str | os.PathLike[str] | None = None, run: int = 0) -> str | None:
+        """CSV (``time`` then one column per variable, display names) of one run: the text, or, given a
+        path, written there atomically as it is made (nothing is returned then)."""
+        if path is not None:
+            with atomic.replacing(path) as handle:
+                self.write_csv(handle, run)
+            return None
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        self.write_csv(buffer, run)
+        return buffer.getvalue()
+
+    def write_csv(self, stream: TextIO, run: int = 0) -> None:
+        """Write one run's CSV to a text stream, a block of rows at a time."""
+        writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["time", *self.data])
         columns = [self.time, *(values[:, run] for values in self.data.values())]
         rows = max(1, CSV_BLOCK_VALUES // len(columns))  # rows made into Python floats at once
         for first in range(0, len(self.time), rows):
             block = np.column_stack([c[first:first + rows] for c in columns]).astype(float, copy=False)
             writer.writerows(block.tolist())  # csv writes a float as its repr: the shortest exact text
-        text = buffer.getvalue()
-        if path is not None:
-            atomic.write_text(path, text)
-        return text
 
     def to_pandas(self, run: int | None = None) -> Any:
         """A pandas DataFrame indexed by time (one run), or a long table of all runs (``run=None``)."""

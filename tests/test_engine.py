@@ -296,8 +296,9 @@ def test_progress_reports_fractions_up_to_one() -> None:
 def test_results_csv_and_lookup_by_canonical_name(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
     results = solvers.compile(growth_model()).run()
     path = tmp_path / "r.csv"
-    text = results.to_csv(path)
-    assert path.read_text() == text
+    assert results.to_csv(path) is None
+    text = path.read_text()
+    assert text == results.to_csv()
     header, first = text.splitlines()[:2]
     assert header.split(",")[0] == "time" and "Population" in header.split(",")
     assert float(first.split(",")[header.split(",").index("Population")]) == 100
