@@ -38,7 +38,7 @@ def read_model_entry(path: str | os.PathLike[str], report: ImportReport) -> tupl
         if Path(source).stat().st_size > MAX_ARCHIVE_BYTES:
             raise ParseError(f"archive larger than {MAX_ARCHIVE_BYTES} bytes", file=source)
         archive = zipfile.ZipFile(source)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, EOFError):  # damaged directory or entry names
         raise ParseError("not a zip archive (.mdzip files are zip archives)", file=source) from None
     except OSError as exc:
         raise ParseError(f"cannot read file: {exc.strerror}", file=source) from None
@@ -84,6 +84,6 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) ->
                 if total > limit:
                     raise ParseError("archive entry is larger than its header says", file=where)
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
         raise ParseError(f"cannot read archive entry: {exc}", file=where) from None
     return b"".join(chunks)

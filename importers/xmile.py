@@ -188,7 +188,7 @@ def _attr(el: etree._Element, name: str) -> str | None:
     value = el.get(name)
     if value is not None:
         return value
-    return next((v for k, v in el.attrib.items() if etree.QName(k).localname == name), None)
+    return next((v for k, v in el.attrib.items() if k.rpartition("}")[2] == name), None)
 
 
 def _float(text: str | None, default: float = 0.0) -> float:

@@ -14,12 +14,14 @@ from lxml import etree
 from metamodel import atomic
 from metamodel.elements import Aux, Flow, GraphicalFunction, Module, Stock, Variable
 from metamodel.equations.deps import replace_names
+from metamodel.errors import ModelError
 from metamodel.model import Model
 from metamodel.views import View
 
 XMILE_NS = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
 ISEE_NS = "http://iseesystems.com/XMILE"
 _METHOD_NAMES = {"euler": "Euler", "rk2": "RK2", "rk4": "RK4", "rk45": "RK45"}
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not allowed in XML 1.0
 _TAGS = ((Stock, "stock"), (Flow, "flow"), (Aux, "aux"), (Module, "module"))
 
 
@@ -61,10 +63,23 @@ def _q(tag: str) -> str:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
-    if text is not None:
-        el.text = text
+    try:
+        el = etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
+        if text is not None:
+            el.text = text
+    except ValueError:  # a control character or NUL, which XML 1.0 cannot hold
+        owner = attrs.get("name") or parent.get("name") or etree.QName(parent).localname
+        raise ModelError(f"'{owner}' cannot be written as XMILE: its <{tag}> holds a character XML cannot "
+                         f"hold ({_first_control(text, attrs)})") from None
     return el
+
+
+def _first_control(text: str | None, attrs: dict[str, str]) -> str:
+    for value in (text or "", *(v for v in attrs.values() if v)):
+        found = _NOT_XML.search(value)
+        if found:
+            return f"U+{ord(found.group()):04X}"
+    return "an invalid character"
 
 
 def _num(value: float) -> str:

@@ -253,8 +253,10 @@ class _Parts:
         return nodes
 
     def _order(self, nodes: list[str], deps: Callable[[str], set[str]], phase: str) -> list[str]:
+        # at the start, anything reading itself is circular; while running, stocks and memories read their state
+        self_loops = (lambda key: True) if phase == "init" else self.computed.__contains__
         try:
-            return topological_order(nodes, deps, self_loops=self.computed.__contains__)
+            return topological_order(nodes, deps, self_loops=self_loops)
         except CycleError as loop:
             names = [self.display(k) for k in loop.cycle]
             message = (f"algebraic loop: {' -> '.join(names)} -> {names[0]} (no stock breaks it)" if phase == "run"

@@ -106,6 +106,7 @@ class Flattener:
         self.root = model
         self.flat = FlatModel()
         self.macro_calls = 0
+        self._inputs: list[tuple[str, str, str | None]] = []  # module inputs: display, source key, element id
         self.macros = {canonical(name): sub for name, sub in model.submodels.items() if macro_parameters(sub)
                        or sub.find(name) is not None}
 
@@ -117,7 +118,16 @@ class Flattener:
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> FlatModel:
         self._instantiate(_Scope(self.root, "", None), depth=0)
+        self._check_bindings()
         return self.flat
+
+    def _check_bindings(self) -> None:
+        """Every module input must be connected to a variable that exists (a port may name one that does not)."""
+        defined = {key.split("[", 1)[0] for key in self.flat.variables}
+        for display, source, element_id in self._inputs:
+            if source.split("[", 1)[0] not in defined:
+                self._problem("SD002", f"module input '{display}' is connected to '{source}', which is not defined",
+                              element_id, display)
 
     # -- instances ---------------------------------------------------------------------------------
     def _instantiate(self, scope: _Scope, depth: int) -> None:
@@ -163,6 +173,7 @@ class Flattener:
         display = scope.prefix + variable.name if scope.prefix else variable.name
         binding = scope.bindings.get(variable.canonical)
         if binding is not None:  # a module input: its value comes from outside
+            self._inputs.append((display, binding, variable.id))
             self._store(FlatVar(key, display, "aux", Name(binding), variable.id, units=variable.units))
             return
         if isinstance(variable, Aux) and variable.gf is not None and not variable.equation.strip():
@@ -560,6 +571,8 @@ class _Resolver:
     def _invert_matrix(self, node: Call) -> Node:
         """``INVERT MATRIX(m[..., i, j], n)`` in an equation over ``[..., i, j]``: this element of the
         inverse of the n x n matrix over the last two dimensions."""
+        if len(node.args) != 2:
+            return self._fail("SD011", f"INVERT MATRIX takes 2 arguments, got {len(node.args)}", node)
         matrix, size = node.args
         owner_dims = [canonical(d) for d in getattr(self.owner, "dimensions", [])]
         if not isinstance(matrix, Subscript) or len(owner_dims) < 2 or len(matrix.indices) < 2:

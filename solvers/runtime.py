@@ -159,6 +159,8 @@ class Lookup:
         xs, ys = gf.points()
         if not xs or len(xs) != len(ys):
             raise ValueError(f"graphical function of '{name}' has no points or unequal x and y counts")
+        if any(b < a for a, b in zip(xs, xs[1:], strict=False)) or not all(map(math.isfinite, [*xs, *ys])):
+            raise ValueError(f"graphical function of '{name}' needs finite points with x values in increasing order")
         self.xs = np.asarray(xs, dtype=float)
         self.ys = np.asarray(ys, dtype=float)
         self.kind = gf.type

@@ -106,3 +106,66 @@ def test_a_long_vensim_sum_is_an_import_error_not_a_crash(tmp_path: Path) -> Non
     _model, report = load(path)
     assert [e.element for e in report.errors] == ["x"]
     assert "nested too deeply" in report.errors[0].reason
+
+
+# -- found by the fuzz suite ------------------------------------------------------------------------------
+def test_a_stock_initialised_from_itself_is_circular() -> None:
+    with pytest.raises(ModelError, match="circular initialisation: Level -> Level"):
+        solvers.compile(tank("1", initial="Level <= 0"))
+
+
+def test_a_module_input_wired_to_a_missing_variable_is_named(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.paths import ROOT
+
+    for name in ("tank.xmile", "pump.xmile", "controller.xmile", "water_tower.uml"):
+        shutil.copy(ROOT / "samples" / "water_tower" / name, tmp_path / name)
+    uml = tmp_path / "water_tower.uml"
+    uml.write_text(uml.read_text(encoding="utf-8").replace('xmi:id="Controller_speed" name="speed"',
+                                                            'xmi:id="Controller_speed" name="speeed"'),
+                   encoding="utf-8")
+    model, _report = load(uml)
+    with pytest.raises(ModelError, match="module input 'pump.speed' is connected to 'controller.speeed', which is "
+                                         "not defined"):
+        solvers.compile(model)
+
+
+def test_lookups_need_increasing_x_and_pass_nan_through() -> None:
+    from metamodel.elements import GraphicalFunction
+
+    model = tank("effect(Level)")
+    model.add(Aux("effect", "effect", gf=GraphicalFunction([0.0, 1.0, 2.0], [2.0, 0.0, 1.0])))
+    with pytest.raises(ModelError, match="x values in increasing order"):
+        solvers.compile(model)
+    model.elements["effect"].gf = GraphicalFunction([0.0, 1.0], [0.0, 1.0])
+    model.elements["level"].equation = "1e309 - 1e309"
+    with pytest.raises(SimulationError, match="not a number"):
+        solvers.compile(model).run()
+
+
+def test_invert_matrix_with_extra_arguments_is_an_error() -> None:
+    with pytest.raises(ModelError, match="INVERT MATRIX takes 2 arguments, got 3"):
+        solvers.compile(tank("INVERT_MATRIX(Level, 2, 3)"))
+
+
+def test_xmile_export_names_text_that_xml_cannot_hold(tmp_path: Path) -> None:
+    from importers import xmile_writer
+
+    model = tank("1")
+    model.elements["drain"].doc = "first\x1fsecond"
+    with pytest.raises(ModelError, match="'Drain' cannot be written as XMILE: its <doc> .*U\\+001F"):
+        xmile_writer.save(model, tmp_path / "m.xmile")
+    assert not (tmp_path / "m.xmile").exists()
+
+
+def test_an_archive_with_undecodable_entry_names_is_a_parse_error(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "m.mdzip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("mod\u00e9l.xmi", "<xmi:XMI/>")  # a UTF-8 name: the archive flags its names as UTF-8
+    archive.write_bytes(archive.read_bytes().replace("\u00e9".encode(), b"\xff\xfe"))  # no longer UTF-8
+    with pytest.raises(ParseError) as info:
+        load(archive)
+    assert info.value.file == str(archive)
