@@ -1,10 +1,10 @@
 """Budgets checked before a run starts: the memory its results will take.
 
-A run keeps every saved value of every reported variable for every run: ``saved times × variables ×
-runs`` numbers (8 bytes each in numpy, about 40 as Python floats on the single-run backend, more for
-the adaptive methods, which keep the stocks' trajectories too). A run whose estimate exceeds the
-limit is refused at once with what to change, instead of failing with a MemoryError (or swapping)
-after minutes. The limit is half the machine's memory, or ``SALVER_MAX_MEMORY`` (``512M``, ``8G``).
+``CompiledModel.run`` keeps every saved value of every reported variable for every run: ``saved times ×
+variables × runs`` numbers of 8 bytes (the adaptive methods also keep the stocks' trajectories, twice).
+A run whose estimate exceeds the limit is refused at once with what to change, instead of failing
+with a MemoryError (or swapping) after minutes; ``CompiledModel.stream`` holds one block at a time
+and needs no budget. The limit is half the machine's memory, or ``SALVER_MAX_MEMORY`` (``512M``, ``8G``).
 """
 
 from __future__ import annotations
@@ -37,25 +37,25 @@ def memory_limit() -> int:
         return _FALLBACK
 
 
-def estimate(saved: int, reported: int, stocks: int, runs: int, *, scalar: bool, adaptive: bool) -> int:
+def estimate(saved: int, reported: int, stocks: int, runs: int, *, adaptive: bool) -> int:
     """Bytes the results and the integrator's trajectories of one run call take, roughly."""
-    per_value = 40 if scalar else 8
-    total = saved * reported * runs * per_value
+    total = saved * reported * runs * 8
     if adaptive:  # solve_ivp's trajectories and their reshaped copy
         total += 2 * saved * stocks * runs * 8
     return total
 
 
-def check_memory(saved: int, reported: int, stocks: int, runs: int, *, scalar: bool, adaptive: bool) -> None:
+def check_memory(saved: int, reported: int, stocks: int, runs: int, *, adaptive: bool) -> None:
     """Refuse a run whose results would not fit the memory limit, saying what would make it fit."""
-    need = estimate(saved, reported, stocks, runs, scalar=scalar, adaptive=adaptive)
+    need = estimate(saved, reported, stocks, runs, adaptive=adaptive)
     limit = memory_limit()
     if need <= limit:
         return
     raise BudgetError(
         f"the results would take about {_size(need)} ({saved} saved times x {reported} variables x {runs} "
         f"run(s)), more than the {_size(limit)} allowed: save less often (a larger save period, "
-        f"--save-per), make fewer runs at a time, or allow more memory with {MEMORY_ENV}")
+        f"--save-per), make fewer runs at a time, stream the results block by block (CompiledModel.stream), "
+        f"or allow more memory with {MEMORY_ENV}")
 
 
 def _size(count: int) -> str:

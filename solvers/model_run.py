@@ -122,7 +122,7 @@ class CompiledModel(AnalysisMethods):
         if setup.spec.controls:
             return self._run_dynamic(setup, providers, require_gpu, params, seed, backend)
         budget.check_memory(len(steps.saved), len(self.layout.reported), len(self.layout.stocks), setup.runs,
-                            scalar=not setup.vector, adaptive=setup.method in integrators.ADAPTIVE)
+                            adaptive=setup.method in integrators.ADAPTIVE)
         time = steps.start + steps.saved * steps.dt
         shape = (len(time), len(self.layout.reported), setup.runs)
         out: np.ndarray | None = None

@@ -37,7 +37,7 @@ def decay(rate: float, dt: float, stop: float, method: str = "euler") -> Model:
 
 # -- memory ---------------------------------------------------------------------------------------------
 def test_a_run_larger_than_the_memory_budget_is_refused_with_a_remedy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(budget.MEMORY_ENV, "1M")
+    monkeypatch.setenv(budget.MEMORY_ENV, "100k")
     compiled = solvers.compile(wide(50))
     with pytest.raises(budget.BudgetError, match=r"1001 saved times x 50 variables x 1 run.*save less often"):
         compiled.run()
@@ -70,7 +70,7 @@ def test_the_cli_says_what_to_change(monkeypatch: pytest.MonkeyPatch, tmp_path: 
                                      capsys: pytest.CaptureFixture[str]) -> None:
     from metamodel import io
 
-    monkeypatch.setenv(budget.MEMORY_ENV, "1M")
+    monkeypatch.setenv(budget.MEMORY_ENV, "100k")
     io.save(wide(50), tmp_path / "wide.salver")
     assert main(["run", str(tmp_path / "wide.salver")]) == 1
     assert "--save-per" in capsys.readouterr().err
