@@ -195,17 +195,13 @@ class XmiDocument:
             self.externals[href] = External(href, _library_name(fragment, node), href)
             return href
         try:
-            name = self._name_in_file(file_part, fragment)
+            name, problem = self._name_in_file(file_part, fragment), "target file or element not found"
         except AccessError as exc:
-            if href not in self.broken:
-                self.broken.add(href)
-                self.report.add(f"href {href!r} not followed: {exc}", line=node.line if node is not None else None)
-            return href
+            name, problem = None, f"not followed: {exc}"
         if name is None:
             if href not in self.broken:
                 self.broken.add(href)
-                self.report.add(f"broken href {href!r}: target file or element not found",
-                                line=node.line if node is not None else None)
+                self.report.add(f"broken href {href!r}: {problem}", line=node.line if node is not None else None)
             return href
         self.externals[href] = External(href, name, href)
         return href
