@@ -66,6 +66,11 @@ def _one_of(choices: tuple[str, ...]) -> Check:
     return check
 
 
+def _controls(controls: dict[str, str]) -> str | None:
+    unknown = sorted(set(controls) - {"stop", "dt", "save_per"})
+    return f"unknown time settings {', '.join(map(repr, unknown))} (stop, dt, save_per)" if unknown else None
+
+
 def _dims(shape: list[int | None]) -> str | None:
     return None if all(d is None or d >= 0 for d in shape) else "axis sizes must not be negative"
 
@@ -75,6 +80,7 @@ RANGES: dict[tuple[type, str], Check] = {
     (SimSpec, "dt"): _positive,
     (SimSpec, "save_per"): _positive,
     (SimSpec, "method"): _one_of(INTEGRATION_METHODS),
+    (SimSpec, "controls"): _controls,
     (GraphicalFunction, "type"): _one_of(GF_TYPES),
     (Part, "lower"): _not_negative,
     (Part, "upper"): _not_negative,

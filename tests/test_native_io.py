@@ -188,6 +188,7 @@ def _nested(depth: int) -> dict[str, object]:
         (lambda d: d["sim_spec"].update(stop=float("inf")), "sim_spec.stop: must be a finite number"),
         (lambda d: d["sim_spec"].update(stop=10**400), "sim_spec.stop: must be a finite number"),
         (lambda d: d["sim_spec"].update(method="leapfrog"), "sim_spec.method: must be one of euler"),
+        (lambda d: d["sim_spec"].update(controls={"speed": "x"}), "sim_spec.controls: unknown time settings 'speed'"),
         (lambda d: d["elements"]["p"].update(lower=-1), "elements.p.lower: must not be negative"),
         (lambda d: d["elements"]["p"].update(lower=True), "elements.p.lower: must be a whole number"),
         (lambda d: d["elements"]["po"].update(direction="sideways"), "elements.po.direction: must be one of in"),
