@@ -88,7 +88,7 @@ class Compiler:
         flat = Flattener(binding.model).run()
         binding.extend(flat)
         expanded = Expander(flat, model.sim_spec.start, model.sim_spec.dt).run()
-        problems = [*binding.problems, *flat.problems, *expanded.problems]
+        problems = [*binding.problems, *flat.problems, *flat.unconnected_inputs(), *expanded.problems]
         if problems:
             raise ModelError(f"model '{self.model.name}' cannot be compiled:", problems)
         self.flat, self.expanded = flat, expanded

@@ -79,6 +79,15 @@ class FlatModel:
     neural: list[NeuralUse] = field(default_factory=list)
     fmus: list[FmuUse] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
+    inputs: list[tuple[str, str, str | None]] = field(default_factory=list)  # module inputs: display, source, id
+
+    def unconnected_inputs(self) -> list[Diagnostic]:
+        """Module inputs wired to a variable that does not exist (a port may name one that does not); asked
+        once every variable is in, the architecture's parametric ones included."""
+        defined = {key.split("[", 1)[0] for key in self.variables}
+        return [Diagnostic("SD002", "error", f"module input '{display}' is connected to '{source}', which is not "
+                           "defined", element_id, display, None, "equation")
+                for display, source, element_id in self.inputs if source.split("[", 1)[0] not in defined]
 
 
 class _Scope:
@@ -106,7 +115,6 @@ class Flattener:
         self.root = model
         self.flat = FlatModel()
         self.macro_calls = 0
-        self._inputs: list[tuple[str, str, str | None]] = []  # module inputs: display, source key, element id
         self.macros = {canonical(name): sub for name, sub in model.submodels.items() if macro_parameters(sub)
                        or sub.find(name) is not None}
 
@@ -118,16 +126,7 @@ class Flattener:
     # -- public ------------------------------------------------------------------------------------
     def run(self) -> FlatModel:
         self._instantiate(_Scope(self.root, "", None), depth=0)
-        self._check_bindings()
         return self.flat
-
-    def _check_bindings(self) -> None:
-        """Every module input must be connected to a variable that exists (a port may name one that does not)."""
-        defined = {key.split("[", 1)[0] for key in self.flat.variables}
-        for display, source, element_id in self._inputs:
-            if source.split("[", 1)[0] not in defined:
-                self._problem("SD002", f"module input '{display}' is connected to '{source}', which is not defined",
-                              element_id, display)
 
     # -- instances ---------------------------------------------------------------------------------
     def _instantiate(self, scope: _Scope, depth: int) -> None:
@@ -173,7 +172,7 @@ class Flattener:
         display = scope.prefix + variable.name if scope.prefix else variable.name
         binding = scope.bindings.get(variable.canonical)
         if binding is not None:  # a module input: its value comes from outside
-            self._inputs.append((display, binding, variable.id))
+            self.flat.inputs.append((display, binding, variable.id))
             self._store(FlatVar(key, display, "aux", Name(binding), variable.id, units=variable.units))
             return
         if isinstance(variable, Aux) and variable.gf is not None and not variable.equation.strip():
