@@ -3,9 +3,10 @@
 ``decode(hint, data, path)`` builds the value of an annotated type (a dataclass, ``list[...]``,
 ``tuple[...]``, ``dict[str, ...]``, ``X | None``, ``str``, ``float``, ``int``, ``bool``) from JSON
 data. Types come from the dataclasses' annotations; the ranges they cannot express (``dt > 0``, a
-port direction, finite numbers) from ``RANGES``. A value that does not fit raises ``SchemaError``
-naming its field path (``elements.tank.gf.ypts[2]``), so that nothing downstream meets a field of the
-wrong type, NaN, an infinity or a negative count.
+port direction, finite numbers) from ``RANGES``; fields whose values the annotation cannot describe
+(a variable's range, whose bounds may be infinite) have their own decoders (``DECODERS``). A value
+that does not fit raises ``SchemaError`` naming its field path (``elements.tank.gf.ypts[2]``), so
+that nothing downstream meets a field of the wrong type, NaN, an infinity or a negative count.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from metamodel.elements import (
     Port,
     Relation,
     SimSpec,
+    Variable,
 )
 from metamodel.errors import SalverError
 from metamodel.views import VIEW_KINDS, Shape, View
@@ -318,6 +320,31 @@ def _items_each(decoders: list[Decoder], values: list[Any]) -> list[Any]:
     return out
 
 
+def _bounds(data: Any) -> tuple[float, float] | None:
+    """A variable's range: two numbers, either of which may be infinite (an open bound, Vensim's ``?``)."""
+    if data is None:
+        return None
+    items = _expect(data, list)
+    if len(items) != 2:
+        raise _Misfit(f"must be a list of 2 values, not {len(items)}")
+    bounds = []
+    for index, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, int | float) or item != item:
+            raise _Misfit(f"must be a number or an infinity, not {'NaN' if item != item else _kind(item)}",
+                          [("index", index)])
+        bounds.append(float(item) if abs(item) < 1e308 else math.inf if item > 0 else -math.inf)
+    return bounds[0], bounds[1]
+
+
+# (dataclass or a base of it, field) -> decoder of a field whose values the annotation cannot describe
+DECODERS: dict[tuple[type, str], Decoder] = {(Variable, "range"): _bounds}
+
+
+def _special(cls: type, name: str) -> Decoder | None:
+    """The own decoder of field ``name`` of ``cls`` or of a base class, if it has one."""
+    return next((DECODERS[base, name] for base in cls.__mro__ if (base, name) in DECODERS), None)
+
+
 def _dataclass(cls: type) -> Decoder:
     hints, settable, required = _fields(cls)
     fields: dict[str, tuple[Decoder, Check | None]] = {}
@@ -325,7 +352,8 @@ def _dataclass(cls: type) -> Decoder:
 
     def decode_instance(data: Any) -> Any:
         if not fields:  # filled on first use: a dataclass may hold fields of its own type
-            fields.update({name: (_plan(hints[name]), RANGES.get((cls, name))) for name in settable})
+            fields.update({name: (_special(cls, name) or _plan(hints[name]), RANGES.get((cls, name)))
+                           for name in settable})
         _expect(data, dict)
         keys = data.keys()
         if not keys <= settable:

@@ -33,6 +33,7 @@ from metamodel.elements import (
 from metamodel.errors import ParseError
 from metamodel.model import Model
 from metamodel.views import Link, Note, Shape, View
+from tests.paths import SD_MODELS
 
 
 def rich_model() -> Model:
@@ -76,6 +77,29 @@ def test_round_trip_is_equal(tmp_path: Path) -> None:
     assert loaded.views[0].shapes["pop"].points == [(0.0, 1.0), (2.0, 3.0)]
     assert loaded.elements["p"].upper is None
     assert isinstance(loaded.submodels["econ"].elements["gdp"], Aux)
+
+
+def test_open_range_bounds_load_back(tmp_path: Path) -> None:
+    """Vensim's ``[0,?]`` is an open bound (an infinity): a saved model with one opens again."""
+    model = Model()
+    model.add(Aux("a", "a", equation="1", range=(0.0, float("inf"))))
+    model.add(Aux("b", "b", equation="1", range=(float("-inf"), 5.0)))
+    io.save(model, tmp_path / "m.salver")
+    loaded = io.load(tmp_path / "m.salver")
+    assert loaded.elements["a"].range == (0.0, float("inf"))
+    assert loaded.elements["b"].range == (float("-inf"), 5.0)
+    data = json.loads(io.dumps(model))
+    data["elements"]["b"]["range"] = [-(10**400), 10**400]
+    assert io.from_dict(data).elements["b"].range == (float("-inf"), float("inf"))
+
+
+def test_an_imported_vensim_model_with_open_ranges_saves_and_opens_again(tmp_path: Path) -> None:
+    import importers
+
+    model, _ = importers.load(SD_MODELS / "samples" / "teacup" / "teacup.mdl")
+    assert model.find("Characteristic Time").range == (0.0, float("inf"))
+    io.save(model, tmp_path / "teacup.salver")
+    assert io.load(tmp_path / "teacup.salver").equal_content(model)
 
 
 def test_text_is_deterministic() -> None:
@@ -184,6 +208,10 @@ def _nested(depth: int) -> dict[str, object]:
         (lambda d: d["elements"]["fx"]["gf"].update(xpts=[0, 1, 2]), "elements.fx.gf: has 3 x values for 2"),
         (lambda d: d["elements"]["fx"]["gf"].update(xscale=[0]), "xscale: must be a list of 2 values, not 1"),
         (lambda d: d["elements"]["fx"]["gf"].update(type="wavy"), "gf.type: must be one of continuous"),
+        (lambda d: d["elements"]["births"].update(range=[0, float("nan")]), "births.range[1]: must be a number or"),
+        (lambda d: d["elements"]["births"].update(range=[0, "5"]), "births.range[1]: must be a number or an inf"),
+        (lambda d: d["elements"]["births"].update(range=[0]), "births.range: must be a list of 2 values, not 1"),
+        (lambda d: d["elements"]["births"].update(range=5), "births.range: must be a list, not a number"),
         (lambda d: d["sim_spec"].update(dt=-0.5), "sim_spec.dt: must be greater than 0"),
         (lambda d: d["sim_spec"].update(stop=float("inf")), "sim_spec.stop: must be a finite number"),
         (lambda d: d["sim_spec"].update(stop=10**400), "sim_spec.stop: must be a finite number"),
