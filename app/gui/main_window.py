@@ -21,7 +21,7 @@ from app.gui import autosave, block_layout, clipboard, context_menu, deletion, s
 from app.gui.diagnostics import DiagnosticsMonitor
 from app.gui.docks import structure
 from app.gui.docks.browser import ModelBrowser
-from app.gui.docks.plots import PlotPanel
+from app.gui.docks.plots import PlotPanel, save_image
 from app.gui.docks.problems import ProblemsPanel
 from app.gui.docks.properties import PropertiesPanel
 from app.gui.docks.run_settings import RunSettingsPanel
@@ -674,8 +674,11 @@ class MainWindow(QMainWindow):
     def export_diagram_dialog(self) -> None:
         view = self.tabs.current_view()
         path, _ = QFileDialog.getSaveFileName(self, "Export diagram", "", "PNG image (*.png)")
-        if view is not None and path and not view.grab().save(path, "PNG"):
-            self.show_error("Export failed", f"could not write {path}")
+        if view is not None and path:
+            try:
+                save_image(view.grab(), path)
+            except OSError as exc:
+                self.show_error("Export failed", str(exc))
 
     # -- messages and state -------------------------------------------------------------------------
     def show_error(self, title: str, text: str) -> None:

@@ -108,6 +108,30 @@ def test_axes_have_units_one_per_unit_and_the_legend_is_outside(window, qtbot):
     assert plots.plot.height() >= 200
 
 
+def test_exports_replace_files_whole_through_links_and_report_failures(window, qtbot, tmp_path, monkeypatch):
+    """Plot and diagram exports are atomic saves: a link to the file stays a link, no temporary stays
+    behind, and a folder that does not exist is a message, not an exception."""
+    _run_sir(window, qtbot)
+    real = tmp_path / "real"
+    real.mkdir()
+    for kind in ("png", "svg"):
+        (real / f"plot.{kind}").write_text("old", encoding="utf-8")
+        (tmp_path / f"plot.{kind}").symlink_to(real / f"plot.{kind}")
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, k=kind, **_k: (str(tmp_path / f"plot.{k}"), ""))
+        window.export_dialog(kind)
+        assert (tmp_path / f"plot.{kind}").is_symlink()
+        assert (real / f"plot.{kind}").read_bytes() != b"old"
+    assert not QImage(str(real / "plot.png")).isNull()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(tmp_path / "diagram.png"), ""))
+    window.export_diagram_dialog()
+    assert not QImage(str(tmp_path / "diagram.png")).isNull()
+    assert [p.name for p in [*tmp_path.iterdir(), *real.iterdir()] if "tmp" in p.name] == []
+    missing = tmp_path / "no such folder" / "diagram.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(missing), ""))
+    window.export_diagram_dialog()
+    assert "cannot save" in window.messages[-1] and not missing.exists()
+
+
 def test_exports_get_their_extension_and_png_is_full_size(window, qtbot, tmp_path, monkeypatch):
     _run_sir(window, qtbot)
     for kind in ("png", "svg", "csv"):

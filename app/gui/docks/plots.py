@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from app.gui import style
 from app.gui.checklist import fill_checklist
+from metamodel import atomic
+from metamodel.errors import SaveError
 from solvers.results import Results
 
 MAX_KEPT_RUNS = 8
@@ -43,18 +45,26 @@ class RunRecord:
 
 
 def export_svg(widget: QWidget, path: str) -> None:
-    """Write ``widget`` as SVG by rendering it through ``QSvgGenerator``."""
-    generator = QSvgGenerator()
-    generator.setFileName(path)
-    size = widget.size()
-    generator.setSize(QSize(size.width(), size.height()))
-    generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
-    generator.setTitle("Salver plot")
-    painter = QPainter(generator)
-    try:
-        widget.render(painter)
-    finally:
-        painter.end()
+    """Write ``widget`` as SVG by rendering it through ``QSvgGenerator``, atomically."""
+    with atomic.replacing_path(path) as temp:
+        generator = QSvgGenerator()
+        generator.setFileName(str(temp))
+        size = widget.size()
+        generator.setSize(QSize(size.width(), size.height()))
+        generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
+        generator.setTitle("Salver plot")
+        painter = QPainter(generator)
+        try:
+            widget.render(painter)
+        finally:
+            painter.end()
+
+
+def save_image(image: QImage | QPixmap, path: str) -> None:
+    """Write ``image`` to ``path`` as a PNG, atomically; a ``SaveError`` when Qt cannot write it."""
+    with atomic.replacing_path(path) as temp:
+        if not image.save(str(temp), "PNG"):
+            raise SaveError(path, "the image could not be written")
 
 
 class PlotPanel(QWidget):
@@ -331,8 +341,6 @@ class PlotPanel(QWidget):
 
     def _render(self, path: str) -> None:
         """Draw the whole plot (axes, legend) at ``EXPORT_SIZE`` into a PNG."""
-        from PySide6.QtGui import QImage
-
         image = QImage(*EXPORT_SIZE, QImage.Format.Format_ARGB32)
         image.fill(Qt.GlobalColor.white)
         painter = QPainter(image)
@@ -342,5 +350,4 @@ class PlotPanel(QWidget):
             scene.render(painter, QRectF(0, 0, *EXPORT_SIZE), self.plot.getPlotItem().sceneBoundingRect())
         finally:
             painter.end()
-        if not image.save(path, "PNG"):
-            raise OSError(f"could not write {path}")
+        save_image(image, path)
