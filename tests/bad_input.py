@@ -1,10 +1,12 @@
-"""Shared checks of the bad-input tests: an expected ParseError, and the whole pipeline on a fuzzed file."""
+"""Shared checks of the bad-input tests: an expected ParseError, the whole pipeline on a fuzzed file, and
+the size of the fuzz and kill tests (``SALVER_FUZZ=N`` runs N times as many; the default fits CI)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import math
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,13 @@ import importers
 import solvers
 from metamodel.errors import ParseError, SalverError
 from metamodel.model import Model
+
+FUZZ_SCALE = float(os.environ.get("SALVER_FUZZ", "1"))
+
+
+def scaled(count: int) -> int:
+    """``count`` mutants (or kills) times ``SALVER_FUZZ``, at least one: the long fuzz is opt-in."""
+    return max(1, round(count * FUZZ_SCALE))
 
 
 def load_fails(path: Path, text: str, message: str) -> ParseError:

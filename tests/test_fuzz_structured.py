@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from metamodel import io
 from metamodel.equations.builtins import BUILTINS
-from tests.bad_input import exercise, exercise_model, survives
+from metamodel.errors import SalverError
+from tests.bad_input import exercise, exercise_model, scaled, survives
 from tests.paths import ROOT, SD_MODELS
 
-FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+FUZZ = settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                         HealthCheck.too_slow])
 SALVER = sorted((ROOT / "samples").rglob("*.salver"))
 XMILE = [SD_MODELS / "samples" / "teacup" / "teacup.xmile", SD_MODELS / "samples" / "bpowers-hares_and_lynxes_modules"
@@ -55,6 +56,20 @@ def _set(document: Any, path: tuple[Any, ...], value: Any) -> None:
     for key in path[:-1]:
         document = document[key]
     document[path[-1]] = value
+
+
+BROKEN_EXPORTS = {"test_subscripted_flows.xmile"}  # '???' in equations (the suite's README): refused whole
+
+
+@pytest.mark.parametrize("sample", [*SALVER, *XMILE, *MDL], ids=[p.name for p in [*SALVER, *XMILE, *MDL]])
+def test_the_fuzzed_samples_go_the_whole_way_unchanged(sample: Path) -> None:
+    """Each sample the fuzz starts from is imported, checked, saved and read back, exported, compiled and
+    run without an error: otherwise the fuzz would stop early on every mutant and test little."""
+    if sample.name in BROKEN_EXPORTS:
+        with pytest.raises(SalverError, match=r"unexpected character '\?'"):
+            exercise(sample)
+    else:
+        exercise(sample)
 
 
 # -- .salver --------------------------------------------------------------------------------------------

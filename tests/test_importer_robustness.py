@@ -16,9 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import importers
 import solvers
+from importers import xmile_writer
+from metamodel import io
 from solvers.neural import clear_session_cache, read_signature
-from tests.bad_input import exercise, survives
+from tests.bad_input import exercise, scaled, survives
 from tests.paths import ROOT, SHARED
 
 FILES = [
@@ -81,7 +84,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("source", FILES, ids=[f.name for f in FILES])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=scaled(20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.floats(0, 1), hole=st.floats(0, 1), width=st.integers(1, 200))
 def test_truncated_or_holed_files_never_escape(folder: Path, source: Path, cut: float, hole: float,
                                                 width: int) -> None:
@@ -92,14 +95,14 @@ def test_truncated_or_holed_files_never_escape(folder: Path, source: Path, cut: 
 
 
 @pytest.mark.parametrize("source", FILES, ids=[f.name for f in FILES])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=st.lists(MUTATION, min_size=1, max_size=8))
 def test_mutated_files_never_escape(folder: Path, source: Path,
                                     mutations: list[tuple[float, int, int, bytes]]) -> None:
     damaged_load(folder, source, mutated(source.read_bytes(), mutations))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=st.lists(MUTATION, min_size=1, max_size=8))
 def test_mutated_onnx_files_never_escape(tmp_path: Path, mutations: list[tuple[float, int, int, bytes]]) -> None:
     sample = ROOT / "samples" / "thermal_plant"
@@ -113,6 +116,17 @@ def test_mutated_onnx_files_never_escape(tmp_path: Path, mutations: list[tuple[f
     survives(lambda: read_signature(plant / "controller.onnx"))
     survives(lambda: solvers.load(plant / "plant.salver").run(stop=2))
     clear_session_cache()
+
+
+@pytest.mark.parametrize("source", FILES, ids=[f.name for f in FILES])
+def test_every_undamaged_file_saves_and_exports(folder: Path, source: Path) -> None:
+    """The undamaged files import, and their models save as .salver, open again the same and export
+    to XMILE: the mutants of a file that could not would all stop there."""
+    target = folder / source.name
+    shutil.copy(source, target)
+    model, _ = importers.load(target)
+    assert io.from_dict(json.loads(io.dumps(model)), source=str(target)).equal_content(model)
+    xmile_writer.dumps(model)
 
 
 def test_every_listed_file_exists() -> None:

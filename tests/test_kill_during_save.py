@@ -25,9 +25,10 @@ from metamodel import atomic, io
 from metamodel.elements import Aux, Flow, Stock
 from metamodel.model import Model
 from solvers.results import Results
+from tests.bad_input import scaled
 from tests.paths import ROOT
 
-KILLS = 20
+KILLS = scaled(10)
 
 
 def big_model(version: int) -> Model:
@@ -130,7 +131,7 @@ def test_kill_during_plot_save_leaves_a_whole_png(tmp_path: Path) -> None:
                         "while True:", "    save_plot(r, sys.argv[1])"])
     environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     rng = random.Random(7)
-    for _ in range(4):
+    for _ in range(scaled(4)):
         child = subprocess.Popen([sys.executable, "-c", script, str(target)], cwd=ROOT, env=environment,
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
@@ -158,7 +159,7 @@ def test_kill_in_the_middle_of_writing_leaves_the_old_or_the_new_file(tmp_path: 
     context = multiprocessing.get_context("fork")
     rng = random.Random(3)
     interrupted = 0
-    for _ in range(30):
+    for _ in range(scaled(30)):
         child = context.Process(target=_write_forever, args=(target, texts), daemon=True)
         child.start()
         time.sleep(rng.uniform(0.005, 0.05))
