@@ -193,10 +193,22 @@ class CapellaMapper:
                 continue  # untyped slots (expression bodies, languages): content of their typed parent
             handler = self.handlers.get(kind) or (self._requirement if kind.endswith("Requirement") else None)
             if handler is not None:
+                if not child.get("id"):
+                    self._give_id(child, kind)
                 handler(child, owner)
             else:
                 self.unmapped.count(kind, child.sourceline, child.get("name") or "")
                 self._children(child, owner)
+
+    def _give_id(self, element: etree._Element, kind: str) -> None:
+        """A mapped element without an id (a damaged file) gets a fresh one: nothing in the file refers to it."""
+        fresh = f"_no_id_{len(self.by_id)}"
+        while fresh in self.by_id:
+            fresh += "_"
+        element.set("id", fresh)
+        self.by_id[fresh] = element
+        self.report.add(f"{kind} without an id: given the id {fresh!r}", element.get("name") or kind,
+                        element.sourceline, "warning")
 
     def _add(self, created: Element, element: etree._Element, skip: frozenset[str] = frozenset()) -> None:
         if created.id in self.model.elements:

@@ -191,3 +191,20 @@ def test_exchange_item_is_an_interface(tmp_path: Path) -> None:
 ])
 def test_bad_input_is_a_parse_error(tmp_path: Path, text: str, message: str) -> None:
     load_fails(tmp_path / "bad.capella", text, message)
+
+
+def test_elements_without_ids_get_fresh_ones_and_the_model_saves(tmp_path: Path) -> None:
+    """A damaged file whose elements lost their ids: every mapped one gets a fresh id (reported), so
+    ports, catalog links and value types with units keyed by id still map and the model saves."""
+    import json
+    import re
+
+    from metamodel import io
+
+    path = tmp_path / "damaged.capella"
+    path.write_bytes(re.sub(rb'\sid="[^"]*"', b"", IFE.read_bytes()))
+    model, report = importers.load(path)
+    fresh = [e for e in report.entries if "without an id" in e.reason]
+    assert fresh and all(e.severity == "warning" for e in fresh)
+    assert len(list(model.of_kind(Block))) > 10 and all(isinstance(key, str) and key for key in model.elements)
+    assert io.from_dict(json.loads(io.dumps(model))).equal_content(model)
