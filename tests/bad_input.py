@@ -12,18 +12,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import importers
 import solvers
 from metamodel.errors import ParseError, SalverError
 from metamodel.model import Model
 
+EXPLORE = "SALVER_FUZZ" in os.environ  # the long fuzz: more cases, new ones each run
 FUZZ_SCALE = float(os.environ.get("SALVER_FUZZ", "1"))
 
 
 def scaled(count: int) -> int:
     """``count`` mutants (or kills) times ``SALVER_FUZZ``, at least one: the long fuzz is opt-in."""
     return max(1, round(count * FUZZ_SCALE))
+
+
+def fuzz_settings(examples: int) -> settings:
+    """Hypothesis settings of a fuzz test: ``scaled(examples)`` cases, the same ones every run by default
+    (a repeatable CI), new random ones each run under ``SALVER_FUZZ``."""
+    return settings(max_examples=scaled(examples), deadline=None, derandomize=not EXPLORE,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 def load_fails(path: Path, text: str, message: str) -> ParseError:

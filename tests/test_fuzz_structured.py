@@ -14,17 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from metamodel import io
 from metamodel.equations.builtins import BUILTINS
 from metamodel.errors import SalverError
-from tests.bad_input import exercise, exercise_model, scaled, survives
+from tests.bad_input import exercise, exercise_model, fuzz_settings, survives
 from tests.paths import ROOT, SD_MODELS
 
-FUZZ = settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                        HealthCheck.too_slow])
+FUZZ = fuzz_settings(40)
 SALVER = sorted((ROOT / "samples").rglob("*.salver"))
 XMILE = [SD_MODELS / "samples" / "teacup" / "teacup.xmile", SD_MODELS / "samples" / "bpowers-hares_and_lynxes_modules"
          / "model.xmile", SD_MODELS / "tests" / "subscripted_flows" / "test_subscripted_flows.xmile",

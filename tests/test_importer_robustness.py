@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import importers
@@ -21,7 +21,7 @@ import solvers
 from importers import xmile_writer
 from metamodel import io
 from solvers.neural import clear_session_cache, read_signature
-from tests.bad_input import exercise, scaled, survives
+from tests.bad_input import exercise, fuzz_settings, survives
 from tests.paths import ROOT, SHARED
 
 FILES = [
@@ -84,7 +84,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("source", FILES, ids=[f.name for f in FILES])
-@settings(max_examples=scaled(20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz_settings(20)
 @given(cut=st.floats(0, 1), hole=st.floats(0, 1), width=st.integers(1, 200))
 def test_truncated_or_holed_files_never_escape(folder: Path, source: Path, cut: float, hole: float,
                                                 width: int) -> None:
@@ -95,14 +95,14 @@ def test_truncated_or_holed_files_never_escape(folder: Path, source: Path, cut: 
 
 
 @pytest.mark.parametrize("source", FILES, ids=[f.name for f in FILES])
-@settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz_settings(30)
 @given(mutations=st.lists(MUTATION, min_size=1, max_size=8))
 def test_mutated_files_never_escape(folder: Path, source: Path,
                                     mutations: list[tuple[float, int, int, bytes]]) -> None:
     damaged_load(folder, source, mutated(source.read_bytes(), mutations))
 
 
-@settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz_settings(30)
 @given(mutations=st.lists(MUTATION, min_size=1, max_size=8))
 def test_mutated_onnx_files_never_escape(tmp_path: Path, mutations: list[tuple[float, int, int, bytes]]) -> None:
     sample = ROOT / "samples" / "thermal_plant"
