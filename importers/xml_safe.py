@@ -67,9 +67,9 @@ def iterparse(source: str | os.PathLike[str] | bytes, *, name: str | None = None
               ) -> Iterator[tuple[str, etree._Element]]:
     """Stream ``("start", element)`` and ``("end", element)`` events of an XML file (a path) or of bytes,
     with the settings of ``parse_bytes``; comments and processing instructions are left out. The caller
-    clears what it has read, so memory stays bounded by what it keeps. Malformed XML, entity
-    declarations, files over the size limit and nesting deeper than ``MAX_XML_DEPTH`` raise
-    ``ParseError`` (at the point they are met)."""
+    clears what it has read, so memory stays bounded by what it keeps. Malformed XML (an undeclared
+    namespace prefix too, as ``parse_bytes`` finds it), entity declarations, files over the size limit
+    and nesting deeper than ``MAX_XML_DEPTH`` raise ``ParseError`` (at the point they are met)."""
     where = name or ("<bytes>" if isinstance(source, bytes) else str(source))
     try:
         if isinstance(source, bytes):
@@ -94,6 +94,10 @@ def iterparse(source: str | os.PathLike[str] | bytes, *, name: str | None = None
                     if depth > MAX_XML_DEPTH:
                         raise ParseError(f"XML elements nested deeper than {MAX_XML_DEPTH} levels", file=where,
                                          line=element.sourceline)
+                    if ":" in element.tag and element.tag[0] != "{":  # libxml2 streams on past an unbound prefix
+                        prefix, _, local = element.tag.partition(":")
+                        raise ParseError(f"malformed XML: namespace prefix {prefix} on {local} is not defined",
+                                         file=where, line=element.sourceline)
                 else:
                     depth -= 1
                 yield event, element

@@ -177,6 +177,10 @@ def test_multiplicity_units_and_file_hrefs(tmp_path: Path) -> None:
     ('<?xml version="1.0"?><xmi:XMI xmlns:xmi="http://www.omg.org/spec/XMI/20131001" '
      'xmlns:uml="http://www.eclipse.org/uml2/5.0.0/UML"><uml:Model xmi:id="m">' + "<p>" * 300 + "</p>" * 300
      + "</uml:Model></xmi:XMI>", "nested deeper"),
+    ('<?xml version="1.0"?><xmi:XMI><uml:Model xmi:id="m"/></xmi:XMI>', "namespace prefix xmi on XMI is not defined"),
+    ('<?xml version="1.0"?><xmi:XMI xmlns:xmi="http://www.omg.org/spec/XMI/20131001" '
+     'xmlns:uml="http://www.eclipse.org/uml2/5.0.0/UML"><uml:Model xmi:id="m"><sysml:Block/></uml:Model></xmi:XMI>',
+     "namespace prefix sysml on Block is not defined"),
 ])
 def test_bad_xml_is_a_parse_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.xmi"
