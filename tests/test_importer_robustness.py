@@ -1,8 +1,8 @@
 """Damaged foreign files: every importer answers with a model and a report, or a SalverError.
 
-Real files from the shared samples (SD, XMI, Capella, ArchiMate, SysML v2, .mdzip, ONNX) are truncated,
-holed and mutated byte by byte; each result goes through the whole pipeline (import, validate, save,
-export, compile, run). Nothing but a SalverError may escape.
+Real files from the shared samples (SD, XMI, Capella, ArchiMate, SysML v2, .mdzip, ONNX) and the test
+FMUs (FMI 2.0 and 3.0) are truncated, holed and mutated byte by byte; each result goes through the
+whole pipeline (import, validate, save, export, compile, run). Nothing but a SalverError may escape.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,39 @@ def test_mutated_onnx_files_never_escape(tmp_path: Path, mutations: list[tuple[f
     survives(lambda: read_signature(plant / "controller.onnx"))
     survives(lambda: solvers.load(plant / "plant.salver").run(stop=2))
     clear_session_cache()
+
+
+@pytest.fixture(scope="module")
+def built_fmus() -> list[Path]:
+    """An FMI 2.0 model-exchange-capable FMU with events and an FMI 3.0 one (built once into the cache)."""
+    from tests.fmus import build
+
+    return [build.build("BouncingBall", 2), build.build("Dahlquist", 3)]
+
+
+def test_the_fuzzed_fmus_go_the_whole_way_unchanged(built_fmus: list[Path]) -> None:
+    for source in built_fmus:
+        exercise(source)
+
+
+@fuzz_settings(30)
+@given(mutations=st.lists(MUTATION, min_size=1, max_size=6), which=st.integers(0, 1), whole=st.booleans())
+def test_mutated_fmus_never_escape(tmp_path: Path, built_fmus: list[Path], mutations: list[tuple[float, int, int,
+                                   bytes]], which: int, whole: bool) -> None:
+    """An FMU whose archive bytes, or whose modelDescription.xml inside an intact archive, are mutated:
+    imported, checked, saved, exported, compiled and run, only a SalverError may come out."""
+    source = built_fmus[which]
+    target = tmp_path / source.name
+    if whole:
+        target.write_bytes(mutated(source.read_bytes(), mutations))
+    else:
+        with zipfile.ZipFile(source) as archive:
+            entries = {info.filename: archive.read(info) for info in archive.infolist()}
+        entries["modelDescription.xml"] = mutated(entries["modelDescription.xml"], mutations)
+        with zipfile.ZipFile(target, "w") as archive:
+            for name, content in entries.items():
+                archive.writestr(name, content)
+    survives(lambda: exercise(target))
 
 
 @pytest.mark.parametrize("source", FILES, ids=[f.name for f in FILES])
