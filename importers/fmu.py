@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from importers.report import ImportReport
-from importers.xmi_archive import MAX_ENTRIES, MAX_RATIO, RATIO_FLOOR, is_safe_name
+from importers.xmi_archive import DAMAGED_DIRECTORY, DAMAGED_ENTRY, MAX_ENTRIES, MAX_RATIO, RATIO_FLOOR, is_safe_name
 from importers.xml_safe import parse_file
 from metamodel.elements import Aux, FmuComponent, FmuVariable, SimSpec
 from metamodel.errors import ModelError, ParseError
@@ -100,7 +100,7 @@ def _unpack(file: Path, digest: str) -> Path:
     source = str(file)
     try:
         archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, OSError):
+    except (*DAMAGED_DIRECTORY, OSError):
         raise ParseError("not an FMU: the file is not a zip archive", file=source) from None
     with archive:
         infos = archive.infolist()
@@ -149,7 +149,7 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, sour
                     raise ParseError("archive entry inflates past the size it declares", file=f"{source}!"
                                      f"{info.filename}")
                 out.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # zlib errors are ValueError-like
+    except DAMAGED_ENTRY as exc:
         raise ParseError(f"damaged archive entry: {exc}", file=f"{source}!{info.filename}") from None
 
 

@@ -22,6 +22,9 @@ MAX_RATIO = 100  # uncompressed / compressed, checked for entries above RATIO_FL
 RATIO_FLOOR = 1024 * 1024
 MAIN_ENTRY = "com.nomagic.magicdraw.uml_model.model"
 _CHUNK = 1024 * 1024
+# what zipfile raises for a damaged central directory or entry names, and for a damaged entry's data
+DAMAGED_DIRECTORY = (zipfile.BadZipFile, UnicodeDecodeError, ValueError, EOFError)
+DAMAGED_ENTRY = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError, ValueError)
 
 
 def is_safe_name(name: str) -> bool:
@@ -38,7 +41,7 @@ def read_model_entry(path: str | os.PathLike[str], report: ImportReport) -> tupl
         if Path(source).stat().st_size > MAX_ARCHIVE_BYTES:
             raise ParseError(f"archive larger than {MAX_ARCHIVE_BYTES} bytes", file=source)
         archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, EOFError):  # damaged directory or entry names
+    except DAMAGED_DIRECTORY:
         raise ParseError("not a zip archive (.mdzip files are zip archives)", file=source) from None
     except OSError as exc:
         raise ParseError(f"cannot read file: {exc.strerror}", file=source) from None
@@ -84,6 +87,6 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) ->
                 if total > limit:
                     raise ParseError("archive entry is larger than its header says", file=where)
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
+    except DAMAGED_ENTRY as exc:
         raise ParseError(f"cannot read archive entry: {exc}", file=where) from None
     return b"".join(chunks)

@@ -21,6 +21,7 @@ import importers
 import solvers
 from importers import xmile_writer
 from metamodel import io
+from metamodel.errors import ParseError
 from solvers.neural import clear_session_cache, read_signature
 from tests.bad_input import exercise, fuzz_settings, survives
 from tests.paths import ROOT, SHARED
@@ -150,6 +151,20 @@ def test_mutated_fmus_never_escape(tmp_path: Path, built_fmus: list[Path], mutat
             for name, content in entries.items():
                 archive.writestr(name, content)
     survives(lambda: exercise(target))
+
+
+def test_an_fmu_whose_compressed_data_is_damaged_is_a_parse_error(tmp_path: Path, built_fmus: list[Path]) -> None:
+    """Inflating a damaged deflate stream raises zlib.error, which is neither an OSError nor a ValueError."""
+    target = tmp_path / "damaged.fmu"
+    with zipfile.ZipFile(built_fmus[0]) as archive, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in archive.infolist():
+            out.writestr(info.filename, archive.read(info))
+    data = bytearray(target.read_bytes())
+    start = data.index(b"modelDescription.xml") + len("modelDescription.xml")  # the entry's compressed data
+    data[start + 40:start + 48] = b"\xff" * 8
+    target.write_bytes(bytes(data))
+    with pytest.raises(ParseError, match="damaged archive entry"):
+        importers.load(target)
 
 
 @pytest.mark.parametrize("source", FILES, ids=[f.name for f in FILES])
