@@ -41,13 +41,24 @@ def test_division_by_zero_at_the_start_names_the_variable(runs: int) -> None:
     assert info.value.variable == "Level" and info.value.time == 0.0
 
 
-def test_a_long_sum_runs_and_a_longer_one_is_refused_with_a_remedy() -> None:
-    terms = MAX_HEIGHT - 1
-    results = solvers.compile(tank(" + ".join(["0.01"] * terms))).run()
-    assert results["Drain"][0, 0] == pytest.approx(0.01 * terms)
+@pytest.mark.parametrize("terms", [MAX_HEIGHT - 1, 300, 5000])
+def test_long_sums_and_products_run(terms: int) -> None:
+    signs = [" + ", " - ", " + "]
+    text = "1" + "".join(f"{signs[i % 3]}0.01" for i in range(terms))
+    expected = 1 + sum(0.01 if i % 3 != 1 else -0.01 for i in range(terms))
+    results = solvers.compile(tank(text)).run()
+    assert results["Drain"][0, 0] == pytest.approx(expected)
+    assert not [d for d in validate(tank(text)) if d.severity == "error"]
+    product = "2" + "".join(" * 1.001" if i % 2 else " / 1.002" for i in range(terms))
+    expected = 2 * 1.001 ** (terms // 2) / 1.002 ** (terms - terms // 2)
+    assert solvers.compile(tank(product)).run()["Drain"][0, 0] == pytest.approx(expected)
+
+
+def test_deeply_nested_operators_are_refused_with_a_remedy() -> None:
+    nested = "0.01" + " ^ 1" * 300
     with pytest.raises(ModelError, match="nested too deeply.*split it into several variables"):
-        solvers.compile(tank(" + ".join(["0.01"] * 300)))
-    assert any("nested too deeply" in d.message for d in validate(tank(" + ".join(["1"] * 300))))
+        solvers.compile(tank(nested))
+    assert any("nested too deeply" in d.message for d in validate(tank(nested)))
 
 
 def test_a_sum_over_a_large_dimension_compiles() -> None:

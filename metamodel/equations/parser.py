@@ -169,9 +169,14 @@ class _Parser:
         if level == len(self._LEVELS):
             return self.unary()
         left = self.binary(level + 1)
+        chain: list[tuple[str, Node]] = []
         while (op := self.binary_op(level)) is not None:
             self.advance()
             right = self.if_or(lambda lv=level: self.binary(lv + 1))
+            chain.append((op, right))
+        if len(chain) >= _BALANCED_CHAIN and all(op in _INVERSE for op, _ in chain):
+            return _balanced([("+" if op in ("+", "-") else "*", left), *chain])
+        for op, right in chain:
             left = BinOp(op, left, right, span=(left.span[0], right.span[1]))
         return left
 
@@ -262,6 +267,32 @@ class _Parser:
         if not self.at("name"):
             raise self.error(expected)
         return self.advance()
+
+
+# A chain of at least this many ``+ -`` (or ``* /``) operations is built as a balanced tree, so a sum of
+# thousands of terms is a tree of a few dozen levels that every walker can recurse over; shorter chains
+# keep the left-to-right order in which they are written.
+_BALANCED_CHAIN = 32
+_INVERSE = {"+": "-", "-": "+", "*": "/", "/": "*"}
+
+
+def _balanced(terms: list[tuple[str, Node]]) -> Node:
+    """``t0 op1 t1 op2 t2 …`` (``terms[0]`` carries the identity operator) as a tree of logarithmic height.
+
+    The right half of a split joins the left half by its first operator; when that operator is ``-`` or ``/``
+    the right half's operators are inverted (``a - b - c`` is ``a - (b + c)``), so the value is the same.
+    """
+    if len(terms) == 1:
+        return terms[0][1]
+    middle = len(terms) // 2
+    left = _balanced(terms[:middle])
+    joint, first = terms[middle]
+    rest = terms[middle + 1:]
+    if joint in ("-", "/"):
+        rest = [(_INVERSE[op], term) for op, term in rest]
+    identity = "+" if joint in ("+", "-") else "*"
+    right = _balanced([(identity, first), *rest])
+    return BinOp(joint, left, right, span=(left.span[0], right.span[1]))
 
 
 def _unquote(text: str) -> str:
