@@ -31,9 +31,19 @@ class Task(QRunnable):
             result = self.function()
         except Exception as exc:  # reported to the GUI, which shows it
             exc.__salver_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
-            self.signals.failed.emit(exc)
+            self._deliver("failed", exc)
         else:
-            self.signals.done.emit(result)
+            self._deliver("done", result)
+
+    def _deliver(self, signal: str, value: Any) -> None:
+        """Emit ``value`` unless the application shut down while the work ran (no one is left to tell)."""
+        if not Shiboken.isValid(self.signals):
+            return
+        try:
+            getattr(self.signals, signal).emit(value)
+        except RuntimeError:  # the signals object was deleted between the check and the emit
+            if Shiboken.isValid(self.signals):
+                raise
 
 
 def submit(function: Callable[[], Any], on_done: Callable[[Any], None],
