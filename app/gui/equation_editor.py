@@ -1,20 +1,23 @@
-"""The equation editor: highlighting, completion of names and builtins, the parser's error underlined."""
+"""The equation editor: highlighting, completion of names and builtins (each builtin with its signature
+and what it does as a tooltip), the parser's error underlined."""
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QKeyEvent,
+    QStandardItem,
+    QStandardItemModel,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
 )
-from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
 from app.gui import style
 from app.gui.guard import guarded
@@ -95,6 +98,7 @@ class EquationEdit(QPlainTextEdit):
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.completer.activated.connect(self._insert_completion)
+        self.completer.highlighted.connect(self._explain)
         self._names: list[str] = []
         self._committed = ""
         self.error = ""
@@ -102,10 +106,28 @@ class EquationEdit(QPlainTextEdit):
 
     def set_names(self, display_names: list[str]) -> None:
         """Model variable names offered by completion and coloured as known."""
-        self._names = sorted(display_names, key=str.casefold)
-        words = self._names + sorted(name.upper() for name in BUILTINS)
-        self.completer.setModel(QStringListModel(words, self.completer))
+        names = sorted(display_names, key=str.casefold)
         self.highlighter.set_names({canonical(n) for n in display_names})
+        if names == self._names and self.completer.model() is not None:
+            return  # the same names: the completion list stays (it costs a row per name)
+        self._names = names
+        words = QStandardItemModel(self.completer)
+        for name in self._names:
+            words.appendRow(QStandardItem(name))
+        for name in sorted(BUILTINS):
+            item = QStandardItem(name.upper())
+            item.setToolTip(builtin_help(name))
+            words.appendRow(item)
+        self.completer.setModel(words)
+
+    def _explain(self, word: str) -> None:
+        """Beside the completion list: the signature and description of the builtin highlighted in it."""
+        popup = self.completer.popup()
+        if canonical(word) in BUILTINS and popup.isVisible():
+            at = popup.mapToGlobal(QPoint(popup.width() + 4, popup.visualRect(popup.currentIndex()).top()))
+            QToolTip.showText(at, builtin_help(canonical(word)), popup)
+        else:
+            QToolTip.hideText()
 
     def set_equation(self, text: str) -> None:
         """Show ``text`` without committing it."""
@@ -207,6 +229,12 @@ class EquationEdit(QPlainTextEdit):
         super().focusOutEvent(event)
         if not self.completer.popup().isVisible():
             self.commit()
+
+
+def builtin_help(name: str) -> str:
+    """A builtin's signature and what it does, on two lines."""
+    builtin = BUILTINS[name]
+    return f"{builtin.signature}\n{builtin.description}"
 
 
 def _token_length(text: str, offset: int) -> int:

@@ -12,10 +12,10 @@ from metamodel.equations.builtins import BUILTINS
 def reference_html(needle: str = "") -> str:
     """An HTML table of the builtin functions whose name or description contains ``needle``."""
     key = needle.strip().casefold()
-    rows = [f"<tr><td><b>{html.escape(b.name.upper())}</b></td><td>{html.escape(b.arity)}</td>"
+    rows = [f"<tr><td><b>{html.escape(b.signature)}</b></td><td>{html.escape(b.arity)}</td>"
             f"<td>{'yes' if b.stateful else ''}</td><td>{html.escape(b.description)}</td></tr>"
             for b in sorted(BUILTINS.values(), key=lambda b: b.name)
-            if not key or key in b.name.casefold() or key in b.description.casefold()]
+            if not key or key in b.name.casefold() or key in b.signature.casefold() or key in b.description.casefold()]
     return ("<table cellpadding='4'><tr><th align='left'>Function</th><th align='left'>Arguments</th>"
             "<th align='left'>Keeps state</th><th align='left'>What it does</th></tr>"
             + "".join(rows) + "</table>")

@@ -1,4 +1,5 @@
-"""The builtin functions of the equation language: arity and whether they keep state.
+"""The builtin functions of the equation language: arity, whether they keep state, and (from
+``builtin_reference``) their signature and what they do.
 
 XMILE 1.0's set, plus the functions the Vensim importer translates into (``ZIDZ``, ``XIDZ``,
 ``PULSE_TRAIN``, ``SAMPLE_IF_TRUE``, …). Names are canonical (lower case, underscores).
@@ -7,8 +8,9 @@ XMILE 1.0's set, plus the functions the Vensim importer translates into (``ZIDZ`
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from metamodel.equations.builtin_reference import REFERENCE
 from metamodel.names import canonical
 
 UNBOUNDED = sys.maxsize  # SUM, MAX, … take any number of arguments (an array of any size)
@@ -22,6 +24,7 @@ class Builtin:
     max_args: int
     stateful: bool = False
     description: str = ""
+    signature: str = ""
 
     @property
     def arity(self) -> str:
@@ -92,7 +95,10 @@ _TABLE = [
     Builtin("if_then_else", 3, 3),
 ]
 
-BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
+# each with its signature and description (``builtin_reference``)
+BUILTINS: dict[str, Builtin] = {
+    b.name: replace(b, signature=REFERENCE.get(b.name, ("", ""))[0], description=REFERENCE.get(b.name, ("", ""))[1])
+    for b in _TABLE}
 
 # Zero-argument builtins may be written without parentheses (``TIME``, ``DT``, ``PI``).
 CONSTANT_NAMES = frozenset({"time", "dt", "starttime", "stoptime", "pi", "inf", "nan"})

@@ -25,6 +25,29 @@ def test_completion_offers_model_names_and_builtins(qtbot):
     editor.completer.popup().hide()
 
 
+def test_completing_a_builtin_shows_its_signature_and_what_it_does(qtbot):
+    from PySide6.QtWidgets import QToolTip
+
+    from metamodel.equations.builtins import BUILTINS
+
+    editor = EquationEdit()
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.set_names(["Population"])
+    QTest.keyClicks(editor, "smt")
+    popup = editor.completer.popup()
+    assert popup.isVisible()
+    QTest.keyClick(popup, Qt.Key.Key_Down)  # SMTH1 -> SMTH3
+    current = popup.currentIndex()
+    assert current.data() == "SMTH3"
+    tip = current.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == f"{BUILTINS['smth3'].signature}\n{BUILTINS['smth3'].description}"
+    assert "SMTH3(input, averaging time" in tip and "smoothing" in tip
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and "SMTH3(" in QToolTip.text(), timeout=3000)
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    assert editor.toPlainText() == "SMTH3("
+
+
 def test_syntax_error_is_underlined_at_the_parser_offset_and_commit_on_enter(qtbot):
     editor = EquationEdit()
     qtbot.addWidget(editor)
