@@ -85,7 +85,7 @@ class RequirementItem(BlockItem):
         super().paint(painter, option, widget)
         painter.setFont(style.label_font(8))
         painter.setPen(style.INK_SOFT)
-        body = self.rect().adjusted(6, 40, -6, -4)
+        body = self.rect().adjusted(6, self.header_height() + 4, -6, -4)
         painter.drawText(body, int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap), self.text)
         if self.verdict:
             tag = self._verdict_rect()

@@ -34,6 +34,7 @@ from metamodel.model import Model
 from metamodel.views import Shape, View
 
 CHAR = 6.9  # average width of a character of the 9 pt label font
+BOLD_CHAR = 7.6  # of its bold face (names of requirements)
 SMALL_CHAR = 6.2  # of the 7.5 pt font of port names and compartments
 LINE = 13.0  # height of a compartment line
 WRAP_FILL = 0.8
@@ -90,11 +91,12 @@ def block_box(model: Model, block: Block) -> tuple[float, float]:
 
 
 def requirement_box(requirement: Requirement) -> tuple[float, float]:
-    """A requirement's size: its id on a line, then its text wrapped at word breaks (a line holds about
-    ``WRAP_FILL`` of the characters that would fit it, since words do not break)."""
+    """A requirement's size: its name (wrapped), its id on a line, then its text wrapped at word breaks (a
+    line holds about ``WRAP_FILL`` of the characters that would fit it, since words do not break)."""
     per_line = int((REQUIREMENT_WIDTH - 12) / SMALL_CHAR * WRAP_FILL)
     lines = (1 if requirement.req_id else 0) + (-(-len(requirement.text) // per_line) if requirement.text else 0)
-    return REQUIREMENT_WIDTH, HEADER + 8 + min(lines, 9) * LINE
+    name_lines = -(-int(_width(requirement.name, BOLD_CHAR)) // int(REQUIREMENT_WIDTH * WRAP_FILL))
+    return REQUIREMENT_WIDTH, HEADER + 8 + (max(1, name_lines) - 1 + min(lines, 9)) * LINE
 
 
 # -- layered placement ------------------------------------------------------------------------------

@@ -379,6 +379,11 @@ class BlockItem(NodeItem):
         self.stereotype = stereotype
         self.compartments: list[tuple[str, list[str]]] = []
 
+    def header_height(self) -> float:
+        """The stereotype and the name, wrapped within the box's width (a line more for each wrap)."""
+        lines = labels.text_size(self.label, max(1.0, self.rect().width() - 4), labels.POINT_SIZE, bold=True).height()
+        return self.HEADER + max(0.0, lines - self.LINE - 2)
+
     def set_compartments(self, compartments: list[tuple[str, list[str]]]) -> None:
         if compartments != self.compartments:
             self.compartments = compartments
@@ -387,7 +392,7 @@ class BlockItem(NodeItem):
     @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         rect = self._paint_box(painter, style.BLOCK_FILL)
-        header = QRectF(rect.left(), rect.top(), rect.width(), min(self.HEADER, rect.height()))
+        header = QRectF(rect.left(), rect.top(), rect.width(), min(self.header_height(), rect.height()))
         painter.setFont(style.label_font(8))
         painter.setPen(style.INK_SOFT)
         painter.drawText(header.adjusted(0, 2, 0, 0), int(Qt.AlignmentFlag.AlignHCenter), f"«{self.stereotype}»")

@@ -20,9 +20,9 @@ WRAP = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignHCenter)
 
 
 @lru_cache(maxsize=8192)
-def text_size(text: str, width: float = WRAP_WIDTH, point: float = POINT_SIZE) -> QSizeF:
+def text_size(text: str, width: float = WRAP_WIDTH, point: float = POINT_SIZE, bold: bool = False) -> QSizeF:
     """The size ``text`` takes wrapped at word breaks within ``width`` (wider when one word is)."""
-    metrics = QFontMetricsF(style.label_font(point))
+    metrics = QFontMetricsF(style.label_font(point, bold=bold))
     if not text:
         return QSizeF(0.0, 0.0)
     box = metrics.boundingRect(QRectF(0, 0, width, 10_000), WRAP, text)
