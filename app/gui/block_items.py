@@ -195,9 +195,10 @@ class PortItem(DiagramItem):
             if ox:
                 return QRectF(9 if ox < 0 else -169, -7, 160, 14)
             return QRectF(-80, -22 if oy > 0 else 8, 160, 14)
+        width = max(120.0, labels.text_size(self.label, 400.0, 7.5).width() + 4)  # the whole name, never cut
         if ox:
-            return QRectF(6 if ox > 0 else -126, -18, 120, 14)
-        return QRectF(-60, 8 if oy > 0 else -22, 120, 14)
+            return QRectF(6 if ox > 0 else -6 - width, -18, width, 14)
+        return QRectF(-width / 2, 8 if oy > 0 else -22, width, 14)
 
     @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
