@@ -495,12 +495,17 @@ class PolylineItem(DiagramItem):
         super().__init__(key)
         self.setZValue(z)
         self.points: list[Point] = [(0, 0), (1, 0)]
+        self._path_cache = QPainterPath()
+        self._path_of: list[Point] | None = None  # the points list the cached path was made from
 
     def _path(self) -> QPainterPath:
-        path = QPainterPath(QPointF(*self.points[0]))
-        for p in self.points[1:]:
-            path.lineTo(QPointF(*p))
-        return path
+        """The line through ``points``, made again only when they are replaced (bounding boxes ask often)."""
+        if self._path_of is not self.points:
+            path = QPainterPath(QPointF(*self.points[0]))
+            for p in self.points[1:]:
+                path.lineTo(QPointF(*p))
+            self._path_cache, self._path_of = path, self.points
+        return self._path_cache
 
     @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:

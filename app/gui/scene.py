@@ -440,7 +440,7 @@ class DiagramScene(QGraphicsScene):
         area = box.width() * box.height()
         if isinstance(item, FlowItem) and item.pipe_shape().intersects(box):
             hard += area  # its own pipe
-        for other in self.items(box):
+        for other in self.items(box, Qt.ItemSelectionMode.IntersectsItemBoundingRect):  # tested exactly below
             if other is item or other.parentItem() is item or not isinstance(other, DiagramItem):
                 continue
             if isinstance(other, FlowItem):
