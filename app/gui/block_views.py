@@ -408,24 +408,17 @@ def _below(t: float, height: float, header: float) -> float:
 
 
 # -- the views an architecture opens on -------------------------------------------------------------
-def _view_id(model: Model, base: str) -> str:
-    n = 1
-    while model.view(f"{base}_{n}") is not None:
-        n += 1
-    return f"{base}_{n}"
-
-
 def internal_view(model: Model, block: Block) -> View:
     """A new internal view of ``block`` (its id unique in ``model``)."""
-    return View(_view_id(model, "internal"), f"{block.name} (internal)", "block",
+    return View(_next_free(model, "internal", set()), f"{block.name} (internal)", "block",
                 shapes=internal_shapes(model, block), subject=block.id)
 
 
 def opening_views(model: Model) -> list[View]:
     """The views an architecture without block views opens on: the overview, the requirements, and an
     internal view of each block that has parts."""
-    views = [View(_view_id(model, "blocks"), "Blocks", "block", shapes=overview_shapes(model))]
-    taken = {views[0].id}
+    taken: set[str] = set()
+    views = [View(_next_free(model, "blocks", taken), "Blocks", "block", shapes=overview_shapes(model))]
     if any(not r.library for r in model.of_kind(Requirement)):
         views.append(View(_next_free(model, "requirements", taken), "Requirements", "block",
                           shapes=requirements_shapes(model)))
@@ -438,6 +431,7 @@ def opening_views(model: Model) -> list[View]:
 
 
 def _next_free(model: Model, base: str, taken: set[str]) -> str:
+    """``base_1``, ``base_2`` …: the first view id neither the model nor ``taken`` has (then taken)."""
     n = 1
     while model.view(f"{base}_{n}") is not None or f"{base}_{n}" in taken:
         n += 1
