@@ -25,6 +25,7 @@ MARGIN = 12.0
 STUB = 16.0
 BEND = 40.0  # the length a bend is worth
 SHARED = 3.0  # extra cost per unit length of running along a route already laid
+MAX_BOXES = 80  # beyond this many boxes the grid search costs too much: routes take the plain three segments
 NEAR = 6  # px: how close beside another route a segment counts as running along it
 
 
@@ -75,7 +76,7 @@ class Router:
         vectors along an axis); a straight three-segment route when no path is free."""
         s0 = (start[0] + out0[0] * stub, start[1] + out0[1] * stub)
         s1 = (end[0] + out1[0] * stub, end[1] + out1[1] * stub)
-        path = self._search(s0, out0, s1, (-out1[0], -out1[1]))
+        path = self._search(s0, out0, s1, (-out1[0], -out1[1])) if len(self.boxes) <= MAX_BOXES else None
         if path is None:
             path = _fallback(s0, out0, s1)
         points = simplify([start, *path, end])
