@@ -86,7 +86,9 @@ _SILENT_VARIABLE = {
     "leak",
     "leak_integers",
     "overflow",
+    "cook_time",
 }
+_OVEN_OPTIONS = {"capacity", "fill_time", "cook_time", "in_limit", "clean_time", "arrest"}
 _COMMENT = re.compile(r"\{[^}]*\}")
 _ISEE_USE = re.compile(rb"<\s*/?\s*isee:|\sisee:[\w.-]+\s*=")
 
@@ -191,6 +193,16 @@ def _attr(el: etree._Element, name: str) -> str | None:
     return next((v for k, v in el.attrib.items() if k.rpartition("}")[2] == name), None)
 
 
+def _option(el: etree._Element, name: str, default: str) -> str:
+    """The expression of the child ``name`` of ``el`` in parentheses, or ``default`` when it is absent."""
+    text = _text(_child(el, name))
+    return f"({text})" if text else default
+
+
+def _local_name(key: str) -> str:
+    return key.rpartition("}")[2]
+
+
 def _float(text: str | None, default: float = 0.0) -> float:
     try:
         return float(text) + 0.0 if text not in (None, "") else default  # + 0.0 turns -0.0 into 0.0
@@ -219,7 +231,7 @@ class _Reader:
         self.non_negative: dict[str, bool] = {}
         self.modules: list[tuple[Module, etree._Element]] = []
         self.dims: list[Dimension] = []
-        self.conveyor_outflows: set[str] = set()  # ids of the flows leaving a conveyor (of the model read)
+        self.conveyor_outflows: set[str] = set()  # ids of the flows a conveyor or an oven drives (model read)
         self.conveyor_arrests: dict[str, str] = {}  # id of a conveyor stock -> its arrest condition
         self.element_tables: ElementTables = {}  # per-element graphical functions of the model read
 
@@ -345,7 +357,8 @@ class _Reader:
             stock.inflows = self.flow_refs(var, "inflow", model, stock.name)
             stock.outflows = self.flow_refs(var, "outflow", model, stock.name)
         conveyors = [(stock, _child(var, "conveyor")) for stock, var in pending if _child(var, "conveyor") is not None]
-        self.conveyor_outflows = {flow for stock, _ in conveyors for flow in stock.outflows}
+        self.conveyor_outflows = {flow for stock, var in pending for flow in stock.outflows
+                                  if _child(var, "conveyor") is not None or _child(var, "oven") is not None}
         self.conveyor_arrests = {stock.id: f"({_text(_child(c, 'arrest'))})" for stock, c in conveyors
                                  if _text(_child(c, "arrest"))}
         for stock, var in pending:
@@ -501,8 +514,7 @@ class _Reader:
             return
 
         def option(name: str, default: str) -> str:
-            text = _text(_child(conveyor, name))
-            return f"({text})" if text else default
+            return _option(conveyor, name, default)
 
         exponential = (_attr(conveyor, "exponential_leak") or "").lower() == "true"
         parts = [f"({stock.equation.strip() or '0'})", f"({length})", option("capacity", "INF"),
@@ -566,10 +578,45 @@ class _Reader:
                         "compute; the stock would run as a plain stock", stock.name, queue.sourceline, "error")
 
     def oven(self, stock: Stock, el: etree._Element, oven: etree._Element, model: Model) -> None:
-        """Ovens are not simulated: reported as an error (a plain stock would not batch and cook)."""
-        self.report.add("oven not supported: filling, cooking and releasing whole batches (capacity, fill and "
-                        "cook times) are not computed; the stock would run as a plain stock", stock.name,
-                        oven.sourceline, "error")
+        """An oven (isee Stella): the stock's equation becomes ``OVEN(initial, capacity, fill time, cook time,
+        inflow limit, clean time, arrest)``, its one outflow ``OVEN_OUTFLOW`` and its one inflow
+        ``OVEN_INFLOW(stock, request)`` (the equation is its request; the oven admits less). The cook time
+        is read from ``<oven>`` or from the outflow. Anything else is reported as an error naming it."""
+        where = oven.sourceline
+        flows = [(model.elements[i], self._flow_element(el, model.elements[i].name)) for i in stock.outflows]
+        inflows = [model.elements[i] for i in stock.inflows]
+        cook = _child(oven, "cook_time")
+        if cook is None and len(flows) == 1 and flows[0][1] is not None:
+            cook = _child(flows[0][1], "cook_time")
+        refused = [f"<{_local(c)}>" for c in _elements(oven) if _local(c) not in _OVEN_OPTIONS]
+        refused += [f"option {_local_name(k)}" for k in oven.attrib if "isee" not in k]
+        if not _text(cook):
+            refused.append("no cook time <cook_time>")
+        for name in ("capacity", "fill_time", "in_limit", "clean_time"):
+            if _float(_text(_child(oven, name)), 0.0) < 0:
+                refused.append(f"negative <{name}> {_text(_child(oven, name))}")
+        if _float(_text(cook), 0.0) < 0:
+            refused.append(f"negative <cook_time> {_text(cook)}")
+        if not _text(_child(oven, "capacity")) and not _text(_child(oven, "fill_time")):
+            refused.append("neither <capacity> nor <fill_time> (the door would never close)")
+        if len(inflows) != 1 or len(flows) != 1:
+            refused.append(f"{len(inflows)} inflow(s) and {len(flows)} outflow(s) where an oven takes one of each")
+        refused += [f"inflow '{f.name}' from a conveyor or an oven" for f in inflows if f.id in self.conveyor_outflows]
+        refused += [f"inflow '{f.name}' from a queue" for f in inflows if self._is_queue_outflow(el, f.name)]
+        if refused:
+            self.report.add(f"oven not supported ({', '.join(refused)}); the stock would run as a plain stock",
+                            stock.name, where, "error")
+            return
+        parts = [f"({stock.equation.strip() or '0'})", _option(oven, "capacity", "INF"),
+                 _option(oven, "fill_time", "INF"), f"({_text(cook)})", _option(oven, "in_limit", "INF"),
+                 _option(oven, "clean_time", "0"), _option(oven, "arrest", "0")]
+        name = quote_name(stock.name)
+        stock.equation = f"OVEN({', '.join(parts)})"
+        outflow, inflow = flows[0][0], inflows[0]
+        outflow.equation = f"OVEN_OUTFLOW({name})"
+        inflow.equation = f"OVEN_INFLOW({name}, ({inflow.equation.strip() or '0'}))"
+        self.report.add(f"oven: cook time {_text(cook)}; '{outflow.name}' releases each cooked batch",
+                        stock.name, where, "info")
 
     def element_graphical_function(self, item: etree._Element, var: Variable, key: str, model: Model) -> None:
         """An arrayed graphical function: the element's table becomes a lookup-only aux that the element's

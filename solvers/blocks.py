@@ -20,6 +20,7 @@ Kinds:
   is the output; everything on it, the step's input included, loses ``leak * DT`` per step.
 - ``queue_fifo``: Vensim's QUEUE FIFO: a level that keeps its content in batches by age (one per step),
   removing the oldest first, for QUEUE AGE AVERAGE, QUEUE AGE IN RANGE and QUEUE AGE OLDEST.
+- Stella's batch stocks (``oven``) live in ``solvers.batch_blocks``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Block(Protocol):
 
 def make(spec: BlockSpec, start: float, dt: float, runs: int | None) -> Any:
     """The block of ``spec`` for one run call: scalar, or one per run when ``runs`` is given."""
-    factory = _KINDS[spec.kind]
+    factory = _kinds()[spec.kind]
     if runs is None:
         return factory(spec.options, start, dt)
     return PerRun(lambda: factory(spec.options, start, dt), runs)
@@ -82,7 +83,7 @@ def round_half_away(x: float) -> int:
     return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
 
-def _nonzero(value: float) -> bool:
+def nonzero(value: float) -> bool:
     return value == value and value != 0.0  # NaN counts as zero
 
 
@@ -201,7 +202,7 @@ class Conveyor:
         spent = [[0.0] * m for _ in self.slats]
         computed, taken = [0.0] * m, [0.0] * m
         length = len(self.slats)
-        if not _nonzero(arrest):
+        if not nonzero(arrest):
             for k in range(m):
                 fk = self._fraction(fractions[k])
                 zone = [i for i in range(length) if self._in_zone(k, i, length)]
@@ -225,7 +226,7 @@ class Conveyor:
                     for i, amount in zip(zone, amounts, strict=True):
                         contents[i] -= amount
                     taken[k] = computed[k]
-        exit_volume = contents[0] if contents and not _nonzero(arrest) and not _nonzero(held) else 0.0
+        exit_volume = contents[0] if contents and not nonzero(arrest) and not nonzero(held) else 0.0
         result = _Phase(computed, taken, spent, contents, exit_volume)
         self._phase = (key, result)
         return result
@@ -239,7 +240,7 @@ class Conveyor:
             return phase.exit / self.dt
         if output <= m:
             return phase.taken[output - 1] / self.dt
-        if _nonzero(arrest):
+        if nonzero(arrest):
             return 0.0
         capacity, in_limit, conveyed, *requests = rest[m:]
         j = output - m - 1
@@ -255,7 +256,7 @@ class Conveyor:
 
     # -- step ----------------------------------------------------------------------------------------------
     def step(self, arrest: float, held: float, sample: float, transit: float, *rest: float) -> None:
-        if _nonzero(arrest):
+        if nonzero(arrest):
             return
         m = len(self.zones)
         fractions, inflow = rest[:m], rest[m]
@@ -266,10 +267,10 @@ class Conveyor:
         for i, slat in enumerate(self.slats):
             slat.content = phase.contents[i]
             slat.budget = [b - s for b, s in zip(slat.budget, phase.spent[i], strict=True)]
-        if _nonzero(sample) and transit == transit and not math.isinf(transit):
+        if nonzero(sample) and transit == transit and not math.isinf(transit):
             self.latched = max(self.dt, transit)
         if self.slats:
-            if _nonzero(held):
+            if nonzero(held):
                 if len(self.slats) > 1:
                     self.slats[0].add(self.slats.pop(1))
             else:
@@ -435,5 +436,7 @@ def _bound(value: float, default: float) -> float:
 
 VENSIM_NA = -1.298074214633707e33
 
-_KINDS: dict[str, Callable[[tuple[object, ...], float, float], Any]] = {
-    "conveyor": Conveyor, "delay_conveyor": DelayConveyor, "queue_fifo": QueueFifo}
+def _kinds() -> dict[str, Callable[[tuple[object, ...], float, float], Any]]:
+    from solvers.batch_blocks import Oven  # it builds on this module's helpers
+
+    return {"conveyor": Conveyor, "delay_conveyor": DelayConveyor, "queue_fifo": QueueFifo, "oven": Oven}

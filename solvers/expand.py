@@ -104,8 +104,10 @@ class Expander(VensimExpansions):
 
     def run(self) -> Expanded:
         from solvers.expand_conveyors import expand_conveyors
+        from solvers.expand_ovens import expand_ovens
 
         expand_conveyors(self)
+        expand_ovens(self)
         self.expand_queues()
         for var in list(self.flat.variables.values()):
             if var.expr is not None:

@@ -5,9 +5,10 @@ The XMILE importer writes a conveyor as calls of internal builtins: the stock's 
 whole1, ...)`` (one group per leak flow, in the stock's outflow order), its primary outflow
 ``CONVEYOR_OUTFLOW(stock[, arrest of its destination])``, the k-th leak ``CONVEYOR_LEAK(stock, k)`` and
 each inflow driven by an equation ``CONVEYOR_INFLOW(stock, j, request)``; an inflow that is another
-conveyor's outflow or leak is admitted whole. This module turns them into one block per stock element
-(``solvers.blocks.Conveyor``), its arguments held in hidden values so that each is computed once per step.
-The stock itself keeps integrating its flows, which the block sets, so its value is the belt's content.
+conveyor's outflow or leak, or an oven's outflow, is admitted whole. This module turns them into one
+block per stock element (``solvers.blocks.Conveyor``), its arguments held in hidden values so that each
+is computed once per step. The stock itself keeps integrating its flows, which the block sets, so its
+value is the belt's content.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ if TYPE_CHECKING:
 CONVEYOR_ARGS = 7  # initial, transit time, capacity, inflow limit, sample, arrest, exponential
 LEAK_ARGS = 4  # fraction, zone start, zone end, whole units
 _READS = ("conveyor_outflow", "conveyor_leak", "conveyor_inflow")
+_DRIVEN = ("conveyor_outflow", "conveyor_leak", "oven_outflow")  # flows a conveyor takes whole
 
 
 def expand_conveyors(expander: Expander) -> None:
     """Make the block of every conveyor stock and point its flows at the block's outputs."""
     flat = expander.flat.variables
-    driven = {k for k, v in flat.items() if isinstance(v.expr, Call) and v.expr.func in _READS[:2]}
-    for stock in [v for v in flat.values() if v.kind == "stock" and _is_call(v.expr, "conveyor")]:
+    driven = {k for k, v in flat.items() if isinstance(v.expr, Call) and v.expr.func in _DRIVEN}
+    for stock in [v for v in flat.values() if v.kind == "stock" and is_call(v.expr, "conveyor")]:
         _Conveyor(expander, stock, driven).build()
     for var in flat.values():  # calls left are flows of no conveyor (or of a stock that is not one)
         if isinstance(var.expr, Call) and var.expr.func in _READS:
@@ -38,11 +40,13 @@ def expand_conveyors(expander: Expander) -> None:
             var.expr = Num(0.0)
 
 
-def _is_call(node: Node | None, name: str) -> bool:
+def is_call(node: Node | None, name: str) -> bool:
+    """Whether ``node`` calls the builtin ``name``."""
     return isinstance(node, Call) and node.func == name
 
 
-def _names(call: Node | None, stock: str) -> bool:
+def names_stock(call: Node | None, stock: str) -> bool:
+    """Whether the first argument of ``call`` is the stock ``stock``."""
     return isinstance(call, Call) and bool(call.args) and isinstance(call.args[0], Name) and \
         call.args[0].name == stock
 
@@ -118,8 +122,8 @@ class _Conveyor:
         return [self.x.flat.variables[k] for k in keys if k in self.x.flat.variables]
 
     def _outflow(self) -> tuple[FlatVar | None, Node]:
-        mains = [f for f in self._flows(self.stock.outflows) if _is_call(f.expr, "conveyor_outflow")
-                 and _names(f.expr, self.stock.key)]
+        mains = [f for f in self._flows(self.stock.outflows) if is_call(f.expr, "conveyor_outflow")
+                 and names_stock(f.expr, self.stock.key)]
         if len(mains) != 1:
             self.x._owner = self.stock
             self.x._problem("a conveyor needs exactly one outflow that is not a leak", self.call)
@@ -131,7 +135,7 @@ class _Conveyor:
         found: dict[int, FlatVar] = {}
         for flow in self._flows(self.stock.outflows):
             call = flow.expr
-            if _is_call(call, "conveyor_leak") and _names(call, self.stock.key):
+            if is_call(call, "conveyor_leak") and names_stock(call, self.stock.key):
                 number = self.x._initial_value(call.args[1]) if len(call.args) > 1 else None  # type: ignore[union-attr]
                 if number is not None:
                     found[int(number)] = flow
@@ -147,7 +151,7 @@ class _Conveyor:
         conveyed: Node = Num(0.0)
         for flow in self._flows(self.stock.inflows):
             call = flow.expr
-            if _is_call(call, "conveyor_inflow") and _names(call, self.stock.key):
+            if is_call(call, "conveyor_inflow") and names_stock(call, self.stock.key):
                 number = self.x._initial_value(call.args[1]) if len(call.args) > 2 else None  # type: ignore[union-attr]
                 if number is None:
                     self.x._owner = flow

@@ -60,10 +60,16 @@ BEYOND = [
     "CONSTANTS/DATA/LOOKUPS/SUBSCRIPT, file aliases such as '?data') and "
     "`tests/test_xmile_features.py` (macros per call, SELF, `Location.Boston`, arrayed graphical functions, "
     "SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, LOOKUP of one element of a per-element graphical function, "
-    "conveyors with leakage, capacity, inflow limits and arrest).",
-    "Reported as import errors naming the element and line (never mapped silently): XMILE queues, ovens, discrete "
-    "conveyors and conveyor inflows spread over the belt; Vensim DELAY BATCH, DELAY MATERIAL, DELAY PROFILE, "
-    "DEPRECIATE, NPV VINTAGE, ALLOC P/DP, MARKETP, the QUEUE ATTRIB functions, TIME SHIFT, CUMULATE, FIND ZERO.",
+    "conveyors with leakage, capacity, inflow limits and arrest) and `tests/test_xmile_batches.py` (Stella ovens: "
+    "fill time, capacity, cook time, clean time, inflow limit, arrest, initial content, a release onto a conveyor; "
+    "the oven is a choice where isee's description is silent: it starts its fill time when the first material "
+    "enters, takes no inflow in the step it releases its batch, and starts filling with an initial content).",
+    "Reported as import errors naming the element and line (never mapped silently): XMILE queues, discrete "
+    "conveyors and conveyor inflows spread over the belt; ovens without a cook time, with neither a capacity nor "
+    "a fill time, with a negative constant option, an option Salver does not know, more than one inflow or "
+    "outflow, or an inflow from a conveyor, another oven or a queue; Vensim DELAY BATCH, DELAY MATERIAL, DELAY "
+    "PROFILE, DEPRECIATE, NPV VINTAGE, ALLOC P/DP, MARKETP, the QUEUE ATTRIB functions, TIME SHIFT, CUMULATE, "
+    "FIND ZERO.",
 ]
 
 

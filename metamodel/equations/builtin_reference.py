@@ -178,6 +178,11 @@ REFERENCE: dict[str, tuple[str, str]] = {
     "conveyor_leak": ("CONVEYOR_LEAK(stock, k)", "Internal: the k-th leak flow of an XMILE conveyor."),
     "conveyor_inflow": ("CONVEYOR_INFLOW(stock, j, request)",
                         "Internal: how much of the j-th inflow an XMILE conveyor admits."),
+    # Stella ovens (written by the XMILE importer)
+    "oven": ("OVEN(initial, capacity, fill time, cook time, inflow limit, clean time, arrest)",
+             "Internal: a Stella oven stock: it fills, cooks its batch, then releases it in one time step."),
+    "oven_outflow": ("OVEN_OUTFLOW(stock)", "Internal: the cooked batch leaving a Stella oven."),
+    "oven_inflow": ("OVEN_INFLOW(stock, request)", "Internal: how much of its inflow a Stella oven admits."),
     # conditionals
     "if_then_else": ("IF THEN ELSE(condition, a, b)", "a where condition holds (is not 0), else b."),
 }
