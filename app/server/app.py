@@ -19,9 +19,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from app.server import encoding
 from app.server.config import ServerSettings
+from app.server.fastpath import Server, body, header
 from app.server.guards import BearerAuth, BodyLimit, JsonBodies
 from app.server.logs import AccessLog
 from app.server.metrics import CONTENT_TYPE
@@ -171,7 +173,7 @@ class RepositoryRequest(BaseModel):
 
 def create_app(repo_path: str | Path, *, token: str | None = None, settings: ServerSettings | None = None,
                runner: Runner | None = None, describe_model: Describe | None = None,
-               grpc_port: int | None = None, grpc_host: str = "127.0.0.1") -> FastAPI:
+               grpc_port: int | None = None, grpc_host: str = "127.0.0.1") -> Server:
     """The serving application for the model repository at ``repo_path``.
 
     ``token``: bearer token required on every endpoint but health (HTTP and gRPC). ``runner`` and
@@ -223,7 +225,7 @@ def create_app(repo_path: str | Path, *, token: str | None = None, settings: Ser
             await service.close()
             log.info("stopped")
 
-    app = FastAPI(title="Salver model server", version=importlib.metadata.version("salver"),
+    app = Server(title="Salver model server", version=importlib.metadata.version("salver"),
                   description="Salver models over the KServe v2 inference protocol.", lifespan=lifespan)
     app.state.service = service
     app.state.ready = False
@@ -238,15 +240,15 @@ def create_app(repo_path: str | Path, *, token: str | None = None, settings: Ser
     return app
 
 
-async def _until_disconnect(request: Request) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
         pass
 
 
-async def _unless_client_leaves(request: Request, work: Awaitable[Any]) -> Any:
+async def _unless_client_leaves(receive: Receive, work: Awaitable[Any]) -> Any:
     """``await work``, cancelled (and None returned) when the client disconnects first."""
     task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(_until_disconnect(request))
+    watcher = asyncio.ensure_future(_until_disconnect(receive))
     try:
         await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -277,7 +279,7 @@ def answer_response(answer: Any) -> Response:
     return StreamingResponse(encoding.json_parts(answer), media_type="application/json")
 
 
-def _add_routes(app: FastAPI, service: InferenceService) -> None:
+def _add_routes(app: Server, service: InferenceService) -> None:
     repository = service.repository
 
     @app.get("/v2", responses=ERRORS)
@@ -289,6 +291,9 @@ def _add_routes(app: FastAPI, service: InferenceService) -> None:
     async def live() -> dict[str, bool]:
         """The server process answers."""
         return {"live": True}
+
+    async def early_live(scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse(await live())(scope, receive, send)
 
     @app.get("/v2/health/ready", responses={**ERRORS, 400: {"description": "Not ready (starting or stopping)"}})
     async def ready() -> JSONResponse:
@@ -325,18 +330,31 @@ def _add_routes(app: FastAPI, service: InferenceService) -> None:
             repository.resolve(target.name, version)
         return {"model_stats": service.stats.report([(target.name, v) for v in versions])}
 
-    async def infer(target: Target, request: Request) -> Response:
-        """Run the model: inputs are parameter values per run, outputs the variables' time series.
-        Triton's binary tensor extension: ``Inference-Header-Content-Length`` gives the JSON header's
-        length, binary inputs carry ``binary_data_size``, outputs ask ``binary_data``."""
-        document, binary = split_body(await request.body(), request.headers.get(HEADER_LENGTH))
+    async def respond(target: Target, content: bytes, header_length: str | None, receive: Receive) -> Response:
+        document, binary = split_body(content, header_length)
         parsed = parse_request(document, binary)
-        answer = await _unless_client_leaves(request, service.infer(target.name, target.version, parsed))
+        answer = await _unless_client_leaves(receive, service.infer(target.name, target.version, parsed))
         if answer is None:
             return Response(status_code=CLIENT_GONE)
         if isinstance(answer, AsyncRun):
             return JSONResponse(answer.head(), status_code=202, headers={"Location": f"/v2/runs/{answer.id}"})
         return answer_response(answer)
+
+    async def infer(target: Target, request: Request) -> Response:
+        """Run the model: inputs are parameter values per run, outputs the variables' time series.
+        Triton's binary tensor extension: ``Inference-Header-Content-Length`` gives the JSON header's
+        length, binary inputs carry ``binary_data_size``, outputs ask ``binary_data``."""
+        return await respond(target, await request.body(), request.headers.get(HEADER_LENGTH), request.receive)
+
+    async def early_infer(scope: Scope, receive: Receive, send: Send) -> None:
+        """``infer`` as an ASGI endpoint (``fastpath``)."""
+        content = await body(receive)
+        if content is None:
+            return
+        params = scope["path_params"]
+        response = await respond(Target(params["model_name"], params.get("model_version")), content,
+                                header(scope, HEADER_LENGTH.encode()), receive)
+        await response(scope, receive, send)
 
     async def validate(target: Target) -> dict[str, Any]:
         """Validation diagnostics of the model file (it need not compile)."""
@@ -385,6 +403,7 @@ def _add_routes(app: FastAPI, service: InferenceService) -> None:
     _add_model_route(app, "POST", "/verify", verify)
     app.router.routes.sort(key=lambda route: getattr(route, "name", "") not in ("infer", "infer_version"))
     # inference first: each request is matched against the routes in order, and nearly all are inferences
+    app.take_early({"infer": early_infer, "infer_version": early_infer, "live": early_live})
 
     def _run(run_id: str) -> AsyncRun:
         run = service.runs.get(run_id)
