@@ -199,6 +199,11 @@ def _option(el: etree._Element, name: str, default: str) -> str:
     return f"({text})" if text else default
 
 
+def _truth(value: str | None) -> str:
+    """An XMILE boolean attribute as ``1`` or ``0`` (absent is false)."""
+    return "1" if (value or "").strip().lower() == "true" else "0"
+
+
 def _local_name(key: str) -> str:
     return key.rpartition("}")[2]
 
@@ -232,6 +237,7 @@ class _Reader:
         self.modules: list[tuple[Module, etree._Element]] = []
         self.dims: list[Dimension] = []
         self.conveyor_outflows: set[str] = set()  # ids of the flows a conveyor or an oven drives (model read)
+        self.batch_outflows: set[str] = set()  # ids of the flows leaving a conveyor, an oven or a queue
         self.conveyor_arrests: dict[str, str] = {}  # id of a conveyor stock -> its arrest condition
         self.element_tables: ElementTables = {}  # per-element graphical functions of the model read
 
@@ -359,6 +365,8 @@ class _Reader:
         conveyors = [(stock, _child(var, "conveyor")) for stock, var in pending if _child(var, "conveyor") is not None]
         self.conveyor_outflows = {flow for stock, var in pending for flow in stock.outflows
                                   if _child(var, "conveyor") is not None or _child(var, "oven") is not None}
+        self.batch_outflows = self.conveyor_outflows | {flow for stock, var in pending for flow in stock.outflows
+                                                        if _child(var, "queue") is not None}
         self.conveyor_arrests = {stock.id: f"({_text(_child(c, 'arrest'))})" for stock, c in conveyors
                                  if _text(_child(c, "arrest"))}
         for stock, var in pending:
@@ -572,16 +580,49 @@ class _Reader:
         return ""
 
     def queue(self, stock: Stock, el: etree._Element, queue: etree._Element, model: Model) -> None:
-        """Queues are not simulated: reported as an error (a plain stock would not keep FIFO order)."""
-        self.report.add("queue not supported: its outflows are set batch by batch by what lies downstream (the "
-                        "discrete conveyors and ovens it feeds, overflows when they refuse), which Salver does not "
-                        "compute; the stock would run as a plain stock", stock.name, queue.sourceline, "error")
+        """A queue (XMILE 1.0 §3.7.3, isee's "Queue Computation"): the stock's equation becomes
+        ``QUEUE(initial)`` and its k-th outflow ``QUEUE_OUTFLOW(stock, k, most, whole batches, one at a time)``:
+        into an oven it takes what the oven admits (``OVEN_ROOM``, with the oven's batch options), elsewhere
+        at most its own equation. Each nonzero inflow adds a batch; outflows take from the front in their
+        order. Overflow outflows, options and queues feeding conveyors are reported as errors."""
+        where = queue.sourceline
+        refused = [f"<{_local(c)}>" for c in _elements(queue)]
+        refused += [f"option {_local_name(k)}" for k in queue.attrib if "isee" not in k]
+        outflows = [(model.elements[i], self._flow_element(el, model.elements[i].name)) for i in stock.outflows]
+        limits = []
+        for flow, flow_el in outflows:
+            if flow_el is not None and _child(flow_el, "overflow") is not None:
+                refused.append(f"overflow outflow '{flow.name}'")
+            into = self._stock_elements(el, flow.name, "inflow")
+            kind = next((k for k in ("conveyor", "queue", "oven") for s in into if _child(s, k) is not None), "")
+            if kind == "conveyor":
+                refused.append(f"outflow '{flow.name}' into a conveyor")
+            elif kind == "oven":
+                oven = _child(into[0], "oven")
+                limits.append((f"OVEN_ROOM({quote_name(display(into[0].get('name', '')))})",
+                               *(_truth(_attr(oven, o)) for o in ("batch_integrity", "one_at_a_time"))))
+            else:
+                limits.append((f"({flow.equation.strip() or '0'})", "0", "0"))
+        if refused:
+            self.report.add(f"queue not supported ({', '.join(refused)}); the stock would run as a plain stock",
+                            stock.name, where, "error")
+            return
+        name = quote_name(stock.name)
+        stock.equation = f"QUEUE(({stock.equation.strip() or '0'}))"
+        for k, ((flow, _), (most, whole, one)) in enumerate(zip(outflows, limits, strict=True)):
+            flow.equation = f"QUEUE_OUTFLOW({name}, {k + 1}, {most}, {whole}, {one})"
+        for flow in (model.elements[i] for i in stock.inflows):
+            if flow.id not in self.batch_outflows:  # batches are never negative
+                flow.equation = f"MAX(0, ({flow.equation.strip() or '0'}))"
+        self.report.add(f"queue: {len(outflows)} outflow(s) taking from the front in their order", stock.name,
+                        where, "info")
 
     def oven(self, stock: Stock, el: etree._Element, oven: etree._Element, model: Model) -> None:
         """An oven (isee Stella): the stock's equation becomes ``OVEN(initial, capacity, fill time, cook time,
         inflow limit, clean time, arrest)``, its one outflow ``OVEN_OUTFLOW`` and its one inflow
-        ``OVEN_INFLOW(stock, request)`` (the equation is its request; the oven admits less). The cook time
-        is read from ``<oven>`` or from the outflow. Anything else is reported as an error naming it."""
+        ``OVEN_INFLOW(stock, request)`` (the equation is its request; the oven admits less), unless that
+        comes from a queue (``queue`` sets it). The cook time is read from ``<oven>`` or from the outflow.
+        Anything else is reported as an error naming it."""
         where = oven.sourceline
         flows = [(model.elements[i], self._flow_element(el, model.elements[i].name)) for i in stock.outflows]
         inflows = [model.elements[i] for i in stock.inflows]
@@ -589,7 +630,8 @@ class _Reader:
         if cook is None and len(flows) == 1 and flows[0][1] is not None:
             cook = _child(flows[0][1], "cook_time")
         refused = [f"<{_local(c)}>" for c in _elements(oven) if _local(c) not in _OVEN_OPTIONS]
-        refused += [f"option {_local_name(k)}" for k in oven.attrib if "isee" not in k]
+        refused += [f"option {_local_name(k)}" for k in oven.attrib
+                    if "isee" not in k and k not in ("batch_integrity", "one_at_a_time")]
         if not _text(cook):
             refused.append("no cook time <cook_time>")
         for name in ("capacity", "fill_time", "in_limit", "clean_time"):
@@ -602,7 +644,6 @@ class _Reader:
         if len(inflows) != 1 or len(flows) != 1:
             refused.append(f"{len(inflows)} inflow(s) and {len(flows)} outflow(s) where an oven takes one of each")
         refused += [f"inflow '{f.name}' from a conveyor or an oven" for f in inflows if f.id in self.conveyor_outflows]
-        refused += [f"inflow '{f.name}' from a queue" for f in inflows if self._is_queue_outflow(el, f.name)]
         if refused:
             self.report.add(f"oven not supported ({', '.join(refused)}); the stock would run as a plain stock",
                             stock.name, where, "error")
@@ -614,7 +655,8 @@ class _Reader:
         stock.equation = f"OVEN({', '.join(parts)})"
         outflow, inflow = flows[0][0], inflows[0]
         outflow.equation = f"OVEN_OUTFLOW({name})"
-        inflow.equation = f"OVEN_INFLOW({name}, ({inflow.equation.strip() or '0'}))"
+        if inflow.id not in self.batch_outflows:
+            inflow.equation = f"OVEN_INFLOW({name}, ({inflow.equation.strip() or '0'}))"
         self.report.add(f"oven: cook time {_text(cook)}; '{outflow.name}' releases each cooked batch",
                         stock.name, where, "info")
 

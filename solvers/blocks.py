@@ -20,7 +20,7 @@ Kinds:
   is the output; everything on it, the step's input included, loses ``leak * DT`` per step.
 - ``queue_fifo``: Vensim's QUEUE FIFO: a level that keeps its content in batches by age (one per step),
   removing the oldest first, for QUEUE AGE AVERAGE, QUEUE AGE IN RANGE and QUEUE AGE OLDEST.
-- Stella's batch stocks (``oven``) live in ``solvers.batch_blocks``.
+- Stella's batch stocks (``oven``, ``queue``) live in ``solvers.batch_blocks``.
 """
 
 from __future__ import annotations
@@ -437,6 +437,7 @@ def _bound(value: float, default: float) -> float:
 VENSIM_NA = -1.298074214633707e33
 
 def _kinds() -> dict[str, Callable[[tuple[object, ...], float, float], Any]]:
-    from solvers.batch_blocks import Oven  # it builds on this module's helpers
+    from solvers.batch_blocks import Oven, Queue  # they build on this module's helpers
 
-    return {"conveyor": Conveyor, "delay_conveyor": DelayConveyor, "queue_fifo": QueueFifo, "oven": Oven}
+    return {"conveyor": Conveyor, "delay_conveyor": DelayConveyor, "queue_fifo": QueueFifo, "oven": Oven,
+            "queue": Queue}

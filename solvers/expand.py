@@ -103,11 +103,11 @@ class Expander(VensimExpansions):
         self._owner: FlatVar | None = None
 
     def run(self) -> Expanded:
+        from solvers.expand_batches import expand_batches
         from solvers.expand_conveyors import expand_conveyors
-        from solvers.expand_ovens import expand_ovens
 
         expand_conveyors(self)
-        expand_ovens(self)
+        expand_batches(self)
         self.expand_queues()
         for var in list(self.flat.variables.values()):
             if var.expr is not None:

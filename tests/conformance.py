@@ -62,12 +62,15 @@ BEYOND = [
     "SUM/MEAN/MAX/SIZE/RANK, PREVIOUS/INIT over arrays, LOOKUP of one element of a per-element graphical function, "
     "conveyors with leakage, capacity, inflow limits and arrest) and `tests/test_xmile_batches.py` (Stella ovens: "
     "fill time, capacity, cook time, clean time, inflow limit, arrest, initial content, a release onto a conveyor; "
-    "the oven is a choice where isee's description is silent: it starts its fill time when the first material "
-    "enters, takes no inflow in the step it releases its batch, and starts filling with an initial content).",
-    "Reported as import errors naming the element and line (never mapped silently): XMILE queues, discrete "
-    "conveyors and conveyor inflows spread over the belt; ovens without a cook time, with neither a capacity nor "
-    "a fill time, with a negative constant option, an option Salver does not know, more than one inflow or "
-    "outflow, or an inflow from a conveyor, another oven or a queue; Vensim DELAY BATCH, DELAY MATERIAL, DELAY "
+    "queues: batches in order of arrival taken from the front by outflows in their order, into ovens whole or one "
+    "at a time; where isee's description is silent, an oven starts its fill time when the first material enters "
+    "and, without a clean time, fills again in the step it releases its batch, and a queue's outflow into a plain "
+    "stock takes at most its equation).",
+    "Reported as import errors naming the element and line (never mapped silently): XMILE discrete conveyors, "
+    "conveyor inflows spread over the belt, queue options, overflow outflows and queues feeding conveyors; ovens "
+    "without a cook time, with neither a capacity nor a fill time, with a negative constant option, an option "
+    "Salver does not know, more than one inflow or outflow, or an inflow from a conveyor or another oven; "
+    "Vensim DELAY BATCH, DELAY MATERIAL, DELAY "
     "PROFILE, DEPRECIATE, NPV VINTAGE, ALLOC P/DP, MARKETP, the QUEUE ATTRIB functions, TIME SHIFT, CUMULATE, "
     "FIND ZERO.",
 ]

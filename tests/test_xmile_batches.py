@@ -1,5 +1,6 @@
-"""Stella's batch stocks (ovens) run end to end; expected values worked out by hand from isee's
-description of ovens (fill until full or the fill time has passed, cook, release in one time step)."""
+"""Stella's batch stocks (ovens, queues) run end to end; expected values worked out by hand from isee's
+description of ovens (fill until full or the fill time has passed, cook, release in one time step) and
+queues (batches in order of arrival, taken from the front)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ def errors(report) -> list[str]:  # noqa: ANN001
 def test_oven_fills_for_its_fill_time_cooks_then_releases_in_one_step() -> None:
     results, report = run(oven("<capacity>20</capacity><fill_time>2</fill_time><cook_time>3</cook_time>"))
     assert not errors(report)
-    # open at 0 and 1 (fill time 2), closed at 2 with 10, cooked 2..5, released over [5, 6], open again at 6
-    assert values(results, "load") == [5, 5, 0, 0, 0, 0, 5, 5, 0, 0, 0, 0, 5]
-    assert values(results, "unload") == [0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 10, 0]
-    assert values(results, "kiln") == [0, 5, 10, 10, 10, 10, 0, 5, 10, 10, 10, 10, 0]
+    # open at 0 and 1 (fill time 2), closed at 2 with 10, cooked 2..5, released over [5, 6] while it fills
+    # again (no clean time), closed at 7, released at 10
+    assert values(results, "load") == [5, 5, 0, 0, 0, 5, 5, 0, 0, 0, 5, 5, 0]
+    assert values(results, "unload") == [0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 10, 0, 0]
+    assert values(results, "kiln") == [0, 5, 10, 10, 10, 10, 5, 10, 10, 10, 10, 5, 10]
 
 
 def test_oven_closes_when_full_and_stays_closed_for_its_clean_time() -> None:
@@ -64,9 +66,9 @@ def test_oven_inflow_limit_arrest_and_initial_content() -> None:
     results, _ = run(oven("<fill_time>2</fill_time><cook_time>3</cook_time>"
                           "<arrest>IF TIME = 3 THEN 1 ELSE 0</arrest>"))
     assert values(results, "unload")[5:8] == [0, 10, 0]
-    # started full: closed at once, released after the cook time
+    # started full: closed at once, released after the cook time, filling again meanwhile
     results, _ = run(oven("<capacity>20</capacity><cook_time>3</cook_time>", initial="20"), stop=5)
-    assert values(results, "unload") == [0, 0, 0, 20, 0, 0] and values(results, "load")[:5] == [0, 0, 0, 0, 5]
+    assert values(results, "unload") == [0, 0, 0, 20, 0, 0] and values(results, "load")[:5] == [0, 0, 0, 5, 5]
 
 
 def test_oven_time_steps_and_many_runs_at_once() -> None:
@@ -86,6 +88,66 @@ def test_oven_release_rides_a_conveyor_downstream() -> None:
       <conveyor><len>2</len></conveyor></stock><flow name="off"><eqn>0</eqn></flow>"""))
     assert not errors(report)
     assert values(results, "off")[:9] == [0, 0, 0, 0, 0, 0, 0, 10, 0]
+
+
+QUEUE = """<stock name="line"><eqn>{initial}</eqn>{inflows}{outflows}<queue/></stock>"""
+KILN = """<stock name="kiln"><eqn>0</eqn><inflow>load</inflow><outflow>unload</outflow>
+      <oven {attributes}>{options}</oven></stock><flow name="unload"><eqn>0</eqn></flow>"""
+
+
+def queue(initial: str = "0", inflows: tuple[str, ...] = ("arrive",), outflows: tuple[str, ...] = ("load",)) -> str:
+    return QUEUE.format(initial=initial, inflows="".join(f"<inflow>{f}</inflow>" for f in inflows),
+                        outflows="".join(f"<outflow>{f}</outflow>" for f in outflows))
+
+
+def test_queue_feeds_an_oven_what_it_admits() -> None:
+    results, report = run(queue() + '<flow name="arrive"><eqn>5</eqn></flow><flow name="load"><eqn>0</eqn></flow>'
+                          + KILN.format(attributes="", options="<capacity>20</capacity><fill_time>2</fill_time>"
+                                                               "<cook_time>3</cook_time>"))
+    assert not errors(report)
+    # batches of 5 wait from 1; the oven takes 5 at 1 and 2, closes, releases 10 at 6 and takes the 20 waiting
+    assert values(results, "load") == [0, 5, 5, 0, 0, 0, 20, 0, 0, 0, 20, 0, 0]
+    assert values(results, "line") == [0, 5, 5, 5, 10, 15, 20, 5, 10, 15, 20, 5, 10]
+    assert values(results, "unload")[6] == 10 and values(results, "unload")[10] == 20
+
+
+def test_queue_keeps_batches_whole_or_one_at_a_time_for_an_oven() -> None:
+    flows = '<flow name="arrive"><eqn>5</eqn></flow><flow name="load"><eqn>0</eqn></flow>'
+    options = "<capacity>12</capacity><fill_time>3</fill_time><cook_time>1</cook_time>"
+    results, _ = run(queue(initial="3") + flows + KILN.format(attributes='batch_integrity="true"', options=options))
+    # batches 3 (initial), then 5 per step: 3 fits at 0; at 1 the 5 fits (8), at 2 the next 5 does not (13)
+    assert values(results, "load")[:3] == [3, 5, 0]
+    results, _ = run(queue(initial="3") + flows + KILN.format(attributes="", options=options))
+    assert values(results, "load")[:3] == [3, 5, 4]  # split batches fill it to 12
+    # two inflows make two batches a step, 2 then 3: one at a time the oven takes the front one only
+    flows = '<flow name="a"><eqn>2</eqn></flow><flow name="b"><eqn>3</eqn></flow><flow name="load"><eqn>0</eqn></flow>'
+    options = "<capacity>20</capacity><fill_time>3</fill_time><cook_time>1</cook_time>"
+    results, _ = run(queue(inflows=("a", "b")) + flows + KILN.format(attributes='one_at_a_time="true"',
+                                                                       options=options), stop=4)
+    assert values(results, "load")[:5] == [0, 2, 3, 2, 0] and values(results, "kiln")[4] == 7
+    results, _ = run(queue(inflows=("a", "b")) + flows + KILN.format(attributes="", options=options), stop=4)
+    assert values(results, "load")[:5] == [0, 5, 5, 5, 0]
+
+
+def test_queue_outflows_take_from_the_front_in_their_order() -> None:
+    results, report = run(queue(initial="6", inflows=("arrive", "extra"), outflows=("first", "second")) + """
+    <flow name="arrive"><eqn>4</eqn></flow><flow name="extra"><eqn>-2</eqn></flow>
+    <flow name="first"><eqn>3</eqn></flow><flow name="second"><eqn>3</eqn></flow>""", stop=4)
+    assert not errors(report)
+    # 6 waiting: 3 and 3; then the 4 that arrived each step: 3 and 1 (a negative inflow brings nothing)
+    assert values(results, "first") == [3, 3, 3, 3, 3] and values(results, "second") == [3, 1, 1, 1, 1]
+    assert values(results, "extra") == [0] * 5 and values(results, "line") == [6, 4, 4, 4, 4]
+
+
+def test_queue_refusals_name_the_element_and_option() -> None:
+    flows = '<flow name="arrive"><eqn>1</eqn></flow><flow name="load"><eqn>1</eqn></flow>'
+    _, report = load(queue().replace("<queue/>", '<queue priority="true"/>') + flows)
+    assert any(e.startswith("line: queue not supported (option priority)") for e in errors(report))
+    _, report = load(queue() + flows.replace('"load"><eqn>1</eqn>', '"load"><eqn>1</eqn><overflow/>'))
+    assert any("overflow outflow 'load'" in e for e in errors(report))
+    _, report = load(queue() + flows + """<stock name="belt"><eqn>0</eqn><inflow>load</inflow><outflow>off</outflow>
+      <conveyor><len>2</len></conveyor></stock><flow name="off"><eqn>0</eqn></flow>""")
+    assert any("line: queue not supported (outflow 'load' into a conveyor)" in e for e in errors(report))
 
 
 def test_oven_refusals_name_the_element_and_option() -> None:

@@ -178,11 +178,15 @@ REFERENCE: dict[str, tuple[str, str]] = {
     "conveyor_leak": ("CONVEYOR_LEAK(stock, k)", "Internal: the k-th leak flow of an XMILE conveyor."),
     "conveyor_inflow": ("CONVEYOR_INFLOW(stock, j, request)",
                         "Internal: how much of the j-th inflow an XMILE conveyor admits."),
-    # Stella ovens (written by the XMILE importer)
+    # Stella ovens and queues (written by the XMILE importer)
     "oven": ("OVEN(initial, capacity, fill time, cook time, inflow limit, clean time, arrest)",
              "Internal: a Stella oven stock: it fills, cooks its batch, then releases it in one time step."),
     "oven_outflow": ("OVEN_OUTFLOW(stock)", "Internal: the cooked batch leaving a Stella oven."),
     "oven_inflow": ("OVEN_INFLOW(stock, request)", "Internal: how much of its inflow a Stella oven admits."),
+    "oven_room": ("OVEN_ROOM(stock)", "Internal: how much a Stella oven takes this time step (a rate)."),
+    "queue": ("QUEUE(initial)", "Internal: an XMILE queue stock: batches in order of arrival, taken from the front."),
+    "queue_outflow": ("QUEUE_OUTFLOW(stock, k, most, whole batches, one at a time)",
+                      "Internal: what the k-th outflow takes from the front of an XMILE queue."),
     # conditionals
     "if_then_else": ("IF THEN ELSE(condition, a, b)", "a where condition holds (is not 0), else b."),
 }

@@ -91,8 +91,9 @@ _TABLE = [
     # XMILE conveyors, as the importer writes them (solvers.expand_conveyors makes their blocks)
     Builtin("conveyor", 7, SPELLED_OUT, True), Builtin("conveyor_outflow", 1, 2, True),
     Builtin("conveyor_leak", 2, 2, True), Builtin("conveyor_inflow", 3, 3, True),
-    # Stella ovens, as the XMILE importer writes them (solvers.expand_ovens makes their blocks)
+    # Stella ovens and queues, as the XMILE importer writes them (solvers.expand_batches makes their blocks)
     Builtin("oven", 7, 7, True), Builtin("oven_outflow", 1, 1, True), Builtin("oven_inflow", 2, 2, True),
+    Builtin("oven_room", 1, 1, True), Builtin("queue", 1, 1, True), Builtin("queue_outflow", 5, 5, True),
     # conditionals written as functions
     Builtin("if_then_else", 3, 3),
 ]
