@@ -21,14 +21,17 @@ class ModelIndex:
 
     ``names[key]`` lists the ids of the elements whose canonical name is ``key``: variables first, then
     the others, each in model order. ``referrers[id]`` maps the id of each element that references
-    ``id`` to how many times it does.
+    ``id`` to how many times it does. Both are made from the entries when first asked for (importing
+    an architecture model and checking it never ask) and kept current from then on.
     """
 
     def __init__(self) -> None:
-        self.names: dict[str, list[str]] = {}
-        self.referrers: dict[str, dict[str, int]] = {}
-        # id -> (canonical name, ids it references, rank in the name lists)
-        self._entries: dict[str, tuple[str, tuple[str, ...], tuple[bool, int]]] = {}
+        self._names: dict[str, list[str]] | None = None
+        self._keys: dict[str, str] = {}  # id -> canonical name, while ``names`` is kept
+        self._referrers: dict[str, dict[str, int]] | None = None
+        # id -> (element, ids it references, rank in the name lists); an entry whose references change
+        # moves to the end, where the counts put that element among the referrers of each target
+        self._entries: dict[str, tuple[Element, tuple[str, ...], int]] = {}
         self._next = 0
 
     @classmethod
@@ -39,66 +42,102 @@ class ModelIndex:
             index.add(element)
         return index
 
+    @property
+    def names(self) -> dict[str, list[str]]:
+        if self._names is None:
+            self._names = {}
+            self._keys = {element_id: element.canonical for element_id, (element, _, _) in self._entries.items()}
+            for element_id, _ in sorted(self._entries.items(), key=lambda item: item[1][2]):
+                self._names.setdefault(self._keys[element_id], []).append(element_id)
+        return self._names
+
+    @property
+    def referrers(self) -> dict[str, dict[str, int]]:
+        if self._referrers is None:
+            self._referrers = {}
+            for element_id, (_, targets, _) in self._entries.items():
+                self._count(element_id, targets, 1)
+        return self._referrers
+
     def add(self, element: Element, order: int | None = None) -> None:
         """Index a new element; ``order`` places it among the others (default: after all of them)."""
         if order is None:
             order = self._next
         self._next = max(self._next, order + 1)
-        rank = (not getattr(element, "is_variable", False), order)
+        rank = order if element.is_variable else order + _OTHERS
         targets = tuple(referenced_ids(element))
-        self._entries[element.id] = (element.canonical, targets, rank)
-        self._file(element.canonical, element.id, rank)
-        self._count(element.id, targets, 1)
+        self._entries[element.id] = (element, targets, rank)
+        if self._names is not None:
+            key = self._keys[element.id] = element.canonical
+            self._file(key, element.id, rank)
+        if self._referrers is not None:
+            self._count(element.id, targets, 1)
 
     def remove(self, element_id: str) -> None:
-        key, targets, _ = self._entries.pop(element_id)
-        self._unfile(key, element_id)
-        self._count(element_id, targets, -1)
+        _, targets, _ = self._entries.pop(element_id)
+        if self._names is not None:
+            self._unfile(self._keys.pop(element_id), element_id)
+        if self._referrers is not None:
+            self._count(element_id, targets, -1)
 
     def refresh(self, element: Element) -> None:
         """Bring the entry of ``element`` up to date after its name or references changed."""
-        key, targets, rank = self._entries[element.id]
-        new_key, new_targets = element.canonical, tuple(referenced_ids(element))
-        if new_key != key:
-            self._unfile(key, element.id)
-            self._file(new_key, element.id, rank)
+        _, targets, rank = self._entries[element.id]
+        if self._names is not None:
+            key, new_key = self._keys[element.id], element.canonical
+            if new_key != key:
+                self._unfile(key, element.id)
+                self._keys[element.id] = new_key
+                self._file(new_key, element.id, rank)
+        new_targets = tuple(referenced_ids(element))
         if new_targets != targets:
-            self._count(element.id, targets, -1)
-            self._count(element.id, new_targets, 1)
-        self._entries[element.id] = (new_key, new_targets, rank)
+            del self._entries[element.id]
+            if self._referrers is not None:
+                self._count(element.id, targets, -1)
+                self._count(element.id, new_targets, 1)
+        self._entries[element.id] = (element, new_targets, rank)
 
     def order(self, element_id: str) -> int:
         """Where the element stands among the others (for putting it back in its place)."""
-        return self._entries[element_id][2][1]
+        return self._entries[element_id][2] % _OTHERS
 
     def state(self) -> tuple[dict[str, list[str]], dict[str, dict[str, int]]]:
         """Names and references, for comparing two indexes."""
         return ({k: list(v) for k, v in self.names.items()}, {k: dict(v) for k, v in self.referrers.items()})
 
-    def _rank(self, element_id: str) -> tuple[bool, int]:
+    def _rank(self, element_id: str) -> int:
         return self._entries[element_id][2]
 
-    def _file(self, key: str, element_id: str, rank: tuple[bool, int]) -> None:
-        ids = self.names.setdefault(key, [])
-        if not ids or self._rank(ids[-1]) < rank:
+    def _file(self, key: str, element_id: str, rank: int) -> None:
+        names = self.names
+        ids = names.get(key)
+        if ids is None:
+            names[key] = [element_id]
+        elif self._rank(ids[-1]) < rank:
             ids.append(element_id)
         else:
             ids.insert(bisect.bisect_left(ids, rank, key=self._rank), element_id)
 
     def _unfile(self, key: str, element_id: str) -> None:
-        ids = self.names[key]
+        names = self.names
+        ids = names[key]
         ids.remove(element_id)
         if not ids:
-            del self.names[key]
+            del names[key]
 
     def _count(self, element_id: str, targets: tuple[str, ...], step: int) -> None:
+        referrers = self._referrers
+        assert referrers is not None
         for target in targets:
-            counts = self.referrers.setdefault(target, {})
+            counts = referrers.setdefault(target, {})
             counts[element_id] = counts.get(element_id, 0) + step
             if not counts[element_id]:
                 del counts[element_id]
                 if not counts:
-                    del self.referrers[target]
+                    del referrers[target]
+
+
+_OTHERS = 1 << 62  # added to the order of elements that are not variables: they rank after all variables
 
 
 class ElementTable(dict):  # type: ignore[type-arg]
