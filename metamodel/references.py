@@ -26,6 +26,7 @@ DROP = "drop"  # the id leaves the list (a removed flow leaves a stock's inflows
 PRUNE = "prune"  # the id leaves the list, and the holder goes when the list is left empty (a relation)
 CLEAR = "clear"  # the field goes back to its default (a block whose behaviour module is removed)
 NESTED = "nested"  # a list of parts with reference fields of their own (connector ends)
+_UNSET = object()
 
 
 class TrackedList(ObservedList):
@@ -100,6 +101,9 @@ class TrackedElement(Tracked):
                              f"a model; add a copy under the new id instead")
         if isinstance(value, list):
             value = _tracked_list(value, self, part.references.get(attr) == NESTED)
+        elif (value is None or type(value) is str) and part.__dict__.get(attr, _UNSET) == value:
+            object.__setattr__(part, attr, value)  # the same name or id: the index stays as it is
+            return
         object.__setattr__(part, attr, value)
         self._changed()
 
@@ -112,22 +116,21 @@ class TrackedElement(Tracked):
 
     def _tables(self) -> list[ElementTable]:
         """The live element tables (models) that hold this element; dead ones are forgotten."""
-        owners: list[weakref.ref[ElementTable]] = self.__dict__.get("_owners") or []
+        owners: tuple[weakref.ref[ElementTable], ...] = self.__dict__.get("_owners") or ()
         live = [t for t in (ref() for ref in owners) if t is not None]
         if len(live) != len(owners):
-            object.__setattr__(self, "_owners", [ref for ref in owners if ref() is not None])
+            object.__setattr__(self, "_owners", tuple(ref for ref in owners if ref() is not None))
         return live
 
     def _adopt(self, owner: weakref.ref[ElementTable]) -> None:
         """Called by an element table that now holds this element."""
-        owners = [ref for ref in self.__dict__.get("_owners") or [] if ref() is not None]
-        owners.append(owner)
-        object.__setattr__(self, "_owners", owners)
+        owners = tuple(ref for ref in self.__dict__.get("_owners") or () if ref() is not None)
+        object.__setattr__(self, "_owners", (*owners, owner))
         self._claim(self)
 
     def _release(self, owner: weakref.ref[ElementTable]) -> None:
         """Called by an element table that no longer holds this element."""
-        owners = [ref for ref in self.__dict__.get("_owners") or [] if ref is not owner and ref() is not None]
+        owners = tuple(ref for ref in self.__dict__.get("_owners") or () if ref is not owner and ref() is not None)
         object.__setattr__(self, "_owners", owners)
 
 
