@@ -308,8 +308,8 @@ class _Reader:
                 if attrib:
                     names = tuple(attrib)
                     keys, id_at, type_at = layouts.get(names) or self._layout(names, xmi_ns)
-                    values = tuple(attrib.values())
-                    element_id = _intern(values[id_at]) if id_at is not None else None
+                    values = tuple(map(_intern, attrib.values()))  # repeated values are held once
+                    element_id = values[id_at] if id_at is not None else None
                     if type_at is not None:
                         written = values[type_at]
                         kind = kinds.get(written)
