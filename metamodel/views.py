@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -22,6 +23,26 @@ class Shape:
     height: float = 0.0
     points: list[tuple[float, float]] = field(default_factory=list)
     label_side: str = ""
+
+
+def arc_angle(p0: tuple[float, float], middle: tuple[float, float], p1: tuple[float, float]) -> float | None:
+    """The XMILE angle at ``p0`` of the circle through the three points (``None``: nearly straight)."""
+    ax, ay = middle[0] - p0[0], middle[1] - p0[1]
+    bx, by = p1[0] - p0[0], p1[1] - p0[1]
+    cross = ax * by - ay * bx
+    chord = math.hypot(bx, by)
+    if chord < 1e-9:
+        return None
+    if abs(cross) / chord < 2.0:  # middle within 2 px of the chord: a straight link
+        return None
+    d = 2 * cross
+    ux = (by * (ax * ax + ay * ay) - ay * (bx * bx + by * by)) / d
+    uy = (ax * (bx * bx + by * by) - bx * (ax * ax + ay * ay)) / d
+    # tangent at p0 is perpendicular to the radius (p0 - centre) = (-ux, -uy)
+    tx, ty = -uy, ux
+    if tx * ax + ty * ay < 0:
+        tx, ty = -tx, -ty
+    return math.degrees(math.atan2(-ty, tx))
 
 
 @dataclass
@@ -46,7 +67,8 @@ class Note:
 @dataclass
 class View:
     """A diagram of the model: layout only. ``kind`` is ``stock_flow`` or ``block``; ``id`` is fixed once
-    made (models look views up by it)."""
+    made (models look views up by it); ``subject`` is the element whose insides the view shows (the block
+    of an internal block diagram), empty for other views."""
 
     VIEW_KINDS: ClassVar[tuple[str, ...]] = VIEW_KINDS
     id: str
@@ -55,6 +77,7 @@ class View:
     shapes: dict[str, Shape] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     notes: dict[str, Note] = field(default_factory=dict)
+    subject: str = ""
 
     def __setattr__(self, attr: str, value: Any) -> None:
         if attr == "id" and "id" in self.__dict__ and value != self.id:

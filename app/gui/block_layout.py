@@ -69,12 +69,31 @@ def node_size(element: Element) -> tuple[float, float]:
 
 
 def part_label_text(part: Part, model: Model | None) -> str:
-    """``name : Type`` of a part (the type's name when the model knows it)."""
+    """``name : Type`` of a part (the type's name when the model knows it); ``: Type`` when it has no
+    name."""
     type_name = ""
     if part.type:
         typed = model.get(part.type) if model is not None else None
         type_name = typed.name if typed is not None else part.type.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-    return f"{part.name} : {type_name}" if type_name else part.name
+    if not type_name:
+        return part.name
+    return f"{part.name} : {type_name}" if part.name else f": {type_name}"
+
+
+LONG_CAPTION = 26  # characters: a longer ``name : Type`` goes on two lines
+
+
+def part_caption(part: Part, model: Model | None) -> str:
+    """What a part's box says: ``name : Type``, on two lines (name, then ``: Type``) when long."""
+    text = part_label_text(part, model)
+    if part.name and " : " in text and len(text) > LONG_CAPTION:
+        name, type_name = text.split(" : ", 1)
+        return f"{name}\n: {type_name}"
+    return text
+
+
+def caption_lines(text: str) -> int:
+    return text.count("\n") + 1
 
 
 # -- ports on borders -------------------------------------------------------------------------------

@@ -28,9 +28,12 @@ class Document(QObject):
 
     sigChanged = Signal(object)  # ModelEvent
     sigPathChanged = Signal(str)
+    sigRefused = Signal(str)  # an edit of a read-only document, refused
 
-    def __init__(self, model: Model | None = None, path: str | None = None, parent: QObject | None = None):
+    def __init__(self, model: Model | None = None, path: str | None = None, parent: QObject | None = None,
+                 read_only: bool = False):
         super().__init__(parent)
+        self.read_only = read_only
         self.model = model if model is not None else new_model()
         if not self.model.views:
             self.model.views.append(View("main", "Main", "stock_flow"))
@@ -46,7 +49,12 @@ class Document(QObject):
         self.model.unsubscribe(self._forward)
 
     def push(self, command: Command | list[Command], text: str | None = None) -> None:
-        """Apply an edit (several commands become one undo step) and put it on the undo stack."""
+        """Apply an edit (several commands become one undo step) and put it on the undo stack; a read-only
+        document refuses it and has its diagrams drawn again as the model is."""
+        if self.read_only:
+            self.sigRefused.emit("This diagram is read-only: open the module's own model to edit it")
+            self.sigChanged.emit(ModelEvent("refresh"))
+            return
         if isinstance(command, list):
             if not command:
                 return

@@ -38,26 +38,6 @@ def arc_points(p0: Point, p1: Point, angle: float | None) -> list[Point]:
             for i in range(ARC_SAMPLES + 1)]
 
 
-def angle_through(p0: Point, middle: Point, p1: Point) -> float | None:
-    """The XMILE angle at ``p0`` of the circle through the three points (``None``: nearly straight)."""
-    ax, ay = middle[0] - p0[0], middle[1] - p0[1]
-    bx, by = p1[0] - p0[0], p1[1] - p0[1]
-    cross = ax * by - ay * bx
-    chord = math.hypot(bx, by)
-    if chord < 1e-9:
-        return None
-    if abs(cross) / chord < 2.0:  # middle within 2 px of the chord: a straight link
-        return None
-    d = 2 * cross
-    ux = (by * (ax * ax + ay * ay) - ay * (bx * bx + by * by)) / d
-    uy = (ax * (bx * bx + by * by) - bx * (ax * ax + ay * ay)) / d
-    # tangent at p0 is perpendicular to the radius (p0 - centre) = (-ux, -uy)
-    tx, ty = -uy, ux
-    if tx * ax + ty * ay < 0:
-        tx, ty = -tx, -ty
-    return math.degrees(math.atan2(-ty, tx))
-
-
 def clip_path(points: Sequence[Point], inside_start: Callable[[Point], bool],
               inside_end: Callable[[Point], bool]) -> list[Point]:
     """Trim the polyline's ends where they lie inside the start and end shapes; when no part of it lies

@@ -15,10 +15,10 @@ from app.gui.guard import guarded
 from app.gui.items import AuxItem, FlowItem, Handle, LinkItem, NodeItem, NoteItem, StockItem
 from app.gui.scene import DiagramScene
 from metamodel.commands import AddElement, Command, ConnectFlow, Rename, SetLink, SetNote, SetShape
-from metamodel.elements import Aux, Flow, Stock, Variable
+from metamodel.elements import Aux, Block, Flow, Module, Part, Stock, Variable
 from metamodel.errors import SalverError
 from metamodel.model import Model
-from metamodel.views import Link, Note, Shape
+from metamodel.views import Link, Note, Shape, arc_angle
 
 CLICK_DISTANCE = 6.0
 DEFAULT_FLOW_LENGTH = 150.0
@@ -235,9 +235,15 @@ class SelectInteraction(Interaction):
         return used
 
     def mouse_double_click(self, event: QGraphicsSceneMouseEvent) -> bool:
+        """Open a part (its type's internal view) or a module (its model); rename anything else."""
         item = self.scene.item_at(event.scenePos(), (NodeItem, FlowItem))
         if item is None:
             return False
+        element = self.document.model.get(item.key)  # type: ignore[union-attr]
+        if isinstance(element, Module) or (isinstance(element, Part) and element.type
+                                           and isinstance(self.document.model.get(element.type), Block)):
+            self.scene.sigOpen.emit(element.id)
+            return True
         self.scene.set_interaction(RenameInteraction(self.scene, item))  # type: ignore[arg-type]
         return True
 
@@ -489,7 +495,7 @@ class LinkCurveInteraction(Interaction):
         b = self.scene.anchor_item(self.link.target)
         if a is None or b is None:
             return True
-        self.angle = geometry.angle_through(a.anchor(), _p(event.scenePos()), b.anchor())
+        self.angle = arc_angle(a.anchor(), _p(event.scenePos()), b.anchor())
         points = self.scene.link_points(self.link.source, self.link.target, self.angle)
         if points is not None:
             self.item.set_geometry(points)

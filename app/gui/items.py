@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker, QPolygonF
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
-from app.gui import style
+from app.gui import labels, style
 from app.gui.geometry import Point, distance_to_polyline, midpoint
 from app.gui.guard import guarded
 
@@ -94,6 +94,8 @@ class NodeItem(DiagramItem):
         """Show the model's layout and name."""
         if size != self.size:
             self.set_size(size)
+        if label != self.label:
+            self.prepareGeometryChange()
         self.label = label
         parent = self.parentItem()
         self.setPos(parent.mapFromScene(QPointF(*pos)) if parent is not None else QPointF(*pos))
@@ -155,17 +157,81 @@ class NodeItem(DiagramItem):
         return rect
 
     def _draw_label(self, painter: QPainter, rect: QRectF, flags: Qt.AlignmentFlag) -> None:
-        painter.setFont(style.label_font(9))
+        painter.setFont(style.label_font(labels.POINT_SIZE))
         painter.setPen(style.INK)
-        painter.drawText(rect, int(flags | Qt.TextFlag.TextWordWrap), self.label)
+        painter.drawText(rect, int(flags | Qt.TextFlag.TextWordWrap | Qt.TextFlag.TextDontClip), self.label)
+
+    def _draw_fitted_label(self, painter: QPainter, rect: QRectF) -> None:
+        """The name centred in ``rect``, in the largest font size that fits it there (never cut)."""
+        point = labels.fitted_point_size(self.label, rect.width(), rect.height())
+        painter.setFont(style.label_font(point))
+        painter.setPen(style.INK)
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap | Qt.TextFlag.TextDontClip
+        painter.drawText(rect, int(flags), self.label)
 
 
-class StockItem(NodeItem):
-    """A stock: a rectangle with its name inside and, after a run, a sparkline."""
+class LabelledItem:
+    """What the scene needs of an item whose name sits beside its symbol: the side the model asks for,
+    the boxes the name would take on each side, and the side chosen (where it covers least)."""
+
+    side: str = "bottom"
+    label_side: str = ""
+
+    def label_boxes(self) -> dict[str, QRectF]:
+        """The box of the name on each side it may take, in item coordinates (none: it sits inside)."""
+        return {}
+
+    def preferred_side(self) -> str:
+        return self.label_side if self.label_side in labels.SIDES else "bottom"
+
+    def set_side(self, side: str) -> bool:
+        """Put the name on ``side``; True when it moved."""
+        if side == self.side:
+            return False
+        self.prepareGeometryChange()  # type: ignore[attr-defined]
+        self.side = side
+        self.update()  # type: ignore[attr-defined]
+        return True
+
+    def set_label_side(self, label_side: str) -> None:
+        """The side the view gives (``center``: inside, or in place of the symbol)."""
+        if label_side != self.label_side:
+            self.prepareGeometryChange()  # type: ignore[attr-defined]
+            self.label_side = label_side
+            self.side = self.preferred_side()
+            self.update()  # type: ignore[attr-defined]
+
+    def name_size(self) -> QSizeF:
+        return labels.text_size(self.label)  # type: ignore[attr-defined]
+
+
+class StockItem(LabelledItem, NodeItem):
+    """A stock: a rectangle with its name inside (or beside it when the view says so) and, after a run,
+    a sparkline."""
 
     def __init__(self, key: str, size: tuple[float, float]) -> None:
         super().__init__(key, size, resizable=True)
         self.sparkline: np.ndarray | None = None
+        self.label_side = ""
+
+    @property
+    def outside(self) -> bool:
+        return self.label_side in labels.SIDES
+
+    def label_boxes(self) -> dict[str, QRectF]:
+        if not self.outside:
+            return {}
+        size = self.name_size()
+        return {side: labels.beside(self.rect(), size, side) for side in labels.SIDES}
+
+    def label_rect(self) -> QRectF:
+        if self.outside:
+            return labels.beside(self.rect(), self.name_size(), self.side)
+        return self.rect().adjusted(4, 2, -4, -2)
+
+    @guarded(lambda _self: QRectF())
+    def boundingRect(self) -> QRectF:
+        return self.rect().united(self.label_rect()).adjusted(-6, -6, 6, 6)
 
     def set_sparkline(self, values: np.ndarray | None) -> None:
         self.sparkline = values
@@ -179,7 +245,10 @@ class StockItem(NodeItem):
             spark = rect.adjusted(6, rect.height() * 0.5, -6, -4)
             self._draw_sparkline(painter, spark)
             text_rect.setBottom(rect.top() + rect.height() * 0.5)
-        self._draw_label(painter, text_rect, Qt.AlignmentFlag.AlignCenter)
+        if self.outside:
+            self._draw_label(painter, self.label_rect(), Qt.AlignmentFlag.AlignHCenter)
+        else:
+            self._draw_fitted_label(painter, text_rect)
         self._paint_problem(painter, rect.topRight())
 
     def _draw_sparkline(self, painter: QPainter, area: QRectF) -> None:
@@ -195,36 +264,59 @@ class StockItem(NodeItem):
         painter.drawPolyline(QPolygonF([QPointF(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]))
 
 
-class AuxItem(NodeItem):
-    """An auxiliary (circle) or a parameter (diamond); the name is drawn below."""
+class AuxItem(LabelledItem, NodeItem):
+    """An auxiliary (circle) or a parameter (diamond) with its name beside it; a view that puts the name
+    in the centre (a Vensim sketch's plain variable) draws the name alone, in place of the symbol."""
 
+    TEXT_ONLY_WIDTH = 40.0
+    SKETCH_FONT_WIDTH = 1.25  # a name's box in a Vensim sketch is measured in a narrower font
     def __init__(self, key: str, size: tuple[float, float]) -> None:
         super().__init__(key, size)
         self.is_parameter = False
+        self.label_side = ""
 
     def set_parameter(self, flag: bool) -> None:
         if flag != self.is_parameter:
             self.is_parameter = flag
             self.update()
 
+    @property
+    def text_only(self) -> bool:
+        return self.label_side == "center"
+
     def rect(self) -> QRectF:
         """The symbol: a square as tall as the shape's smaller side (a Vensim sketch gives the box of
-        the name, wide and flat, which would squash the circle or diamond)."""
+        the name, wide and flat, which would squash the circle or diamond); for a name drawn alone, the
+        name wrapped at the shape's width."""
+        if self.text_only:
+            width = max(self.size[0] * self.SKETCH_FONT_WIDTH, self.TEXT_ONLY_WIDTH)
+            size = labels.text_size(self.label or " ", width)
+            w, h = size.width(), max(size.height(), 10.0)
+            return QRectF(-w / 2, -h / 2, w, h)
         side = min(self.size)
         return QRectF(-side / 2, -side / 2, side, side)
 
-    @guarded(lambda _self: QRectF())
-    def boundingRect(self) -> QRectF:
-        return self.rect().adjusted(-50, -6, 50, 34)
+    def label_boxes(self) -> dict[str, QRectF]:
+        if self.text_only:
+            return {}
+        size = self.name_size()
+        return {side: labels.beside(self.rect(), size, side) for side in labels.SIDES}
 
     def label_rect(self) -> QRectF:
-        rect = self.rect()
-        return QRectF(rect.center().x() - 60, rect.bottom() + 1, 120, 30)
+        if self.text_only:
+            return self.rect()
+        return labels.beside(self.rect(), self.name_size(), self.side)
+
+    @guarded(lambda _self: QRectF())
+    def boundingRect(self) -> QRectF:
+        return self.rect().united(self.label_rect()).adjusted(-6, -6, 6, 6)
 
     def _body(self) -> QPainterPath:
         path = QPainterPath()
         rect = self.rect()
-        if self.is_parameter:
+        if self.text_only:
+            path.addRect(rect)
+        elif self.is_parameter:
             c = rect.center()
             path.addPolygon(QPolygonF([QPointF(c.x(), rect.top()), QPointF(rect.right(), c.y()),
                                        QPointF(c.x(), rect.bottom()), QPointF(rect.left(), c.y())]))
@@ -240,6 +332,14 @@ class AuxItem(NodeItem):
     @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.text_only:
+            if self.isSelected():
+                painter.setPen(style.pen(style.SELECTION, 1.0))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(self.rect().adjusted(-2, -1, 2, 1), 3, 3)
+            self._draw_label(painter, self.rect(), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter)
+            self._paint_problem(painter, self.rect().topRight())
+            return
         painter.setPen(self._outline_pen())
         painter.setBrush(style.PARAM_FILL if self.is_parameter else style.AUX_FILL)
         painter.drawPath(self._body())
@@ -268,22 +368,121 @@ class NoteItem(NodeItem):
 
 
 class BlockItem(NodeItem):
-    """An architecture element (block, part, port, requirement …): a box with its stereotype."""
+    """An architecture element (block, part, port, requirement …): a box with its stereotype and name,
+    and the compartments it has room for (a block in an overview: its parts, values and ports)."""
+
+    HEADER = 36.0
+    LINE = 13.0
 
     def __init__(self, key: str, size: tuple[float, float], stereotype: str) -> None:
         super().__init__(key, size, resizable=True)
         self.stereotype = stereotype
+        self.compartments: list[tuple[str, list[str]]] = []
+
+    def header_height(self) -> float:
+        """The stereotype and the name, wrapped within the box's width (a line more for each wrap)."""
+        lines = labels.text_size(self.label, max(1.0, self.rect().width() - 4), labels.POINT_SIZE, bold=True).height()
+        return self.HEADER + max(0.0, lines - self.LINE - 2)
+
+    def set_compartments(self, compartments: list[tuple[str, list[str]]]) -> None:
+        if compartments != self.compartments:
+            self.compartments = compartments
+            self.update()
 
     @guarded()
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         rect = self._paint_box(painter, style.BLOCK_FILL)
-        header = QRectF(rect.left(), rect.top(), rect.width(), min(36.0, rect.height()))
+        header = QRectF(rect.left(), rect.top(), rect.width(), min(self.header_height(), rect.height()))
         painter.setFont(style.label_font(8))
         painter.setPen(style.INK_SOFT)
         painter.drawText(header.adjusted(0, 2, 0, 0), int(Qt.AlignmentFlag.AlignHCenter), f"«{self.stereotype}»")
-        self._draw_label(painter, header.adjusted(2, 14, -2, 0), Qt.AlignmentFlag.AlignHCenter)
+        painter.setFont(style.label_font(labels.POINT_SIZE, bold=True))
+        painter.setPen(style.INK)
+        painter.drawText(header.adjusted(2, 14, -2, 0), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
+                         self.label)
         painter.setPen(style.pen(style.INK, 1.0))
         painter.drawLine(QPointF(rect.left(), header.bottom()), QPointF(rect.right(), header.bottom()))
+        self._paint_compartments(painter, rect, header.bottom())
+        self._paint_problem(painter, rect.topRight())
+
+    def _paint_compartments(self, painter: QPainter, rect: QRectF, top: float) -> None:
+        """Each compartment under a line, its title in italics, as far as the box has room."""
+        y = top + 2
+        for title, lines in self.compartments:
+            needed = self.LINE * (len(lines) + 1) + 4
+            if y + needed > rect.bottom() + 1:
+                return
+            title_font = style.label_font(7.5)
+            title_font.setItalic(True)
+            painter.setFont(title_font)
+            painter.setPen(style.INK_SOFT)
+            painter.drawText(QRectF(rect.left(), y, rect.width(), self.LINE), int(Qt.AlignmentFlag.AlignHCenter), title)
+            painter.setFont(style.label_font(7.5))
+            painter.setPen(style.INK)
+            for index, line in enumerate(lines):
+                painter.drawText(QRectF(rect.left() + 8, y + self.LINE * (index + 1), rect.width() - 12, self.LINE),
+                                 int(Qt.AlignmentFlag.AlignLeft), line)
+            y += needed
+            if y < rect.bottom() - self.LINE:
+                painter.setPen(style.pen(style.INK_SOFT, 0.8))
+                painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+
+
+class ModuleItem(BlockItem):
+    """A module (an instance of another model): «module» and its name, its inputs as small ports on the
+    left border and its outputs on the right, named inside the box; a double-click opens its model."""
+
+    ROW = 16.0
+    PORT = 7.0
+
+    def __init__(self, key: str, size: tuple[float, float]) -> None:
+        super().__init__(key, size, "module")
+        self.inputs: list[str] = []
+        self.outputs: list[str] = []
+
+    @classmethod
+    def needed_size(cls, inputs: list[str], outputs: list[str], size: tuple[float, float]) -> tuple[float, float]:
+        """``size`` grown to hold the header and one row per input or output."""
+        return size[0], max(size[1], cls.HEADER + cls.ROW * max(len(inputs), len(outputs), 1) + 8)
+
+    def set_ports(self, inputs: list[str], outputs: list[str]) -> None:
+        if (inputs, outputs) != (self.inputs, self.outputs):
+            self.inputs, self.outputs = inputs, outputs
+            self.setToolTip("\n".join([f"{self.label}: a module", *(f"in: {n}" for n in inputs),
+                                       *(f"out: {n}" for n in outputs)]))
+            self.update()
+
+    def port_point(self, name: str, output: bool) -> Point | None:
+        """Where a link to the input (or from the output) ``name`` attaches, in scene coordinates."""
+        names = self.outputs if output else self.inputs
+        if name not in names:
+            return None
+        rect = self.rect()
+        y = rect.top() + self.HEADER + self.ROW * (names.index(name) + 0.5)
+        p = self.mapToScene(QPointF(rect.right() if output else rect.left(), y))
+        return p.x(), p.y()
+
+    @guarded()
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        super().paint(painter, option, widget)
+        rect = self.rect()
+        font = style.label_font(7.5)
+        painter.setFont(font)
+        metrics = QFontMetricsF(font)
+        column = rect.width() / 2 - self.PORT - 4
+        for output, names in ((False, self.inputs), (True, self.outputs)):
+            for index, name in enumerate(names):
+                y = rect.top() + self.HEADER + self.ROW * (index + 0.5)
+                x = rect.right() if output else rect.left()
+                painter.setPen(style.pen(style.INK, 1.1))
+                painter.setBrush(style.PORT_FILL)
+                painter.drawRect(QRectF(x - self.PORT / 2, y - self.PORT / 2, self.PORT, self.PORT))
+                text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, column)
+                painter.setPen(style.INK)
+                box = QRectF(x - column - self.PORT, y - 7, column, 14) if output else \
+                    QRectF(x + self.PORT, y - 7, column, 14)
+                align = Qt.AlignmentFlag.AlignRight if output else Qt.AlignmentFlag.AlignLeft
+                painter.drawText(box, int(align | Qt.AlignmentFlag.AlignVCenter), text)
 
 
 class PolylineItem(DiagramItem):
@@ -296,12 +495,17 @@ class PolylineItem(DiagramItem):
         super().__init__(key)
         self.setZValue(z)
         self.points: list[Point] = [(0, 0), (1, 0)]
+        self._path_cache = QPainterPath()
+        self._path_of: list[Point] | None = None  # the points list the cached path was made from
 
     def _path(self) -> QPainterPath:
-        path = QPainterPath(QPointF(*self.points[0]))
-        for p in self.points[1:]:
-            path.lineTo(QPointF(*p))
-        return path
+        """The line through ``points``, made again only when they are replaced (bounding boxes ask often)."""
+        if self._path_of is not self.points:
+            path = QPainterPath(QPointF(*self.points[0]))
+            for p in self.points[1:]:
+                path.lineTo(QPointF(*p))
+            self._path_cache, self._path_of = path, self.points
+        return self._path_cache
 
     @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:
@@ -310,8 +514,9 @@ class PolylineItem(DiagramItem):
         return stroker.createStroke(self._path())
 
 
-class FlowItem(PolylineItem):
-    """A flow: a double-line pipe with an arrow, a valve halfway, clouds at unattached ends."""
+class FlowItem(LabelledItem, PolylineItem):
+    """A flow: a double-line pipe with an arrow, a valve halfway, clouds at unattached ends, the name
+    beside the valve."""
 
     PIPE = 7.0
     VALVE = 11.0
@@ -334,6 +539,8 @@ class FlowItem(PolylineItem):
         self.update()
 
     def set_label(self, label: str) -> None:
+        if label != self.label:
+            self.prepareGeometryChange()
         self.label = label
         self.update()
 
@@ -344,12 +551,26 @@ class FlowItem(PolylineItem):
         return self.valve()
 
     def contains_scene_point(self, p: Point) -> bool:
+        """On the valve or the name (links end where they meet either, as in Vensim)."""
         v = self.valve()
-        return math.dist(p, v) <= self.VALVE + 2
+        return math.dist(p, v) <= self.VALVE + 2 or self.label_rect().contains(QPointF(*p))
+
+    def _valve_rect(self) -> QRectF:
+        vx, vy = self.valve()
+        return QRectF(vx - self.VALVE, vy - self.VALVE, 2 * self.VALVE, 2 * self.VALVE)
+
+    def label_boxes(self) -> dict[str, QRectF]:
+        size = self.name_size()
+        return {side: labels.beside(self._valve_rect(), size, side) for side in labels.SIDES}
 
     def label_rect(self) -> QRectF:
-        vx, vy = self.valve()
-        return QRectF(vx - 60, vy + self.VALVE + 2, 120, 30)
+        return labels.beside(self._valve_rect(), self.name_size(), self.side)
+
+    def pipe_shape(self) -> QPainterPath:
+        """The pipe's outline (labels of other items keep off it)."""
+        stroker = QPainterPathStroker()
+        stroker.setWidth(self.PIPE + 2)
+        return stroker.createStroke(self._path())
 
     @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
@@ -383,7 +604,8 @@ class FlowItem(PolylineItem):
         self._draw_valve(painter, ink)
         painter.setFont(style.label_font(9))
         painter.setPen(style.INK)
-        painter.drawText(self.label_rect(), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap), self.label)
+        painter.drawText(self.label_rect(), int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap
+                                                | Qt.TextFlag.TextDontClip), self.label)
         vx, vy = self.valve()
         self._paint_problem(painter, QPointF(vx + self.VALVE, vy - self.VALVE))
 

@@ -46,7 +46,9 @@ def _screenshot(window, path: str | None, out: str) -> int:  # noqa: ANN001 - Ma
         window.open_path(path, background=False)
         if window.document.model.elements:
             try:
-                window.show_results(compile_and_run(window.document.model, [False]))
+                outcome = compile_and_run(window.document.model, [False])
+                window.show_results(outcome)
+                window.show_verdicts(outcome)
             except Exception as exc:  # a model that does not run is still worth a picture
                 window.statusBar().showMessage(f"Run failed: {exc}")
     window.monitor.check_now()

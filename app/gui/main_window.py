@@ -17,13 +17,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui import autosave, block_layout, clipboard, context_menu, deletion, sd_layout, settings, style, workers
+from app.gui import (
+    autosave,
+    block_layout,
+    block_views,
+    clipboard,
+    context_menu,
+    deletion,
+    sd_layout,
+    settings,
+    style,
+    workers,
+)
 from app.gui.diagnostics import DiagnosticsMonitor
 from app.gui.docks import structure
 from app.gui.docks.browser import ModelBrowser
 from app.gui.docks.plots import PlotPanel, save_image
 from app.gui.docks.problems import ProblemsPanel
 from app.gui.docks.properties import PropertiesPanel
+from app.gui.docks.requirements import RequirementsPanel, verdict_text
 from app.gui.docks.run_settings import RunSettingsPanel
 from app.gui.document import Document, new_model
 from app.gui.editor import DiagramTabs
@@ -32,8 +44,8 @@ from app.gui.live import LivePanel, LiveSession
 from app.gui.report_dialog import ImportReportDialog
 from app.gui.runner import RunController, RunOutcome
 from metamodel import io
-from metamodel.commands import Macro
-from metamodel.elements import Requirement, Stock, Variable
+from metamodel.commands import AddView, Macro
+from metamodel.elements import Block, Module, Part, Requirement, Stock, Variable
 from metamodel.errors import SalverError
 
 NATIVE_FILTER = "Salver models (*.salver)"
@@ -84,6 +96,7 @@ class MainWindow(QMainWindow):
         self.browser = ModelBrowser()
         self.properties = PropertiesPanel()
         self.problems = ProblemsPanel()
+        self.requirements = RequirementsPanel()
         self.run_settings = RunSettingsPanel()
         self.plots = PlotPanel()
         self.live = LivePanel()
@@ -126,6 +139,9 @@ class MainWindow(QMainWindow):
         self.plots_dock = self._dock("Results and live sliders", "plots", self.results_split, bottom)
         self.problems_dock = self._dock("Problems", "problems", self.problems, bottom)
         self.splitDockWidget(self.plots_dock, self.problems_dock, Qt.Orientation.Horizontal)
+        self.requirements_dock = self._dock("Requirements", "requirements", self.requirements, bottom)
+        self.tabifyDockWidget(self.problems_dock, self.requirements_dock)
+        self.problems_dock.raise_()
 
     def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | str | None = None,  # noqa: ANN001
                 icon: str | None = None) -> QAction:
@@ -204,7 +220,7 @@ class MainWindow(QMainWindow):
                           self.act_arrange])
         view.addSeparator()
         for dock in (self.browser_dock, self.properties_dock, self.run_dock, self.plots_dock, self.problems_dock,
-                     *self.structure.docks):
+                     *self.structure.docks, self.requirements_dock):
             view.addAction(dock.toggleViewAction())
         model = bar.addMenu("&Model")
         model.addActions([self.act_run, self.act_stop])
@@ -233,8 +249,11 @@ class MainWindow(QMainWindow):
         self.tabs.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.tabs.sigModeEnded.connect(lambda: self.mode_actions["select"].setChecked(True))
         self.tabs.sigContextMenu.connect(self._context_menu)
+        self.tabs.sigOpen.connect(self.open_element)
         self.browser.sigActivated.connect(self.show_element)
+        self.browser.sigOpenView.connect(self.open_view)
         self.problems.sigActivated.connect(self.show_element)
+        self.requirements.sigActivated.connect(self.show_element)
         self.monitor.sigDiagnostics.connect(self._diagnostics)
         self.monitor.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.autosaver.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 15000))
@@ -265,9 +284,12 @@ class MainWindow(QMainWindow):
         self.document = document
         document.setParent(self)
         self.tabs.set_document(document)
+        if any(True for _r in document.model.of_kind(Requirement)):
+            self.requirements_dock.show()
         for panel in (self.browser, self.properties, self.run_settings, self.monitor, self.structure):
             panel.set_document(document)
         self.plots.clear()
+        self.requirements.clear()
         self.live_session = None
         document.undo_stack.cleanChanged.connect(self._update_title, Qt.ConnectionType.UniqueConnection)
         document.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled, Qt.ConnectionType.UniqueConnection)
@@ -351,8 +373,9 @@ class MainWindow(QMainWindow):
             arranged, commands = sd_layout.new_stock_flow_view_commands(model)
             Macro(commands, "arrange").do(model)
         if block_layout.has_architecture(model) and not any(v.kind == "block" for v in model.views):
-            arranged, commands = block_layout.new_block_view_commands(model)
-            Macro(commands, "arrange").do(model)
+            views = block_views.opening_views(model)
+            Macro([AddView(v) for v in views], "arrange").do(model)
+            arranged = views[0].id
         self.set_document(Document(model, path if native else None))
         if arranged is not None:
             self.tabs.show_view(arranged)
@@ -466,7 +489,10 @@ class MainWindow(QMainWindow):
         model = self.document.model
         scene = self.tabs.current_scene()
         if scene is not None and scene.view.kind == "block":
-            commands = block_layout.arrange_commands(model, scene.view_id)
+            nested = any(isinstance(model.get(k), Part) and s.width for k, s in scene.view.shapes.items()) \
+                and not scene.view.subject
+            commands = block_layout.arrange_commands(model, scene.view_id) if nested else \
+                block_views.arrange_commands(model, scene.view)
             view_id = scene.view_id
         elif block_layout.has_architecture(model):
             view_id, commands = block_layout.new_block_view_commands(model)
@@ -477,6 +503,41 @@ class MainWindow(QMainWindow):
             self.document.push(commands, "arrange")
         self.tabs.show_view(view_id)
         self.fit_diagram()
+
+    def open_view(self, view_id: str) -> None:
+        """Show a diagram (opening its tab), fitted to the window."""
+        if self.tabs.open_view(view_id):
+            self.fit_diagram()
+
+    def open_element(self, element_id: str) -> None:
+        """Open what a double-clicked item stands for: a part's type's internal view (made when the type
+        has none yet, one undo step), a module's model."""
+        if self.document is None:
+            return
+        model = self.document.model
+        element = model.get(element_id)
+        if isinstance(element, Module):
+            self.open_module(element)
+            return
+        typed = model.get(element.type or "") if isinstance(element, Part) else None
+        if not isinstance(typed, Block):
+            return
+        view = block_views.internal_view_of(model, typed.id)
+        if view is None:
+            view_id, commands = block_views.new_internal_view_commands(model, typed)
+            self.document.push(commands, f"internal view of {typed.name}")
+        else:
+            view_id = view.id
+        self.open_view(view_id)
+
+    def open_module(self, module: Module) -> None:
+        """Show the diagram of a module's model in a tab of its own."""
+        submodel = self.document.model.submodels.get(module.model_name) if self.document is not None else None
+        if submodel is None:
+            self.statusBar().showMessage(f"The model of module {module.name!r} is not in the file", 5000)
+            return
+        if self.tabs.open_module(module.name, submodel):
+            self.fit_diagram()
 
     def show_function_reference(self) -> None:
         from app.gui.help_dialog import FunctionReference
@@ -633,10 +694,6 @@ class MainWindow(QMainWindow):
         providers = getattr(outcome.compiled, "providers", {})
         for scene in self.tabs.scenes():
             scene.blocks.set_providers(providers)
-        if any(True for _ in model.of_kind(Requirement)):  # requirements checked against the run
-            from solvers.verify import verify
-
-            self.browser.show_verdicts(verify(outcome.compiled, outcome.results))
         self.live_session = LiveSession(outcome.compiled, self)
         self.live_session.sigResults.connect(self._live_results)
         self.live_session.sigFailed.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -645,6 +702,23 @@ class MainWindow(QMainWindow):
     def _run_finished(self, outcome: RunOutcome) -> None:
         self._running(False, f"Run finished in {outcome.seconds * 1000:.0f} ms")
         self.show_results(outcome)
+        self.show_verdicts(outcome)
+
+    def show_verdicts(self, outcome: RunOutcome) -> None:
+        """Each requirement's verdict on the run: in the requirements panel, the browser and on its diagram
+        boxes."""
+        if outcome.verify_error:
+            self.requirements.clear(outcome.verify_error)
+        elif outcome.verdicts:
+            self.requirements.set_verdicts(outcome.verdicts)
+        else:
+            return
+        self.requirements_dock.show()
+        self.requirements_dock.raise_()
+        self.browser.show_verdicts(outcome.verdicts)
+        shown = {v.requirement_id: (v.status, verdict_text(v)) for v in outcome.verdicts}
+        for scene in self.tabs.scenes():
+            scene.blocks.set_verdicts(shown)
 
     def _run_failed(self, message: str) -> None:
         self._running(False, message)

@@ -1,14 +1,17 @@
-"""Compile and run the model off the GUI thread; Stop cancels through the engine's progress callback."""
+"""Compile and run the model off the GUI thread, and verify its requirements on the results; Stop cancels
+through the engine's progress callback."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
 from app.gui import workers
 from app.gui.document import snapshot
+from metamodel.elements import Requirement
+from metamodel.errors import SalverError
 from metamodel.model import Model
 
 
@@ -21,6 +24,8 @@ class RunOutcome:
     compiled: object  # solvers.CompiledModel
     results: object  # solvers.Results
     seconds: float
+    verdicts: list = field(default_factory=list)  # solvers.verify.RequirementResult, one per requirement
+    verify_error: str = ""  # why the requirements could not be verified
 
 
 def compile_and_run(model: Model, cancelled: list[bool]) -> RunOutcome:
@@ -35,7 +40,15 @@ def compile_and_run(model: Model, cancelled: list[bool]) -> RunOutcome:
             raise RunCancelled("run stopped")
 
     results = compiled.run(progress=progress)
-    return RunOutcome(compiled, results, time.perf_counter() - began)
+    outcome = RunOutcome(compiled, results, time.perf_counter() - began)
+    if any(True for _r in model.of_kind(Requirement)):
+        from solvers.verify import verify
+
+        try:
+            outcome.verdicts = verify(compiled, results)
+        except SalverError as exc:
+            outcome.verify_error = f"The requirements could not be verified: {exc}"
+    return outcome
 
 
 class RunController(QObject):

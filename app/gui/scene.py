@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -20,14 +20,36 @@ from PySide6.QtWidgets import (
     QGraphicsSceneMouseEvent,
 )
 
-from app.gui import block_layout, geometry, neural, style
+from app.gui import block_layout, block_views, geometry, labels, modules, neural, style
 from app.gui.block_items import FmuItem, NeuralItem, PartItem, RequirementItem
 from app.gui.block_scene import EDGE_KINDS, BlockLayer, node_label
 from app.gui.document import Document
 from app.gui.geometry import Point
 from app.gui.guard import guarded
-from app.gui.items import AuxItem, BlockItem, DiagramItem, FlowItem, LinkItem, NodeItem, NoteItem, StockItem
-from metamodel.elements import Aux, Element, Flow, FmuComponent, NeuralComponent, Part, Requirement, Stock, Variable
+from app.gui.items import (
+    AuxItem,
+    BlockItem,
+    DiagramItem,
+    FlowItem,
+    LabelledItem,
+    LinkItem,
+    ModuleItem,
+    NodeItem,
+    NoteItem,
+    StockItem,
+)
+from metamodel.elements import (
+    Aux,
+    Element,
+    Flow,
+    FmuComponent,
+    Module,
+    NeuralComponent,
+    Part,
+    Requirement,
+    Stock,
+    Variable,
+)
 from metamodel.model import ModelEvent
 from metamodel.views import Shape, View
 
@@ -49,10 +71,14 @@ def node_size(element: Element, shape: Shape) -> tuple[float, float]:
     return (shape.width or default[0], shape.height or default[1])
 
 
+def _nowhere(_point: Point) -> bool:
+    return False
+
+
 def node_class(element: Element) -> type[NodeItem]:
     """The item class that draws ``element`` as a node."""
     for kind, cls in ((Stock, StockItem), (Variable, AuxItem), (Part, PartItem), (Requirement, RequirementItem),
-                      (NeuralComponent, NeuralItem), (FmuComponent, FmuItem)):
+                      (NeuralComponent, NeuralItem), (FmuComponent, FmuItem), (Module, ModuleItem)):
         if isinstance(element, kind):
             return cls
     return BlockItem
@@ -64,6 +90,7 @@ class DiagramScene(QGraphicsScene):
     sigInteractionEnded = Signal()
     sigStatus = Signal(str)
     sigContextMenu = Signal(list, QPoint)  # keys of the items the menu is for, screen position
+    sigOpen = Signal(str)  # a part or module asked to be opened (double-click): its id
 
     def __init__(self, document: Document, view_id: str) -> None:
         super().__init__()
@@ -118,16 +145,26 @@ class DiagramScene(QGraphicsScene):
             # parts after the blocks that hold them: a part item is a child of its owner's item
             drawn.sort(key=lambda pair: isinstance(pair[0], Part))
             for element, shape in drawn:
-                if element is None or isinstance(element, EDGE_KINDS):
+                if element is None or isinstance(element, EDGE_KINDS) \
+                        or block_views.is_composition(model, element, shape):
                     continue
                 if isinstance(element, Flow):
-                    self._flow_item(element.id).set_label(element.name)
+                    flow_item = self._flow_item(element.id)
+                    flow_item.set_label(element.name)
+                    flow_item.set_label_side(shape.label_side)
                     continue
                 item = self._node_item(element, shape)
                 parent = self.nodes.get(element.owner or "") if isinstance(element, Part) else None
                 if item.parentItem() is not parent:
                     item.setParentItem(parent)
-                item.set_state((shape.x, shape.y), node_size(element, shape), node_label(model, element))
+                if isinstance(item, LabelledItem):
+                    item.set_label_side(shape.label_side)
+                size = node_size(element, shape)
+                if isinstance(item, ModuleItem) and isinstance(element, Module):
+                    ins, outs = modules.inputs(element), modules.outputs(model, element)
+                    item.set_ports(ins, outs)
+                    size = ModuleItem.needed_size(ins, outs, size)
+                item.set_state((shape.x, shape.y), size, node_label(model, element))
                 if isinstance(item, AuxItem):
                     item.set_parameter(isinstance(element, Aux) and element.is_parameter)
             for note_id in view.notes if touched is None else touched & set(view.notes):
@@ -150,6 +187,7 @@ class DiagramScene(QGraphicsScene):
         finally:
             self._syncing = False
         self.refresh_edges(touched)
+        self.place_labels(touched)
         self._grow_rect(touched)
 
     def _widen(self, touched: set[str], old_ends: dict[str, tuple[str | None, str | None]]) -> set[str]:
@@ -301,15 +339,28 @@ class DiagramScene(QGraphicsScene):
         return path, (clouds[0], clouds[1])
 
     def link_points(self, source_id: str, target_id: str, angle: float | None) -> list[Point] | None:
-        """The drawn arc of a link between two drawn items, clipped at their outlines."""
+        """The drawn arc of a link between two drawn items, clipped at their outlines (at a module's port
+        when the link stands for one of its inputs or outputs)."""
         source, target = self.anchor_item(source_id), self.anchor_item(target_id)
         if source is None or target is None:
             return None
+        start, end = source.anchor(), target.anchor()
+        inside_start, inside_end = source.contains_scene_point, target.contains_scene_point
+        if isinstance(source, ModuleItem) or isinstance(target, ModuleItem):
+            output, entry = modules.link_ports(self.document.model, source_id, target_id)
+            at_output = source.port_point(output, True) if isinstance(source, ModuleItem) and output else None
+            at_entry = target.port_point(entry, False) if isinstance(target, ModuleItem) and entry else None
+            if at_output is not None:
+                start, inside_start = at_output, _nowhere
+            if at_entry is not None:
+                end, inside_end = at_entry, _nowhere
+            if angle is None and at_output is not None and end[0] < start[0]:
+                angle = 90.0  # an output read to its left: over the top, not through the boxes
         if angle is None and self._along_pipe(source_id, target_id):
-            (ax, ay), (bx, by) = source.anchor(), target.anchor()
+            (ax, ay), (bx, by) = start, end
             angle = math.degrees(math.atan2(-(by - ay), bx - ax)) + PIPE_LINK_BEND
-        arc = geometry.arc_points(source.anchor(), target.anchor(), angle)
-        return geometry.clip_path(arc, source.contains_scene_point, target.contains_scene_point)
+        arc = geometry.arc_points(start, end, angle)
+        return geometry.clip_path(arc, inside_start, inside_end)
 
     def _along_pipe(self, source_id: str, target_id: str) -> bool:
         """Whether a straight link would run along a flow's pipe: it joins a flow and a stock it drains or
@@ -348,6 +399,62 @@ class DiagramScene(QGraphicsScene):
         """A node is being dragged: redraw the edges attached to it."""
         if not self._syncing and not isinstance(item, NoteItem):
             self.refresh_edges({item.key})
+            self.place_labels({item.key}, neighbours=False)
+
+    # -- names beside symbols -----------------------------------------------------------------------
+    def place_labels(self, only: Iterable[str] | None = None, neighbours: bool = True) -> None:
+        """Put each name beside its symbol on the side the view asks for, or where it covers least of the
+        other symbols, pipes and names: all of them, or those of ``only`` (and, with ``neighbours``, of
+        the items near them and of those whose names were moved off their side, which an edit may have
+        freed)."""
+        every = {**self.nodes, **self.flows}
+        if only is None:
+            keys = set(every)
+        else:
+            keys = set(only)
+            if neighbours:
+                keys |= {k for k, item in every.items()
+                         if isinstance(item, LabelledItem) and item.side != item.preferred_side()}
+                for key in list(only):
+                    item = self.item_for(key)
+                    if item is not None and item.scene() is self:
+                        near = self.items(item.sceneBoundingRect(), Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+                        keys |= {o.key for o in near if isinstance(o, DiagramItem)}
+        # only the names beside their symbols (an item's boxes are worked out once, here)
+        labelled = {key: (item, boxes) for key in keys if isinstance(item := every.get(key), LabelledItem)
+                    and (boxes := item.label_boxes())}
+        moved = set()
+        for key in sorted(labelled):
+            item, local = labelled[key]
+            boxes = {side: item.mapRectToScene(box) for side, box in local.items()}
+            side = labels.choose_side(item.preferred_side(), boxes, lambda box, it=item: self._cost(it, box))
+            if item.set_side(side):
+                moved.add(key)
+        if moved:
+            self.refresh_edges(moved)  # links end at names they point to
+
+    def _cost(self, item: DiagramItem, box: QRectF) -> tuple[float, float]:
+        """How much of the symbols, pipes and other names (hard) and of the links (soft) a name's ``box``
+        would cover."""
+        hard = soft = 0.0
+        area = box.width() * box.height()
+        if isinstance(item, FlowItem) and item.pipe_shape().intersects(box):
+            hard += area  # its own pipe
+        for other in self.items(box, Qt.ItemSelectionMode.IntersectsItemBoundingRect):  # tested exactly below
+            if other is item or other.parentItem() is item or not isinstance(other, DiagramItem):
+                continue
+            if isinstance(other, FlowItem):
+                if other.pipe_shape().intersects(box) or other.mapRectToScene(other._valve_rect()).intersects(box):
+                    hard += area
+                hard += labels.overlap(box, other.label_rect())
+            elif isinstance(other, LinkItem):
+                if other.shape().intersects(box):
+                    soft += area
+            elif isinstance(other, NodeItem):
+                hard += labels.overlap(box, other.mapRectToScene(other.rect()))
+                if isinstance(other, LabelledItem) and other.label_boxes():
+                    hard += labels.overlap(box, other.mapRectToScene(other.label_rect()))
+        return hard, soft
 
     # -- results and problems -----------------------------------------------------------------------
     def set_sparklines(self, series: dict[str, np.ndarray]) -> None:

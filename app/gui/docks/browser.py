@@ -1,4 +1,4 @@
-"""The model browser: elements grouped by kind, filtered by a search box."""
+"""The model browser: the diagrams, then the elements grouped by kind, filtered by a search box."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.gui import style
+from app.gui.block_scene import node_label
 from app.gui.document import Document
-from metamodel.elements import Aux, Element
+from metamodel.elements import Aux, Element, Part
 from metamodel.model import ModelEvent
+
+DIAGRAMS = "Diagrams"
+VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _ICONS = {"stock": "stock", "flow": "flow", "aux": "aux", "block": "block", "port": "port", "part": "block"}
 _TITLES = {"stock": "Stocks", "flow": "Flows", "aux": "Variables", "module": "Modules", "block": "Blocks",
@@ -17,10 +21,19 @@ _TITLES = {"stock": "Stocks", "flow": "Flows", "aux": "Variables", "module": "Mo
            "fmu": "FMU components", "value_type": "Value types", "package": "Packages", "item_flow": "Item flows"}
 
 
+def display_name(element: Element, model) -> str:  # noqa: ANN001 - Model
+    """How the browser names an element: its name; an unnamed part by its type (``: Type``)."""
+    if isinstance(element, Part) and not element.name:
+        return node_label(model, element)
+    return element.name or element.id
+
+
 class ModelBrowser(QWidget):
-    """Lists the model's elements; ``sigActivated(element_id)`` on double-click."""
+    """Lists the model's diagrams and elements; ``sigActivated(element_id)`` and ``sigOpenView(view_id)``
+    on double-click."""
 
     sigActivated = Signal(str)
+    sigOpenView = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +54,7 @@ class ModelBrowser(QWidget):
         self._rows: dict[str, QTreeWidgetItem] = {}
         self._groups: dict[str, QTreeWidgetItem] = {}
         self._pending: set[str] = set()
+        self._diagrams: QTreeWidgetItem | None = None
         self.search.textChanged.connect(lambda _t: self.rebuild())
 
     def set_document(self, document: Document) -> None:
@@ -51,6 +65,9 @@ class ModelBrowser(QWidget):
         self.rebuild()
 
     def _on_model_event(self, event: ModelEvent) -> None:
+        if event.kind == "view":
+            self._fill_diagrams()
+            return
         self._pending.update(event.ids)
         self._refresh.start()
 
@@ -60,11 +77,33 @@ class ModelBrowser(QWidget):
         self._rows.clear()
         self._groups.clear()
         self._pending.clear()
+        self._diagrams = None
         if self.document is None:
             return
+        self._fill_diagrams()
         for element in self.document.model.elements.values():
             if self._matches(element):
                 self._group(self._kind(element)).addChild(self._row(element))
+
+    def _fill_diagrams(self) -> None:
+        """The group of diagrams: one row per view (double-click opens it)."""
+        if self.document is None:
+            return
+        if self._diagrams is None:
+            self._diagrams = QTreeWidgetItem([DIAGRAMS])
+            self._diagrams.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self._diagrams.setIcon(0, style.icon("arrange"))
+            self.tree.insertTopLevelItem(0, self._diagrams)
+            self._diagrams.setExpanded(True)
+        self._diagrams.takeChildren()
+        needle = self.search.text().strip().casefold()
+        for view in self.document.model.views:
+            if not needle or needle in view.name.casefold():
+                row = QTreeWidgetItem([view.name])
+                row.setData(0, VIEW_ROLE, view.id)
+                row.setToolTip(0, f"{'internal view' if view.subject else view.kind.replace('_', '-') + ' view'} "
+                                  f"{view.id}")
+                self._diagrams.addChild(row)
 
     def update_rows(self) -> None:
         """Bring the rows of the elements edited since the last update (and of any element added or
@@ -87,7 +126,7 @@ class ModelBrowser(QWidget):
             if row is None:
                 self._insert(element, wanted)
             else:
-                row.setText(0, element.name or element.id)
+                row.setText(0, display_name(element, self.document.model))
 
     def _matches(self, element: Element) -> bool:
         needle = self.search.text().strip().casefold()
@@ -107,7 +146,7 @@ class ModelBrowser(QWidget):
             order = list(_TITLES)
             rank = order.index(kind) if kind in order else len(order)
             at = sum(1 for k in self._groups if k != kind and (order.index(k) if k in order else len(order)) <= rank)
-            self.tree.insertTopLevelItem(at, group)
+            self.tree.insertTopLevelItem(at + (1 if self._diagrams is not None else 0), group)
             group.setExpanded(True)
         return group
 
@@ -133,7 +172,8 @@ class ModelBrowser(QWidget):
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(group))
 
     def _row(self, element: Element) -> QTreeWidgetItem:
-        item = self._rows[element.id] = QTreeWidgetItem([element.name or element.id])
+        model = self.document.model if self.document is not None else None
+        item = self._rows[element.id] = QTreeWidgetItem([display_name(element, model)])
         item.setData(0, Qt.ItemDataRole.UserRole, element.id)
         item.setToolTip(0, f"{element.kind} {element.id}")
         return item
@@ -157,6 +197,10 @@ class ModelBrowser(QWidget):
             row.setToolTip(0, "\n".join(line for line in lines if line))
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        view_id = item.data(0, VIEW_ROLE)
+        if view_id:
+            self.sigOpenView.emit(view_id)
+            return
         element_id = item.data(0, Qt.ItemDataRole.UserRole)
         if element_id:
             self.sigActivated.emit(element_id)
