@@ -177,9 +177,22 @@ class LabelledItem:
     side: str = "bottom"
     label_side: str = ""
 
+    def label_body(self) -> QRectF | None:
+        """The box the name goes beside, in item coordinates (None: the name sits inside the symbol)."""
+        return None
+
     def label_boxes(self) -> dict[str, QRectF]:
         """The box of the name on each side it may take, in item coordinates (none: it sits inside)."""
-        return {}
+        body = self.label_body()
+        if body is None:
+            return {}
+        size = self.name_size()
+        return {side: labels.beside(body, size, side) for side in labels.SIDES}
+
+    def preferred_box(self) -> QRectF | None:
+        """The box of the name on the side the view asks for, in item coordinates (None: inside)."""
+        body = self.label_body()
+        return None if body is None else labels.beside(body, self.name_size(), self.preferred_side())
 
     def preferred_side(self) -> str:
         return self.label_side if self.label_side in labels.SIDES else "bottom"
@@ -205,6 +218,14 @@ class LabelledItem:
         return labels.text_size(self.label)  # type: ignore[attr-defined]
 
 
+def _with_names(item: LabelledItem, rect: QRectF) -> QRectF:
+    """``rect`` grown to hold ``item``'s name where it is and where the view asks for it (the scene looks
+    for names in their preferred places by bounding boxes)."""
+    rect = rect.united(item.label_rect())  # type: ignore[attr-defined]
+    preferred = item.preferred_box()
+    return rect if preferred is None else rect.united(preferred)
+
+
 class StockItem(LabelledItem, NodeItem):
     """A stock: a rectangle with its name inside (or beside it when the view says so) and, after a run,
     a sparkline."""
@@ -218,11 +239,8 @@ class StockItem(LabelledItem, NodeItem):
     def outside(self) -> bool:
         return self.label_side in labels.SIDES
 
-    def label_boxes(self) -> dict[str, QRectF]:
-        if not self.outside:
-            return {}
-        size = self.name_size()
-        return {side: labels.beside(self.rect(), size, side) for side in labels.SIDES}
+    def label_body(self) -> QRectF | None:
+        return self.rect() if self.outside else None
 
     def label_rect(self) -> QRectF:
         if self.outside:
@@ -231,7 +249,7 @@ class StockItem(LabelledItem, NodeItem):
 
     @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
-        return self.rect().united(self.label_rect()).adjusted(-6, -6, 6, 6)
+        return _with_names(self, self.rect()).adjusted(-6, -6, 6, 6)
 
     def set_sparkline(self, values: np.ndarray | None) -> None:
         self.sparkline = values
@@ -296,11 +314,8 @@ class AuxItem(LabelledItem, NodeItem):
         side = min(self.size)
         return QRectF(-side / 2, -side / 2, side, side)
 
-    def label_boxes(self) -> dict[str, QRectF]:
-        if self.text_only:
-            return {}
-        size = self.name_size()
-        return {side: labels.beside(self.rect(), size, side) for side in labels.SIDES}
+    def label_body(self) -> QRectF | None:
+        return None if self.text_only else self.rect()
 
     def label_rect(self) -> QRectF:
         if self.text_only:
@@ -309,7 +324,7 @@ class AuxItem(LabelledItem, NodeItem):
 
     @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
-        return self.rect().united(self.label_rect()).adjusted(-6, -6, 6, 6)
+        return _with_names(self, self.rect()).adjusted(-6, -6, 6, 6)
 
     def _body(self) -> QPainterPath:
         path = QPainterPath()
@@ -559,9 +574,8 @@ class FlowItem(LabelledItem, PolylineItem):
         vx, vy = self.valve()
         return QRectF(vx - self.VALVE, vy - self.VALVE, 2 * self.VALVE, 2 * self.VALVE)
 
-    def label_boxes(self) -> dict[str, QRectF]:
-        size = self.name_size()
-        return {side: labels.beside(self._valve_rect(), size, side) for side in labels.SIDES}
+    def label_body(self) -> QRectF | None:
+        return self._valve_rect()
 
     def label_rect(self) -> QRectF:
         return labels.beside(self._valve_rect(), self.name_size(), self.side)
@@ -574,7 +588,7 @@ class FlowItem(LabelledItem, PolylineItem):
 
     @guarded(lambda _self: QRectF())
     def boundingRect(self) -> QRectF:
-        return self._path().boundingRect().adjusted(-30, -30, 30, 30).united(self.label_rect())
+        return _with_names(self, self._path().boundingRect().adjusted(-30, -30, 30, 30))
 
     @guarded(lambda _self: QPainterPath())
     def shape(self) -> QPainterPath:

@@ -58,21 +58,19 @@ def beside(body: QRectF, size: QSizeF, side: str, gap: float = GAP) -> QRectF:
     return QRectF(c.x() - w / 2, body.bottom() + gap, w, h)
 
 
-def choose_side(preferred: str, boxes: dict[str, QRectF],
-                cost: Callable[[QRectF], tuple[float, float]]) -> str:
-    """The side for a name: ``preferred`` unless its box covers a symbol, a pipe or another name (hard
-    cost); otherwise the first side that covers nothing, links included (soft cost), in the order below,
-    above, right, left; otherwise the cheapest."""
+def choose_side(preferred: str, boxes: dict[str, QRectF], cost: Callable[[QRectF], float]) -> str:
+    """The side for a name: ``preferred`` when its box costs nothing; otherwise the first free side in
+    the order below, above, right, left; otherwise the cheapest (the earlier in that order on a tie)."""
     order = [preferred, *(s for s in SIDES if s != preferred)]
-    best, best_cost = preferred, (float("inf"), float("inf"))
+    best, best_cost = preferred, float("inf")
     for side in order:
         if side not in boxes:
             continue
-        hard, soft = cost(boxes[side])
-        if hard <= 0.0 and (soft <= 0.0 or side == preferred):
+        spent = cost(boxes[side])
+        if spent <= 0.0:
             return side
-        if (hard, soft) < best_cost:
-            best, best_cost = side, (hard, soft)
+        if spent < best_cost:
+            best, best_cost = side, spent
     return best
 
 

@@ -109,6 +109,9 @@ class DiagramScene(QGraphicsScene):
         self.sticky = None  # the tool's factory while a tool is locked (double-click on the palette)
         self.shift_sticky = None  # the tool to return to after a placement made with Shift held
         self.blocks = BlockLayer(self)
+        self._footprints: dict[str, QRectF] = {}  # what each name keeps off, as last placed
+        self._reaches: dict[str, QRectF] = {}  # where each name may go, as last placed
+        self._reach_span = 0.0  # the widest of those
         self.setSceneRect(QRectF(-1000, -800, 3000, 2000))
         document.sigChanged.connect(self._on_model_event)
         self.sync()
@@ -140,7 +143,7 @@ class DiagramScene(QGraphicsScene):
                 touched = self._widen(touched, old_ends)
                 if not self._sd_only(touched):
                     touched = None  # architecture edits may relabel parts and move ports: all of it
-            keys = set(view.shapes) if touched is None else {k for k in touched if k in view.shapes}
+            keys = list(view.shapes) if touched is None else [k for k in view.shapes if k in touched]
             drawn = [(model.get(key), view.shapes[key]) for key in keys]
             # parts after the blocks that hold them: a part item is a child of its owner's item
             drawn.sort(key=lambda pair: isinstance(pair[0], Part))
@@ -403,29 +406,31 @@ class DiagramScene(QGraphicsScene):
 
     # -- names beside symbols -----------------------------------------------------------------------
     def place_labels(self, only: Iterable[str] | None = None, neighbours: bool = True) -> None:
-        """Put each name beside its symbol on the side the view asks for, or where it covers least of the
-        other symbols, pipes and names: all of them, or those of ``only`` (and, with ``neighbours``, of
-        the items near them and of those whose names were moved off their side, which an edit may have
-        freed)."""
+        """Put each name beside its symbol (see :meth:`_cost`): all of them, or those of the items in
+        ``only`` and (with ``neighbours``) of every name that could go where those items were or are now.
+        A name's side depends only on where symbols, pipes and preferred places are, never on where
+        other names happen to be, so a diagram edited step by step names as one drawn afresh; a drag
+        (``neighbours`` off) places the dragged items' own names until the move is made."""
         every = {**self.nodes, **self.flows}
         if only is None:
+            self._footprints.clear()
+            self._reaches.clear()
             keys = set(every)
+            self._remember(keys)
+        elif neighbours:
+            changed = set(only)
+            changed |= {f for f, (a, b) in self._ends.items() if a in changed or b in changed}
+            regions = [self._footprints[k] for k in changed if k in self._footprints]
+            self._remember(changed)
+            regions += [self._footprints[k] for k in changed if k in self._footprints]
+            keys = changed | self._reaching(regions)
         else:
             keys = set(only)
-            if neighbours:
-                keys |= {k for k, item in every.items()
-                         if isinstance(item, LabelledItem) and item.side != item.preferred_side()}
-                for key in list(only):
-                    item = self.item_for(key)
-                    if item is not None and item.scene() is self:
-                        near = self.items(item.sceneBoundingRect(), Qt.ItemSelectionMode.IntersectsItemBoundingRect)
-                        keys |= {o.key for o in near if isinstance(o, DiagramItem)}
-        # only the names beside their symbols (an item's boxes are worked out once, here)
-        labelled = {key: (item, boxes) for key in keys if isinstance(item := every.get(key), LabelledItem)
-                    and (boxes := item.label_boxes())}
         moved = set()
-        for key in sorted(labelled):
-            item, local = labelled[key]
+        for key in keys:
+            item = every.get(key)
+            if not isinstance(item, LabelledItem) or not (local := item.label_boxes()):
+                continue
             boxes = {side: item.mapRectToScene(box) for side, box in local.items()}
             side = labels.choose_side(item.preferred_side(), boxes, lambda box, it=item: self._cost(it, box))
             if item.set_side(side):
@@ -433,28 +438,63 @@ class DiagramScene(QGraphicsScene):
         if moved:
             self.refresh_edges(moved)  # links end at names they point to
 
-    def _cost(self, item: DiagramItem, box: QRectF) -> tuple[float, float]:
-        """How much of the symbols, pipes and other names (hard) and of the links (soft) a name's ``box``
-        would cover."""
-        hard = soft = 0.0
+    def _remember(self, keys: Iterable[str]) -> None:
+        """Note, for each of ``keys`` still drawn, what its name would keep off (its symbol, pipe and
+        preferred name box) and where its name may go (the boxes on every side), in scene coordinates."""
+        for key in keys:
+            item = self.nodes.get(key) or self.flows.get(key) or self.notes.get(key)
+            if item is None or item.scene() is not self:
+                self._footprints.pop(key, None)
+                self._reaches.pop(key, None)
+                continue
+            if isinstance(item, FlowItem):
+                footprint = item.pipe_shape().boundingRect().united(item._valve_rect())
+            else:
+                footprint = item.mapRectToScene(item.rect())
+            reach = QRectF()
+            if isinstance(item, LabelledItem):
+                if (preferred := item.preferred_box()) is not None:
+                    footprint = footprint.united(item.mapRectToScene(preferred))
+                for box in item.label_boxes().values():
+                    reach = reach.united(item.mapRectToScene(box))
+            self._footprints[key] = footprint
+            if reach.isNull():
+                self._reaches.pop(key, None)
+            else:
+                self._reaches[key] = reach
+                self._reach_span = max(self._reach_span, reach.width(), reach.height())
+
+    def _reaching(self, regions: list[QRectF]) -> set[str]:
+        """The keys of the names that may go somewhere in one of ``regions``."""
+        found: set[str] = set()
+        span = self._reach_span
+        for region in regions:
+            wide = region.adjusted(-span, -span, span, span)
+            near = self.items(wide, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            found |= {o.key for o in near if isinstance(o, DiagramItem) and o.key not in found
+                      and (reach := self._reaches.get(o.key)) is not None and reach.intersects(region)}
+        return found
+
+    def _cost(self, item: DiagramItem, box: QRectF) -> float:
+        """How much a name's ``box`` would cover of the symbols and pipes (its own pipe too) and of the
+        places the view asks for the names of items with smaller keys (where those names are now does
+        not count: it depends on the order of edits)."""
+        spent = 0.0
         area = box.width() * box.height()
         if isinstance(item, FlowItem) and item.pipe_shape().intersects(box):
-            hard += area  # its own pipe
+            spent += area  # its own pipe
         for other in self.items(box, Qt.ItemSelectionMode.IntersectsItemBoundingRect):  # tested exactly below
             if other is item or other.parentItem() is item or not isinstance(other, DiagramItem):
                 continue
             if isinstance(other, FlowItem):
-                if other.pipe_shape().intersects(box) or other.mapRectToScene(other._valve_rect()).intersects(box):
-                    hard += area
-                hard += labels.overlap(box, other.label_rect())
-            elif isinstance(other, LinkItem):
-                if other.shape().intersects(box):
-                    soft += area
+                if other.pipe_shape().intersects(box) or other._valve_rect().intersects(box):
+                    spent += area
             elif isinstance(other, NodeItem):
-                hard += labels.overlap(box, other.mapRectToScene(other.rect()))
-                if isinstance(other, LabelledItem) and other.label_boxes():
-                    hard += labels.overlap(box, other.mapRectToScene(other.label_rect()))
-        return hard, soft
+                spent += labels.overlap(box, other.mapRectToScene(other.rect()))
+            if isinstance(other, LabelledItem) and other.key < item.key \
+                    and (preferred := other.preferred_box()) is not None:
+                spent += labels.overlap(box, other.mapRectToScene(preferred))
+        return spent
 
     # -- results and problems -----------------------------------------------------------------------
     def set_sparklines(self, series: dict[str, np.ndarray]) -> None:
