@@ -4,16 +4,17 @@ The ``.capella`` file holds the model; the ``.afm`` beside it is viewpoint metad
 diagrams, neither is read. Elements carry ``xsi:type`` and an ``id`` (a UUID); references are ``#id``
 lists in attributes.
 
-Mapped: the project's architectures and their component, data and interface packages (Package);
-operational entities, system/logical/physical components and configuration items (Block, the Capella
-type as stereotype) with their parts (Part, cardinality kept); component ports (Port, orientation as
+Mapped: the project's architectures (Package, the layer's Capella type as property ``layer``) and their
+component, data and interface packages (Package); operational entities, system/logical/physical components
+and configuration items (Block, the Capella type as stereotype, ``actor`` in its properties when Capella
+marks it an actor) with their parts (Part, cardinality kept); component ports (Port, orientation as
 direction, first provided or required interface as type) and physical ports (Port, kind ``physical``);
-component exchanges, communication means and physical links (Connector, the ends through the parts
-typed by the ports' components); data classes (Block ``Class`` with their properties as parts; primitive
-data types are ValueTypes); exchange items and interfaces (Interface: their elements or
-allocated exchange items as flow properties); allocations and deployments (Relation ``allocate``,
-from the allocated element to where it is allocated) and component, port and information
-realizations (Relation ``realization``); requirements of the requirements viewpoint (Requirement).
+component exchanges, communication means and physical links (Connector, the ends through the parts typed by
+the ports' components); data classes (Block ``Class`` with their properties as parts; primitive data types
+are ValueTypes); exchange items and interfaces (Interface: their elements or allocated exchange items as
+flow properties); allocations and deployments (Relation ``allocate``, from the allocated element to where it
+is allocated) and component, port and information realizations (Relation ``realization``); requirements of
+the requirements viewpoint (Requirement).
 Functions, functional exchanges, capabilities, scenarios, modes and states are behaviour: counted in
 the report, and kept as ``Unmapped`` stubs where a mapped relation refers to them.
 """
@@ -54,8 +55,9 @@ from metamodel.model import Model
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 CAPELLA_NS = "http://www.polarsys.org/capella/"
 
-PACKAGE_TYPES = {"SystemEngineering", "OperationalAnalysis", "SystemAnalysis", "LogicalArchitecture",
-                 "PhysicalArchitecture", "EPBSArchitecture", "EntityPkg", "SystemComponentPkg",
+LAYER_TYPES = {"OperationalAnalysis", "SystemAnalysis", "LogicalArchitecture", "PhysicalArchitecture",
+               "EPBSArchitecture"}
+PACKAGE_TYPES = {"SystemEngineering", *LAYER_TYPES, "EntityPkg", "SystemComponentPkg",
                  "LogicalComponentPkg", "PhysicalComponentPkg", "ConfigurationItemPkg", "DataPkg", "InterfacePkg"}
 BLOCK_TYPES = {"Entity", "SystemComponent", "LogicalComponent", "PhysicalComponent", "ConfigurationItem"}
 VALUE_TYPES = {"NumericType", "StringType", "BooleanType", "Enumeration", "PhysicalQuantity"}
@@ -240,7 +242,10 @@ class CapellaMapper:
     # -- structure ----------------------------------------------------------------------------------
     def _package(self, element: etree._Element, owner: str | None) -> None:
         library = element.get("name") in LIBRARY_PACKAGES
-        self._add(Package(element.get("id"), element.get("name") or "", owner=owner, library=library), element)
+        layer = capella_type(element) or ""
+        properties = {"layer": layer} if layer in LAYER_TYPES else {}
+        self._add(Package(element.get("id"), element.get("name") or "", owner=owner, library=library,
+                          properties=properties), element)
 
     def _catalog_link(self, element: etree._Element, owner: str | None) -> None:
         """A REC/RPL link: a replica's link names, as origin, the link of the element it replicates."""
@@ -249,7 +254,8 @@ class CapellaMapper:
 
     def _block(self, element: etree._Element, owner: str | None) -> None:
         stereotype = capella_type(element) or ""
-        self._add(Block(element.get("id"), element.get("name") or "", owner=owner,
+        properties = {"actor": "true"} if element.get("actor") == "true" else {}
+        self._add(Block(element.get("id"), element.get("name") or "", owner=owner, properties=properties,
                         is_abstract=element.get("abstract") == "true", stereotype=stereotype), element)
 
     def _class(self, element: etree._Element, owner: str | None) -> None:

@@ -66,7 +66,7 @@ PLANTINGS = [
     _p(PUMP, "Capella cardinality '1,5'", "AR113", ('id="min1" value="1"', 'id="min1" value="1,5"')),
     _p(PUMP, "component exchange between ports of one orientation", "AR001", ('name="in" orientation="IN"', 'name="in" orientation="OUT"')),  # noqa: E501
     _p(PUMP, "leaf function allocated to a component", "AR140", ('id="al2" targetElement="#f_drive" sourceElement="#motor"/>', 'id="al2" targetElement="#root" sourceElement="#motor"/>')),  # noqa: E501
-    _p(PUMP, "functional exchange allocated to a component exchange", "AR141", ('id="ceal" targetElement="#fe" sourceElement="#ce"/>', 'id="ceal" targetElement="#ce" sourceElement="#ce"/>')),  # noqa: E501
+    _p(PUMP, "functional exchange allocated to a component exchange (Arcadia allocation; Capella validates only the level, DWF_DC_13)", "AR141", ('id="ceal" targetElement="#fe" sourceElement="#ce"/>', 'id="ceal" targetElement="#ce" sourceElement="#ce"/>')),  # noqa: E501
     _p(PUMP, "functional chain not empty", "AR142", ('id="inv1" involved="#f_sense"/>', 'id="inv1"/>'), ('id="inv2" involved="#fe"', 'id="inv2"'), ('id="inv3" involved="#f_drive"/>', 'id="inv3"/>')),  # noqa: E501
     _p(PUMP, "functional chain involves the functions of its exchanges", "AR142", ('id="inv3" involved="#f_drive"/>', 'id="inv3"/>')),  # noqa: E501
     _p(PUMP, "names unique among siblings", "AR111", ('id="motor" name="Motor"', 'id="motor" name="Sensor"')),

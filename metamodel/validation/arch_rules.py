@@ -256,7 +256,7 @@ def wired_ids(model: Model) -> set[str]:
 @rule("AR103", "warning", "port not connected by any connector or item flow", domain="architecture")
 def unconnected_port(model: Model) -> Iterator[Diagnostic]:
     """Ports of blocks used as parts somewhere (a top-level block's ports face an environment the model
-    leaves out) and ports of functions."""
+    leaves out) and ports of functions; named with their owner, as ports of one name are common."""
     connected = wired_ids(model)
     used = {p.type for p in of_kind(model, Part) if p.type}
     for port in _authored(model, Port):
@@ -264,8 +264,12 @@ def unconnected_port(model: Model) -> Iterator[Diagnostic]:
             continue  # AADL features are checked per subcomponent (AR121)
         if isinstance(model.get(port.owner), Block) and port.owner not in used:
             continue
+        if port.stereotype == "ComponentPort" and port.type:
+            continue  # Capella: a component port that provides or requires an interface is in use (DCOV_09)
         if port.id not in connected and not port.required:  # required ones: AR004
-            yield _finding("AR103", "warning", port, f"port {_label(port)} is not connected")
+            owner = model.get(port.owner)
+            of = f" of {_label(owner)}" if owner is not None else ""
+            yield _finding("AR103", "warning", port, f"port {_label(port)}{of} is not connected")
 
 
 @rule("AR104", "error", "connector without exactly two ends", domain="architecture")

@@ -16,6 +16,32 @@ _LAYER_COMPONENTS = {"SystemFunction": ("SystemComponent",), "LogicalFunction": 
                      "PhysicalFunction": ("PhysicalComponent",), "OperationalActivity": ("Entity",)}
 
 
+# Capella architecture layers, by the metaclass of the functions and components in them
+_LAYER_NAMES = {"OperationalActivity": "operational analysis", "Entity": "operational analysis",
+                "SystemFunction": "system analysis", "SystemComponent": "system analysis",
+                "LogicalFunction": "logical architecture", "LogicalComponent": "logical architecture",
+                "PhysicalFunction": "physical architecture", "PhysicalComponent": "physical architecture",
+                "OperationalAnalysis": "operational analysis", "SystemAnalysis": "system analysis",
+                "LogicalArchitecture": "logical architecture", "PhysicalArchitecture": "physical architecture",
+                "EPBSArchitecture": "EPBS architecture"}
+
+
+def _layer(model: Model, element: Element) -> str:
+    """" (logical architecture)" for an element inside a Capella layer (its functions, components or
+    package), else "":
+    the layers repeat names (a chain, a state realized from one layer to the next)."""
+    seen: set[str] = set()
+    current = model.get(element.owner)
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        key = (current.detail if isinstance(current, Behavior)
+               else current.properties.get("layer") or getattr(current, "stereotype", ""))
+        if key in _LAYER_NAMES:
+            return f" ({_LAYER_NAMES[key]})"
+        current = model.get(current.owner)
+    return ""
+
+
 def _behaviours(model: Model, kind: str) -> Iterator[Behavior]:
     return (b for b in of_kind(model, Behavior) if b.behavior_kind == kind and not b.library)
 
@@ -80,15 +106,27 @@ def _components_joined(model: Model, connector: Connector) -> set[str]:
     return joined
 
 
+# the functions of the layers where Arcadia carries every exchange between components on a component exchange
+_CARRIED_LAYERS = ("LogicalFunction", "PhysicalFunction")
+
+
+def _actor(model: Model, component: str, copies: dict[str, str]) -> bool:
+    """Whether a component is (or sits inside) an actor: outside the system being designed."""
+    return any(model[c].properties.get("actor") == "true" for c in _enclosing(model, component, copies))
+
+
 @rule("AR141", "warning", "functional exchange between components not carried by a component exchange",
       domain="architecture")
 def exchange_allocation(model: Model) -> Iterator[Diagnostic]:
-    """A functional exchange between functions allocated to two different components (neither inside the
-    other) is allocated to a component exchange that joins those components or components around them.
-    Exchanges without one are reported once per pair of components, listing the exchanges."""
+    """A functional exchange allocated to component exchanges is allocated to one that joins the components
+    of its functions (or components around them). In the logical and physical architectures, an exchange
+    between functions of two different components (neither inside the other, not both actors) is allocated
+    to a component exchange at all (Arcadia's allocation of functional to component exchanges; Capella's
+    own validator has no such rule). Exchanges carried by nothing are reported once per pair of components
+    and layer, listing the exchanges."""
     allocated = _allocations(model)
     copies = {s: t for r in of_kind(model, Relation) if r.relation == "copy" for s in r.sources for t in r.targets}
-    uncarried: dict[tuple[str, str], list[Behavior]] = {}
+    uncarried: dict[tuple[str, str, str], list[Behavior]] = {}
     for exchange in _behaviours(model, "functional_exchange"):
         ends = [_function_of(model, exchange.source), _function_of(model, exchange.target)]
         if None in ends:
@@ -98,20 +136,23 @@ def exchange_allocation(model: Model) -> Iterator[Diagnostic]:
         if not direct[0] or not direct[1] or set(direct[0]) & owners[1] or set(direct[1]) & owners[0]:
             continue  # one component (or one inside the other) performs both functions
         connectors = [c for c in (model.get(c) for c in allocated.get(exchange.id, [])) if isinstance(c, Connector)]
-        if not connectors:
-            first, second = sorted((direct[0][0], direct[1][0]))
-            uncarried.setdefault((first, second), []).append(exchange)
-        elif not any(_components_joined(model, c) & owners[0] and _components_joined(model, c) & owners[1]
-                     for c in connectors):
-            yield Diagnostic("AR141", "warning", f"functional exchange {exchange.name!r} is allocated to "
-                             f"{connectors[0].name!r}, which does not join the components of its functions",
-                             exchange.id, exchange.name, related=tuple(c.id for c in connectors))
-    for (first, second), exchanges in uncarried.items():
+        if connectors:
+            if not any(_components_joined(model, c) & owners[0] and _components_joined(model, c) & owners[1]
+                       for c in connectors):
+                yield Diagnostic("AR141", "warning", f"functional exchange {exchange.name!r}{_layer(model, exchange)} "
+                                 f"is allocated to {connectors[0].name!r}, which does not join the components of "
+                                 "its functions",
+                                 exchange.id, exchange.name, related=tuple(c.id for c in connectors))
+            continue
+        pair = sorted((direct[0][0], direct[1][0]), key=lambda c: (model[c].name, c))
+        if ends[0].detail in _CARRIED_LAYERS and not all(_actor(model, c, copies) for c in pair):
+            uncarried.setdefault((_LAYER_NAMES[ends[0].detail], *pair), []).append(exchange)
+    for (layer, first, second), exchanges in uncarried.items():
         names = ", ".join(repr(e.name) for e in exchanges[:3]) + (", …" if len(exchanges) > 3 else "")
-        yield Diagnostic("AR141", "warning", f"{len(exchanges)} functional exchanges between functions of "
-                         f"{model[first].name!r} and {model[second].name!r} are allocated to no component "
-                         f"exchange ({names})", exchanges[0].id, exchanges[0].name,
-                         related=tuple(e.id for e in exchanges[1:]))
+        count = f"{len(exchanges)} functional exchanges" if len(exchanges) > 1 else "functional exchange"
+        yield Diagnostic("AR141", "warning", f"{count} between functions of {model[first].name!r} and "
+                         f"{model[second].name!r} ({layer}) allocated to no component exchange: {names}",
+                         exchanges[0].id, exchanges[0].name, related=tuple(e.id for e in exchanges[1:]))
 
 
 def _involved(model: Model, chain: Behavior) -> set[str]:
@@ -130,14 +171,15 @@ def _involved(model: Model, chain: Behavior) -> set[str]:
     return found
 
 
-@rule("AR142", "error", "functional chain involves an exchange without its functions", domain="architecture")
+@rule("AR142", "warning", "functional chain involves an exchange without its functions", domain="architecture")
 def broken_functional_chain(model: Model) -> Iterator[Diagnostic]:
-    """Each functional exchange a chain involves joins two functions the chain involves."""
+    """A chain involves something, and each functional exchange it involves joins two functions it involves
+    (Capella's DWF_DF_03, a warning)."""
     for chain in _behaviours(model, "functional_chain"):
         members = _involved(model, chain)
         if not members:
-            yield Diagnostic("AR142", "error", f"functional chain {chain.name!r} involves nothing", chain.id,
-                             chain.name)
+            yield Diagnostic("AR142", "warning", f"functional chain {chain.name!r}{_layer(model, chain)} involves "
+                             "nothing", chain.id, chain.name)
             continue
         for member in sorted(members):
             exchange = model.get(member)
@@ -146,8 +188,8 @@ def broken_functional_chain(model: Model) -> Iterator[Diagnostic]:
             loose = [f for f in (_function_of(model, exchange.source), _function_of(model, exchange.target))
                      if f is not None and f.id not in members]
             if loose:
-                yield Diagnostic("AR142", "error", f"functional chain {chain.name!r} involves exchange "
-                                 f"{exchange.name!r} but not function {loose[0].name!r}", chain.id, chain.name,
+                yield Diagnostic("AR142", "warning", f"functional chain {chain.name!r}{_layer(model, chain)} involves "
+                                 f"exchange {exchange.name!r} but not function {loose[0].name!r}", chain.id, chain.name,
                                  related=(exchange.id, *(f.id for f in loose)))
 
 
@@ -178,8 +220,8 @@ def unreachable_state(model: Model) -> Iterator[Diagnostic]:
         if state.initial or pseudo or state.id in targets:
             continue
         if state.owner in regions_with_transitions or _region(model, state) in regions_with_transitions:
-            yield Diagnostic("AR143", "warning", f"state {state.name!r} is the target of no transition",
-                             state.id, state.name)
+            yield Diagnostic("AR143", "warning", f"state {state.name!r}{_layer(model, state)} is the target of no "
+                             "transition", state.id, state.name)
 
 
 @rule("AR144", "error", "final state with an outgoing transition", domain="architecture")
