@@ -208,6 +208,9 @@ class _Mapper:
         self.text: dict[Path, str] = {s.path: s.text for s in sources}
         self.packages = {name for s in sources for name in _packages_of(s.tree)}
         self.ids: dict[str, str] = {}  # lowercased id -> id: AADL names are case-insensitive
+        # per package (lowercased): the packages 'renames P::all' makes visible, and alias -> what it names
+        self.renamed: dict[str, list[str]] = {}
+        self.aliases: dict[str, dict[str, str]] = {}
 
     # -- driver -------------------------------------------------------------------------------------
     def run(self, name: str) -> Model:
@@ -216,6 +219,7 @@ class _Mapper:
             for package in source.tree.find_data("package"):
                 self._declare(package, source.path)
         for classifier in self.classifiers.values():
+            self._extension(classifier)
             self._features_and_flow_specs(classifier)
         for classifier in self.classifiers.values():
             if classifier.is_impl:
@@ -227,6 +231,7 @@ class _Mapper:
 
     def _declare(self, package: Tree, source: Path) -> None:
         package_name = _qname(package.children[0])
+        self._renames(package, package_name.lower())
         self._add(Package(package_name, package_name, library=package_name.lower() in PREDECLARED), package)
         for section in package.find_data("package_section"):
             for item in section.children:
@@ -249,6 +254,13 @@ class _Mapper:
                 self._add(Block(classifier.id, name, owner=package_name, stereotype=stereotype,
                                 library=package_name.lower() in PREDECLARED), item)
 
+    def _extension(self, classifier: _Classifier) -> None:
+        """``extends``: a specialization relation to the classifier extended, when it was read."""
+        chain = self._ancestors(classifier)
+        if len(chain) > 1:
+            self.model.add(Relation(f"{classifier.id}:extends", relation="specialization", owner=classifier.id,
+                                    sources=[classifier.id], targets=[chain[1].id]))
+
     def _add(self, element: Element, tree: Tree) -> None:
         if element.id in self.model.elements:
             self.report.add(f"{element.kind} {element.id!r} declared twice; second ignored", element.name,
@@ -260,11 +272,40 @@ class _Mapper:
         if line:
             self.report.lines[element.id] = line
 
+    def _renames(self, package: Tree, key: str) -> None:
+        """``renames P::all;`` (P's classifiers usable unqualified), ``x renames package P;`` and
+        ``x renames system P::C;`` (aliases)."""
+        for renames in package.find_data("renames"):
+            alias = next((str(t) for t in renames.children if isinstance(t, Token) and t.type == "NAME"), None)
+            target = str(renames.children[-1]).split()[-1]
+            if alias is None and target.lower().endswith("::all"):
+                self.renamed.setdefault(key, []).append(target[:-len("::all")])
+            elif alias is not None:
+                self.aliases.setdefault(key, {})[alias.lower()] = target
+
     # -- resolution ---------------------------------------------------------------------------------
+    def _visible(self, reference: str, package: str) -> str:
+        """A reference as its package's renames declarations spell it out: an alias replaced, an
+        unqualified name found in a package renamed with ``::all``."""
+        aliases = self.aliases.get(package.lower(), {})
+        head, _, tail = reference.rpartition("::")
+        if head:
+            return f"{aliases[head.lower()]}::{tail}" if head.lower() in aliases else reference
+        if reference.lower() in aliases:
+            return aliases[reference.lower()]
+        for renamed in self.renamed.get(package.lower(), ()):
+            if f"{renamed}::{reference}".lower() in self.classifiers:
+                return f"{renamed}::{reference}"
+        return reference
+
     def _resolve(self, reference: str, context: _Classifier) -> str:
-        """The id of a classifier named in ``context``'s package; a predeclared one becomes a library
-        value type; an unknown one stays as written under ``package:`` (the checks report it)."""
+        """The id of a classifier named in ``context``'s package (or made visible there by renames); a
+        predeclared one becomes a library value type; an unknown one stays as written under ``package:``
+        (the checks report it)."""
         candidate = reference if "::" in reference else f"{context.package}::{reference}"
+        if candidate.lower() not in self.classifiers:
+            reference = self._visible(reference, context.package)
+            candidate = reference if "::" in reference else candidate
         found = self.classifiers.get(candidate.lower())
         if found is not None:
             return found.id

@@ -54,6 +54,8 @@ REASONS = {
     "feature": "features without a type are not imported",
     "name from a library package": "library packages are not read; kept as external value types",
     "connection without connect": "connection and interface usages without 'connect' have no ends",
+    "end of a connection without connect": "the ends of such a connection are not imported",
+    "binding of parts": "bindings between parts or items (their identity, not a value) are not imported",
 }
 
 
@@ -165,7 +167,11 @@ class Sysml2Mapper:
                          scope_member=bool(node.name))
         else:
             self._count("connection without connect", node, node.name)
-            self._members(node.children, owner)
+            for child in node.children:
+                if "end" in child.prefixes:
+                    self._count("end of a connection without connect", child, child.name)
+                else:
+                    self._node(child, owner)
 
     def _part(self, node: Node, owner: str | None) -> None:
         keyword = node.keyword

@@ -29,6 +29,12 @@ PREFIXES = ("private", "public", "protected", "abstract", "variation", "ref", "r
             "individual", "constant", "composite", "portion", "library", "standard", *DIRECTIONS)
 _STOP_WORDS = {"connect", "to", "by", "defined", "subsets", "redefines", "references", "specializes", "ordered",
                "nonunique", "default", "about", "from", "of"}
+# SysML v2 keywords of usages Salver does not map: ``message : F from a to b;`` is a usage, never a
+# feature named ``message``
+_UNMAPPED_USAGES = {"action", "actor", "allocation", "case", "concern", "enum", "event", "exhibit", "flow",
+                    "frame", "include", "message", "metadata", "occurrence", "perform", "rendering", "snapshot",
+                    "stakeholder", "state", "succession", "timeslice", "transition", "use", "variant", "view",
+                    "viewpoint"}
 _SPECS = {":": "types", "defined": "types", ":>": "subsets", "subsets": "subsets", "specializes": "subsets",
           "::>": "subsets", "references": "subsets", ":>>": "redefines", "redefines": "redefines"}
 
@@ -196,7 +202,8 @@ class _Parser:
             keyword = word + " def" if self.at("def") and self.take() else word
             return self.declaration(Node(keyword, token.line, prefixes=prefixes), depth)
         following = self.peek(1)
-        if token.kind == NAME and word not in _STOP_WORDS and (
+        if token.kind == NAME and word not in _STOP_WORDS and word not in _UNMAPPED_USAGES and (
+                following is None or following.text != "def") and (
                 prefixes or following is not None and following.text in (":", ":>", ":>>")):
             return self.declaration(Node("feature", token.line, prefixes=prefixes), depth)
         keyword = word

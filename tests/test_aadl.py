@@ -113,3 +113,56 @@ def test_a_file_without_packages_is_refused(tmp_path: Path) -> None:
     path.write_text("-- nothing here\n", encoding="utf-8")
     with pytest.raises(ParseError, match="AADL syntax"):
         importers.load(path)
+
+
+RENAMED = """package Types
+public
+  data Sample
+  end Sample;
+  device sensor
+    features
+      reading: out data port Sample;
+  end sensor;
+end Types;
+"""
+SYSTEM = """package Plant
+public
+  with Types;
+  renames Types::all;
+  sense renames device Types::sensor;
+  T renames package Types;
+  process filter
+    features
+      raw: in data port Sample;
+      level: in data port T::Sample;
+  end filter;
+  system top
+  end top;
+  system implementation top.base
+    subcomponents
+      s: device sense;
+      f: process filter;
+    connections
+      c1: port s.reading -> f.raw;
+      c2: port s.reading -> f.level;
+  end top.base;
+  system implementation top.refined extends top.base
+    subcomponents
+      f: refined to process filter;
+      g: process filter;
+  end top.refined;
+end Plant;
+"""
+
+
+def test_renamed_classifiers_and_inherited_connections(tmp_path: Path) -> None:
+    (tmp_path / "Types.aadl").write_text(RENAMED, encoding="utf-8")
+    (tmp_path / "Plant.aadl").write_text(SYSTEM, encoding="utf-8")
+    model, _ = importers.load(tmp_path / "Plant.aadl")
+    # 'renames Types::all', an alias of a classifier and one of a package: all resolve to Types
+    assert model["Plant::filter.raw"].type == model["Plant::filter.level"].type == "Types::Sample"
+    assert model["Plant::top.base.s"].type == "Types::sensor"
+    findings = [d for d in run_rules(model, ["architecture"])]
+    assert not [d for d in findings if d.code == "AR101"]
+    # the refined f keeps the connections of top.base; the added g has none
+    assert sorted((d.code, d.element_id) for d in findings) == [("AR121", "Plant::top.refined.g")] * 2

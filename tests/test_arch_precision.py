@@ -159,3 +159,19 @@ def test_capella_cardinalities_replicas_and_predefined_types(tmp_path: Path) -> 
     assert codes["AR113"] == 1  # the bounds as written: [-2..test]
     assert codes["AR111"] == 0  # Twin is a replica of Twin (REC/RPL), A's part is named after its type
     assert any("[-2..test]" in d.message for d in _findings(model))
+
+
+def test_findings_on_features_of_one_name_name_their_owner(tmp_path: Path) -> None:
+    ports = '<ownedAttribute xmi:type="uml:Port" xmi:id="{}" name="x"/>'
+    body = (_block("a", "A", ports.format("ax")) + _block("b", "B", ports.format("bx"))
+            + _block("ctx", "Ctx", '<ownedAttribute xmi:id="ua" name="ua" type="a" aggregation="composite"/>'
+                     '<ownedAttribute xmi:id="ub" name="ub" type="b" aggregation="composite"/>')
+            + '<packagedElement xmi:type="uml:InformationFlow" xmi:id="f" name="F" informationSource="ax" '
+            'informationTarget="bx"/>')
+    model, _ = _load(tmp_path, body, _stereo("a", "b", "ctx")
+                     + '<PortsAndFlows:ItemFlow xmi:id="sf" base_InformationFlow="f"/>')
+    messages = {d.code: [] for d in _findings(model)}
+    for d in _findings(model):
+        messages[d.code].append(d.message)
+    assert sorted(messages["AR102"]) == ["port 'x' of 'A' has no type", "port 'x' of 'B' has no type"]
+    assert messages["AR107"] == ["item flow 'F' from 'x' of 'A' to 'x' of 'B' conveys nothing"]

@@ -192,3 +192,42 @@ def test_tokens_and_statements() -> None:
     assert (nodes[0].keyword, nodes[0].name, nodes[0].subsets) == ("part def", "My Part", ["Base"])
     assert (nodes[1].keyword, nodes[1].direction, nodes[1].types, nodes[1].multiplicity) == \
         ("feature", "in", ["T"], (0, None))
+
+
+USAGES = """
+package Usages {
+    port def P1;
+    port def P2;
+    interface def I1 { end port p1 : P1; end port p2 : P2; }
+    abstract flow def F;
+    part def A {
+        part x { port p1 : P1; }
+        part y { port p2 : P2; }
+        interface i1 : I1 connect x.p1 to y.p2;
+        part a;
+        part b;
+        bind a = b;
+        message : F from x to y;
+    }
+    part d1;
+    part d2;
+    part d3;
+    connection bus connect (d1, d2, d3);
+    connection { end e1 ::> d1; end e2 ::> d2; }
+    connection { end e1 ::> d2; end e2 ::> d3; }
+}
+"""
+
+
+def test_usages_without_definitions_and_connections_of_sysml2(tmp_path: Path) -> None:
+    path = tmp_path / "usages.sysml"
+    path.write_text(USAGES, encoding="utf-8")
+    model, report = importers.load(path)
+    # usages typed by nothing but the library's base (x, y, a, b, d1...) are complete in SysML v2; ports
+    # typed by two empty port defs, as the interface def connecting them says, carry nothing that differs;
+    # a three-ended connection is one; bound parts are not an equation; the ends of connections without
+    # 'connect' stay inside them (not two 'e1' in the package)
+    assert [d for d in run_rules(model, ["architecture"])] == []
+    assert len(model["Usages::bus"].ends) == 3
+    reasons = " ".join(e.reason for e in report.entries)
+    assert "flow def" in reasons and "message" in reasons and "binding of parts" in reasons

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from metamodel.elements import Block, Connector, FlowSpec, Part, Port
+from metamodel.elements import Block, Connector, FlowSpec, Part, Port, Relation
 from metamodel.model import Model
 from metamodel.validation.registry import Diagnostic, of_kind, rule
 
@@ -87,22 +87,47 @@ def connection_direction(model: Model) -> Iterator[Diagnostic]:
                              connector.id, connector.name, related=(source.id, target.id))
 
 
+def _extended(model: Model) -> dict[str, list[str]]:
+    """Classifier id -> the classifiers it extends, nearest first (AADL ``extends``)."""
+    parents = {s: r.targets[0] for r in of_kind(model, Relation) if r.relation == "specialization" and r.targets
+               for s in r.sources}
+    chains: dict[str, list[str]] = {}
+    for start in parents:
+        chain, current = [], parents.get(start)
+        while current is not None and current not in chain and current != start:
+            chain.append(current)
+            current = parents.get(current)
+        chains[start] = chain
+    return chains
+
+
 @rule("AR121", "warning", "input feature of a subcomponent not connected", domain="architecture")
 def unconnected_input(model: Model) -> Iterator[Diagnostic]:
     """Per subcomponent, as in an instance model: an in port or a requires access of its classifier that
-    no connection of the enclosing implementation reaches."""
-    reached = {(end.part_with_port, end.role) for c in of_kind(model, Connector) for end in c.ends}
+    no connection of the enclosing implementation reaches, its own or one it inherits through
+    ``extends``; a subcomponent refined in an extension keeps the connections of the one it refines, and
+    is reported there."""
+    parts = {p.id: p for p in of_kind(model, Part)}
+    reached = {(parts[end.part_with_port].owner, parts[end.part_with_port].name.lower(), end.role)
+               for c in of_kind(model, Connector) for end in c.ends if end.part_with_port in parts}
+    extended = _extended(model)
     features: dict[str, list[Port]] = {}
     for port in of_kind(model, Port):
         if _aadl(port) and port.direction in _INPUTS and port.owner:
             features.setdefault(port.owner, []).append(port)
-    for part in of_kind(model, Part):
+    names = {(p.owner, p.name.lower()) for p in parts.values()}
+    for part in parts.values():
         classifier = part.type or ""
         type_id = classifier.rpartition(".")[0] if "." in classifier.rpartition("::")[2] else classifier
+        implementations = [part.owner, *extended.get(part.owner or "", [])]
+        if any((impl, part.name.lower()) in names for impl in implementations[1:]):
+            continue  # a refinement: what its connections leave open is reported on the part it refines
         for port in features.get(type_id, []):
-            if (part.id, port.id) not in reached:
+            if not any((impl, part.name.lower(), port.id) in reached for impl in implementations):
+                owner = model.get(part.owner)
                 yield Diagnostic("AR121", "warning", f"{port.port_kind} {port.name!r} of subcomponent "
-                                 f"{part.name!r} is not connected", part.id, part.name, related=(port.id,))
+                                 f"{part.name!r} in {(owner.name if owner else part.owner)!r} is not connected",
+                                 part.id, part.name, related=(port.id,))
 
 
 def _step_latency(model: Model, spec: FlowSpec, index: int) -> tuple[float, float, str]:

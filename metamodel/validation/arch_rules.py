@@ -103,12 +103,19 @@ def _carried(model: Model, port: Port) -> frozenset[tuple[str, str]] | None:
     return frozenset((canonical(fp.name), fp.type or "") for fp in interface.flow_properties)
 
 
+def _carries_nothing(model: Model, port: Port) -> bool:
+    interface = model.get(port.type)
+    return isinstance(interface, Interface) and not interface.flow_properties
+
+
 @rule("AR002", "error", "ports connected with different flow types", domain="architecture")
 def incompatible_flow_type(model: Model) -> Iterator[Diagnostic]:
     """Two interfaces that carry the same flow properties (a SysML v2 port def and its mirror) agree."""
     for pair in connected_port_pairs(model):
         a, b = _flow_type(model, pair.first), _flow_type(model, pair.second)
         carried = _carried(model, pair.first)
+        if _carries_nothing(model, pair.first) and _carries_nothing(model, pair.second):
+            continue  # interfaces without flow properties (SysML v2 port defs with no items): nothing differs
         if a and b and a != b and (carried is None or carried != _carried(model, pair.second)):
             yield _diagnostic("AR002", pair, f"port '{pair.first.name}' carries {pair.first.flow_type} but port "
                               f"'{pair.second.name}' carries {pair.second.flow_type}")
@@ -228,13 +235,25 @@ _TYPELESS_PORTS = ("PhysicalPort", "ComponentPort", "AADL event port", "AADL fea
                    "FunctionInputPort", "FunctionOutputPort")
 
 
+# SysML v2 usages (the importer keeps their keyword as stereotype): one without a definition is typed by
+# the library's base (Parts::Part, Ports::Port), a complete usage that its own features define
+_SYSML2_USAGES = ("part", "item", "attribute", "feature", "end", "port", "subject", "return")
+
+
+def _of_owner(model: Model, element: Element) -> str:
+    """" of 'Owner'" for an element with an owner: features of one name are common."""
+    owner = model.get(element.owner)
+    return f" of {_label(owner)}" if owner is not None else ""
+
+
 @rule("AR102", "warning", "part, port or flow property without a type", domain="architecture")
 def untyped_feature(model: Model) -> Iterator[Diagnostic]:
     for element in model.elements.values():
         if element.library or (isinstance(element, Port) and element.stereotype in _TYPELESS_PORTS):
             continue
-        if isinstance(element, Part | Port) and not element.type:
-            yield _finding("AR102", "warning", element, f"{element.kind} {_label(element)} has no type")
+        if isinstance(element, Part | Port) and not element.type and element.stereotype not in _SYSML2_USAGES:
+            yield _finding("AR102", "warning", element,
+                           f"{element.kind} {_label(element)}{_of_owner(model, element)} has no type")
         elif isinstance(element, Interface):
             for fp in element.flow_properties:
                 if not fp.type:
@@ -267,18 +286,19 @@ def unconnected_port(model: Model) -> Iterator[Diagnostic]:
         if port.stereotype == "ComponentPort" and port.type:
             continue  # Capella: a component port that provides or requires an interface is in use (DCOV_09)
         if port.id not in connected and not port.required:  # required ones: AR004
-            owner = model.get(port.owner)
-            of = f" of {_label(owner)}" if owner is not None else ""
-            yield _finding("AR103", "warning", port, f"port {_label(port)}{of} is not connected")
+            yield _finding("AR103", "warning", port, f"port {_label(port)}{_of_owner(model, port)} is not connected")
 
 
-@rule("AR104", "error", "connector without exactly two ends", domain="architecture")
+@rule("AR104", "error", "connector with fewer than two ends, or a binding with other than two", domain="architecture")
 def connector_end_count(model: Model) -> Iterator[Diagnostic]:
+    """UML connectors have two or more ends (SysML v2 connections too: ``connect (a, b, c)``), each
+    connected; a binding connector has exactly two."""
     for connector in of_kind(model, Connector):
         roles = sum(1 for end in connector.ends if end.role)
-        if len(connector.ends) != 2 or roles != 2:
+        wanted = "2" if connector.binding else "at least 2"
+        if roles != len(connector.ends) or roles < 2 or (connector.binding and roles != 2):
             yield _finding("AR104", "error", connector,
-                           f"connector {_label(connector)} has {roles} connected ends, not 2")
+                           f"connector {_label(connector)} has {roles} connected ends, not {wanted}")
 
 
 @rule("AR107", "warning", "item flow without a conveyed item", domain="architecture")
@@ -286,7 +306,10 @@ def item_flow_without_item(model: Model) -> Iterator[Diagnostic]:
     """UML requires an information flow to convey at least one classifier."""
     for flow in _authored(model, ItemFlow):
         if not flow.conveyed:
-            yield _finding("AR107", "warning", flow, f"item flow {_label(flow)} conveys nothing")
+            ends = [model.get(e) for e in (flow.source, flow.target)]
+            between = (f" from {_label(ends[0])}{_of_owner(model, ends[0])} to {_label(ends[1])}"
+                       f"{_of_owner(model, ends[1])}") if None not in ends else ""
+            yield _finding("AR107", "warning", flow, f"item flow {_label(flow)}{between} conveys nothing")
 
 
 def _end_units(model: Model, end: ConnectorEnd, flow_properties: dict[str, FlowProperty]) -> str:
