@@ -492,16 +492,17 @@ class _Reader:
         """A conveyor (XMILE 1.0 §3.7.2): the stock's equation becomes ``CONVEYOR(...)`` with its options and
         leaks, the primary outflow ``CONVEYOR_OUTFLOW``, the leaks ``CONVEYOR_LEAK`` and each inflow driven by
         an equation ``CONVEYOR_INFLOW`` (the equation is its request; capacity and the inflow limit admit
-        less). The primary outflow is the first outflow not marked as a leak; unmarked outflows after it
-        are leaks. Discrete conveyors, spread inputs and queues upstream are reported as errors."""
+        less), unless it leaves a queue (``queue`` sets it: the queue offers at most the conveyor's room).
+        The primary outflow is the first outflow not marked as a leak; unmarked outflows after it are leaks.
+        A conveyor fed by a queue is discrete. Spread inputs, discrete conveyors with leaks and queues
+        upstream beside other inflows are reported as errors."""
         length = _text(_child(conveyor, "len"))
         where = conveyor.sourceline
         if not length:
             self.report.add("conveyor not supported (no transit time <len>); the stock would run as a plain stock",
                             stock.name, where, "error")
             return
-        refused = [f"option {name}" for name in ("discrete",) if (_attr(conveyor, name) or "").lower() == "true"]
-        refused += [f"<{_local(c)}>" for c in _elements(conveyor)
+        refused = [f"<{_local(c)}>" for c in _elements(conveyor)
                     if _local(c) not in ("len", "capacity", "in_limit", "sample", "arrest")]
         flows = [(model.elements[i], self._flow_element(el, model.elements[i].name)) for i in stock.outflows]
         inflows = [(model.elements[i], self._flow_element(el, model.elements[i].name)) for i in stock.inflows]
@@ -512,8 +513,12 @@ class _Reader:
             spread = (_attr(flow_el, "spreadflow") or "beginning") if flow_el is not None else "beginning"
             if spread != "beginning":
                 refused.append(f"inflow '{flow.name}' spread over the belt ({spread})")
-            if self._is_queue_outflow(el, flow.name):
-                refused.append(f"inflow '{flow.name}' from a queue")
+        queued = [flow.name for flow, _ in inflows if self._is_queue_outflow(el, flow.name)]
+        discrete = _truth(_attr(conveyor, "discrete")) == "1" or bool(queued)
+        if queued and len(inflows) > 1:
+            refused.append(f"inflow '{queued[0]}' from a queue beside other inflows")
+        if discrete and leaks:
+            refused.append("a discrete conveyor with leak flows")
         if primary is None:
             refused.append("no outflow that is not a leak")
         if refused:
@@ -526,7 +531,8 @@ class _Reader:
 
         exponential = (_attr(conveyor, "exponential_leak") or "").lower() == "true"
         parts = [f"({stock.equation.strip() or '0'})", f"({length})", option("capacity", "INF"),
-                 option("in_limit", "INF"), option("sample", "1"), option("arrest", "0"), "1" if exponential else "0"]
+                 option("in_limit", "INF"), option("sample", "1"), option("arrest", "0"), "1" if exponential else "0",
+                 "1" if discrete else "0"]
         for flow, flow_el in leaks:
             value = _text(_child(flow_el, "leak")) if flow_el is not None else ""
             fraction = value or flow.equation.strip() or "0"
@@ -543,11 +549,11 @@ class _Reader:
             flow.equation = f"CONVEYOR_LEAK({name}, {number})"
         position = 0
         for flow, _ in inflows:
-            if not self._is_conveyor_outflow(flow, model):
+            if flow.id not in self.batch_outflows:
                 position += 1
                 flow.equation = f"CONVEYOR_INFLOW({name}, {position}, ({flow.equation.strip() or '0'}))"
-        self.report.add(f"conveyor: transit time {length}, {len(leaks)} leak(s); '{primary.name}' leaves at its end",
-                        stock.name, where, "info")
+        self.report.add(f"{'discrete ' if discrete else ''}conveyor: transit time {length}, {len(leaks)} leak(s); "
+                        f"'{primary.name}' leaves at its end", stock.name, where, "info")
 
     def _flow_element(self, stock_el: etree._Element, name: str) -> etree._Element | None:
         parent = stock_el.getparent()
@@ -565,10 +571,6 @@ class _Reader:
     def _is_queue_outflow(self, stock_el: etree._Element, flow: str) -> bool:
         return any(_child(el, "queue") is not None for el in self._stock_elements(stock_el, flow, "outflow"))
 
-    def _is_conveyor_outflow(self, flow: Flow, model: Model) -> bool:
-        """Whether ``flow`` leaves another conveyor (its value is that conveyor's, admitted whole)."""
-        return flow.id in self.conveyor_outflows
-
     def _conveyor_arrest(self, flow: Flow | None, model: Model) -> str:
         """The arrest of the conveyor ``flow`` flows into, if any (its exit is held while that one is
         arrested)."""
@@ -582,9 +584,9 @@ class _Reader:
     def queue(self, stock: Stock, el: etree._Element, queue: etree._Element, model: Model) -> None:
         """A queue (XMILE 1.0 §3.7.3, isee's "Queue Computation"): the stock's equation becomes
         ``QUEUE(initial)`` and its k-th outflow ``QUEUE_OUTFLOW(stock, k, most, whole batches, one at a time)``:
-        into an oven it takes what the oven admits (``OVEN_ROOM``, with the oven's batch options), elsewhere
-        at most its own equation. Each nonzero inflow adds a batch; outflows take from the front in their
-        order. Overflow outflows, options and queues feeding conveyors are reported as errors."""
+        into an oven or a conveyor it takes what that admits (``OVEN_ROOM``, ``CONVEYOR_ROOM``, with its batch
+        options), elsewhere at most its own equation. Each nonzero inflow adds a batch; outflows take from
+        the front in their order. Overflow outflows and queue options are reported as errors."""
         where = queue.sourceline
         refused = [f"<{_local(c)}>" for c in _elements(queue)]
         refused += [f"option {_local_name(k)}" for k in queue.attrib if "isee" not in k]
@@ -594,13 +596,11 @@ class _Reader:
             if flow_el is not None and _child(flow_el, "overflow") is not None:
                 refused.append(f"overflow outflow '{flow.name}'")
             into = self._stock_elements(el, flow.name, "inflow")
-            kind = next((k for k in ("conveyor", "queue", "oven") for s in into if _child(s, k) is not None), "")
-            if kind == "conveyor":
-                refused.append(f"outflow '{flow.name}' into a conveyor")
-            elif kind == "oven":
-                oven = _child(into[0], "oven")
-                limits.append((f"OVEN_ROOM({quote_name(display(into[0].get('name', '')))})",
-                               *(_truth(_attr(oven, o)) for o in ("batch_integrity", "one_at_a_time"))))
+            kind = next((k for k in ("conveyor", "oven") for s in into if _child(s, k) is not None), "")
+            if kind:
+                block = _child(into[0], kind)
+                limits.append((f"{kind.upper()}_ROOM({quote_name(display(into[0].get('name', '')))})",
+                               *(_truth(_attr(block, o)) for o in ("batch_integrity", "one_at_a_time"))))
             else:
                 limits.append((f"({flow.equation.strip() or '0'})", "0", "0"))
         if refused:

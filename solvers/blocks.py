@@ -14,7 +14,10 @@ Kinds:
   each step the slats leak (linear leaks at a rate fixed when the material entered, exponential leaks a
   fraction of what is there), the exit slat leaves as the outflow, the belt moves one slat and the
   admitted inflow is put ``round(transit time / DT)`` slats from the exit. Capacity and the inflow limit
-  hold back the inflows (in their order); an arrest freezes the belt and every flow of it.
+  hold back the inflows (in their order); an arrest freezes the belt and every flow of it. A discrete
+  conveyor (isee's Equation tab) starts with its content in one package per time unit, each in the slat
+  that leaves last in its time unit, and its inflow limit is an amount per time unit, which may all
+  enter in one step (the total entered starts again at each whole time unit).
 - ``delay_conveyor``: Vensim's DELAY CONVEYOR: parcels ride a belt of length 1 that moves ``DT / ctime``
   each step (a change of the conveyance time speeds all of it up or slows it down); what reaches the end
   is the output; everything on it, the step's input included, loses ``leak * DT`` per step.
@@ -122,18 +125,22 @@ class _Phase:
 
 class Conveyor:
     """An XMILE conveyor. ``options``: (exponential leakage, ((leak start, leak end, whole units), ...) per
-    leak flow, number of inflows driven by equations).
+    leak flow, number of inflows driven by equations, discrete).
 
     Start values: initial content, transit time, then each leak's fraction. Every read takes the same
     arguments: arrest, arrest of the outflow's destination, each leak's fraction, capacity, inflow limit,
     the inflow coming from other conveyors (a rate), then each equation-driven inflow's request (a rate).
-    Outputs: 0 the outflow, 1..m the leaks, then each equation-driven inflow as admitted. Step values:
-    arrest, the destination's arrest, sample, transit time, each leak's fraction, the total inflow rate.
+    Outputs: 0 the outflow, 1..m the leaks, then each equation-driven inflow as admitted, then the room
+    for an inflow from a queue (a rate; such a conveyor has no other inflow). Step values: arrest, the
+    destination's arrest, sample, transit time, each leak's fraction, the total inflow rate.
     """
 
     def __init__(self, options: tuple[object, ...], start: float, dt: float) -> None:
-        exponential, leaks, inflows = options
+        exponential, leaks, inflows, discrete = options
         self.exponential = bool(exponential)
+        self.discrete = bool(discrete)
+        self.time = start  # of the next step (a discrete conveyor's inflow limit counts per time unit)
+        self.entered = 0.0  # what entered a discrete conveyor in this time unit
         self.zones = [(float(a), float(b)) for a, b, _ in leaks]  # type: ignore[union-attr]
         self.whole = [bool(w) for _, _, w in leaks]  # type: ignore[union-attr]
         self.inflows = int(inflows)  # type: ignore[call-overload]
@@ -170,6 +177,7 @@ class Conveyor:
         counts = [self._zone_count(k, n, n) for k in range(len(f))]
         profile = [0.0] * n  # what one unit put on the belt still holds on arriving at each slat
         profile[n - 1] = 1.0
+        packages = self._packages(n)
         for i in range(n - 1, 0, -1):
             held = profile[i]
             for k, fk in enumerate(f):
@@ -177,6 +185,8 @@ class Conveyor:
                     shed = held * fk * self.dt if self.exponential else (fk / counts[k] if counts[k] else 0.0)
                     held -= min(shed, held)
             profile[i - 1] = max(0.0, held)
+        if packages is not None:
+            profile = [p if i in packages else 0.0 for i, p in enumerate(profile)]
         total = sum(profile)
         scale = initial / total if total else 0.0
         self.slats = []
@@ -190,6 +200,13 @@ class Conveyor:
                         slat.budget[k] = slat.rate[k] * sum(self._in_zone(k, j, n) for j in range(i + 1))
             self.slats.append(slat)
         self._phase = None
+
+    def _packages(self, n: int) -> set[int] | None:
+        """The slats of a discrete conveyor's initial packages: the last to leave in each time unit."""
+        if not self.discrete:
+            return None
+        units = max(1, math.ceil(n * self.dt - 1e-9))
+        return {min(round_half_away(u / self.dt) - 1, n - 1) for u in range(1, units + 1)}
 
     # -- the step's leaks and exit ---------------------------------------------------------------------------
     def _leak_and_exit(self, arrest: float, held: float, fractions: Sequence[float]) -> _Phase:
@@ -248,7 +265,10 @@ class Conveyor:
         room = _limit(capacity)
         if room != math.inf:
             room = max(0.0, room - after - max(0.0, conveyed) * self.dt)
-        room = min(room, _limit(in_limit) * self.dt)
+        budget = max(0.0, _limit(in_limit) - self.entered) if self.discrete else _limit(in_limit) * self.dt
+        room = min(room, budget)
+        if j == self.inflows:  # the room for an inflow from a queue
+            return room / self.dt
         before = sum(max(0.0, r) * self.dt for r in requests[:j] if r == r)
         request = requests[j]
         request = max(0.0, request) * self.dt if request == request else 0.0
@@ -256,10 +276,12 @@ class Conveyor:
 
     # -- step ----------------------------------------------------------------------------------------------
     def step(self, arrest: float, held: float, sample: float, transit: float, *rest: float) -> None:
-        if nonzero(arrest):
-            return
         m = len(self.zones)
         fractions, inflow = rest[:m], rest[m]
+        unit, self.time = math.floor(self.time + 1e-9), self.time + self.dt
+        self.entered = 0.0 if math.floor(self.time + 1e-9) != unit else self.entered
+        if nonzero(arrest):
+            return
         phase = self._leak_and_exit(arrest, held, fractions)
         for k in range(m):
             if self.whole[k]:
@@ -277,7 +299,10 @@ class Conveyor:
                 self.slats.pop(0)
         while self.slats and self.slats[-1].content == 0.0 and not any(self.slats[-1].budget):
             self.slats.pop()
-        self._insert(max(0.0, inflow) * self.dt if inflow == inflow else 0.0, fractions)
+        volume = max(0.0, inflow) * self.dt if inflow == inflow else 0.0
+        self._insert(volume, fractions)
+        if self.discrete and math.floor(self.time + 1e-9) == unit:
+            self.entered += volume
         self._phase = None
 
     def _insert(self, volume: float, fractions: Sequence[float]) -> None:

@@ -106,8 +106,7 @@ class Expander(VensimExpansions):
         from solvers.expand_batches import expand_batches
         from solvers.expand_conveyors import expand_conveyors
 
-        expand_conveyors(self)
-        expand_batches(self)
+        expand_batches(self, expand_conveyors(self))
         self.expand_queues()
         for var in list(self.flat.variables.values()):
             if var.expr is not None:

@@ -4,10 +4,10 @@ The XMILE importer writes them as calls of internal builtins. An oven: the stock
 capacity, fill time, cook time, inflow limit, clean time, arrest)``, its outflow ``OVEN_OUTFLOW(stock)``
 and its inflow ``OVEN_INFLOW(stock, request)``, or a queue's outflow. A queue: the stock's equation
 ``QUEUE(initial)`` and its k-th outflow ``QUEUE_OUTFLOW(stock, k, most, whole batches, one at a time)``,
-where ``most`` is ``OVEN_ROOM(oven)`` for an outflow into an oven (what the oven takes this step). This
-module turns them into one block per stock element (``solvers.batch_blocks``), their arguments held in
-hidden values so that each is computed once per step. The stocks keep integrating their flows, which the
-blocks set, so their values are the blocks' contents.
+where ``most`` is ``OVEN_ROOM(oven)`` or ``CONVEYOR_ROOM(conveyor)`` for an outflow into an oven or a
+conveyor (what that takes this step). This module turns them into one block per stock element
+(``solvers.batch_blocks``), their arguments held in hidden values so that each is computed once per step.
+The stocks keep integrating their flows, which the blocks set, so their values are the blocks' contents.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metamodel.equations.ast import Call, Name, Node, Num
-from solvers.expand_conveyors import is_call, names_stock
+from solvers.expand_conveyors import Room, is_call, names_stock
 
 if TYPE_CHECKING:
     from solvers.expand import Expander
@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 _READS = ("oven_outflow", "oven_inflow", "oven_room", "queue_outflow")
 
 
-def expand_batches(expander: Expander) -> None:
-    """Make the block of every oven and queue stock and point their flows at the blocks' outputs."""
+def expand_batches(expander: Expander, rooms: dict[str, Room]) -> None:
+    """Make the block of every oven and queue stock and point their flows at the blocks' outputs;
+    ``rooms`` holds the conveyors' rooms, and the ovens' are added."""
     flat = expander.flat.variables
-    rooms: dict[str, tuple[str, tuple[Node, ...]]] = {}  # oven stock -> its block and what its room reads
     for stock in [v for v in flat.values() if v.kind == "stock" and is_call(v.expr, "oven")]:
         _oven(expander, stock, rooms)
     for stock in [v for v in flat.values() if v.kind == "stock" and is_call(v.expr, "queue")]:
@@ -52,7 +52,7 @@ def _flows(x: Expander, keys: list[str], func: str, stock: FlatVar) -> list[Flat
             and is_call(x.flat.variables[k].expr, func) and names_stock(x.flat.variables[k].expr, stock.key)]
 
 
-def _oven(x: Expander, stock: FlatVar, rooms: dict[str, tuple[str, tuple[Node, ...]]]) -> None:
+def _oven(x: Expander, stock: FlatVar, rooms: dict[str, Room]) -> None:
     call: Call = stock.expr  # type: ignore[assignment]
     x._owner = stock
     if len(call.args) != 7:
@@ -79,14 +79,14 @@ def _oven(x: Expander, stock: FlatVar, rooms: dict[str, tuple[str, tuple[Node, .
                               (capacity_v, fill_v, cook_v, clean_v, arrest_v, Name(inflow.key))))
     outflow.expr = x._block_output(key, 0, (arrest_v,))
     room = (capacity_v, limit_v, arrest_v, clean_v)
-    rooms[stock.key] = (key, room)
+    rooms[stock.key] = (key, 2, room)
     if is_call(inflow.expr, "oven_inflow"):
         x._owner = inflow
         request = x._aux("request", x.rewrite(inflow.expr.args[1]))  # type: ignore[union-attr]
         inflow.expr = x._block_output(key, 1, (*room, request))
 
 
-def _queue(x: Expander, stock: FlatVar, rooms: dict[str, tuple[str, tuple[Node, ...]]]) -> None:
+def _queue(x: Expander, stock: FlatVar, rooms: dict[str, Room]) -> None:
     call: Call = stock.expr  # type: ignore[assignment]
     x._owner = stock
     outflows = _flows(x, stock.outflows, "queue_outflow", stock)
@@ -102,13 +102,13 @@ def _queue(x: Expander, stock: FlatVar, rooms: dict[str, tuple[str, tuple[Node, 
             x._problem("QUEUE_OUTFLOW takes the queue, a constant position, the most it takes and two constant "
                        "flags", flow.expr)  # type: ignore[arg-type]
             return
-        if is_call(most, "oven_room"):
-            oven = most.args[0] if most.args else None  # type: ignore[union-attr]
-            room = rooms.get(oven.name) if isinstance(oven, Name) else None
+        if isinstance(most, Call) and most.func in ("oven_room", "conveyor_room"):
+            into = most.args[0] if most.args else None
+            room = rooms.get(into.name) if isinstance(into, Name) else None
             if room is None:
-                x._problem("OVEN_ROOM names a stock that is not an oven", most)
+                x._problem(f"{most.func.upper()} names a stock that is not an oven or a conveyor", most)
                 return
-            most = x._block_output(room[0], 2, room[1])
+            most = x._block_output(*room)
         else:
             most = x._aux("request", x.rewrite(most))
         found[int(numbers[0])] = (flow, most, bool(numbers[1]), bool(numbers[2]))  # type: ignore[arg-type]

@@ -1,11 +1,12 @@
 """XMILE conveyors in the flat model: each conveyor stock element becomes a ``conveyor`` block.
 
 The XMILE importer writes a conveyor as calls of internal builtins: the stock's equation
-``CONVEYOR(initial, transit time, capacity, inflow limit, sample, arrest, exponential, f1, start1, end1,
-whole1, ...)`` (one group per leak flow, in the stock's outflow order), its primary outflow
+``CONVEYOR(initial, transit time, capacity, inflow limit, sample, arrest, exponential, discrete, f1,
+start1, end1, whole1, ...)`` (one group per leak flow, in the stock's outflow order), its primary outflow
 ``CONVEYOR_OUTFLOW(stock[, arrest of its destination])``, the k-th leak ``CONVEYOR_LEAK(stock, k)`` and
 each inflow driven by an equation ``CONVEYOR_INFLOW(stock, j, request)``; an inflow that is another
-conveyor's outflow or leak, or an oven's outflow, is admitted whole. This module turns them into one
+conveyor's outflow or leak, an oven's outflow or a queue's outflow (which takes at most the conveyor's
+room, ``CONVEYOR_ROOM``), is admitted whole. This module turns them into one
 block per stock element (``solvers.blocks.Conveyor``), its arguments held in hidden values so that each
 is computed once per step. The stock itself keeps integrating its flows, which the block sets, so its
 value is the belt's content.
@@ -21,23 +22,27 @@ from solvers.flatten import FlatVar
 if TYPE_CHECKING:
     from solvers.expand import Expander
 
-CONVEYOR_ARGS = 7  # initial, transit time, capacity, inflow limit, sample, arrest, exponential
+CONVEYOR_ARGS = 8  # initial, transit time, capacity, inflow limit, sample, arrest, exponential, discrete
 LEAK_ARGS = 4  # fraction, zone start, zone end, whole units
 _READS = ("conveyor_outflow", "conveyor_leak", "conveyor_inflow")
-_DRIVEN = ("conveyor_outflow", "conveyor_leak", "oven_outflow")  # flows a conveyor takes whole
+_DRIVEN = ("conveyor_outflow", "conveyor_leak", "oven_outflow", "queue_outflow")  # flows a conveyor takes whole
+Room = tuple[str, int, tuple[Node, ...]]  # a block's output that says how much it takes this step, and its args
 
 
-def expand_conveyors(expander: Expander) -> None:
-    """Make the block of every conveyor stock and point its flows at the block's outputs."""
+def expand_conveyors(expander: Expander) -> dict[str, Room]:
+    """Make the block of every conveyor stock and point its flows at the block's outputs; the rooms of
+    the conveyors by stock key (for the queues that feed them)."""
     flat = expander.flat.variables
     driven = {k for k, v in flat.items() if isinstance(v.expr, Call) and v.expr.func in _DRIVEN}
+    rooms: dict[str, Room] = {}
     for stock in [v for v in flat.values() if v.kind == "stock" and is_call(v.expr, "conveyor")]:
-        _Conveyor(expander, stock, driven).build()
+        _Conveyor(expander, stock, driven, rooms).build()
     for var in flat.values():  # calls left are flows of no conveyor (or of a stock that is not one)
         if isinstance(var.expr, Call) and var.expr.func in _READS:
             expander._owner = var
             expander._problem(f"{var.expr.func.upper()} names a stock that is not a conveyor", var.expr)
             var.expr = Num(0.0)
+    return rooms
 
 
 def is_call(node: Node | None, name: str) -> bool:
@@ -54,10 +59,11 @@ def names_stock(call: Node | None, stock: str) -> bool:
 class _Conveyor:
     """One conveyor stock element."""
 
-    def __init__(self, expander: Expander, stock: FlatVar, driven: set[str]) -> None:
+    def __init__(self, expander: Expander, stock: FlatVar, driven: set[str], rooms: dict[str, Room]) -> None:
         self.x = expander
         self.stock = stock
-        self.driven = driven  # flows that are a conveyor's outflow or leak
+        self.driven = driven  # flows that are another block's outflow or leak
+        self.rooms = rooms
         self.call: Call = stock.expr  # type: ignore[assignment]
 
     def _held(self, what: str, node: Node) -> Name:
@@ -78,11 +84,11 @@ class _Conveyor:
         x, stock, args = self.x, self.stock, self.call.args
         x._owner = stock
         if len(args) < CONVEYOR_ARGS or (len(args) - CONVEYOR_ARGS) % LEAK_ARGS:
-            x._problem("CONVEYOR takes 7 arguments and 4 per leak", self.call)
+            x._problem("CONVEYOR takes 8 arguments and 4 per leak", self.call)
             return
-        initial, transit, capacity, in_limit, sample, arrest, exponential = args[:CONVEYOR_ARGS]
+        initial, transit, capacity, in_limit, sample, arrest, exponential, discrete = args[:CONVEYOR_ARGS]
         groups = [args[i:i + LEAK_ARGS] for i in range(CONVEYOR_ARGS, len(args), LEAK_ARGS)]
-        flags = [self._constant(exponential, "kind of leakage")]
+        flags = [self._constant(exponential, "kind of leakage"), self._constant(discrete, "discrete option")]
         zones = []
         for fraction, start, end, whole in groups:
             bounds = [self._constant(start, "leak zone start"), self._constant(end, "leak zone end"),
@@ -104,7 +110,9 @@ class _Conveyor:
         if outflow is None or leaks is None or requests is None:
             return
         read_args = (arrest_v, held_v, *fractions, capacity_v, limit_v, conveyed, *(r for _, r in requests))
-        options = (bool(flags[0]), tuple((z[1], z[2], bool(z[3])) for z in zones), len(requests))
+        options = (bool(flags[0]), tuple((z[1], z[2], bool(z[3])) for z in zones), len(requests), bool(flags[1]))
+        self.rooms[stock.key] = (key, len(zones) + 1 + len(requests),
+                                 (arrest_v, held_v, *fractions, capacity_v, limit_v, Num(0.0)))
         inflow_total: Node = Num(0.0)
         for flow in stock.inflows:
             inflow_total = BinOp("+", inflow_total, Name(flow))

@@ -10,6 +10,7 @@ import pytest
 import solvers
 from importers.xmile import loads
 from metamodel.errors import SimulationError
+from tests.test_xmile_features import belt
 
 HEAD = """<?xml version="1.0" encoding="utf-8"?>
 <xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
@@ -145,9 +146,7 @@ def test_queue_refusals_name_the_element_and_option() -> None:
     assert any(e.startswith("line: queue not supported (option priority)") for e in errors(report))
     _, report = load(queue() + flows.replace('"load"><eqn>1</eqn>', '"load"><eqn>1</eqn><overflow/>'))
     assert any("overflow outflow 'load'" in e for e in errors(report))
-    _, report = load(queue() + flows + """<stock name="belt"><eqn>0</eqn><inflow>load</inflow><outflow>off</outflow>
-      <conveyor><len>2</len></conveyor></stock><flow name="off"><eqn>0</eqn></flow>""")
-    assert any("line: queue not supported (outflow 'load' into a conveyor)" in e for e in errors(report))
+
 
 
 def test_oven_refusals_name_the_element_and_option() -> None:
@@ -166,3 +165,48 @@ def test_oven_refusals_name_the_element_and_option() -> None:
     assert any("2 inflow(s) and 1 outflow(s)" in e for e in errors(report))
     with pytest.raises(SimulationError, match="oven 'kiln': the capacity must not be negative"):
         run(oven("<capacity>room</capacity><cook_time>2</cook_time>", more='<aux name="room"><eqn>-1</eqn></aux>'))
+
+
+def test_discrete_conveyor_starts_with_one_package_per_time_unit() -> None:
+    results, report = belt(initial="8", inflow="0", attributes='discrete="true"', stop=4)
+    assert not errors(report)
+    # 8 over 4 time units: a package of 2 in the last step of each time unit, so 2 / DT leaves at 0.75, 1.75..
+    leave = values(results, "leave")
+    assert [i for i, v in enumerate(leave) if v] == [3, 7, 11, 15] and set(leave) == {0, 8}
+    continuous, _ = belt(initial="8", inflow="0", stop=4)
+    assert set(values(continuous, "leave")[:16]) == {2}
+
+
+def test_discrete_conveyor_inflow_limit_counts_per_time_unit() -> None:
+    results, _ = belt(attributes='discrete="true"', options="<in_limit>150</in_limit>", stop=3)
+    # 150 may enter in each time unit, as fast as it comes (62.5 a step): 62.5, 62.5, 25, then nothing
+    assert values(results, "enter")[:9] == [250, 250, 100, 0, 250, 250, 100, 0, 250]
+    continuous, _ = belt(options="<in_limit>150</in_limit>", stop=3)
+    assert set(values(continuous, "enter")) == {150}
+
+
+def test_queue_feeds_a_discrete_conveyor_its_room() -> None:
+    def chain(attributes: str) -> list[float]:
+        results, report = run(queue() + """<flow name="arrive"><eqn>5</eqn></flow><flow name="load"><eqn>0</eqn></flow>
+    <stock name="belt"><eqn>0</eqn><inflow>load</inflow><outflow>off</outflow>
+      <conveyor discrete="true" """ + attributes + """><len>2</len><capacity>8</capacity></conveyor></stock>
+    <flow name="off"><eqn>0</eqn></flow>""", stop=4)
+        assert not errors(report)
+        assert values(results, "off")[:4] == [0, 0, 0, 5]
+        return values(results, "load")[:4]
+
+    # 5 waits from 1 and goes on the belt; at 2 the belt holds 5 of 8, so 3 of the next batch fits (or
+    # nothing when batches stay whole); at 3 the first 5 leaves
+    assert chain("") == [0, 5, 3, 5]
+    assert chain('batch_integrity="true"') == [0, 5, 0, 5]
+
+
+def test_discrete_conveyor_refusals_name_the_element_and_option() -> None:
+    _, report = belt(attributes='discrete="true"', leak="><eqn>0.1</eqn><leak/>")
+    assert any(e.startswith("belt: conveyor not supported (a discrete conveyor with leak flows)")
+               for e in errors(report))
+    _, report = load(queue() + """<flow name="arrive"><eqn>5</eqn></flow><flow name="load"><eqn>0</eqn></flow>
+    <stock name="belt"><eqn>0</eqn><inflow>load</inflow><inflow>more</inflow><outflow>off</outflow>
+      <conveyor><len>2</len></conveyor></stock><flow name="more"><eqn>1</eqn></flow>
+    <flow name="off"><eqn>0</eqn></flow>""")
+    assert any("inflow 'load' from a queue beside other inflows" in e for e in errors(report))

@@ -230,8 +230,10 @@ def test_conveyor_asked_to_run_in_c_runs_in_python_and_says_why() -> None:
 
 
 def test_conveyor_refusals_name_the_reason() -> None:
-    _, report = belt(attributes='discrete="true"')
-    assert any(e.element == "belt" and e.severity == "error" and "discrete" in e.reason for e in report.entries)
+    text = BELT.format(initial="0", inflow="1", options="", attributes="", more="", flows="", stop=4, method="Euler")
+    _, report = loads(text.replace('name="enter"', 'name="enter" spreadflow="evenly"'))
+    assert any(e.element == "belt" and e.severity == "error" and "spread over the belt (evenly)" in e.reason
+               for e in report.entries)
     _, report = run("""<stock name="kiln"><eqn>0</eqn><inflow>load</inflow><oven><cook_time>2</cook_time>
       <capacity>5</capacity></oven></stock><flow name="load"><eqn>1</eqn></flow>""")
     assert any(e.element == "kiln" and e.severity == "error" and "oven" in e.reason and e.line

@@ -172,12 +172,14 @@ REFERENCE: dict[str, tuple[str, str]] = {
     "vensim_random_lookup": ("RANDOM LOOKUP(table, minimum, maximum, shift, stretch, seed)",
                              "A random number drawn with the distribution a lookup table describes (Vensim)."),
     # XMILE conveyors (written by the XMILE importer)
-    "conveyor": ("CONVEYOR(initial, transit time, capacity, inflow limit, sample, arrest, exponential, leaks…)",
+    "conveyor": ("CONVEYOR(initial, transit time, capacity, inflow limit, sample, arrest, exponential, discrete, "
+                 "leaks…)",
                  "Internal: an XMILE conveyor stock (its leak zones follow, four arguments each)."),
     "conveyor_outflow": ("CONVEYOR_OUTFLOW(stock [, arrest])", "Internal: what leaves the end of an XMILE conveyor."),
     "conveyor_leak": ("CONVEYOR_LEAK(stock, k)", "Internal: the k-th leak flow of an XMILE conveyor."),
     "conveyor_inflow": ("CONVEYOR_INFLOW(stock, j, request)",
                         "Internal: how much of the j-th inflow an XMILE conveyor admits."),
+    "conveyor_room": ("CONVEYOR_ROOM(stock)", "Internal: how much an XMILE conveyor takes from a queue this step."),
     # Stella ovens and queues (written by the XMILE importer)
     "oven": ("OVEN(initial, capacity, fill time, cook time, inflow limit, clean time, arrest)",
              "Internal: a Stella oven stock: it fills, cooks its batch, then releases it in one time step."),

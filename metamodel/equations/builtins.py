@@ -89,8 +89,9 @@ _TABLE = [
     Builtin("data_min", 3, 3), Builtin("data_mean", 3, 3), Builtin("lookup_between", 3, 3),
     Builtin("lookup_stat", 4, 4), Builtin("random_pink_noise", 4, 4, True), Builtin("vensim_random_lookup", 6, 6),
     # XMILE conveyors, as the importer writes them (solvers.expand_conveyors makes their blocks)
-    Builtin("conveyor", 7, SPELLED_OUT, True), Builtin("conveyor_outflow", 1, 2, True),
+    Builtin("conveyor", 8, SPELLED_OUT, True), Builtin("conveyor_outflow", 1, 2, True),
     Builtin("conveyor_leak", 2, 2, True), Builtin("conveyor_inflow", 3, 3, True),
+    Builtin("conveyor_room", 1, 1, True),
     # Stella ovens and queues, as the XMILE importer writes them (solvers.expand_batches makes their blocks)
     Builtin("oven", 7, 7, True), Builtin("oven_outflow", 1, 1, True), Builtin("oven_inflow", 2, 2, True),
     Builtin("oven_room", 1, 1, True), Builtin("queue", 1, 1, True), Builtin("queue_outflow", 5, 5, True),
