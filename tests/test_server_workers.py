@@ -78,6 +78,28 @@ async def test_worker_process_runs_match_the_engine_and_faults_are_reported(repo
         assert fault.status_code == 400 and "variable 'Loss'" in fault.json()["error"]
 
 
+async def test_large_replies_come_back_whole_and_writable_both_below_and_above_the_threaded_size(
+        tmp_path: Path) -> None:
+    from app.server.workers import LARGE_REPLY
+
+    path = write_model(tmp_path, "cooling", cooling(), "1")
+    source = ModelSource(str(path), "", ())
+    group = WorkerGroup(1)
+    try:
+        for runs in (3, 8_000):  # about 4 KB and 2.7 MB of arrays
+            taus = np.linspace(1.0, 9.0, runs)
+            batch = Batch({"Tau": taus}, runs, RunOptions(0.0, 10.0, 0.5, 0.5, "euler"), ("Temperature", "Loss"), 60.0)
+            answer: RunOutput = await group.run(source, batch)
+            expected = solvers.load(path).run({"Tau": taus}, runs=runs)
+            assert (sum(a.nbytes for a in answer.data.values()) > LARGE_REPLY) == (runs > 3)
+            for name in ("Temperature", "Loss"):
+                np.testing.assert_allclose(answer.data[name], expected[name].T)
+                assert answer.data[name].flags.writeable
+            np.testing.assert_allclose(answer.time, expected.time)
+    finally:
+        group.close()
+
+
 def group_pids(client: httpx.AsyncClient, name: str) -> set[int]:
     """Process ids of the worker processes of a loaded model's version 1."""
     loaded = client.app.state.service.repository.loaded(name, "1")  # type: ignore[attr-defined]

@@ -117,8 +117,9 @@ def _describe(cache: dict[str, Any], source: ModelSource) -> ModelInfo:
 
 
 def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
-    """Child process: receive (task, source, argument); reply with a small header, ("ok", bytes) or
-    ("error", kind, message), and after an "ok" the pickled value in those bytes."""
+    """Child process: receive (task, source, argument); reply with a small header, ("ok", sizes) or
+    ("error", kind, message), and after an "ok" one message per size: the pickled value, then its
+    arrays' buffers (pickled out of band, so the server reads them without copying or unpickling them)."""
     import pickle
     import warnings
 
@@ -146,7 +147,9 @@ def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
         try:
             value = _describe(cache, source) if task == "describe" else run_batch(cache, source, argument,
                                                                                    setup.providers)
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            buffers: list[pickle.PickleBuffer] = []
+            payload = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+            parts = [payload, *(b.raw() for b in buffers)]
         except SalverError as exc:  # a fault of the model or of the run's inputs: the client's error
             conn.send(("error", type(exc).__name__, str(exc)))
         except (ArithmeticError, ValueError, MemoryError) as exc:  # numbers the engine could not take
@@ -154,8 +157,9 @@ def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
         except Exception as exc:  # reported to the server, which answers 500 and keeps serving
             conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
         else:
-            conn.send(("ok", len(payload)))
-            conn.send_bytes(payload)
+            conn.send(("ok", [len(part) for part in parts]))
+            for part in parts:
+                conn.send_bytes(part)
 
 
 class _Died(Exception):
@@ -166,7 +170,20 @@ class _TimedOut(Exception):
     pass
 
 
-LARGE_REPLY = 1 << 20  # replies larger than this are read and unpickled in a thread, not on the loop
+LARGE_REPLY = 1 << 20  # replies larger than this are read in a thread, not on the loop
+
+
+def _unpickle(conn: Connection, sizes: list[int]) -> Any:
+    """A reply's value from its messages: the pickle, then its buffers, read into writable memory."""
+    import pickle
+
+    payload = conn.recv_bytes()
+    buffers = []
+    for size in sizes[1:]:
+        buffer = bytearray(size)
+        conn.recv_bytes_into(buffer)
+        buffers.append(buffer)
+    return pickle.loads(payload, buffers=buffers)
 
 
 class _Worker:
@@ -190,8 +207,6 @@ class _Worker:
 
     async def call(self, message: tuple[str, ModelSource, Any], timeout: float) -> tuple[Any, ...]:
         """Send ``message`` and wait on the event loop (no thread) for the reply, at most ``timeout`` s."""
-        import pickle
-
         loop = asyncio.get_running_loop()
         try:
             self.conn.send(message)
@@ -208,10 +223,9 @@ class _Worker:
             header = self.conn.recv()
             if header[0] != "ok":
                 return header
-            if header[1] <= LARGE_REPLY:
-                return "ok", pickle.loads(self.conn.recv_bytes())
-            data = await loop.run_in_executor(None, self.conn.recv_bytes)
-            return "ok", await loop.run_in_executor(None, pickle.loads, data)
+            if sum(header[1]) <= LARGE_REPLY:
+                return "ok", _unpickle(self.conn, header[1])
+            return "ok", await loop.run_in_executor(None, _unpickle, self.conn, header[1])
         except (EOFError, OSError) as exc:
             raise _Died(str(exc) or type(exc).__name__) from exc
 
