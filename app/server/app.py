@@ -249,16 +249,16 @@ async def _unless_client_leaves(receive: Receive, work: Awaitable[Any]) -> Any:
     """``await work``, cancelled (and None returned) when the client disconnects first."""
     task = asyncio.ensure_future(work)
     watcher = asyncio.ensure_future(_until_disconnect(receive))
+    watcher.add_done_callback(lambda _: task.cancel())
     try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+        return await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if watcher.done() and not watcher.cancelled() and current is not None and not current.cancelling():
+            return None  # the client left (a cancellation of this request's own task goes on)
+        raise
     finally:
         watcher.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
-    return None
 
 
 def answer_response(answer: Any) -> Response:

@@ -53,7 +53,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = None
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                declared = value  # the last one, as a dict of the headers would keep
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await send_error(send, 413, f"request body of {int(declared)} bytes exceeds the limit of {self.limit}")
             return

@@ -70,6 +70,7 @@ class AccessLog:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.counter.inc(scope["method"], template, str(status))
-            log.info("request", extra={"method": scope["method"], "path": scope["path"], "route": template,
-                                       "status": status,
-                                       "ms": round((time.perf_counter() - started) * 1000, 2)})
+            if log.isEnabledFor(logging.INFO):
+                log.info("request", extra={"method": scope["method"], "path": scope["path"], "route": template,
+                                           "status": status,
+                                           "ms": round((time.perf_counter() - started) * 1000, 2)})

@@ -116,10 +116,13 @@ def _describe(cache: dict[str, Any], source: ModelSource) -> ModelInfo:
     return describe_compiled(compiled_model(cache, source))
 
 
+LARGE_REPLY = 1 << 20  # replies larger than this are sent out of band and read in a thread, not on the loop
+
+
 def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
     """Child process: receive (task, source, argument); reply with a small header, ("ok", sizes) or
-    ("error", kind, message), and after an "ok" one message per size: the pickled value, then its
-    arrays' buffers (pickled out of band, so the server reads them without copying or unpickling them)."""
+    ("error", kind, message), and after an "ok" one message per size: the pickled value, then, for a
+    large value, its arrays' buffers (pickled out of band: the server reads them without unpickling them)."""
     import pickle
     import warnings
 
@@ -150,6 +153,8 @@ def _worker_main(conn: Connection, setup: WorkerSetup) -> None:
             buffers: list[pickle.PickleBuffer] = []
             payload = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
             parts = [payload, *(b.raw() for b in buffers)]
+            if sum(part.nbytes for part in parts[1:]) <= LARGE_REPLY:  # small: one message costs less
+                parts = [pickle.dumps(value, protocol=5)]
         except SalverError as exc:  # a fault of the model or of the run's inputs: the client's error
             conn.send(("error", type(exc).__name__, str(exc)))
         except (ArithmeticError, ValueError, MemoryError) as exc:  # numbers the engine could not take
@@ -170,7 +175,6 @@ class _TimedOut(Exception):
     pass
 
 
-LARGE_REPLY = 1 << 20  # replies larger than this are read in a thread, not on the loop
 
 
 def _unpickle(conn: Connection, sizes: list[int]) -> Any:
