@@ -58,14 +58,6 @@ class Tracked:
         super().__init_subclass__(**kwargs)
         cls._watched = cls._identity | frozenset(cls.references)
 
-    def __setattr__(self, attr: str, value: Any) -> None:
-        if attr in self._watched:
-            element = self._element()
-            if element is not None and element.__dict__.get("_owners"):
-                element._set_tracked(self, attr, value)
-                return
-        object.__setattr__(self, attr, value)
-
     def __getstate__(self) -> dict[str, Any]:
         """Copies and pickles leave the tracking behind: a copy belongs to no model."""
         return {k: v for k, v in self.__dict__.items() if k not in ("_owners", "_holder")}
@@ -81,10 +73,13 @@ class Tracked:
 
     def _claim(self, element: TrackedElement) -> None:
         """Make the reference fields of this object report to ``element``."""
+        if type(self) not in _WATCHING:
+            _watch(type(self))
+        fields = self.__dict__
         for attr, rule in self.references.items():
-            value = self.__dict__.get(attr)
+            value = fields.get(attr)
             if isinstance(value, list):
-                object.__setattr__(self, attr, _tracked_list(value, element, rule == NESTED))
+                fields[attr] = _tracked_list(value, element, rule == NESTED)
 
 
 class TrackedElement(Tracked):
@@ -102,9 +97,9 @@ class TrackedElement(Tracked):
         if isinstance(value, list):
             value = _tracked_list(value, self, part.references.get(attr) == NESTED)
         elif (value is None or type(value) is str) and part.__dict__.get(attr, _UNSET) == value:
-            object.__setattr__(part, attr, value)  # the same name or id: the index stays as it is
+            part.__dict__[attr] = value  # the same name or id: the index stays as it is
             return
-        object.__setattr__(part, attr, value)
+        part.__dict__[attr] = value
         self._changed()
 
     def _changed(self) -> None:
@@ -116,22 +111,58 @@ class TrackedElement(Tracked):
 
     def _tables(self) -> list[ElementTable]:
         """The live element tables (models) that hold this element; dead ones are forgotten."""
-        owners: tuple[weakref.ref[ElementTable], ...] = self.__dict__.get("_owners") or ()
+        owners = self._owner_refs()
         live = [t for t in (ref() for ref in owners) if t is not None]
         if len(live) != len(owners):
-            object.__setattr__(self, "_owners", tuple(ref for ref in owners if ref() is not None))
+            self._keep_owners(tuple(ref for ref in owners if ref() is not None))
         return live
 
     def _adopt(self, owner: weakref.ref[ElementTable]) -> None:
         """Called by an element table that now holds this element."""
-        owners = tuple(ref for ref in self.__dict__.get("_owners") or () if ref() is not None)
-        object.__setattr__(self, "_owners", (*owners, owner))
+        self._keep_owners((*(ref for ref in self._owner_refs() if ref() is not None), owner))
         self._claim(self)
 
     def _release(self, owner: weakref.ref[ElementTable]) -> None:
         """Called by an element table that no longer holds this element."""
-        owners = tuple(ref for ref in self.__dict__.get("_owners") or () if ref is not owner and ref() is not None)
-        object.__setattr__(self, "_owners", owners)
+        self._keep_owners(tuple(ref for ref in self._owner_refs() if ref is not owner and ref() is not None))
+
+    def _owner_refs(self) -> tuple[weakref.ref[ElementTable], ...]:
+        """References to the tables holding this element (a single one, the usual case, is kept bare)."""
+        owners = self.__dict__.get("_owners")
+        if owners is None:
+            return ()
+        return (owners,) if isinstance(owners, weakref.ref) else owners
+
+    def _keep_owners(self, owners: tuple[weakref.ref[ElementTable], ...]) -> None:
+        object.__setattr__(self, "_owners", owners[0] if len(owners) == 1 else owners)
+
+
+class _Watched:
+    """A watched field of a tracked class: assigning it while its element belongs to a model goes to the
+    element, which tells the models. Without ``__get__``, reading the field stays a plain attribute read."""
+
+    __slots__ = ("attr",)
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+
+    def __set__(self, holder: Tracked, value: Any) -> None:
+        element = holder.__dict__.get("_holder", holder)  # what ``_element()`` gives, without the call
+        if element is not None and element.__dict__.get("_owners"):
+            element._set_tracked(holder, self.attr, value)
+        else:
+            holder.__dict__[self.attr] = value
+
+
+_WATCHING: set[type] = set()
+
+
+def _watch(cls: type[Tracked]) -> None:
+    """Watch the fields of ``cls`` from now on: done when the first object of the class joins a model, so
+    that making objects (all an importer does before adding them) assigns plain attributes."""
+    for attr in cls._watched:
+        setattr(cls, attr, _Watched(attr))
+    _WATCHING.add(cls)
 
 
 def _tracked_list(value: list[Any], element: TrackedElement, nested: bool) -> TrackedList:
