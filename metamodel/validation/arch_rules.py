@@ -34,7 +34,7 @@ from metamodel.errors import ParseError
 from metamodel.model import Model
 from metamodel.names import canonical
 from metamodel.units import UnitContext
-from metamodel.validation.registry import Diagnostic, of_kind, rule
+from metamodel.validation.registry import Diagnostic, of_kind, rule, shared
 
 E = TypeVar("E", bound=Element)
 
@@ -56,8 +56,12 @@ def effective_direction(port: Port) -> str:
     return _FLIPPED.get(port.direction, port.direction) if port.conjugated else port.direction
 
 
-def connected_port_pairs(model: Model) -> Iterator[PortPair]:
-    """Connectors with two ends that are both ports."""
+def connected_port_pairs(model: Model) -> list[PortPair]:
+    """Connectors with two ends that are both ports (found once per run of the rules)."""
+    return shared(("connected port pairs", id(model)), lambda: list(_port_pairs(model)))
+
+
+def _port_pairs(model: Model) -> Iterator[PortPair]:
     for connector in of_kind(model, Connector):
         if len(connector.ends) != 2:
             continue
