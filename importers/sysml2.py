@@ -5,8 +5,10 @@ directed features are its flow properties; ``interface def``/``connection def`` 
 ``interface def``) whose ``end`` features are reference parts; ``attribute def`` -> ValueType; part,
 item and attribute usages -> Part (attributes as values with their default); port usages -> Port;
 ``connect a.p to b.q`` (alone or in an interface or connection usage) -> Connector with the ends
-resolved through the parts; ``requirement def``/``requirement`` -> Requirement (short name as id, doc
-as text); ``satisfy R by X`` -> Relation ``satisfy``; ``doc`` -> the owner's documentation.
+resolved through the parts; ``flow``/``stream`` ``from a.p.x to b.q.y`` -> ItemFlow between the ports
+(or parts) the ends reach, conveying its ``of`` item or the named flow property's type;
+``requirement def``/``requirement`` -> Requirement (short name as id, doc as text); ``satisfy R by X`` -> Relation
+``satisfy``; ``doc`` -> the owner's documentation.
 
 Names resolve through the enclosing namespaces and their imports. A package imported from another
 ``.sysml`` file in the same folder is read from there; names of library packages that are not found
@@ -33,6 +35,7 @@ from metamodel.elements import (
     Element,
     FlowProperty,
     Interface,
+    ItemFlow,
     Package,
     Part,
     Port,
@@ -47,15 +50,16 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_SIBLING_FILES = 200
 LIBRARY_PREFIX = "library:"
 REASONS = {
-    "flow": "flows are not imported",
+    "flow": "flows written without their ends are not imported",
+    "flow between features that are not imported": "flows between action parameters are not imported",
     "import": "imports are used to resolve names; the import itself is not an element",
-    "redefinition": "redefinitions (:>>) are not imported",
+    "redefinition": "redefinitions (:>>, part redefines x) are not imported",
     "feature without direction in port def": "only directed features of a port def are flow properties",
     "feature": "features without a type are not imported",
     "name from a library package": "library packages are not read; kept as external value types",
     "connection without connect": "connection and interface usages without 'connect' have no ends",
     "end of a connection without connect": "the ends of such a connection are not imported",
-    "binding of parts": "bindings between parts or items (their identity, not a value) are not imported",
+    "binding of parts": "bindings between parts, ports or items (their identity, not a value) are not imported",
 }
 
 
@@ -97,6 +101,8 @@ class Sysml2Mapper:
         self.scopes: dict[str | None, _Scope] = {None: _Scope()}
         self.parents: dict[str, str | None] = {}
         self.pending: list[tuple[Element, Node, str | None, Path]] = []  # references resolved at the end
+        self.flows: list[tuple[Node, str | None, Path]] = []  # made item flows once their ends resolve
+        self.binds: list[tuple[Node, str | None, Path]] = []  # equations unless their ends are items
         self.external_lines: dict[str, int] = {}
         self.current_file = path
         self.read_files: set[Path] = {path.resolve()}
@@ -109,6 +115,12 @@ class Sysml2Mapper:
         for element, node, scope, source in typed_first:  # features' types first: chains go through them
             self.current_file = source
             self._resolve(element, node, scope)
+        for node, scope, source in self.flows:
+            self.current_file = source
+            self._flow(node, scope)
+        for node, scope, source in self.binds:
+            self.current_file = source
+            self.execution.bind(node, scope)
         self.current_file = self.path
         for element in self.model.elements.values():
             if isinstance(element, Port):
@@ -155,6 +167,8 @@ class Sysml2Mapper:
             self._create(relation, node, owner, scope_member=False)
         elif isinstance(holder, Interface) and keyword in ("feature", "attribute", "item"):
             self._flow_property(node, holder, owner)
+        elif keyword in ("part", "item", "port") and node.redefines and not node.name:
+            self._count("redefinition", node, node.redefines[0])  # 'part redefines eng { … }'
         elif keyword in ("part", "item", "attribute", "feature"):
             self._part(node, owner)
         elif keyword == "port":
@@ -162,6 +176,8 @@ class Sysml2Mapper:
                         port_kind="proxy", conjugated=node.conjugated, stereotype="port")
             self._bounds(port, node)
             self._create(port, node, owner)
+        elif keyword == "flow":
+            self.flows.append((node, owner, self.current_file))
         elif keyword == "connect" or (keyword in ("interface", "connection") and node.ends):
             self._create(Connector(self._id(node, owner), node.name, owner=owner), node, owner,
                          scope_member=bool(node.name))
@@ -283,6 +299,48 @@ class Sysml2Mapper:
             source = self._chain(node.by, scope) if node.by else [scope] if scope else []
             element.targets = [target[-1]] if target else [self._external(node.target, node)]
             element.sources = [source[-1]] if source else [self._external(node.by, node)]
+
+    def _flow(self, node: Node, scope: str | None) -> None:
+        """An item flow between the ports (or parts) its ends reach; what it conveys: its ``of`` item, else
+        the type of the flow property an end names. An end that is not found is an error; ends that reach
+        neither a port nor a part are counted, not imported."""
+        ends = [self._chain(chain, scope) for chain in node.ends]
+        for chain, found in zip(node.ends, ends, strict=True):
+            if not found:
+                self.report.add(f"flow end {chain!r} not found", node.name or node.keyword, self._file_line(node),
+                                "error")
+                return
+        reached = [next((self.model.get(i) for i in reversed(found) if isinstance(self.model.get(i), Port)), None)
+                   or next((self.model.get(i) for i in reversed(found) if isinstance(self.model.get(i), Part)), None)
+                   for found in ends]
+        if None in reached:
+            self._count("flow between features that are not imported", node, node.name)
+            return
+        conveyed = [self._type(name, scope, node) for name in node.types]
+        if not conveyed:
+            conveyed = [fp.type for found, end in zip(ends, reached, strict=True)
+                        for fp in self._flow_properties(end) if fp.id == found[-1] and fp.type][:1]
+        flow = ItemFlow(self._id(node, scope), node.name, owner=scope, conveyed=conveyed,
+                        source=reached[0].id, target=reached[1].id)
+        self.model.add(flow)
+        self._line(flow.id, node)
+
+    def is_item(self, chain: str, scope: str | None) -> bool:
+        """Whether a feature chain ends at a part, item or port, or at a flow property of a port that
+        carries an item (not a value)."""
+        found = self._chain(chain, scope)
+        last = self.model.get(found[-1]) if found else None
+        if isinstance(last, Port) or (isinstance(last, Part) and last.aggregation != "value"):
+            return True
+        holder = self.model.get(found[-2]) if len(found) > 1 else None
+        if not isinstance(holder, Part | Port):
+            return False
+        return any(fp.id == found[-1] and not isinstance(self.model.get(fp.type), ValueType)
+                   for fp in self._flow_properties(holder))
+
+    def _flow_properties(self, end: Part | Port) -> list[FlowProperty]:
+        interface = self.model.get(end.type)
+        return interface.flow_properties if isinstance(interface, Interface) else []
 
     def _type(self, name: str, scope: str | None, node: Node) -> str:
         found = self._chain(name, scope)

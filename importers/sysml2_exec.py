@@ -51,10 +51,7 @@ class Execution:
         elif keyword in USAGES:
             self._usage(node, owner)
         elif keyword == "bind":
-            if self._binds_parts(node, owner):
-                self.mapper._count("binding of parts", node, " = ".join(node.ends))
-            else:
-                self._constraint(owner, f"{_quoted(node.ends[0])} == {_quoted(node.ends[1])}", node)
+            self.mapper.binds.append((node, owner, self.mapper.current_file))
         elif keyword == "expression":
             self._expression(node, owner)
         elif keyword == "subject":
@@ -151,11 +148,13 @@ class Execution:
                     stereotype="return" if node.keyword == "return" else "attribute")
         self.mapper._create(part, node, owner)
 
-    def _binds_parts(self, node: Node, owner: str | None) -> bool:
-        """Both ends name parts or items declared before in the owner: their identity, not an equation."""
-        scope = self.mapper.scopes.get(owner)
-        found = [self.mapper.model.get(scope.members.get(end, "")) if scope is not None else None for end in node.ends]
-        return all(isinstance(f, Part) and f.aggregation != "value" for f in found)
+    def bind(self, node: Node, owner: str | None) -> None:
+        """``bind a = b`` once names resolve: an equation of two values; between parts, ports or items it
+        is their identity, counted and not imported."""
+        if any(self.mapper.is_item(end, owner) for end in node.ends):
+            self.mapper._count("binding of parts", node, " = ".join(node.ends))
+        else:
+            self._constraint(owner, f"{_quoted(node.ends[0])} == {_quoted(node.ends[1])}", node)
 
     def _constraint(self, owner: str | None, body: str, node: Node) -> None:
         if owner is None or not isinstance(self.mapper.model.get(owner), Block | Part | Requirement):

@@ -147,6 +147,14 @@ class _Parser:
         prefixes: set[str] = set()
         while self.at(*PREFIXES, *ASSERTIONS) and not self._is_name_use():
             prefixes.add(self.take().text)
+        if self.at("[") and "end" in prefixes:  # 'end [1] port p : P': the end's multiplicity first
+            multiplicity = self.multiplicity()
+            node = self.member_after_prefixes(start, prefixes, depth, expressions)
+            node.multiplicity = node.multiplicity or multiplicity
+            return node
+        return self.member_after_prefixes(start, prefixes, depth, expressions)
+
+    def member_after_prefixes(self, start: Token, prefixes: set[str], depth: int, expressions: bool) -> Node:
         token = self.peek()
         if token is None:
             raise self.error("statement ends at end of file", start)
@@ -197,6 +205,8 @@ class _Parser:
             node = Node("connect", token.line, prefixes=prefixes, ends=self.connect_ends())
             self.body(node, depth)
             return node
+        if word in ("flow", "stream") and not self._followed_by("def"):
+            return self.flow(token, prefixes, depth)
         if word in USAGE_KEYWORDS:
             self.take()
             keyword = word + " def" if self.at("def") and self.take() else word
@@ -213,6 +223,40 @@ class _Parser:
             keyword += " def"
         node = Node("skipped", token.line, name=keyword, prefixes=prefixes)
         self._skip_statement(depth, node)
+        return node
+
+    def _followed_by(self, text: str) -> bool:
+        following = self.peek(1)
+        return following is not None and following.text == text
+
+    def flow(self, token: Token, prefixes: set[str], depth: int) -> Node:
+        """``flow name : F of Item from a.b to c.d;`` or ``flow a.b to c.d;``: a flow between two features
+        (``types`` holds the item); a flow written without its ends is skipped."""
+        self.take()
+        node = Node("flow", token.line, prefixes=prefixes)
+        following, after = self.peek(), self.peek(1)
+        if following is not None and after is not None and after.text in (".", "::", "to"):
+            node.ends = [self.chain()]  # the short form 'flow a.b to c.d'
+            self.expect("to", "between the ends of a flow")
+            node.ends.append(self.chain())
+            self.body(node, depth)
+            return node
+        if following is not None and following.kind == NAME and following.text not in ("from", "of"):
+            node.name = self.take().value
+        while self.at(":", "of"):
+            item = self.take().text == "of"
+            named = self.chain()
+            if item:
+                node.types.append(named)
+        if not self.at("from"):
+            skipped = Node("skipped", token.line, name=token.text, prefixes=prefixes)
+            self._skip_statement(depth, skipped)
+            return skipped
+        self.take()
+        node.ends = [self.chain()]
+        self.expect("to", "between the ends of a flow")
+        node.ends.append(self.chain())
+        self.body(node, depth)
         return node
 
     def _is_expression(self, token: Token) -> bool:
@@ -455,7 +499,10 @@ class _Parser:
         if following is not None and following.text in ("::>", "references"):
             self.take()
             self.take()
-        return self.chain()
+        chain = self.chain()
+        if self.at("["):  # 'connect a[0..1] to b.c[1]': the end's multiplicity, not part of the name
+            self.multiplicity()
+        return chain
 
     def _skip_statement(self, depth: int, node: Node) -> None:
         """Skip to the end of a statement: its ``;`` or its balanced ``{ … }`` body."""

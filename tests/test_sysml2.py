@@ -25,13 +25,15 @@ FLOW = SAMPLES / "Flow Interface Example.sysml"
 
 # Counted in the files. VehicleDefinitions: 6 part defs + 1 interface def (blocks), 3 port defs
 # (interfaces), 3 ports, 2 attributes + 2 interface ends (parts), 1 package, ISQ::mass and ISQ::torque
-# (library value types). Port Example: 3 part defs, 2 port defs, 2 ports, 1 attribute def. Flow Interface
-# Example: 1 part def + 1 interface def, 3 part usages + 2 ends, 1 connector, plus Port Example, which it
-# imports and which is read from beside it.
+# (library value types), the flow of the interface def. Port Example: 3 part defs, 2 port defs, 2 ports,
+# 1 attribute def. Flow Interface Example: 1 part def + 1 interface def, 3 part usages + 2 ends, 1
+# connector, the 2 flows of the interface def, plus Port Example, which it imports and which is read from
+# beside it.
 EXPECTED = {
-    VEHICLE: {"block": 7, "interface": 3, "port": 3, "part": 4, "package": 1, "value_type": 2},
+    VEHICLE: {"block": 7, "interface": 3, "port": 3, "part": 4, "package": 1, "value_type": 2, "item_flow": 1},
     PORTS: {"block": 3, "interface": 2, "port": 2, "package": 1, "value_type": 1},
-    FLOW: {"block": 5, "interface": 2, "port": 2, "part": 5, "package": 2, "value_type": 1, "connector": 1},
+    FLOW: {"block": 5, "interface": 2, "port": 2, "part": 5, "package": 2, "value_type": 1, "connector": 1,
+           "item_flow": 2},
 }
 
 PLANTED = """
@@ -90,7 +92,9 @@ def test_vehicle_definitions() -> None:
     assert report.lines["VehicleDefinitions::Wheel::hub"] == 25
     reasons = [e.reason for e in report.entries]
     assert "5 x import not imported: imports are used to resolve names; the import itself is not an element" in reasons
-    assert "1 x flow not imported: flows are not imported" in reasons
+    flow = model["VehicleDefinitions::Mounting::flow@52"]  # flow axleMount.transferredTorque to hub.appliedTorque
+    assert (flow.source, flow.target, flow.conveyed) == ("VehicleDefinitions::Mounting::axleMount",
+                                                         "VehicleDefinitions::Mounting::hub", ["library:ISQ::torque"])
 
 
 def test_flow_interface_connector_resolves_through_parts() -> None:
@@ -231,3 +235,71 @@ def test_usages_without_definitions_and_connections_of_sysml2(tmp_path: Path) ->
     assert len(model["Usages::bus"].ends) == 3
     reasons = " ".join(e.reason for e in report.entries)
     assert "flow def" in reasons and "message" in reasons and "binding of parts" in reasons
+
+
+STREAMS = """
+package Rooms {
+    part def Air;
+    port def Entry { in ref air : Air; }
+    part def Room { port entry : Entry; }
+    part def Hall { port exit : ~Entry; }
+    part context {
+        part r : Room;
+        part h : Hall;
+        stream hallToRoom from h.exit.air to r.entry.air;
+        flow from h.nowhere to r.entry;
+    }
+}
+"""
+
+
+def test_flows_between_ports_are_item_flows(tmp_path: Path) -> None:
+    path = tmp_path / "rooms.sysml"
+    path.write_text(STREAMS, encoding="utf-8")
+    model, report = importers.load(path)
+    flow = model["Rooms::context::hallToRoom"]
+    assert (flow.source, flow.target, flow.conveyed) == ("Rooms::Hall::exit", "Rooms::Room::entry", ["Rooms::Air"])
+    assert [d for d in run_rules(model, ["architecture"])] == []  # the ports are connected by the flow
+    assert [e.reason for e in report.entries if e.severity == "error"] == ["flow end 'h.nowhere' not found"]
+
+
+FORMS = """
+package Forms {
+    part def Fuel;
+    port def Bank;
+    port def Spigot;
+    port def Outlet { out item fuel : Fuel; }
+    interface def Delivery {
+        end [1] port suppliedBy : Bank { port hot : Spigot; }
+        end [1..*] port deliveredTo : Bank { port hot : Spigot; }
+        connect suppliedBy.hot to deliveredTo.hot;
+    }
+    part def Tank { port outlet : Outlet; }
+    part def Joint;
+    part def Hole;
+    part assembly {
+        part joints : Joint[0..5];
+        part holes : Hole[5];
+        connect joints[0..1] to holes[1];
+        part tank : Tank {
+            port redefines outlet { out item redefines fuel; }
+            bind outlet.fuel = pump.out1;
+            part pump { out item out1 : Fuel; }
+        }
+    }
+}
+"""
+
+
+def test_end_multiplicities_indexed_ends_redefinitions_and_item_bindings(tmp_path: Path) -> None:
+    path = tmp_path / "forms.sysml"
+    path.write_text(FORMS, encoding="utf-8")
+    model, report = importers.load(path)
+    ends = model["Forms::Delivery::connect@10"].ends
+    assert [e.role for e in ends] == ["Forms::Delivery::suppliedBy::hot", "Forms::Delivery::deliveredTo::hot"]
+    assert model["Forms::Delivery::deliveredTo"].upper is None
+    assert [e.role for e in model["Forms::assembly::connect@18"].ends] == ["Forms::assembly::joints",
+                                                                           "Forms::assembly::holes"]
+    # 'port redefines outlet' is no new, nameless port; binding two items is no equation
+    assert not [e for e in model.elements.values() if e.owner == "Forms::assembly::tank" and not e.name]
+    assert report.ok and not [d for d in run_rules(model, ["architecture"]) if d.code != "AR103"]
