@@ -138,7 +138,7 @@ class XmiDocument:
     model_roots: list[Node]
     by_id: dict[str, Node | None] = field(default_factory=dict)
     extension_ids: set[str] = field(default_factory=set)
-    stereotypes: dict[str, tuple[StereotypeApplication, ...]] = field(default_factory=dict)
+    stereotypes: dict[str, StereotypeApplication | tuple[StereotypeApplication, ...]] = field(default_factory=dict)
     applications: list[StereotypeApplication] = field(default_factory=list)
     other_roots: list[Node] = field(default_factory=list)
     externals: dict[str, External] = field(default_factory=dict)
@@ -157,12 +157,17 @@ class XmiDocument:
         """The UML metaclass of an element (``Class``, ``Port``…), slot defaults applied."""
         return node.kind
 
+    def applied(self, element_id: str) -> tuple[StereotypeApplication, ...]:
+        """The stereotype applications on ``element_id`` (``stereotypes`` holds a single one bare)."""
+        found = self.stereotypes.get(element_id, ())
+        return (found,) if isinstance(found, StereotypeApplication) else found
+
     def stereotype_names(self, element_id: str) -> list[str]:
-        return [a.name for a in self.stereotypes.get(element_id, ())]
+        return [a.name for a in self.applied(element_id)]
 
     def application(self, element_id: str, *names: str) -> StereotypeApplication | None:
         """The first application on ``element_id`` whose stereotype is one of ``names``."""
-        return next((a for a in self.stereotypes.get(element_id, ()) if a.name in names), None)
+        return next((a for a in self.applied(element_id) if a.name in names), None)
 
     # -- references ---------------------------------------------------------------------------------
     def refs(self, node: Node | StereotypeApplication, slot: str) -> list[str]:
@@ -393,7 +398,8 @@ class _Reader:
             base = _intern(base)
             application = StereotypeApplication(local, base, keys, values, children, element.sourceline)
             doc.applications.append(application)
-            doc.stereotypes[base] = (*doc.stereotypes.get(base, ()), application)
+            earlier = doc.applied(base)
+            doc.stereotypes[base] = (*earlier, application) if earlier else application
 
     def _application_layout(self, tag: str, names: tuple[str, ...], xmi_ns: str) -> _ApplicationLayout:
         """Where the ``base_…`` references and the tag values are among these attributes of a root child."""

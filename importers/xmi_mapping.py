@@ -150,7 +150,7 @@ class Mapper:
         created.library = created.library or (holder is not None and holder.library)
         self.model.add(created)
         self.report.lines[created.id] = node.line
-        for application in self.doc.stereotypes.get(created.id, ()):
+        for application in self.doc.applied(created.id):
             if application.name in HANDLED_STEREOTYPES or application.name.endswith("Requirement"):
                 application.consumed = True
         self._let_go(node, whole)
