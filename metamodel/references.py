@@ -73,13 +73,14 @@ class Tracked:
 
     def _claim(self, element: TrackedElement) -> None:
         """Make the reference fields of this object report to ``element``."""
-        if type(self) not in _WATCHING:
-            _watch(type(self))
+        lists = _WATCHING.get(type(self))
+        if lists is None:
+            lists = _watch(type(self))
         fields = self.__dict__
-        for attr, rule in self.references.items():
+        for attr, nested in lists:
             value = fields.get(attr)
             if isinstance(value, list):
-                fields[attr] = _tracked_list(value, element, rule == NESTED)
+                fields[attr] = _tracked_list(value, element, nested)
 
 
 class TrackedElement(Tracked):
@@ -119,7 +120,10 @@ class TrackedElement(Tracked):
 
     def _adopt(self, owner: weakref.ref[ElementTable]) -> None:
         """Called by an element table that now holds this element."""
-        self._keep_owners((*(ref for ref in self._owner_refs() if ref() is not None), owner))
+        if self.__dict__.get("_owners"):
+            self._keep_owners((*(ref for ref in self._owner_refs() if ref() is not None), owner))
+        else:
+            object.__setattr__(self, "_owners", owner)
         self._claim(self)
 
     def _release(self, owner: weakref.ref[ElementTable]) -> None:
@@ -147,22 +151,29 @@ class _Watched:
         self.attr = attr
 
     def __set__(self, holder: Tracked, value: Any) -> None:
-        element = holder.__dict__.get("_holder", holder)  # what ``_element()`` gives, without the call
-        if element is not None and element.__dict__.get("_owners"):
+        fields = holder.__dict__
+        element = fields.get("_holder", holder)  # what ``_element()`` gives, without the call
+        if element is not None and (fields if element is holder else element.__dict__).get("_owners"):
             element._set_tracked(holder, self.attr, value)
         else:
-            holder.__dict__[self.attr] = value
+            fields[self.attr] = value
 
 
-_WATCHING: set[type] = set()
+# watched classes -> their reference fields that may hold lists: (name, whether NESTED)
+_WATCHING: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
-def _watch(cls: type[Tracked]) -> None:
+def _watch(cls: type[Tracked]) -> tuple[tuple[str, bool], ...]:
     """Watch the fields of ``cls`` from now on: done when the first object of the class joins a model, so
-    that making objects (all an importer does before adding them) assigns plain attributes."""
+    that making objects (all an importer does before adding them) assigns plain attributes. Returns the
+    reference fields that may hold lists (those of a dataclass whose default is a single value do not)."""
     for attr in cls._watched:
         setattr(cls, attr, _Watched(attr))
-    _WATCHING.add(cls)
+    scalar = {f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+              and not isinstance(f.default, list)} if dataclasses.is_dataclass(cls) else set()
+    lists = _WATCHING[cls] = tuple((attr, rule == NESTED) for attr, rule in cls.references.items()
+                                   if attr not in scalar)
+    return lists
 
 
 def _tracked_list(value: list[Any], element: TrackedElement, nested: bool) -> TrackedList:
