@@ -88,6 +88,17 @@ class Node(_Record):
         self.parent_id: str | None = None
         self.extra: dict[str, object] | None = None
 
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """An attribute, or the text of a child element of that name: OMG's canonical XMI writes
+        ``<name>Unit</name>`` where Eclipse and Cameo write ``name="Unit"``."""
+        position = self.keys.get(key)
+        if position is not None:
+            return self.values[position]
+        for child in self.children:
+            if child.tag == key and child.text is not None and not child.keys:
+                return child.text.strip()
+        return default
+
     def __repr__(self) -> str:
         return f"<Node {self.tag} {self.kind} {self.id!r} line {self.line}>"
 

@@ -175,3 +175,19 @@ def test_findings_on_features_of_one_name_name_their_owner(tmp_path: Path) -> No
         messages[d.code].append(d.message)
     assert sorted(messages["AR102"]) == ["port 'x' of 'A' has no type", "port 'x' of 'B' has no type"]
     assert messages["AR107"] == ["item flow 'F' from 'x' of 'A' to 'x' of 'B' conveys nothing"]
+
+
+def test_values_written_as_child_elements(tmp_path: Path) -> None:
+    """OMG's canonical XMI (the SysML QUDV library) writes names and literal values as child elements."""
+    path = tmp_path / "canonical.uml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<xmi:XMI xmlns:xmi="http://www.omg.org/spec/XMI/20131001" '
+                    'xmlns:uml="http://www.eclipse.org/uml2/5.0.0/UML">'
+                    '<uml:Package xmi:id="P" xmi:type="uml:Package"><name>P</name>'
+                    '<packagedElement xmi:id="U" xmi:type="uml:Class"><name>Unit</name>'
+                    '<ownedAttribute xmi:id="f" xmi:type="uml:Property"><name>factor</name>'
+                    '<upperValue xmi:id="fu" xmi:type="uml:LiteralUnlimitedNatural"><value>*</value></upperValue>'
+                    '<type xmi:idref="U"/></ownedAttribute></packagedElement></uml:Package></xmi:XMI>',
+                    encoding="utf-8")
+    model, _ = importers.load(path)
+    assert (model["U"].name, model["f"].name, model["f"].lower, model["f"].upper) == ("Unit", "factor", 1, None)
+    assert _findings(model) == []
