@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from metamodel.equations.ast import Call, Name, Node, Num, Star, Subscript
+from metamodel.equations.ast import BinOp, Call, If, Name, Node, Num, Star, Subscript, UnaryOp, walk
 from metamodel.names import canonical
 
 if TYPE_CHECKING:
@@ -103,7 +103,11 @@ def _subscripted(resolver: _Resolver, node: Node, what: str) -> tuple[Subscript,
 
 def _vector(resolver: _Resolver, node: Node, from_end: int) -> tuple[int, list[Node]]:
     """The elements of ``node`` along its ``from_end``-th subscript from the end, other subscripts bound to
-    this equation's element; and this equation's position along that subscript (0 when not bound)."""
+    this equation's element; and this equation's position along that subscript (0 when not bound).
+
+    ``node`` may be computed (``PREVIOUS(a[d])``, ``a[d] + b[d]``): see ``_computed``."""
+    if not isinstance(node, Subscript):
+        return _computed(resolver, node, from_end)
     subscript, dims = _subscripted(resolver, node, "the vector argument")
     at = len(subscript.indices) - from_end
     index = subscript.indices[at]
@@ -128,6 +132,51 @@ def _vector(resolver: _Resolver, node: Node, from_end: int) -> tuple[int, list[N
     return position, [Name(k) for k in keys]
 
 
+def _computed(resolver: _Resolver, node: Node, from_end: int) -> tuple[int, list[Node]]:
+    """A computed vector operand: the axis is the ``from_end``-th subscript from the end of its first
+    subscripted reference; every reference's subscript naming that axis is freed, the expression is
+    resolved and expanded into one expression per element of the axis."""
+    from solvers.flatten import _elementwise
+
+    references = [n for n in walk(node) if isinstance(n, Subscript)]
+    if not references:
+        raise VectorCallError(f"the vector argument must hold a subscripted array, not {type(node).__name__.lower()}")
+    first, dims = _subscripted(resolver, references[0], "the vector argument")
+    at = len(first.indices) - from_end
+    index = first.indices[at]
+    if isinstance(index, Star):
+        label = canonical(index.dim) if index.dim else dims[at]
+    elif isinstance(index, Name) and index.canonical in resolver.scope.dimensions:
+        label = index.canonical
+    else:
+        raise VectorCallError(f"the vector argument's subscript '{getattr(index, 'name', '?')}' of "
+                              f"'{first.name}' is not a dimension")
+    elements = resolver.scope.dimensions[label]
+    values = _elementwise(resolver.resolve(_free(node, label)))
+    if values is None or len(values) != len(elements):
+        raise VectorCallError(f"the vector argument must be an array along '{label}' only")
+    current = resolver._current(label, elements)
+    return (elements.index(current) if current in elements else 0), values
+
+
+def _free(node: Node, label: str) -> Node:
+    """``node`` with every subscript that names dimension ``label`` turned into a free axis (``*``)."""
+    if isinstance(node, Subscript):
+        indices = tuple(Star() if isinstance(i, Star) or (isinstance(i, Name) and i.canonical == label) else i
+                        for i in node.indices)
+        return replace(node, indices=indices)
+    if isinstance(node, Call):
+        return replace(node, args=tuple(_free(a, label) for a in node.args))
+    if isinstance(node, UnaryOp):
+        return replace(node, operand=_free(node.operand, label))
+    if isinstance(node, BinOp):
+        return replace(node, left=_free(node.left, label), right=_free(node.right, label))
+    if isinstance(node, If):
+        return replace(node, cond=_free(node.cond, label), then=_free(node.then, label),
+                       orelse=_free(node.orelse, label))
+    return node
+
+
 def _profiles(resolver: _Resolver, node: Node, size: int) -> list[Node]:
     """The four priority-profile fields of ``pp[..., d, ptype]``, each a vector over ``d``."""
     subscript, dims = _subscripted(resolver, node, "the priority profile")
@@ -150,6 +199,9 @@ def _profiles(resolver: _Resolver, node: Node, size: int) -> list[Node]:
 def _elm_map(resolver: _Resolver, node: Call) -> Node:
     """``VECTOR ELM MAP(vec[x], offset)``: the element ``offset`` places after the one the call names (an
     element; a dimension or subrange counts from its first element)."""
+    if not isinstance(node.args[0], Subscript):
+        _, values = _computed(resolver, node.args[0], 1)
+        return Call("vector_elm_map", (Num(0.0), resolver.resolve(node.args[1]), *values), span=node.span)
     subscript, dims = _subscripted(resolver, node.args[0], "the vector argument")
     index = subscript.indices[-1]
     elements = resolver.scope.dimensions.get(dims[-1], [])

@@ -153,6 +153,31 @@ shift[d] = VECTOR ELM MAP(x[A], 1) ~ ~ |
     assert values("shift") == [10, 10, 10, 10]
 
 
+def test_vector_functions_read_computed_operands_along_the_equations_dimension(tmp_path: Path) -> None:
+    body = """d: A, B, C ~ ~ |
+x[A] = 30 - 25 * Time ~ ~ |
+x[B] = 10 + 10 * Time ~ ~ |
+x[C] = 20 ~ ~ |
+offset[d] = 2, 0, 1 ~ ~ |
+order[d] = VECTOR SORT ORDER(x[d] * -1, 1) ~ ~ |
+mapped[d] = VECTOR ELM MAP(x[d] + 100, offset[d]) ~ ~ |
+delayed[d] = VECTOR RANK(DELAY FIXED(x[d], 1, x[d]), 1) ~ ~ |
+"""
+    results = run(tmp_path, body, stop=1)
+
+    def values(name: str, t: int) -> list[float]:
+        return [series(results, f"{name}[{e}]")[t] for e in "ABC"]
+
+    # t = 0: x = 30, 10, 20; -x = -30, -10, -20 sorts as A, C, B
+    assert values("order", 0) == [0, 2, 1]
+    # t = 1: x = 5, 20, 20; -x = -5, -20, -20 sorts as B, C, A (ties keep their order)
+    assert values("order", 1) == [1, 2, 0]
+    # element i reads element offset[i] of the whole computed vector, counted from its first element
+    assert values("mapped", 0) == [120, 130, 110]
+    # the delayed vector at t = 1 is x at t = 0 (30, 10, 20): ranks 3, 1, 2
+    assert values("delayed", 1) == [3, 1, 2]
+
+
 def test_vector_functions_on_a_scalar_are_diagnostics_naming_the_element(tmp_path: Path) -> None:
     body = """y = 3 ~ ~ |
 order = VECTOR SORT ORDER(y, 1) ~ ~ |
