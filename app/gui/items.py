@@ -187,7 +187,7 @@ class LabelledItem:
         if body is None:
             return {}
         size = self.name_size()
-        return {side: labels.beside(body, size, side) for side in labels.SIDES}
+        return {side: labels.beside(body, size, side) for side in labels.PLACES}
 
     def preferred_box(self) -> QRectF | None:
         """The box of the name on the side the view asks for, in item coordinates (None: inside)."""

@@ -12,6 +12,8 @@ from PySide6.QtGui import QFontMetricsF
 from app.gui import style
 
 SIDES = ("bottom", "top", "right", "left")
+CORNERS = ("bottom right", "top right", "bottom left", "top left")  # off a pipe that runs through a side
+PLACES = SIDES + CORNERS
 GAP = 2.0
 WRAP_WIDTH = 124.0
 POINT_SIZE = 9.0
@@ -44,9 +46,15 @@ def fitted_point_size(text: str, width: float, height: float, largest: float = P
 
 
 def beside(body: QRectF, size: QSizeF, side: str, gap: float = GAP) -> QRectF:
-    """The box of a name of ``size`` on ``side`` of ``body`` (centred on it for ``center``)."""
+    """The box of a name of ``size`` on ``side`` of ``body`` (centred on it for ``center``; off a corner
+    for the two-word sides of :data:`CORNERS`)."""
     w, h = size.width(), size.height()
     c = body.center()
+    if " " in side:
+        vertical, horizontal = side.split()
+        x = body.right() + gap if horizontal == "right" else body.left() - gap - w
+        y = body.bottom() + gap if vertical == "bottom" else body.top() - gap - h
+        return QRectF(x, y, w, h)
     if side == "top":
         return QRectF(c.x() - w / 2, body.top() - gap - h, w, h)
     if side == "left":
@@ -59,9 +67,10 @@ def beside(body: QRectF, size: QSizeF, side: str, gap: float = GAP) -> QRectF:
 
 
 def choose_side(preferred: str, boxes: dict[str, QRectF], cost: Callable[[QRectF], float]) -> str:
-    """The side for a name: ``preferred`` when its box costs nothing; otherwise the first free side in
-    the order below, above, right, left; otherwise the cheapest (the earlier in that order on a tie)."""
-    order = [preferred, *(s for s in SIDES if s != preferred)]
+    """The side for a name: ``preferred`` when its box costs nothing; otherwise the first free place in
+    the order below, above, right, left, then off the corners; otherwise the cheapest (the earlier in
+    that order on a tie)."""
+    order = [preferred, *(s for s in PLACES if s != preferred)]
     best, best_cost = preferred, float("inf")
     for side in order:
         if side not in boxes:
