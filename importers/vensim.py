@@ -524,10 +524,14 @@ def _signed_terms(node: Node, sign: int) -> list[tuple[int, Node]]:
 def _localize(tokens: list[Token], local: set[str], suffix: str, macros: set[str],
               subscripts: list[str]) -> list[Token]:
     """A macro body's tokens with its own names (parameters, variables) renamed for one call, each
-    followed by the caller's subscripts where it has none; the names of macros it calls are kept."""
+    followed by the caller's subscripts where it has none; the names of macros it calls are kept. A name
+    written with a trailing ``$`` (``TIME STEP$``) is the calling model's variable of that name."""
     out: list[Token] = []
     for i, token in enumerate(tokens):
         following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.kind == "name" and token.text.endswith("$") and token.text.rstrip("$").strip():
+            out.append(Token("name", token.text.rstrip("$").rstrip(), token.start, token.end, quoted=token.quoted))
+            continue
         called = following is not None and following.text == "(" and canonical(token.text) in macros
         if token.kind != "name" or canonical(token.text) not in local or called:
             out.append(token)

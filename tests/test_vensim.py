@@ -225,6 +225,26 @@ first = ACCUMULATE(1, 1) ~ ~ |
     assert float(results["first"][-1, 0]) == 10
 
 
+def test_a_name_with_a_trailing_dollar_in_a_macro_is_the_calling_models_variable(tmp_path: Path) -> None:
+    import solvers
+
+    # a stock that closes the gap to its input within one step: the rate divides by the model's TIME STEP
+    text = CONTROL + """:MACRO: CATCH UP(input, start)
+CATCH UP = INTEG((input - CATCH UP) / TIME STEP$, start) ~ ~ |
+:END OF MACRO:
+target = 7 ~ ~ |
+level = CATCH UP(target, 2) ~ ~ |
+"""
+    model, report = load(write(tmp_path, text))
+    assert not [e for e in report.entries if e.severity == "error"]
+    results = solvers.compile(model).run()
+    step = model.sim_spec.dt
+    # Euler: level(dt) = 2 + (7 - 2) / dt * dt = 7, and it stays there
+    assert float(results["level"][0, 0]) == 2
+    assert float(results["level"][1, 0]) == pytest.approx(7) and float(results["level"][-1, 0]) == pytest.approx(7)
+    assert step != 1  # the step must matter: with a divisor of 1 the first step would reach 2 + 5 * dt
+
+
 def test_control_section_from_expressions_and_quoted_names() -> None:
     model, _ = load(TESTS / "control_vars/test_control_vars.mdl")
     assert (model.sim_spec.start, model.sim_spec.stop, model.sim_spec.dt) == (0, 10, 1)
