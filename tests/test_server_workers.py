@@ -192,6 +192,29 @@ async def test_a_killed_worker_is_replaced_and_the_request_retried(repo: Path) -
         assert 'salver_worker_restarts_total{model="cooling",version="1",reason="died"} 1' in metrics
 
 
+async def test_a_worker_killed_while_idle_is_replaced_before_any_request_asks(tmp_path: Path) -> None:
+    path = write_model(tmp_path, "cooling", cooling(), "1")
+    source = ModelSource(str(path), "", ())
+    reasons: list[str] = []
+    group = WorkerGroup(1, on_restart=reasons.append)
+    try:
+        short = Batch({}, 1, RunOptions(0.0, 10.0, 1.0, 1.0, "euler"), ("Temperature",), 120.0)
+        await group.run(source, short)
+        (first,) = group.pids()
+        os.kill(first, signal.SIGKILL)
+        for _ in range(2400):  # no request is sent meanwhile: the group starts the spare by itself
+            if group.pids() and first not in group.pids():
+                break
+            await asyncio.sleep(0.05)
+        (spare,) = group.pids()
+        assert spare != first and reasons == ["died"]
+        answer: RunOutput = await group.run(source, short)
+        assert answer.data["Temperature"].shape == (1, 11)
+        assert group.pids() == [spare] and reasons == ["died"]  # the spare served it
+    finally:
+        group.close()
+
+
 async def test_a_worker_dying_mid_run_is_replaced_and_the_run_tried_again(tmp_path: Path) -> None:
     path = write_model(tmp_path, "heavy", heavy(20), "1")
     source = ModelSource(str(path), "", ())

@@ -262,7 +262,9 @@ def _reply(reply: tuple[Any, ...]) -> Any:
 
 class WorkerGroup:
     """Up to ``size`` worker processes of one model version, started on demand (in a thread: a start
-    takes a second), each spoken to from the event loop.
+    takes a second), each spoken to from the event loop. A worker that dies (noticed at once, idle or
+    busy), times out or is cancelled is replaced straight away by a spare that compiles the model it
+    served, so the next request does not wait for a process to start.
 
     ``on_restart(reason)`` is told when a worker is replaced (``died``, ``timeout`` or ``cancelled``).
     """
@@ -277,6 +279,9 @@ class WorkerGroup:
         self._all: set[_Worker] = set()
         self._count = 0
         self._returned: asyncio.Event | None = None
+        self._source: ModelSource | None = None  # what the group serves: the model a spare compiles
+        self._spares: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     def pids(self) -> list[int]:
         """Process ids of the workers alive now."""
@@ -300,20 +305,83 @@ class WorkerGroup:
         except BaseException:
             self._count -= 1
             raise
-        self._all.add(worker)
+        self._add(worker)
         return worker
+
+    def _add(self, worker: _Worker) -> None:
+        """Count ``worker`` in, and watch its process: one that dies idle is replaced at once."""
+        loop = asyncio.get_running_loop()
+        sentinel = worker.process.sentinel
+
+        def ended() -> None:
+            loop.remove_reader(sentinel)
+            if worker in self._idle:  # a busy one is discarded by its call
+                self._idle.remove(worker)
+                self._keep(loop.create_task(self._discard(worker, "died")))
+
+        self._all.add(worker)
+        loop.add_reader(sentinel, ended)
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self._spares.add(task)
+        task.add_done_callback(self._spares.discard)
+
+    def _wake(self) -> None:
+        if self._returned is not None:
+            self._returned.set()
+
+    async def _spare(self) -> None:
+        """Start a worker (counted already) and compile the group's model in it, then offer it."""
+        loop = asyncio.get_running_loop()
+        starting = loop.run_in_executor(None, _Worker, self._context, self._setup)
+        try:
+            worker = await asyncio.shield(starting)
+        except asyncio.CancelledError:  # the group closed: stop the process once it is there
+            starting.add_done_callback(lambda f: f.cancelled() or f.exception() or f.result().signal_kill())
+            raise
+        except Exception as exc:
+            self._count -= 1
+            self._wake()
+            log.warning("a spare worker did not start", extra={"error": str(exc)})
+            return
+        self._add(worker)
+        try:
+            if self._source is not None:
+                await worker.call(("describe", self._source, None), DESCRIBE_TIMEOUT_S)
+        except asyncio.CancelledError:
+            self._drop(worker)
+            raise
+        except (_Died, _TimedOut):  # the next request starts one on demand
+            self._drop(worker)
+            return
+        if self._closed:
+            self._drop(worker)
+            return
+        self._release(worker)
+
+    def _drop(self, worker: _Worker) -> None:
+        """Kill a spare that is not to serve (no restart counted: it never served)."""
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().remove_reader(worker.process.sentinel)
+        worker.signal_kill()
+        self._all.discard(worker)
+        self._count -= 1
+        self._wake()
 
     def _release(self, worker: _Worker) -> None:
         self._idle.append(worker)
-        if self._returned is not None:
-            self._returned.set()
+        self._wake()
 
     async def _discard(self, worker: _Worker, reason: str) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, worker.kill)
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(worker.process.sentinel)
+        await loop.run_in_executor(None, worker.kill)
         self._count -= 1
         self._all.discard(worker)
-        if self._returned is not None:
-            self._returned.set()
+        if not self._closed:
+            self._count += 1
+            self._keep(loop.create_task(self._spare()))
+        self._wake()
         if self._on_restart is not None:
             self._on_restart(reason)
 
@@ -338,6 +406,7 @@ class WorkerGroup:
 
     async def _call(self, message: tuple[str, ModelSource, Any], timeout: float, handle: RunHandle | None,
                     what: str, limit: str) -> Any:
+        self._source = message[1]
         for attempt in (1, 2):
             worker = await self._acquire()
             if handle is not None and not handle.attach(worker.signal_kill):
@@ -371,6 +440,13 @@ class WorkerGroup:
 
     def close(self) -> None:
         """Stop every worker; called once the model's batcher has drained."""
+        self._closed = True
+        for task in self._spares:
+            task.cancel()
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            for worker in self._all:
+                loop.remove_reader(worker.process.sentinel)
         for worker in self._idle:
             worker.stop()
         for worker in self._all - set(self._idle):  # only after a drain that gave up: leave no process behind
