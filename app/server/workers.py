@@ -241,7 +241,8 @@ class _Worker:
     def kill(self) -> None:
         self.signal_kill()
         self.process.join(5)
-        self.conn.close()
+        with contextlib.suppress(OSError):
+            self.conn.close()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -281,6 +282,7 @@ class WorkerGroup:
         self._returned: asyncio.Event | None = None
         self._source: ModelSource | None = None  # what the group serves: the model a spare compiles
         self._spares: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the workers are watched on
         self._closed = False
 
     def pids(self) -> list[int]:
@@ -315,10 +317,11 @@ class WorkerGroup:
 
         def ended() -> None:
             loop.remove_reader(sentinel)
-            if worker in self._idle:  # a busy one is discarded by its call
+            if worker in self._idle and not self._closed:  # a busy one is discarded by its call
                 self._idle.remove(worker)
                 self._keep(loop.create_task(self._discard(worker, "died")))
 
+        self._loop = loop
         self._all.add(worker)
         loop.add_reader(sentinel, ended)
 
@@ -361,8 +364,7 @@ class WorkerGroup:
 
     def _drop(self, worker: _Worker) -> None:
         """Kill a spare that is not to serve (no restart counted: it never served)."""
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().remove_reader(worker.process.sentinel)
+        asyncio.get_running_loop().remove_reader(worker.process.sentinel)
         worker.signal_kill()
         self._all.discard(worker)
         self._count -= 1
@@ -439,14 +441,14 @@ class WorkerGroup:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Stop every worker; called once the model's batcher has drained."""
+        """Stop every worker; called once the model's batcher has drained (in a thread: stopping waits)."""
         self._closed = True
-        for task in self._spares:
-            task.cancel()
-        with contextlib.suppress(RuntimeError):
-            loop = asyncio.get_running_loop()
-            for worker in self._all:
-                loop.remove_reader(worker.process.sentinel)
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # a closed loop has nothing left to stop
+                for task in list(self._spares):
+                    self._loop.call_soon_threadsafe(task.cancel)
+                for worker in list(self._all):
+                    self._loop.call_soon_threadsafe(self._loop.remove_reader, worker.process.sentinel)
         for worker in self._idle:
             worker.stop()
         for worker in self._all - set(self._idle):  # only after a drain that gave up: leave no process behind
