@@ -88,12 +88,13 @@ EXTRA_MODELS = [
     "loaded with `importers.load`, compiled, run and compared under the rule above (long references compared "
     "at a sample of their rows).",
     "",
-    "**37 of 40 pass** (Vensim .mdl: 26 of 27; XMILE: 11 of 13); no internal errors; one refused with a "
-    "diagnostic naming the element. Before the two fixes below, 36 of 40 passed and two were refused.",
-    "- SDXorg folders absent here: 19 of 19 (allocate_by_priority, delay_pipeline, forecast, na, sample_if_true, "
-    "macro_arrayed, macro_clearn_sample_until, macro_clearn_sshape, macro_cross_reference, "
-    "subscript_mixed_assembly .mdl and .xmile; XMILE builtin_max, delay_xmile, delays2, euler_step_vs_saveper, "
-    "if_stmt, input_functions, min_max_1arg, xidz_zidz against Stella's `output_stella.csv` or `output.tab`). "
+    "**42 of 45 pass** (Vensim .mdl: 29 of 30; XMILE: 13 of 15); no internal errors; one refused with a "
+    "diagnostic naming the element. Before the two fixes below, 40 of 45 passed and four were refused.",
+    "- SDXorg folders absent here: 24 of 24 (allocate_by_priority, delay_pipeline, forecast, na, "
+    "repeated_subscript, sample_if_true, macro_arrayed, macro_clearn_ramp_from_to, macro_clearn_sample_until, "
+    "macro_clearn_sshape, macro_cross_reference, macro_multi_output, subscript_mixed_assembly .mdl and .xmile; "
+    "XMILE builtin_max, delay_xmile, delays2, euler_step_vs_saveper, game, if_stmt, input_functions, "
+    "min_max_1arg, trig, xidz_zidz against Stella's `output_stella.csv` or `output.tab`). "
     "macro_arrayed's stored `output.tab` has its row breaks lost; its rows were split back by hand.",
     "- SDEverywhere models: 16 of 17 (allocate fails, below; delayfixed2, except2, helper_recurrence, "
     "init_recurrence, interleaved, lookup, mapping, multimap, npv, pulsetrain, quantum, ref, subalias, subscript, "
@@ -101,8 +102,9 @@ EXTRA_MODELS = [
     "- Simlin's own models: 2 of 4 (array_broadcast, array_multi_source pass; the two below do not).",
     "",
     "Fixed on the way: a macro's `TIME STEP$` (a name with a trailing `$` is the calling model's variable) was "
-    "refused as undefined (macro_clearn_sample_until); VECTOR SORT ORDER/RANK/ELM MAP over a computed operand "
-    "(`PREVIOUS(vals[Region])`, `base[Region] + boost[Region]`) was refused (vector_snapshot_operand now runs).",
+    "refused as undefined (macro_clearn_sample_until, macro_clearn_ramp_from_to); VECTOR SORT ORDER/RANK/ELM "
+    "MAP over a computed operand (`PREVIOUS(vals[Region])`, `base[Region] + boost[Region]`) was refused "
+    "(vector_snapshot_operand now runs).",
     "",
     "Not passing, with the cause:",
     "- SDEverywhere `allocate` (ALLOCATE AVAILABLE, normal profiles): shares differ by up to 2e-4 relative "
