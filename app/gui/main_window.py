@@ -377,6 +377,9 @@ class MainWindow(QMainWindow):
             Macro([AddView(v) for v in views], "arrange").do(model)
             arranged = views[0].id
         self.set_document(Document(model, path if native else None))
+        if self.report_dialog is not None:  # the report of the file shown before does not stay up
+            self.report_dialog.close()
+            self.report_dialog = None
         if arranged is not None:
             self.tabs.show_view(arranged)
         settings.add_recent_file(path)
@@ -582,7 +585,8 @@ class MainWindow(QMainWindow):
             getattr(view, name)()
 
     def fit_diagram(self) -> None:
-        self._view_call("zoom_fit")
+        """Show the current diagram as it opens: whole when readable, else its top-left at a readable zoom."""
+        self._view_call("zoom_readable")
 
     def select_all(self) -> None:
         scene = self.tabs.current_scene()

@@ -11,6 +11,7 @@ from app.gui.scene import DiagramScene
 
 ZOOM_STEP = 1.2
 ZOOM_RANGE = (0.1, 8.0)
+READABLE_ZOOM = 0.6  # below this names are too small to read: a diagram opens no smaller
 
 
 class DiagramView(QGraphicsView):
@@ -55,6 +56,19 @@ class DiagramView(QGraphicsView):
         if self.zoom > 1.0:
             self.resetTransform()
             self.centerOn(bounds.center())
+
+    def zoom_readable(self) -> None:
+        """Show every item when that is readable, else the top-left of the diagram at ``READABLE_ZOOM``
+        (as diagram tools open a large diagram at its origin rather than as a thumbnail)."""
+        self.zoom_fit()
+        if self.zoom >= READABLE_ZOOM:
+            return
+        bounds = self.diagram().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        self.resetTransform()
+        self.scale(READABLE_ZOOM, READABLE_ZOOM)
+        width = self.viewport().width() / READABLE_ZOOM
+        height = self.viewport().height() / READABLE_ZOOM
+        self.centerOn(bounds.left() + width / 2, bounds.top() + height / 2)
 
     @guarded()
     def wheelEvent(self, event: QWheelEvent) -> None:

@@ -234,6 +234,9 @@ def test_opening_a_foreign_file_shows_the_import_report(window):
     assert dialog.table.rowCount() == len(entries) > 0
     assert dialog.table.item(0, 3).text() == entries[0].reason
     assert window.document.path is None, "a foreign file is saved as a new .salver"
+    teacup = Path(__file__).resolve().parents[3] / "shared" / "sd-test-models" / "samples" / "teacup" / "teacup.mdl"
+    window.open_path(str(teacup), background=False)  # a file with nothing to report
+    assert not dialog.isVisible() and window.report_dialog is None, "the earlier file's report does not stay up"
 
 
 def test_wheel_zooms_and_middle_button_pans(window, mouse):

@@ -9,6 +9,7 @@ from conftest import Mouse, place
 
 from app.gui import labels
 from app.gui.items import AuxItem, ModuleItem, StockItem
+from app.gui.view import READABLE_ZOOM
 from tests.paths import SD_MODELS
 
 TEACUP = SD_MODELS / "samples" / "teacup" / "teacup.mdl"
@@ -106,3 +107,21 @@ def test_flow_names_sit_on_a_pipe_only_when_every_side_would(window):
             on_pipe += 1
             assert all(any(p.intersects(box) for p in pipes) for box in flow.label_boxes().values()), flow.label
     assert on_pipe < len(pipes) / 4
+
+
+def test_a_large_diagram_opens_readable_at_its_top_left_and_a_small_one_whole(window):
+    window.resize(1200, 800)
+    window.show()
+    window.open_path(str(QUERY), background=False)  # 124 names: whole, they would be unreadable
+    view = window.tabs.current_view()
+    assert view.zoom == READABLE_ZOOM
+    bounds = view.diagram().itemsBoundingRect()
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(bounds.topLeft()), "it opens on the diagram's top-left"
+    assert not shown.contains(bounds), "the whole diagram is not squeezed in"
+    window.act_zoom_fit.trigger()  # asked for, the whole diagram is shown however small
+    assert view.zoom < READABLE_ZOOM
+    window.open_path(str(TEACUP), background=False)
+    view = window.tabs.current_view()
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert READABLE_ZOOM <= view.zoom <= 1.0 and shown.contains(view.diagram().itemsBoundingRect())

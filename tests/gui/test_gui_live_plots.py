@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QStyle, QStyleOptionSlider
 
@@ -132,6 +132,11 @@ def test_exports_replace_files_whole_through_links_and_report_failures(window, q
     assert "cannot save" in window.messages[-1] and not missing.exists()
 
 
+def _inked(image: QImage, x0: int, x1: int, y0: int, y1: int) -> bool:
+    """Whether any pixel of the rectangle is dark (text, axis lines, curves), not background."""
+    return any(QColor(image.pixel(x, y)).lightness() < 200 for y in range(y0, y1, 2) for x in range(x0, x1, 2))
+
+
 def test_exports_get_their_extension_and_png_is_full_size(window, qtbot, tmp_path, monkeypatch):
     _run_sir(window, qtbot)
     for kind in ("png", "svg", "csv"):
@@ -142,5 +147,9 @@ def test_exports_get_their_extension_and_png_is_full_size(window, qtbot, tmp_pat
         assert written.is_file() and written.stat().st_size > 100
     image = QImage(str(tmp_path / "result_png.png"))
     assert (image.width(), image.height()) == EXPORT_SIZE
+    # laid out for the export's size, not the small widget's: the time axis sits in the bottom tenth of the
+    # image and the legend in its right fifth
+    assert _inked(image, 0, image.width(), int(image.height() * 0.9), image.height())
+    assert _inked(image, int(image.width() * 0.8), image.width(), 0, image.height())
     assert "Infected" in (tmp_path / "result_svg.svg").read_text(encoding="utf-8")
     assert (tmp_path / "result_csv.csv").read_text(encoding="utf-8").splitlines()[0].startswith("time")

@@ -3,6 +3,8 @@ export to CSV, PNG and SVG."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -34,6 +37,7 @@ from solvers.results import Results
 MAX_KEPT_RUNS = 8
 LEGEND_COLUMN = 9  # plot item layout column of the legend: after the axes added on the right
 EXPORT_SIZE = (1600, 1000)  # pixels of an exported PNG, whatever the size on screen
+EXPORT_SCALE = 1.6  # pixels per layout unit in an exported PNG: text and lines that much larger than on screen
 TABLE_MAX_ROWS = 5000
 
 
@@ -42,22 +46,6 @@ class RunRecord:
     label: str
     results: Results
     kept: bool = False  # kept by name (live mode): stays when new runs come
-
-
-def export_svg(widget: QWidget, path: str) -> None:
-    """Write ``widget`` as SVG by rendering it through ``QSvgGenerator``, atomically."""
-    with atomic.replacing_path(path) as temp:
-        generator = QSvgGenerator()
-        generator.setFileName(str(temp))
-        size = widget.size()
-        generator.setSize(QSize(size.width(), size.height()))
-        generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
-        generator.setTitle("Salver plot")
-        painter = QPainter(generator)
-        try:
-            widget.render(painter)
-        finally:
-            painter.end()
 
 
 def save_image(image: QImage | QPixmap, path: str) -> None:
@@ -91,6 +79,9 @@ class PlotPanel(QWidget):
         self.legend = pg.LegendItem(offset=None, labelTextColor=style.INK.name())
         self.legend.setParentItem(None)
         item.layout.addItem(self.legend, 2, LEGEND_COLUMN)  # beside the plot, never over the curves
+        # as tall as its entries, at the top: stretched over a tall plot its names drift from their lines
+        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        item.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.extra_axes: list[tuple[pg.AxisItem, pg.ViewBox]] = []
         item.vb.sigResized.connect(self._align_views)
         self.readout = QLabel(" ")
@@ -336,18 +327,44 @@ class PlotPanel(QWidget):
         elif kind == "png":
             self._render(path)
         else:
-            export_svg(self.plot, path)
+            self._render_svg(path)
         return path
 
+    @contextmanager
+    def _laid_out_for_export(self) -> Iterator[QRectF]:
+        """The plot (axes, curves, legend) laid out again at the export size, whatever its size on
+        screen, and put back afterwards; yields the scene rectangle to draw."""
+        item = self.plot.getPlotItem()
+        old = item.geometry()
+        item.setGeometry(QRectF(0, 0, EXPORT_SIZE[0] / EXPORT_SCALE, EXPORT_SIZE[1] / EXPORT_SCALE))
+        try:
+            yield item.sceneBoundingRect()
+        finally:
+            item.setGeometry(old)
+
     def _render(self, path: str) -> None:
-        """Draw the whole plot (axes, legend) at ``EXPORT_SIZE`` into a PNG."""
+        """Draw the whole plot (axes, legend) laid out for ``EXPORT_SIZE`` into a PNG of that size."""
         image = QImage(*EXPORT_SIZE, QImage.Format.Format_ARGB32)
         image.fill(Qt.GlobalColor.white)
         painter = QPainter(image)
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            scene = self.plot.scene()
-            scene.render(painter, QRectF(0, 0, *EXPORT_SIZE), self.plot.getPlotItem().sceneBoundingRect())
+            with self._laid_out_for_export() as source:
+                self.plot.scene().render(painter, QRectF(0, 0, *EXPORT_SIZE), source)
         finally:
             painter.end()
         save_image(image, path)
+
+    def _render_svg(self, path: str) -> None:
+        """Write the whole plot laid out as for a PNG export as SVG (in layout units), atomically."""
+        with atomic.replacing_path(path) as temp, self._laid_out_for_export() as source:
+            generator = QSvgGenerator()
+            generator.setFileName(str(temp))
+            generator.setSize(QSize(round(source.width()), round(source.height())))
+            generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+            generator.setTitle("Salver plot")
+            painter = QPainter(generator)
+            try:
+                self.plot.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
+            finally:
+                painter.end()
