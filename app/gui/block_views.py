@@ -410,8 +410,34 @@ def _below(t: float, height: float, header: float) -> float:
 # -- the views an architecture opens on -------------------------------------------------------------
 def internal_view(model: Model, block: Block) -> View:
     """A new internal view of ``block`` (its id unique in ``model``)."""
-    return View(_next_free(model, "internal", set()), f"{block.name} (internal)", "block",
+    return View(_next_free(model, "internal", set()), internal_view_names(model, [block])[block.id], "block",
                 shapes=internal_shapes(model, block), subject=block.id)
+
+
+def internal_view_names(model: Model, blocks: list[Block]) -> dict[str, str]:
+    """Names of internal views of ``blocks`` by block id: ``Name (internal)``, with the owning package's
+    name added where another block has the same name (Capella's layers repeat names), and the block's id
+    where the package names the namesakes alike too."""
+    namesakes: dict[str, list[Block]] = {}
+    for block in model.of_kind(Block):
+        namesakes.setdefault(block.name, []).append(block)
+    names: dict[str, str] = {}
+    for block in blocks:
+        same = namesakes.get(block.name, [block])
+        if len(same) < 2:
+            names[block.id] = f"{block.name} (internal)"
+            continue
+        places = [_owner_name(model, b) for b in same]
+        where = _owner_name(model, block)
+        if not where or places.count(where) > 1:
+            where = block.id
+        names[block.id] = f"{block.name} (internal, {where})"
+    return names
+
+
+def _owner_name(model: Model, element: Block) -> str:
+    owner = model.get(element.owner) if element.owner else None
+    return owner.name if owner is not None else ""
 
 
 def opening_views(model: Model) -> list[View]:
@@ -422,11 +448,11 @@ def opening_views(model: Model) -> list[View]:
     if any(not r.library for r in model.of_kind(Requirement)):
         views.append(View(_next_free(model, "requirements", taken), "Requirements", "block",
                           shapes=requirements_shapes(model)))
-    for block in model.of_kind(Block):
-        if not block.library and has_insides(model, block):
-            view = View(_next_free(model, "internal", taken), f"{block.name} (internal)", "block",
-                        shapes=internal_shapes(model, block), subject=block.id)
-            views.append(view)
+    shown = [block for block in model.of_kind(Block) if not block.library and has_insides(model, block)]
+    names = internal_view_names(model, shown)
+    for block in shown:
+        views.append(View(_next_free(model, "internal", taken), names[block.id], "block",
+                          shapes=internal_shapes(model, block), subject=block.id))
     return views
 
 

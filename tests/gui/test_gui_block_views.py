@@ -12,9 +12,11 @@ from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtTest import QTest
 
 from app.gui.block_items import CompositionItem, ConnectorItem, PartItem, PortItem
+from app.gui.block_views import opening_views
 from app.gui.docks.browser import DIAGRAMS, VIEW_ROLE
 from app.gui.items import BlockItem
-from metamodel.elements import Block, ItemFlow, Part
+from metamodel.elements import Block, ItemFlow, Package, Part
+from metamodel.model import Model
 from tests.paths import MBSE_SAMPLES
 
 CAMEO = MBSE_SAMPLES / "sysml1-cameo" / "CoffeeDispenser.mdzip"
@@ -163,3 +165,18 @@ def test_arrange_lays_an_internal_view_out_again_in_one_undo_step(window, qtbot)
     window.act_undo.trigger()
     assert view.shapes[part.key].y != before[1]
     assert isinstance(next(iter(scene.blocks.ports.values())), PortItem)
+
+
+def test_internal_views_of_namesake_blocks_are_told_apart_by_their_package():
+    model = Model()
+    model.add(Package("la", "Logical Architecture"))
+    model.add(Package("pa", "Physical Architecture"))
+    blocks = [Block("movie_la", "Movie", owner="la"), Block("screen_la", "Screen", owner="la"),
+              Block("movie_pa1", "Movie", owner="pa"), Block("movie_pa2", "Movie", owner="pa")]
+    for block in blocks:
+        model.add(block)
+        model.add(Part(f"frame_{block.id}", "frame", owner=block.id, type=block.id))
+    names = sorted(v.name for v in opening_views(model) if v.subject)
+    # another Movie elsewhere: the package; two in one package: only their ids tell them apart
+    assert names == ["Movie (internal, Logical Architecture)", "Movie (internal, movie_pa1)",
+                     "Movie (internal, movie_pa2)", "Screen (internal)"]
