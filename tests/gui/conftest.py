@@ -13,6 +13,7 @@ from PySide6.QtGui import QContextMenuEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox  # noqa: E402
 
+from app.gui.scene import DiagramScene  # noqa: E402
 from app.gui.view import DiagramView  # noqa: E402
 
 
@@ -145,3 +146,13 @@ def right_click(mouse: Mouse, x: float, y: float) -> None:
     QTest.mouseClick(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, point)
     QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point,
                                                        viewport.mapToGlobal(point)))
+
+
+def drawn_afresh(document, view_id: str, describe):  # noqa: ANN001, ANN201 - Document, scene -> state
+    """``describe`` of a scene built from nothing on the document as it is now (then thrown away)."""
+    scene = DiagramScene(document, view_id)
+    try:
+        return describe(scene)
+    finally:
+        document.sigChanged.disconnect(scene._on_model_event)
+        scene.deleteLater()

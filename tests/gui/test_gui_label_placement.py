@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from conftest import Mouse
+from conftest import Mouse, drawn_afresh
 
 from app.gui.document import Document
 from app.gui.items import AuxItem, LabelledItem, StockItem
@@ -42,12 +42,7 @@ def drawn(scene: DiagramScene) -> dict:
 
 
 def afresh(document: Document, view_id: str) -> dict:
-    scene = DiagramScene(document, view_id)
-    try:
-        return drawn(scene)
-    finally:
-        document.sigChanged.disconnect(scene._on_model_event)
-        scene.deleteLater()
+    return drawn_afresh(document, view_id, drawn)
 
 
 def test_names_after_edits_sit_where_a_fresh_diagram_puts_them(window):

@@ -9,7 +9,7 @@ import os
 import random
 
 import pytest
-from conftest import Mouse, answer_modal
+from conftest import Mouse, answer_modal, drawn_afresh
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -39,12 +39,7 @@ def scene_state(scene: DiagramScene) -> dict:
 
 def fresh_state(document: Document, view_id: str) -> dict:
     """The state of a scene built from nothing on the document as it is now."""
-    scene = DiagramScene(document, view_id)
-    try:
-        return scene_state(scene)
-    finally:
-        document.sigChanged.disconnect(scene._on_model_event)
-        scene.deleteLater()
+    return drawn_afresh(document, view_id, scene_state)
 
 
 class Soak:
