@@ -59,7 +59,8 @@ REASONS = {
     "Interaction": "behaviour (interactions) is not imported",
     "Constraint": "constraints that constrain no block (in packages, states, requirements) are not imported",
     "StateMachine": "state machines are not executed: values they set keep their default values",
-    "Generalization": "generalizations are not imported",
+    "Generalization": "generalizations of elements that are not imported (associations, plain classes) are "
+                      "not imported",
     "UseCase": "use cases are not imported",
     "Actor": "actors are not imported",
     "ChangeEvent": "events are not imported",
@@ -98,6 +99,7 @@ class Mapper:
             "Association": self._association, "InformationFlow": self._item_flow, "Comment": self._comment,
             "Abstraction": self._relation, "Dependency": self._relation, "Realization": self._relation,
             "Usage": self._relation, "OpaqueBehavior": self._opaque_behaviour, "Constraint": self._constraint,
+            "Generalization": self._generalization,
             "PackageImport": _ignore, "ProfileApplication": _ignore, "ElementImport": _ignore,
             **dynamics_handlers(self),
         }
@@ -342,6 +344,18 @@ class Mapper:
         relation = Relation(element_id, element.get("name") or "", owner=owner, relation=kind,
                             sources=self.doc.refs(element, "client"),
                             targets=self.doc.refs(element, "supplier"))
+        self._add(relation, element, whole=True)
+
+    def _generalization(self, element: Node, owner: str | None) -> None:
+        """A classifier's generalization: a specialization relation from it to its general classifier, so
+        that what it inherits (attributes, ports, constraints) is its own too."""
+        specific = self.model.elements.get(owner or "")
+        general = self.doc.refs(element, "general")
+        if not isinstance(specific, Block | Interface | ValueType) or not general:
+            self._count("Generalization", element)
+            return
+        relation = Relation(element.id or f"generalization:{element.line}", "", owner=specific.id,
+                            relation="specialization", sources=[specific.id], targets=general[:1])
         self._add(relation, element, whole=True)
 
     def _comment(self, element: Node, owner: str | None) -> None:

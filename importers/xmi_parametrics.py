@@ -5,7 +5,8 @@ owned by it, or by the block it constrains when it sits in a package. Its specif
 ``OpaqueExpression`` (one body per language: the first body that reads as math is kept), a
 ``LiteralString`` or an ``Expression``; the text is stored as written and read by the solver with
 :mod:`metamodel.equations.notation`. A body that does not read as math is kept and reported: the
-model then refuses to run rather than run without it.
+model then refuses to run rather than run without it. An OCL constraint of a block that is not a
+constraint block is a UML invariant: kept, neither reported nor solved (:mod:`metamodel.constraints`).
 
 Default values keep UML's literal semantics: a ``LiteralReal`` or ``LiteralInteger`` without a value is
 0, a ``LiteralBoolean`` without one is false, a ``LiteralString`` is text (quoted) unless it is a number
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from importers.report import ImportReport
 from importers.xmi_document import Node, XmiDocument
+from metamodel.constraints import is_invariant
 from metamodel.elements import Block, Constraint
 from metamodel.equations.notation import parse_body
 from metamodel.errors import ParseError
@@ -102,9 +104,12 @@ def _add(model: Model, doc: XmiDocument, report: ImportReport, element: Node, bl
     if element_id in model.elements:
         report.add(f"duplicate xmi:id {element_id!r}; second element skipped", name, element.line, "error")
         return
-    model.add(Constraint(element_id, name, owner=block.id, body=body.strip(), language=language.strip()))
+    constraint = Constraint(element_id, name, owner=block.id, body=body.strip(), language=language.strip())
+    model.add(constraint)
     report.lines[element_id] = element.line
     label = f"constraint {name or body.strip()[:40]!r} of {block.name}"
+    if is_invariant(constraint, block):
+        return  # kept as written, not solved (see metamodel.constraints)
     if not body.strip():
         report.add(f"{label} has no expression; the block does not run until it has one", name,
                    element.line)

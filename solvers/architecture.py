@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from metamodel.constraints import is_invariant
 from metamodel.elements import Block, Constraint, Module, NeuralComponent, SimSpec, Variable
 from metamodel.model import Model
 from metamodel.names import canonical
@@ -96,7 +97,8 @@ def bind_architecture(model: Model) -> Binding:
 
 def _unrooted(model: Model, index: ModelIndex) -> list[Diagnostic]:
     """Constraints or behaviours that cannot run because no block is at the top of the architecture."""
-    owners = {c.owner for c in model.of_kind(Constraint) if isinstance(model.get(c.owner), Block)}
+    owners = {c.owner for c in model.of_kind(Constraint)
+              if isinstance(model.get(c.owner), Block) and not is_invariant(c, model.get(c.owner))}
     owners |= {b.id for b in model.of_kind(Block) if index.behaviour(b) is not None}
     if not owners:
         return []

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from metamodel.constraints import CONSTRAINT_BLOCKS, is_invariant
 from metamodel.elements import (
     Block,
     Constraint,
@@ -47,6 +48,8 @@ class ModelIndex:
     def of(cls, model: Model) -> ModelIndex:
         index = cls(model)
         for element in model.elements.values():
+            if isinstance(element, Constraint) and is_invariant(element, model.get(element.owner)):
+                continue  # a rule on the model's instances, not an equation to solve
             if element.owner is not None:
                 index.owned[element.owner].append(element)
             if isinstance(element, Part | Port) and element.type:
@@ -108,7 +111,7 @@ class ModelIndex:
 
 
 def is_constraint_block(block: Block | None) -> bool:
-    return block is not None and block.stereotype in ("ConstraintBlock", "constraint def")
+    return block is not None and block.stereotype in CONSTRAINT_BLOCKS
 
 
 TEMPLATES = ("interface def", "connection def", "calc def", "analysis def", "verification def")  # used, not roots

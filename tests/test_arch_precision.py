@@ -191,3 +191,45 @@ def test_values_written_as_child_elements(tmp_path: Path) -> None:
     model, _ = importers.load(path)
     assert (model["U"].name, model["f"].name, model["f"].lower, model["f"].upper) == ("Unit", "factor", 1, None)
     assert _findings(model) == []
+
+
+def _value(ident: str, name: str) -> str:
+    return f'<ownedAttribute xmi:id="{ident}" name="{name}" aggregation="composite"/>'
+
+
+def _rule(ident: str, body: str, language: str) -> str:
+    return (f'<ownedRule xmi:type="uml:Constraint" xmi:id="{ident}" name="{ident}">'
+            f'<specification xmi:type="uml:OpaqueExpression" xmi:id="{ident}s"><language>{language}</language>'
+            f'<body>{body}</body></specification></ownedRule>')
+
+
+def _architecture(model) -> list:
+    from solvers.architecture import diagnose
+
+    return diagnose(model)
+
+
+def test_generalizations_make_inherited_values_known(tmp_path: Path) -> None:
+    """A constraint of a block may name a value property its general block owns (UML generalization)."""
+    body = (_block("base", "Base", _value("x", "x"))
+            + _block("d", "Derived", _rule("c", "x = 3", "") + '<generalization xmi:id="g" general="base"/>'))
+    model, _ = _load(tmp_path, body, _stereo("base", "d"))
+    assert (model["g"].relation, model["g"].sources, model["g"].targets) == ("specialization", ["d"], ["base"])
+    assert [d for d in _architecture(model) if d.code == "PA002"] == []
+
+
+def test_ocl_invariants_of_blocks_are_kept_but_not_solved(tmp_path: Path) -> None:
+    """An OCL constraint of an ordinary block is a UML invariant (here inherited through a generalization),
+    not a parametric equation; a constraint block's constraint stays parametric in any language."""
+    invariants = (_rule("inv1", "self.units-&gt;forAll(u | u.factor &lt;&gt; 0)", "OCL2.0")
+                  + _rule("inv2", "referenceUnit.oclIsTypeOf(SimpleUnit)", "OCL"))
+    body = (_block("base", "Base", _value("units", "units") + invariants)
+            + _block("d", "Derived", '<generalization xmi:id="g" general="base"/>')
+            + _block("cb", "Law", _value("f", "f") + _rule("law", "f-&gt;size() = 1", "OCL2.0"))
+            + _block("ctx", "Ctx", '<ownedAttribute xmi:id="use" name="law" type="cb" aggregation="composite"/>'))
+    model, report = _load(tmp_path, body, _stereo("base", "d", "ctx")
+                          + '<Blocks:ConstraintBlock xmi:id="scb" base_Class="cb"/>')
+    assert model["inv1"].body.startswith("self.units") and model["inv2"].language == "OCL"
+    assert not any("inv" in e.reason for e in report.entries)
+    refused = [d for d in _architecture(model) if d.code == "PA001"]
+    assert [d.element_id for d in refused] == ["law"]
