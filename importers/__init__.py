@@ -38,6 +38,7 @@ _IMPORTERS: dict[str, str] = {
 # root element namespace of a .xml file -> importer module
 _XML_NAMESPACES: dict[str, str] = {
     "http://www.opengroup.org/xsd/archimate/3.0/": "archimate",
+    "http://www.opengroup.org/xsd/archimate": "archimate",  # the 2.1 exchange format
 }
 # root element without namespace of a .xml file -> importer module
 _XML_ROOTS: dict[str, str] = {"packet": "mtip"}  # MTIP/HUDS exports of SysML models

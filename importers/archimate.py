@@ -1,4 +1,11 @@
-"""ArchiMate 3 Open Exchange Format import (``.xml`` whose root is in the exchange format namespace).
+"""ArchiMate Open Exchange Format import (``.xml`` whose root is in the exchange format namespace).
+
+Both versions of the format are read: 3.x (namespace ``…/archimate/3.0/``) and 2.1 (namespace
+``…/archimate``: elements and relationships named by ``label``, ``organization`` and ``views/view``,
+lower-case reference attributes, relationship types ending in ``Relationship``). ArchiMate 2.1's type
+names become the 3.x names the ArchiMate 3.0 specification renamed them to (``UsedBy`` is ``Serving``,
+``Realisation`` ``Realization``, ``Infrastructure*`` ``Technology*``, ``Network``
+``CommunicationNetwork``), so the checks read one vocabulary.
 
 Elements become Blocks with the ArchiMate type as stereotype; the motivation elements that state what
 must hold (Requirement, Goal, Outcome, Principle, Constraint) become Requirements. Relationships become
@@ -11,6 +18,7 @@ relationship connections as links with their bendpoints, labels and groups as no
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -22,13 +30,41 @@ from metamodel.errors import ParseError
 from metamodel.model import Model
 from metamodel.views import Link, Note, Shape, View
 
-NAMESPACES = ("http://www.opengroup.org/xsd/archimate/3.0/",)
+
+@dataclass(frozen=True)
+class Dialect:
+    """The names one version of the exchange format gives to the same things."""
+
+    name: str = "name"  # of elements, relationships and views
+    organizations: str = "organizations"
+    item_ref: str = "identifierRef"
+    element_ref: str = "elementRef"
+    relationship_ref: str = "relationshipRef"
+    view_container: str = "diagrams"
+    property_definitions: str = "propertyDefinitions"
+    element_types: dict[str, str] = field(default_factory=dict)  # this version's name -> ArchiMate 3's
+    relationship_types: dict[str, str] = field(default_factory=dict)
+    relationship_suffix: str = ""
+
+
+DIALECTS = {
+    "http://www.opengroup.org/xsd/archimate/3.0/": Dialect(),
+    "http://www.opengroup.org/xsd/archimate": Dialect(
+        name="label", organizations="organization", item_ref="identifierref", element_ref="elementref",
+        relationship_ref="relationshipref", view_container="views", property_definitions="propertydefs",
+        element_types={"InfrastructureFunction": "TechnologyFunction", "InfrastructureInterface": "TechnologyInterface",
+                       "InfrastructureService": "TechnologyService", "Network": "CommunicationNetwork"},
+        relationship_types={"UsedBy": "Serving", "Realisation": "Realization", "Specialisation": "Specialization"},
+        relationship_suffix="Relationship"),
+}
+NAMESPACES = tuple(DIALECTS)
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 REQUIREMENT_TYPES = ("Requirement", "Goal", "Outcome", "Principle", "Constraint")
 REASONS = {
     "property": "property values are not imported",
     "propertyDefinitions": "property definitions are not imported (values are counted apart)",
+    "propertydefs": "property definitions are not imported (values are counted apart)",
     "metadata": "model metadata (Dublin Core) is not imported",
     "style": "diagram styles (colours, fonts) are not imported",
     "viewRef": "references from diagram nodes to other views are not imported",
@@ -56,6 +92,7 @@ class ArchimateMapper:
             raise ParseError(f"not an ArchiMate exchange file: root element <{tag.localname}> in namespace "
                              f"{tag.namespace or '(none)'}", file=source, line=root.sourceline)
         self.ns = tag.namespace
+        self.dialect = DIALECTS[tag.namespace]
         self.root = root
         self.report = report
         self.unmapped = UnmappedCounter(dict(REASONS))
@@ -73,15 +110,15 @@ class ArchimateMapper:
             elif name == "relationships":
                 for relationship in self._all(child, "relationship"):
                     self._relationship(relationship)
-        for child in self._all(self.root, "organizations"):
+        for child in self._all(self.root, self.dialect.organizations):
             for item in self._all(child, "item"):
                 self._folder(item, None)
-        for diagrams in self.root.iter(f"{{{self.ns}}}diagrams"):
+        for diagrams in self.root.iter(f"{{{self.ns}}}{self.dialect.view_container}"):
             for view in self._all(diagrams, "view"):
                 self._view(view)
         for element in self.root.iter(f"{{{self.ns}}}property"):
             self.unmapped.count("property", element.sourceline)
-        for name in ("propertyDefinitions", "metadata"):
+        for name in (self.dialect.property_definitions, "metadata"):
             for element in self._all(self.root, name):
                 self.unmapped.count(name, element.sourceline)
         self._check_references()
@@ -101,6 +138,10 @@ class ArchimateMapper:
         chosen = next((e for e in found if (e.get(XML_LANG) or "").startswith("en")), found[0] if found else None)
         return (chosen.text or "").strip() if chosen is not None else ""
 
+    @staticmethod
+    def _type(element: etree._Element) -> str:
+        return (element.get(XSI_TYPE) or "").rpartition(":")[2]
+
     def _add(self, created: Element, element: etree._Element) -> bool:
         if not created.id:
             self.report.add(f"<{etree.QName(element).localname}> without identifier skipped", created.name,
@@ -116,8 +157,9 @@ class ArchimateMapper:
 
     # -- content ------------------------------------------------------------------------------------
     def _element(self, element: etree._Element) -> None:
-        kind = (element.get(XSI_TYPE) or "").rpartition(":")[2]
-        identifier, name, doc = element.get("identifier") or "", self._text(element, "name"), \
+        kind = self._type(element)
+        kind = self.dialect.element_types.get(kind, kind)
+        identifier, name, doc = element.get("identifier") or "", self._text(element, self.dialect.name), \
             self._text(element, "documentation")
         created: Element
         if kind in REQUIREMENT_TYPES:
@@ -129,8 +171,9 @@ class ArchimateMapper:
         self._add(created, element)
 
     def _relationship(self, element: etree._Element) -> None:
-        kind = (element.get(XSI_TYPE) or "").rpartition(":")[2]
-        relation = Relation(element.get("identifier") or "", self._text(element, "name"),
+        kind = self._type(element).removesuffix(self.dialect.relationship_suffix)
+        kind = self.dialect.relationship_types.get(kind, kind)
+        relation = Relation(element.get("identifier") or "", self._text(element, self.dialect.name),
                             doc=self._text(element, "documentation"), relation=kind.lower() or "association",
                             sources=[element.get("source") or ""], targets=[element.get("target") or ""])
         if self._add(relation, element) and element.get("accessType"):
@@ -138,7 +181,7 @@ class ArchimateMapper:
 
     def _folder(self, item: etree._Element, owner: str | None) -> None:
         """An organization item: a folder (label and sub-items) or a reference to an element."""
-        ref = item.get("identifierRef")
+        ref = item.get(self.dialect.item_ref)
         if ref is not None:
             element = self.model.get(ref)
             if element is not None:
@@ -152,7 +195,8 @@ class ArchimateMapper:
             self._folder(child, package.id)
 
     def _view(self, element: etree._Element) -> None:
-        view = View(element.get("identifier") or self.model.new_id("view"), self._text(element, "name") or "View",
+        view = View(element.get("identifier") or self.model.new_id("view"),
+                    self._text(element, self.dialect.name) or "View",
                     kind="block")
         if element.get("viewpoint"):
             self.unmapped.count("viewpoint", element.sourceline, element.get("viewpoint") or "")
@@ -168,7 +212,7 @@ class ArchimateMapper:
     def _node(self, node: etree._Element, view: View, node_elements: dict[str, str]) -> None:
         x, y, w, h = (self._number(node, a) for a in ("x", "y", "w", "h"))
         centre = (x + w / 2, y + h / 2)
-        ref = node.get("elementRef")
+        ref = node.get(self.dialect.element_ref)
         if ref is None:
             view.notes[node.get("identifier") or f"note{len(view.notes)}"] = Note(
                 self._text(node, "label"), *centre, w, h)
@@ -184,7 +228,7 @@ class ArchimateMapper:
             view.shapes[ref] = Shape(*centre, w, h)
 
     def _connection(self, connection: etree._Element, view: View, node_elements: dict[str, str]) -> None:
-        ref = connection.get("relationshipRef")
+        ref = connection.get(self.dialect.relationship_ref)
         points = [(self._number(p, "x"), self._number(p, "y")) for p in self._all(connection, "bendpoint")]
         source = node_elements.get(connection.get("source") or "", connection.get("source") or "")
         target = node_elements.get(connection.get("target") or "", connection.get("target") or "")

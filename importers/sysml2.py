@@ -148,6 +148,11 @@ class Sysml2Mapper:
             self._count("import", node, node.target)
         elif keyword == "skipped":
             self._count(node.name, node, "")
+            if node.flows:
+                what = f"{node.name} {node.text!r}" if node.text else node.name
+                self.report.add(f"{node.flows} flow{'s' if node.flows > 1 else ''} inside {what} not imported: "
+                                "flows between the parameters of actions are behaviour, which is not imported",
+                                node.text or node.name, self._file_line(node))
         elif keyword == "package":
             self._create(Package(self._id(node, owner), node.name, owner=owner), node, owner)
         elif keyword in ("part def", "item def"):

@@ -63,6 +63,7 @@ class Node:
     children: list[Node] = field(default_factory=list)
     parameters: list[Node] = field(default_factory=list)  # (p : T) of a definition, (p = x) of a usage
     returns: Node | None = None  # the return feature written after a parameter list
+    flows: int = 0  # of a skipped statement: the flows written in its body (actions' flows)
 
     @property
     def direction(self) -> str:
@@ -205,6 +206,9 @@ class _Parser:
             node = Node("connect", token.line, prefixes=prefixes, ends=self.connect_ends())
             self.body(node, depth)
             return node
+        if word == "succession" and self._followed_by("flow"):
+            self.take()  # a succession flow is a flow that also orders what its ends belong to
+            return self.flow(self.peek() or token, prefixes, depth)
         if word in ("flow", "stream") and not self._followed_by("def"):
             return self.flow(token, prefixes, depth)
         if word in USAGE_KEYWORDS:
@@ -221,9 +225,16 @@ class _Parser:
         if self.at("def"):
             self.take()
             keyword += " def"
-        node = Node("skipped", token.line, name=keyword, prefixes=prefixes)
+        node = Node("skipped", token.line, name=keyword, prefixes=prefixes, text=self._skipped_name())
         self._skip_statement(depth, node)
         return node
+
+    def _skipped_name(self) -> str:
+        """The name a skipped usage or definition declares (``perform action drive``: ``drive``), if any."""
+        offset = 0
+        while (token := self.peek(offset)) is not None and token.kind == NAME and token.text in _UNMAPPED_USAGES:
+            offset += 1
+        return token.value if token is not None and token.kind == NAME and token.text not in _STOP_WORDS else ""
 
     def _followed_by(self, text: str) -> bool:
         following = self.peek(1)
@@ -514,15 +525,16 @@ class _Parser:
             if token.text == "}":
                 return  # the enclosing body closes: the statement had no ';'
             if token.text == "{":
-                self._skip_braces(depth + 1)
+                self._skip_braces(depth + 1, node)
                 return
             self.take()
             level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token.text, 0)
             if token.text == ";" and level <= 0:
                 return
 
-    def _skip_braces(self, depth: int) -> None:
-        opened = self.take()
+    def _skip_braces(self, depth: int, node: Node | None = None) -> None:
+        """Skip a balanced ``{ … }``, counting the flow statements in it into ``node.flows``."""
+        previous = opened = self.take()
         if depth > MAX_DEPTH:
             raise self.error(f"nesting deeper than {MAX_DEPTH} levels", opened)
         while True:
@@ -530,12 +542,16 @@ class _Parser:
             if token is None:
                 raise self.error(f"'{{' opened at line {opened.line} is not closed", None)
             if token.text == "{":
-                self._skip_braces(depth + 1)
-            elif token.text == "}":
+                self._skip_braces(depth + 1, node)
+                previous = opened  # a nested body ended: what follows starts a statement
+                continue
+            if token.text == "}":
                 self.take()
                 return
-            else:
-                self.take()
+            if node is not None and token.text in ("flow", "stream") and previous.text not in (".", "::") \
+                    and not self._followed_by("def"):  # 'flow a to b;', 'in item x flow from a.y;'
+                node.flows += 1
+            previous = self.take()
 
 
 def _joined(tokens: list[Token]) -> str:

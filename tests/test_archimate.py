@@ -76,6 +76,8 @@ def test_sample_checks(archisurance) -> None:
     assert not any(d.severity == "error" for d in diagnostics)
     codes = Counter(d.code for d in diagnostics)
     assert codes == {"AR114": 9, "AR111": 4}  # unrealized principles; 'LAN', 'phone'… twice in one folder
+    uncovered = [d.message for d in diagnostics if d.code == "AR114"]  # names what would cover a principle
+    assert all("realization or influence relation" in m for m in uncovered), uncovered[0]
 
 
 def test_planted_nested_nodes_bendpoints_and_dangling_end(tmp_path: Path) -> None:
@@ -111,6 +113,45 @@ def test_planted_nested_nodes_bendpoints_and_dangling_end(tmp_path: Path) -> Non
     assert any("relationship end 'ghost'" in e.reason and e.severity == "error" for e in report.entries)
     codes = Counter(d.code for d in run_rules(model, ("architecture",)))
     assert codes["AR101"] == 1 and codes["AR114"] == 0  # the goal is realized by the server
+
+
+def test_planted_2_1_exchange_file_reads_as_3(tmp_path: Path) -> None:
+    """The 2.1 format (namespace without version): labels, lower-case references, ``organization`` and
+    ``views/view``, 2.1 type names mapped to ArchiMate 3's."""
+    text = """<?xml version="1.0" encoding="UTF-8"?>
+<model xmlns="http://www.opengroup.org/xsd/archimate" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  identifier="m"><name>Old</name>
+<elements>
+  <element identifier="p" xsi:type="Principle"><label>Reuse</label></element>
+  <element identifier="s" xsi:type="InfrastructureService"><label>Storage</label></element>
+  <element identifier="n" xsi:type="Network"><label>LAN</label></element>
+  <element identifier="c" xsi:type="ApplicationComponent"><label>CRM</label></element>
+</elements>
+<relationships>
+  <relationship identifier="r1" source="s" target="c" xsi:type="UsedByRelationship"/>
+  <relationship identifier="r2" source="c" target="p" xsi:type="RealisationRelationship"><label>follows</label>
+  </relationship>
+  <relationship identifier="r3" source="n" target="s" xsi:type="AssociationRelationship"/>
+</relationships>
+<organization><item><label>Technology</label><item identifierref="s"/><item identifierref="n"/></item></organization>
+<views><view identifier="v"><label>Landscape</label>
+  <node identifier="n1" elementref="c" x="0" y="0" w="100" h="40"/>
+  <node identifier="n2" elementref="s" x="0" y="100" w="100" h="40"/>
+  <connection identifier="k" relationshipref="r1" source="n2" target="n1"/>
+</view></views>
+</model>"""
+    path = tmp_path / "old.xml"
+    path.write_text(text, encoding="utf-8")
+    model, report = importers.load(path)
+    assert report.format == "archimate" and report.ok
+    assert (model.name, model["c"].name, model["r2"].name) == ("Old", "CRM", "follows")
+    assert (model["s"].stereotype, model["n"].stereotype) == ("TechnologyService", "CommunicationNetwork")
+    assert [model[i].relation for i in ("r1", "r2", "r3")] == ["serving", "realization", "association"]
+    folder = model[model["s"].owner]
+    assert isinstance(folder, Package) and folder.name == "Technology" and model["n"].owner == folder.id
+    view = model.views[0]
+    assert view.name == "Landscape" and set(view.shapes) == {"c", "s"} and set(view.links) == {"r1"}
+    assert not [d for d in run_rules(model, ("architecture",)) if d.code == "AR114"]  # the principle is realized
 
 
 @pytest.mark.parametrize("text, message", [

@@ -303,3 +303,38 @@ def test_end_multiplicities_indexed_ends_redefinitions_and_item_bindings(tmp_pat
     # 'port redefines outlet' is no new, nameless port; binding two items is no equation
     assert not [e for e in model.elements.values() if e.owner == "Forms::assembly::tank" and not e.name]
     assert report.ok and not [d for d in run_rules(model, ["architecture"]) if d.code != "AR103"]
+
+
+ACTIONS = """
+package Drive {
+    part def Fuel;
+    port def FuelPort { in item fuel : Fuel; }
+    part def Engine { port intake : FuelPort; port exhaust : ~FuelPort; }
+    action def ProvidePower {
+        in item fuel : Fuel;
+        action generate { in item fuel : Fuel; out item torque; }
+        action amplify { in item t; }
+        flow fuel to generate.fuel;
+        succession flow handOver from generate.torque to amplify.t;
+    }
+    part car {
+        part e1 : Engine;
+        part e2 : Engine;
+        perform action drive : ProvidePower { stream of Fuel from drive.fuel to drive.generate.fuel; }
+        succession flow feed from e1.exhaust to e2.intake;
+    }
+}
+"""
+
+
+def test_flows_inside_actions_are_reported_and_succession_flows_are_flows(tmp_path: Path) -> None:
+    """Flows between action parameters (behaviour) are named in the report, never dropped unseen; a
+    ``succession flow`` between ports is an item flow like ``flow``."""
+    path = tmp_path / "drive.sysml"
+    path.write_text(ACTIONS, encoding="utf-8")
+    model, report = importers.load(path)
+    feed = model["Drive::car::feed"]
+    assert (feed.source, feed.target) == ("Drive::Engine::exhaust", "Drive::Engine::intake")
+    inside = sorted((e.element, e.reason.split(" not imported")[0]) for e in report.entries if "inside" in e.reason)
+    assert inside == [("ProvidePower", "2 flows inside action def 'ProvidePower'"),
+                      ("drive", "1 flow inside perform 'drive'")]

@@ -428,6 +428,7 @@ def invalid_multiplicity(model: Model) -> Iterator[Diagnostic]:
 
 
 _COVERING = ("satisfy", "verify", "refine", "derive", "realization", "influence")  # the last two: ArchiMate
+_COVERED_BY = ", ".join(_COVERING[:-1]) + f" or {_COVERING[-1]}"
 
 
 @rule("AR114", "warning", "requirement not covered", domain="architecture")
@@ -439,5 +440,5 @@ def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
     covered.update(r.owner for r in of_kind(model, Requirement) if r.owner)
     for requirement in _authored(model, Requirement):
         if requirement.id not in covered:
-            yield _finding("AR114", "warning", requirement, f"requirement {_label(requirement)} is not "
-                           "satisfied, verified, refined or derived, and contains no requirements")
+            yield _finding("AR114", "warning", requirement, f"requirement {_label(requirement)} is the target "
+                           f"of no {_COVERED_BY} relation and contains no requirements")
