@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from dataclasses import replace
@@ -43,6 +44,21 @@ def add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=serve_command)
 
 
+GC_YOUNG_THRESHOLD = 10_000  # allocations between collections of the youngest generation (CPython: 700)
+
+
+def tune_collector() -> None:
+    """Set the serving process's cyclic garbage collector for many short requests: what exists at start
+    (modules, the framework, the application) is frozen out of collections, and the youngest generation
+    is collected after 10,000 allocations instead of 700. Collections of a server's few hundred live
+    requests otherwise take about a third of its CPU per request; reference counting still frees
+    everything that is not in a cycle at once."""
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """Run the server until interrupted; SIGINT/SIGTERM finish the requests in flight first."""
     import uvicorn
@@ -67,6 +83,7 @@ def serve_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"salver: error: {exc}", file=sys.stderr)
         return 2
+    tune_collector()
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
                 log_level=args.log_level, timeout_graceful_shutdown=30)
     return 0

@@ -54,8 +54,12 @@ def json_parts(answer: Answer, binary: frozenset[str] = frozenset()) -> Iterator
 
 
 def json_body(answer: Answer) -> bytes:
-    """The whole JSON body (small answers)."""
-    return b"".join(json_parts(answer))
+    """The whole JSON body of a small answer, in one encoder call: the bytes ``json_parts`` gives."""
+    document = head(answer)
+    document["outputs"] = [{"name": name, "datatype": DATATYPE, "shape": shape,
+                            "data": np.ascontiguousarray(values, dtype="<f8").ravel()}
+                           for name, shape, values in answer.tensors()]
+    return orjson.dumps(document, option=_NUMPY)
 
 
 def binary_parts(answer: Answer) -> tuple[bytes, list[np.ndarray]]:
