@@ -42,8 +42,6 @@ def step_warning(ns: dict[str, Any], method: str, start: float, dt: float, par: 
         return None
     scalar = [p if not isinstance(p, np.ndarray) else float(p.ravel()[0]) for p in par]
     state, memory = [0.0] * n_stocks, [0.0] * n_memories
-    ns["_init"](start, scalar, state, memory)
-    base = np.asarray(state, dtype=float)
 
     def rates(values: np.ndarray) -> np.ndarray:
         derivative = [0.0] * n_stocks
@@ -52,6 +50,8 @@ def step_warning(ns: dict[str, Any], method: str, start: float, dt: float, par: 
 
     with np.errstate(all="ignore"):
         try:
+            ns["_init"](start, scalar, state, memory)  # in floats: a division by zero raises here
+            base = np.asarray(state, dtype=float)
             at_start = rates(base)
             jacobian = np.empty((n_stocks, n_stocks))
             for column in range(n_stocks):

@@ -125,6 +125,20 @@ def test_division_by_zero_is_the_same_error_on_both_backends() -> None:
 
 
 @needs_compiler
+def test_a_stock_model_dividing_by_zero_at_the_start_is_the_same_error_on_both_backends() -> None:
+    model = Model(name="cooling", sim_spec=SimSpec(start=0, stop=5, dt=1))
+    model.add(Stock("t", "Temperature", equation="100", outflows=["loss"]))
+    model.add(Flow("loss", "Loss", equation="(Temperature - 20) / Tau"))
+    model.add(Aux("tau", "Tau", equation="10"))
+    compiled = solvers.compile(model)
+    for backend in ("python", "native"):
+        for runs in (1, 3):  # one run steps in floats, where 1 / 0 raises
+            with pytest.raises(SimulationError, match="infinite") as caught:
+                compiled.run({"Tau": np.zeros(runs)}, runs=runs, backend=backend)
+            assert (caught.value.variable, caught.value.time) == ("Loss", 0.0)
+
+
+@needs_compiler
 def test_intermediate_infinities_follow_ieee_on_both_backends() -> None:
     model = Model(name="ieee", sim_spec=SimSpec(start=0, stop=5, dt=1))
     model.add(Aux("x", "x", equation="1 / (2 + 1 / (TIME - 2))"))

@@ -12,6 +12,7 @@ import signal
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -21,10 +22,11 @@ import solvers
 from app.server.app import create_app
 from app.server.batcher import Batch, RunOptions, RunOutput
 from app.server.config import ServerSettings
-from app.server.workers import ModelSource, WorkerGroup
+from app.server.workers import ModelSource, WorkerGroup, run_batch
 from metamodel.elements import Flow, Stock
 from metamodel.model import Model
-from tests.server_models import cooling, infer_body, output, write_model
+from solvers import native
+from tests.server_models import cooling, infer_body, noisy, output, write_model
 
 pytestmark = pytest.mark.anyio
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -76,6 +78,27 @@ async def test_worker_process_runs_match_the_engine_and_faults_are_reported(repo
         np.testing.assert_allclose(np.reshape(data, shape), expected.T)
         fault = await client.post("/v2/models/cooling/infer", json=infer_body({"Tau": [0.0]}))
         assert fault.status_code == 400 and "variable 'Loss'" in fault.json()["error"]
+
+
+@pytest.mark.skipif(native.find_compiler() is None, reason="no C compiler: served models run in Python")
+def test_served_batches_run_the_c_program_and_give_each_run_its_solo_numbers(tmp_path: Path) -> None:
+    source = ModelSource(str(write_model(tmp_path, "cooling", cooling(), "1")), "")
+    random = ModelSource(str(write_model(tmp_path, "noisy", noisy(), "1")), "")
+    cache: dict[str, Any] = {}
+    taus = [0.5, 2.0, 3.0, 7.5, 40.0]
+    batch = Batch({"Tau": np.asarray(taus)}, len(taus), RunOptions(0.0, 10.0, 0.5, 0.5, "rk4"),
+                  ("Temperature", "Loss"), 60.0)
+    together = run_batch(cache, source, batch)
+    assert cache[source.key].native_ready and together.metadata["backend"] == "native"
+    python = solvers.load(source.path).run({"Tau": taus}, method="rk4", backend="python")
+    for index, tau in enumerate(taus):
+        alone = run_batch(cache, source, replace(batch, params={"Tau": np.asarray([tau])}, runs=1))
+        assert alone.metadata["backend"] == "native"
+        for name in ("Temperature", "Loss"):
+            np.testing.assert_array_equal(together.data[name][index], alone.data[name][0])  # batched or not
+            np.testing.assert_array_equal(alone.data[name][0], python[name][:, index])  # the Python numbers
+    drawn = run_batch(cache, random, Batch({}, 2, RunOptions(0.0, 5.0, 1.0, 1.0, "euler", 7), ("Level",), 60.0))
+    assert not cache[random.key].native_ready and drawn.metadata["backend"] == "vector"  # C has no random numbers
 
 
 async def test_large_replies_come_back_whole_and_writable_both_below_and_above_the_threaded_size(
@@ -216,11 +239,12 @@ async def test_a_worker_killed_while_idle_is_replaced_before_any_request_asks(tm
 
 
 async def test_a_worker_dying_mid_run_is_replaced_and_the_run_tried_again(tmp_path: Path) -> None:
-    path = write_model(tmp_path, "heavy", heavy(20), "1")
+    in_c = native.find_compiler() is not None  # the worker runs the model's C program: 300 stocks for seconds
+    path = write_model(tmp_path, "heavy", heavy(300 if in_c else 20), "1")
     source = ModelSource(str(path), "", ())
     group = WorkerGroup(1)
     try:
-        options = RunOptions(0.0, 20_000.0, 0.01, 1000.0, "euler")
+        options = RunOptions(0.0, 40_000.0 if in_c else 20_000.0, 0.01, 2000.0 if in_c else 1000.0, "euler")
         batch = Batch({}, 1, options, ("Stock_1",), 120.0)
         running = asyncio.ensure_future(group.run(source, batch))
         while not group.pids():
