@@ -25,6 +25,7 @@ from metamodel.model import Model
 
 SLIDER_STEPS = 1000  # positions of a new slider
 MAX_POSITIONS = 100_000  # the finest step a range may be cut into
+CHOICE_ROWS = 5  # rows of the parameter list shown before it scrolls
 
 
 def parameter_range(model: Model | None, name: str, value: float) -> tuple[float, float]:
@@ -102,7 +103,8 @@ class ParameterSlider(QWidget):
         self.min_edit, self.max_edit, self.step_edit = QLineEdit(), QLineEdit(), QLineEdit()
         for edit, tip in ((self.min_edit, "minimum"), (self.max_edit, "maximum"), (self.step_edit, "step")):
             edit.setToolTip(f"Slider {tip} (Enter applies)")
-            edit.setMaximumWidth(64)
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("-0.0001") + 12)
+            edit.setMaximumWidth(max(64, edit.minimumWidth()))
             edit.editingFinished.connect(self._bounds_edited)
         self.reset_button = QToolButton()
         self.reset_button.setText("↺")
@@ -186,14 +188,14 @@ class LivePanel(QWidget):
         self.model: Model | None = None
         self.sliders: dict[str, ParameterSlider] = {}
         self.choices = QListWidget()
-        self.choices.setMaximumHeight(96)
         self.hint = QLabel("Run the model once to get live sliders.")
         self.hint.setWordWrap(True)
         self.slider_box = QWidget()
         self.slider_layout = QVBoxLayout(self.slider_box)
         self.slider_layout.addStretch(1)
-        scroll = QScrollArea()
+        self.slider_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.slider_box)
         self.run_name = QLineEdit()
         self.run_name.setPlaceholderText("name of the run to keep")
@@ -227,10 +229,18 @@ class LivePanel(QWidget):
         self.hint.setText("Tick parameters to get sliders; moving a slider re-runs the model." if
                           session.defaults else "This model has no constant parameters.")
         fill_checklist(self.choices, session.defaults, keep)
+        self._fit_choices()
         for name in list(self.sliders):
             self._remove_slider(name)
         for name in keep:
             self._add_slider(name)
+
+    def _fit_choices(self) -> None:
+        """Make the parameter list as tall as its rows, up to CHOICE_ROWS of them, so that the sliders
+        below get the rest of the panel's height."""
+        rows = min(max(self.choices.count(), 1), CHOICE_ROWS)
+        row = self.choices.sizeHintForRow(0) if self.choices.count() else self.fontMetrics().height()
+        self.choices.setFixedHeight(rows * row + 2 * self.choices.frameWidth() + 2)
 
     def _choice_changed(self, item: QListWidgetItem) -> None:
         if item.checkState() == Qt.CheckState.Checked:
@@ -247,6 +257,11 @@ class LivePanel(QWidget):
         slider.sigValue.connect(self.session.set_value)
         self.sliders[name] = slider
         self.slider_layout.insertWidget(self.slider_layout.count() - 1, slider)
+        # the panel is never narrower than a slider with its range fields, so none of them is cut
+        margins = [layout.contentsMargins() for layout in (self.slider_layout, self.layout())]
+        needed = (slider.minimumSizeHint().width() + sum(m.left() + m.right() for m in margins)
+                  + self.slider_scroll.verticalScrollBar().sizeHint().width() + 2 * self.slider_scroll.frameWidth())
+        self.setMinimumWidth(max(self.minimumWidth(), needed))
 
     def _remove_slider(self, name: str) -> None:
         slider = self.sliders.pop(name, None)

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.run_dock = self._dock("Run", "run", self.run_settings, left)
         # live sliders sit beside the plot (as in SyntheSim), so the curves stay in view while sliding
         self.results_split = QSplitter(Qt.Orientation.Horizontal)
+        self.results_split.setChildrenCollapsible(False)
         self.results_split.addWidget(self.plots)
         self.results_split.addWidget(self.live)
         self.results_split.setStretchFactor(0, 3)

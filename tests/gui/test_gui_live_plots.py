@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QStyle, QStyleOptionSlider
+from PySide6.QtWidgets import QFileDialog, QScrollArea, QStyle, QStyleOptionSlider
 
 from app.gui.docks.plots import EXPORT_SIZE
 
@@ -76,6 +76,30 @@ def test_slider_range_and_step_are_editable(window, qtbot):
     QTest.keyClicks(control.max_edit, "1")  # below the minimum: refused, the field shows the range again
     QTest.keyClick(control.max_edit, Qt.Key.Key_Return)
     assert control.high == 20.0 and control.max_edit.text() == "20"
+
+
+def _inside(widget, container) -> bool:
+    """Whether ``widget`` is drawn whole inside ``container`` (not cut by its edges)."""
+    top_left = widget.mapTo(container, QPoint(0, 0))
+    return (top_left.x() >= 0 and top_left.y() >= 0 and top_left.x() + widget.width() <= container.width()
+            and top_left.y() + widget.height() <= container.height())
+
+
+def test_slider_fields_are_not_cut_and_the_sliders_get_the_height(window, qtbot):
+    _run_sir(window, qtbot)
+    controls = [_slider_for(window, name) for name in ("Contact Rate", "Duration")]
+    qtbot.wait(50)
+    viewport = window.live.findChild(QScrollArea).viewport()
+    for control in controls:
+        for field in (control.min_edit, control.max_edit, control.step_edit, control.reset_button):
+            assert field.mapTo(viewport, QPoint(field.width(), 0)).x() <= viewport.width(), "a field is cut"
+        for field in (control.min_edit, control.max_edit, control.step_edit):
+            assert field.width() >= field.fontMetrics().horizontalAdvance("0.001"), "a field is too narrow"
+    assert _inside(controls[0], viewport), "the first slider is seen whole"
+    choices = window.live.choices
+    assert all(choices.viewport().rect().contains(choices.visualItemRect(choices.item(row)))
+               for row in range(choices.count())) and choices.height() < 4 * choices.sizeHintForRow(0) + 12, \
+        "the parameter list is as tall as its rows, no taller"
 
 
 def test_runs_kept_by_name_are_overlaid(window, qtbot):
