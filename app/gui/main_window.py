@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.document: Document | None = None
         self.messages: list[str] = []
         self.report_dialog: ImportReportDialog | None = None
+        self._open_serial = 0  # counts opens and new files: only the latest one's outcome is shown
         self.live_session: LiveSession | None = None
         self.tabs = DiagramTabs()
         self.setCentralWidget(self.tabs)
@@ -321,6 +322,7 @@ class MainWindow(QMainWindow):
 
     def new_file(self) -> None:
         if self.maybe_save():
+            self._open_serial += 1  # an open still loading no longer replaces the new model
             self.set_document(Document(new_model()))
 
     def open_dialog(self) -> None:
@@ -341,9 +343,11 @@ class MainWindow(QMainWindow):
         from importers import load
 
         self.statusBar().showMessage(f"Opening {path}…")
+        self._open_serial += 1
         if background:
-            workers.submit(lambda: load(path), lambda loaded: self._opened(path, *loaded),
-                           lambda exc: self._open_failed(path, exc), self)
+            serial, mark = self._open_serial, self._edit_mark()
+            workers.submit(lambda: load(path), lambda loaded: self._loaded(serial, mark, path, *loaded),
+                           lambda exc: self._load_failed(serial, path, exc), self)
             return
         try:
             model, report = load(path)
@@ -351,6 +355,26 @@ class MainWindow(QMainWindow):
             self._open_failed(path, exc)
             return
         self._opened(path, model, report)
+
+    def _edit_mark(self) -> tuple[Document | None, int]:
+        """What tells whether the document was edited since: the document and its undo position."""
+        return (self.document, self.document.undo_stack.index() if self.document is not None else 0)
+
+    def _loaded(self, serial: int, mark: tuple[Document | None, int], path: str, model, report) -> None:  # noqa: ANN001
+        """Show a model loaded in the background, unless another open or a new file came after it, or
+        the user keeps the edits made while it loaded."""
+        if serial != self._open_serial:
+            return
+        document, position = self._edit_mark()
+        edited = document is not mark[0] or position != mark[1]
+        if edited and not self.maybe_save():  # edits made while it loaded are asked about, never dropped
+            self.statusBar().showMessage(f"Kept the model being edited; {path} was not opened", 5000)
+            return
+        self._opened(path, model, report)
+
+    def _load_failed(self, serial: int, path: str, exc: BaseException) -> None:
+        if serial == self._open_serial:  # the failure of an open that was superseded is not shown
+            self._open_failed(path, exc)
 
     def _open_failed(self, path: str, exc: BaseException) -> None:
         kind = "" if isinstance(exc, SalverError) else f"{type(exc).__name__}: "

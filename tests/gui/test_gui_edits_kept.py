@@ -1,17 +1,20 @@
 """Nothing typed is lost: the equation editor applies on Enter, on focus loss, before a run, a save or
 closing, and when the user clicks the canvas; Apply and Revert; undo back to the saved state clears the
-modified mark; a file that fails to open leaves the window as it was."""
+modified mark; a file that fails to open leaves the window as it was; an open still loading never
+replaces a file opened or made after it, nor edits made while it loaded without asking."""
 
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 from conftest import place
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 
-from app.gui import sd_layout
+from app.gui import sd_layout, workers
 from metamodel import io
 from tests.paths import SD_MODELS
 
@@ -115,3 +118,68 @@ def test_the_vector_select_model_opens(window):
     window.open_path(str(SD_MODELS / "tests" / "vector_select" / "test_vector_select.mdl"), background=False)
     assert not window.messages
     assert window.tabs.current_scene().nodes
+
+
+def _slow_load(monkeypatch, slow_path: Path) -> threading.Event:
+    """Make opening ``slow_path`` wait until the returned event is set (other files load as usual)."""
+    import importers
+
+    release = threading.Event()
+    real = importers.load
+
+    def load(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003 - importers.load's signature
+        if Path(path) == slow_path:
+            assert release.wait(30)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(importers, "load", load)
+    return release
+
+
+def _loads_finished(qtbot) -> None:
+    qtbot.waitUntil(lambda: not workers._live, timeout=30_000)
+    qtbot.wait(20)
+
+
+TEACUP = SD_MODELS / "samples" / "teacup" / "teacup.mdl"
+
+
+def test_an_open_that_finishes_late_does_not_replace_the_file_opened_after_it(window, qtbot, monkeypatch):
+    release = _slow_load(monkeypatch, TEACUP)
+    window.open_path(str(TEACUP))  # in the background, held back
+    window.open_path(str(SIR), background=False)
+    shown = window.document
+    release.set()
+    _loads_finished(qtbot)
+    assert window.document is shown and window.document.model.find("Infected") is not None
+    assert window.document.model.find("Teacup Temperature") is None
+
+    release = _slow_load(monkeypatch, TEACUP)
+    window.open_path(str(TEACUP))
+    window.act_new.trigger()  # File > New after the open: the new model stays
+    fresh = window.document
+    release.set()
+    _loads_finished(qtbot)
+    assert window.document is fresh and window.document.model.find("Teacup Temperature") is None
+
+
+def test_edits_made_while_a_file_loads_are_asked_about_before_it_replaces_them(window, mouse, qtbot, monkeypatch):
+    release = _slow_load(monkeypatch, TEACUP)
+    window.open_path(str(TEACUP))
+    element = _parameter(window, mouse, "edited while loading")
+    asked = []
+
+    def question(*args, **kwargs):  # noqa: ANN002, ANN003 - QMessageBox.question's signature
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    release.set()
+    _loads_finished(qtbot)
+    assert asked, "the user is asked about the unsaved edit"
+    assert window.document.model.get(element.id) is element, "cancel keeps the edited model"
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window.open_path(str(TEACUP))
+    _loads_finished(qtbot)
+    assert window.document.model.find("Teacup Temperature") is not None
