@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -191,6 +191,7 @@ class LivePanel(QWidget):
         self.hint = QLabel("Run the model once to get live sliders.")
         self.hint.setWordWrap(True)
         self.slider_box = QWidget()
+        self.slider_box.installEventFilter(self)  # its minimum width is the panel's: see minimumSizeHint
         self.slider_layout = QVBoxLayout(self.slider_box)
         self.slider_layout.addStretch(1)
         self.slider_scroll = scroll = QScrollArea()
@@ -235,6 +236,19 @@ class LivePanel(QWidget):
         for name in keep:
             self._add_slider(name)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.slider_box and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a slider came or went: the splitter reads minimumSizeHint again
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Never narrower than the sliders with their minimum, maximum and step fields, so none is cut."""
+        hint = super().minimumSizeHint()
+        margins = self.layout().contentsMargins()
+        width = (self.slider_box.minimumSizeHint().width() + self.slider_scroll.verticalScrollBar().sizeHint().width()
+                 + 2 * self.slider_scroll.frameWidth() + margins.left() + margins.right())
+        return QSize(max(hint.width(), width), hint.height())
+
     def _fit_choices(self) -> None:
         """Make the parameter list as tall as its rows, up to CHOICE_ROWS of them, so that the sliders
         below get the rest of the panel's height."""
@@ -257,11 +271,6 @@ class LivePanel(QWidget):
         slider.sigValue.connect(self.session.set_value)
         self.sliders[name] = slider
         self.slider_layout.insertWidget(self.slider_layout.count() - 1, slider)
-        # the panel is never narrower than a slider with its range fields, so none of them is cut
-        margins = [layout.contentsMargins() for layout in (self.slider_layout, self.layout())]
-        needed = (slider.minimumSizeHint().width() + sum(m.left() + m.right() for m in margins)
-                  + self.slider_scroll.verticalScrollBar().sizeHint().width() + 2 * self.slider_scroll.frameWidth())
-        self.setMinimumWidth(max(self.minimumWidth(), needed))
 
     def _remove_slider(self, name: str) -> None:
         slider = self.sliders.pop(name, None)
