@@ -29,7 +29,8 @@ def add_check_parser(subparsers: Any) -> argparse.ArgumentParser:
                                    description="Check a model (SysML XMI, Capella, AADL, MTIP, .salver, …) for "
                                                "architecture problems. Exit status 1 when new errors are found, "
                                                "2 when the file cannot be read.")
-    parser.add_argument("file", help="model file (.xmi, .uml, .mdzip, .capella, .aadl, .xml, .salver, …)")
+    parser.add_argument("file", help="model file (.xmi, .uml, .mdzip, .capella, .aadl, .sysml, .xml, .archimate, "
+                                     ".salver, …)")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text",
                         help="output format on stdout (default text)")
     parser.add_argument("--json", action="store_true", help="same as --format json")

@@ -33,6 +33,7 @@ _IMPORTERS: dict[str, str] = {
     ".capella": "capella",
     ".sysml": "sysml2",
     ".aadl": "aadl",
+    ".archimate": "archi",
     ".fmu": "fmu",
 }
 # root element namespace of a .xml file -> importer module

@@ -18,7 +18,7 @@ relationship connections as links with their bendpoints, labels and groups as no
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -42,21 +42,18 @@ class Dialect:
     relationship_ref: str = "relationshipRef"
     view_container: str = "diagrams"
     property_definitions: str = "propertyDefinitions"
-    element_types: dict[str, str] = field(default_factory=dict)  # this version's name -> ArchiMate 3's
-    relationship_types: dict[str, str] = field(default_factory=dict)
-    relationship_suffix: str = ""
 
 
 DIALECTS = {
     "http://www.opengroup.org/xsd/archimate/3.0/": Dialect(),
     "http://www.opengroup.org/xsd/archimate": Dialect(
         name="label", organizations="organization", item_ref="identifierref", element_ref="elementref",
-        relationship_ref="relationshipref", view_container="views", property_definitions="propertydefs",
-        element_types={"InfrastructureFunction": "TechnologyFunction", "InfrastructureInterface": "TechnologyInterface",
-                       "InfrastructureService": "TechnologyService", "Network": "CommunicationNetwork"},
-        relationship_types={"UsedBy": "Serving", "Realisation": "Realization", "Specialisation": "Specialization"},
-        relationship_suffix="Relationship"),
+        relationship_ref="relationshipref", view_container="views", property_definitions="propertydefs"),
 }
+# ArchiMate 2 names -> the ArchiMate 3 names the 3.0 specification gave them
+ELEMENT_TYPES_2 = {"InfrastructureFunction": "TechnologyFunction", "InfrastructureInterface": "TechnologyInterface",
+                   "InfrastructureService": "TechnologyService", "Network": "CommunicationNetwork"}
+RELATIONSHIP_TYPES_2 = {"UsedBy": "Serving", "Realisation": "Realization", "Specialisation": "Specialization"}
 NAMESPACES = tuple(DIALECTS)
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -83,7 +80,74 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     return model, report
 
 
-class ArchimateMapper:
+class ConceptMapper:
+    """What the ArchiMate file formats share: elements and relationships as model elements, what was
+    left out and the references checked once all are read."""
+
+    def __init__(self, report: ImportReport, reasons: dict[str, str], name: str, doc: str) -> None:
+        self.report = report
+        self.unmapped = UnmappedCounter(dict(reasons))
+        self.as_requirement: dict[str, list[ReportEntry]] = {}
+        self.model = Model(name=name or "model", doc=doc)
+
+    def _add(self, created: Element, element: etree._Element) -> bool:
+        if not created.id:
+            self.report.add(f"<{etree.QName(element).localname}> without identifier skipped", created.name,
+                            element.sourceline, "error")
+            return False
+        if created.id in self.model.elements:
+            self.report.add(f"duplicate identifier {created.id!r}; second element skipped", created.name,
+                            element.sourceline, "error")
+            return False
+        self.model.add(created)
+        self.report.lines[created.id] = element.sourceline
+        return True
+
+    def _concept(self, kind: str, identifier: str, name: str, doc: str, element: etree._Element) -> None:
+        """An element of ArchiMate type ``kind``: a Requirement for what must hold, else a Block."""
+        kind = ELEMENT_TYPES_2.get(kind, kind)
+        created: Element
+        if kind in REQUIREMENT_TYPES:
+            created = Requirement(identifier, name, doc=doc, text=doc)
+            if kind != "Requirement":
+                self.as_requirement.setdefault(kind, []).append(ReportEntry("", name, element.sourceline))
+        else:
+            created = Block(identifier, name, doc=doc, stereotype=kind or "Element")
+        self._add(created, element)
+
+    def _relation(self, kind: str, identifier: str, name: str, doc: str, element: etree._Element) -> bool:
+        """A relationship of type ``kind`` (``Serving``, ``UsedByRelationship``…) between the ``source``
+        and ``target`` of ``element``; False when it was not added."""
+        kind = kind.removesuffix("Relationship")
+        kind = RELATIONSHIP_TYPES_2.get(kind, kind)
+        relation = Relation(identifier, name, doc=doc, relation=kind.lower() or "association",
+                            sources=[element.get("source") or ""], targets=[element.get("target") or ""])
+        return self._add(relation, element)
+
+    def _number(self, element: etree._Element, attribute: str, default: float = 0.0) -> float:
+        text = element.get(attribute)
+        try:
+            return float(text) if text is not None else default
+        except ValueError:
+            self.report.add(f"{attribute}={text!r} is not a number; {default:g} used", etree.QName(element).localname,
+                            element.sourceline)
+            return default
+
+    def _finish(self) -> Model:
+        """Check the relationships' ends and report what was left out."""
+        for relation in self.model.of_kind(Relation):
+            for end in (*relation.sources, *relation.targets):
+                if end not in self.model.elements:
+                    self.report.add(f"relationship end {end!r} is not an element of the file",
+                                    relation.name or relation.id, self.report.lines.get(relation.id), "error")
+        for kind, found in self.as_requirement.items():
+            self.report.add(f"{len(found)} x {kind} imported as Requirement (the ArchiMate type is not kept)",
+                            f"first: {found[0].element}", found[0].line, "info")
+        self.unmapped.report_to(self.report)
+        return self.model
+
+
+class ArchimateMapper(ConceptMapper):
     """Builds a ``Model`` from a parsed exchange file; use once: ``ArchimateMapper(...).run()``."""
 
     def __init__(self, root: etree._Element, source: str, report: ImportReport) -> None:
@@ -94,10 +158,7 @@ class ArchimateMapper:
         self.ns = tag.namespace
         self.dialect = DIALECTS[tag.namespace]
         self.root = root
-        self.report = report
-        self.unmapped = UnmappedCounter(dict(REASONS))
-        self.as_requirement: dict[str, list[ReportEntry]] = {}
-        self.model = Model(name=self._text(root, "name") or "model", doc=self._text(root, "documentation"))
+        super().__init__(report, REASONS, self._text(root, "name"), self._text(root, "documentation"))
 
     def run(self) -> Model:
         for child in self.root:
@@ -121,12 +182,7 @@ class ArchimateMapper:
         for name in (self.dialect.property_definitions, "metadata"):
             for element in self._all(self.root, name):
                 self.unmapped.count(name, element.sourceline)
-        self._check_references()
-        for kind, found in self.as_requirement.items():
-            self.report.add(f"{len(found)} x {kind} imported as Requirement (the ArchiMate type is not kept)",
-                            f"first: {found[0].element}", found[0].line, "info")
-        self.unmapped.report_to(self.report)
-        return self.model
+        return self._finish()
 
     # -- helpers ------------------------------------------------------------------------------------
     def _all(self, parent: etree._Element, name: str) -> list[etree._Element]:
@@ -138,46 +194,17 @@ class ArchimateMapper:
         chosen = next((e for e in found if (e.get(XML_LANG) or "").startswith("en")), found[0] if found else None)
         return (chosen.text or "").strip() if chosen is not None else ""
 
-    @staticmethod
-    def _type(element: etree._Element) -> str:
-        return (element.get(XSI_TYPE) or "").rpartition(":")[2]
-
-    def _add(self, created: Element, element: etree._Element) -> bool:
-        if not created.id:
-            self.report.add(f"<{etree.QName(element).localname}> without identifier skipped", created.name,
-                            element.sourceline, "error")
-            return False
-        if created.id in self.model.elements:
-            self.report.add(f"duplicate identifier {created.id!r}; second element skipped", created.name,
-                            element.sourceline, "error")
-            return False
-        self.model.add(created)
-        self.report.lines[created.id] = element.sourceline
-        return True
 
     # -- content ------------------------------------------------------------------------------------
     def _element(self, element: etree._Element) -> None:
-        kind = self._type(element)
-        kind = self.dialect.element_types.get(kind, kind)
-        identifier, name, doc = element.get("identifier") or "", self._text(element, self.dialect.name), \
-            self._text(element, "documentation")
-        created: Element
-        if kind in REQUIREMENT_TYPES:
-            created = Requirement(identifier, name, doc=doc, text=doc)
-            if kind != "Requirement":
-                self.as_requirement.setdefault(kind, []).append(ReportEntry("", name, element.sourceline))
-        else:
-            created = Block(identifier, name, doc=doc, stereotype=kind or "Element")
-        self._add(created, element)
+        self._concept(xsi_type(element), element.get("identifier") or "", self._text(element, self.dialect.name),
+                      self._text(element, "documentation"), element)
 
     def _relationship(self, element: etree._Element) -> None:
-        kind = self._type(element).removesuffix(self.dialect.relationship_suffix)
-        kind = self.dialect.relationship_types.get(kind, kind)
-        relation = Relation(element.get("identifier") or "", self._text(element, self.dialect.name),
-                            doc=self._text(element, "documentation"), relation=kind.lower() or "association",
-                            sources=[element.get("source") or ""], targets=[element.get("target") or ""])
-        if self._add(relation, element) and element.get("accessType"):
-            self.unmapped.count("accessType", element.sourceline, relation.name)
+        name = self._text(element, self.dialect.name)
+        if self._relation(xsi_type(element), element.get("identifier") or "", name,
+                          self._text(element, "documentation"), element) and element.get("accessType"):
+            self.unmapped.count("accessType", element.sourceline, name)
 
     def _folder(self, item: etree._Element, owner: str | None) -> None:
         """An organization item: a folder (label and sub-items) or a reference to an element."""
@@ -239,18 +266,7 @@ class ArchimateMapper:
             return
         view.links[key] = Link(source, target, points=points)
 
-    def _number(self, element: etree._Element, attribute: str) -> float:
-        text = element.get(attribute)
-        try:
-            return float(text) if text is not None else 0.0
-        except ValueError:
-            self.report.add(f"{attribute}={text!r} is not a number; 0 used", etree.QName(element).localname,
-                            element.sourceline)
-            return 0.0
 
-    def _check_references(self) -> None:
-        for relation in self.model.of_kind(Relation):
-            for end in (*relation.sources, *relation.targets):
-                if end not in self.model.elements:
-                    self.report.add(f"relationship end {end!r} is not an element of the file",
-                                    relation.name or relation.id, self.report.lines.get(relation.id), "error")
+def xsi_type(element: etree._Element) -> str:
+    """The ``xsi:type`` of ``element`` without its prefix (``archimate:Node``: ``Node``)."""
+    return (element.get(XSI_TYPE) or "").rpartition(":")[2]
