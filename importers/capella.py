@@ -14,7 +14,9 @@ the ports' components); data classes (Block ``Class`` with their properties as p
 are ValueTypes); exchange items and interfaces (Interface: their elements or allocated exchange items as
 flow properties); allocations and deployments (Relation ``allocate``, from the allocated element to where it
 is allocated) and component, port and information realizations (Relation ``realization``); requirements of
-the requirements viewpoint (Requirement).
+the requirements viewpoint (Requirement) and their allocations to the elements that address them (Relation
+``satisfy`` from the element to the requirement, or ``verify``/``refine``/``derive`` when the link's type
+names one).
 Functions, functional exchanges, capabilities, scenarios, modes and states are behaviour: counted in
 the report, and kept as ``Unmapped`` stubs where a mapped relation refers to them.
 """
@@ -74,6 +76,12 @@ RELATIONS = {
     "PortRealization": ("realization", "sourceElement", "targetElement"),
     "InformationRealization": ("realization", "sourceElement", "targetElement"),
 }
+# the requirements viewpoint's links between a requirement and the element it is allocated to: (slot of
+# the element, slot of the requirement)
+REQUIREMENT_LINKS = {"CapellaIncomingRelation": ("target", "source"), "CapellaOutgoingRelation": ("source", "target")}
+# a requirement link whose type names one of these is that SysML relation; any other allocation of a
+# requirement to the element that addresses it is read as satisfy
+LINK_KINDS = (("verif", "verify"), ("refin", "refine"), ("deriv", "derive"))
 CARDINALITY_SLOTS = {"ownedMinCard", "ownedMaxCard"}
 LIBRARY_PACKAGES = {"Predefined Types"}  # the data types Capella creates in every project
 _BEHAVIOUR = "behaviour (functions, exchanges between functions, chains, states) is not imported"
@@ -169,6 +177,7 @@ class CapellaMapper:
             **{kind: self._value_type for kind in VALUE_TYPES},
             **{kind: self._connector for kind in CONNECTOR_TYPES},
             **{kind: self._relation for kind in RELATIONS},
+            **{kind: self._requirement_link for kind in REQUIREMENT_LINKS},
             "Class": self._class, "Part": self._part, "Property": self._property,
             "ComponentPort": self._port, "PhysicalPort": self._port,
             "ExchangeItem": self._exchange_item, "Interface": self._interface, "Requirement": self._requirement,
@@ -352,6 +361,17 @@ class CapellaMapper:
         kind, source, target = RELATIONS[capella_type(element) or ""]
         relation = Relation(element.get("id"), element.get("name") or "", owner=owner, relation=kind,
                             sources=self._refs(element, source), targets=self._refs(element, target))
+        self._add(relation, element)
+
+    def _requirement_link(self, element: etree._Element, owner: str | None) -> None:
+        """A requirement allocated to a model element (Capella's requirements viewpoint): a relation from
+        the element to the requirement, named by the link's type."""
+        addressed_by, requirement = REQUIREMENT_LINKS[capella_type(element) or ""]
+        link_type = self.by_id.get(self._ref(element, "relationType") or "")
+        name = (link_type.get("ReqIFLongName") or link_type.get("ReqIFName") or "") if link_type is not None else ""
+        kind = next((k for stem, k in LINK_KINDS if stem in name.casefold()), "satisfy")
+        relation = Relation(element.get("id"), name, owner=owner, relation=kind,
+                            sources=self._refs(element, addressed_by), targets=self._refs(element, requirement))
         self._add(relation, element)
 
     # -- resolution ---------------------------------------------------------------------------------

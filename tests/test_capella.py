@@ -212,3 +212,54 @@ def test_elements_without_ids_get_fresh_ones_and_the_model_saves(tmp_path: Path)
     assert fresh and all(e.severity == "warning" for e in fresh)
     assert len(list(model.of_kind(Block))) > 10 and all(isinstance(key, str) and key for key in model.elements)
     assert io.from_dict(json.loads(io.dumps(model))).equal_content(model)
+
+
+LINKED = HEADER.replace('id="p1"', 'xmlns:R="http://www.polarsys.org/kitalpha/requirements" '
+                        'xmlns:CR="http://www.polarsys.org/capella/requirements" '
+                        'xmlns:ctx="http://www.polarsys.org/capella/core/ctx/7.0.0" id="p1"') + """
+  <ownedModelRoots xsi:type="m:SystemEngineering" id="se" name="SE">
+    <ownedArchitectures xsi:type="la:LogicalArchitecture" id="la" name="Logical">
+      <ownedExtensions xsi:type="CR:CapellaModule" id="mod">
+        <ownedRequirements xsi:type="R:Requirement" id="r1" ReqIFName="Fast">
+          <ownedRelations xsi:type="CR:CapellaIncomingRelation" id="l1" relationType="#t1" source="#r1"
+              target="#f1"/>
+        </ownedRequirements>
+        <ownedRequirements xsi:type="R:Requirement" id="r2" ReqIFName="Tested"/>
+        <ownedRequirements xsi:type="R:Requirement" id="r3" ReqIFName="Forgotten"/>
+        <ownedRequirements xsi:type="R:Requirement" id="r4" ReqIFName="Capable">
+          <ownedRelations xsi:type="CR:CapellaIncomingRelation" id="l4" source="#r4" target="#cap"/>
+        </ownedRequirements>
+      </ownedExtensions>
+      <ownedExtensions xsi:type="CR:CapellaTypesFolder" id="types">
+        <ownedTypes xsi:type="R:RelationType" id="t1" ReqIFLongName="allocatedTo"/>
+        <ownedTypes xsi:type="R:RelationType" id="t2" ReqIFLongName="verifiedBy"/>
+      </ownedExtensions>
+      <ownedFunctionPkg xsi:type="la:LogicalFunctionPkg" id="fpkg" name="Functions">
+        <ownedLogicalFunctions xsi:type="la:LogicalFunction" id="f1" name="Compute"/>
+      </ownedFunctionPkg>
+      <ownedAbstractCapabilityPkg xsi:type="la:CapabilityRealizationPkg" id="cpkg" name="Capabilities">
+        <ownedCapabilityRealizations xsi:type="la:CapabilityRealization" id="cap" name="Serve"/>
+      </ownedAbstractCapabilityPkg>
+      <ownedLogicalComponentPkg xsi:type="la:LogicalComponentPkg" id="pkg" name="Structure">
+        <ownedLogicalComponents xsi:type="la:LogicalComponent" id="sys" name="Sys">
+          <ownedExtensions xsi:type="CR:CapellaOutgoingRelation" id="l2" relationType="#t2" source="#sys"
+              target="#r2"/>
+        </ownedLogicalComponents>
+      </ownedLogicalComponentPkg>
+    </ownedArchitectures>
+  </ownedModelRoots>
+</org.polarsys.capella.core.data.capellamodeller:Project>
+"""
+
+
+def test_requirements_allocated_to_elements_are_covered(tmp_path: Path) -> None:
+    """Capella's requirements viewpoint allocates requirements to the elements that address them, with
+    links of a user-defined type: satisfy, or the SysML relation the type names."""
+    path = tmp_path / "linked.capella"
+    path.write_text(LINKED, encoding="utf-8")
+    model, _ = importers.load(path)
+    links = [(model[i].relation, model[i].name, model[i].sources, model[i].targets) for i in ("l1", "l2", "l4")]
+    assert links == [("satisfy", "allocatedTo", ["f1"], ["r1"]), ("verify", "verifiedBy", ["sys"], ["r2"]),
+                     ("satisfy", "", ["cap"], ["r4"])]
+    found = [d for d in run_rules(model, ("architecture",)) if d.code in ("AR101", "AR114")]
+    assert [(d.code, d.element_id) for d in found] == [("AR114", "r3")]  # the capability is a stub, not missing

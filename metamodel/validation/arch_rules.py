@@ -434,8 +434,8 @@ _COVERED_BY = ", ".join(_COVERING[:-1]) + f" or {_COVERING[-1]}"
 @rule("AR114", "warning", "requirement not covered", domain="architecture")
 def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
     """Covered: the target of a satisfy, verify, refine or derive relation (derived requirements carry
-    it on), of a realization or of an influence (ArchiMate's motivation elements), or the owner of
-    requirements (its children carry it)."""
+    it on; Capella's allocations of requirements are read as these), of a realization or of an influence
+    (ArchiMate's motivation elements), or the owner of requirements (its children carry it)."""
     covered = {t for r in of_kind(model, Relation) if r.relation in _COVERING for t in r.targets}
     covered.update(r.owner for r in of_kind(model, Requirement) if r.owner)
     for requirement in _authored(model, Requirement):
