@@ -263,3 +263,31 @@ def test_requirements_allocated_to_elements_are_covered(tmp_path: Path) -> None:
                      ("satisfy", "", ["cap"], ["r4"])]
     found = [d for d in run_rules(model, ("architecture",)) if d.code in ("AR101", "AR114")]
     assert [(d.code, d.element_id) for d in found] == [("AR114", "r3")]  # the capability is a stub, not missing
+
+
+def _layer_with_functions(functions: str) -> str:
+    return HEADER + f"""
+  <ownedModelRoots xsi:type="m:SystemEngineering" id="se" name="SE">
+    <ownedArchitectures xsi:type="la:LogicalArchitecture" id="la" name="Logical">
+      <ownedFunctionPkg xsi:type="la:LogicalFunctionPkg" id="fpkg" name="Logical Functions">
+        <ownedLogicalFunctions xsi:type="la:LogicalFunction" id="root" name="Root Logical Function">{functions}
+        </ownedLogicalFunctions>
+      </ownedFunctionPkg>
+      <ownedLogicalComponentPkg xsi:type="la:LogicalComponentPkg" id="pkg" name="Structure">
+        <ownedLogicalComponents xsi:type="la:LogicalComponent" id="sys" name="Sys"/>
+      </ownedLogicalComponentPkg>
+    </ownedArchitectures>
+  </ownedModelRoots>
+</org.polarsys.capella.core.data.capellamodeller:Project>
+"""
+
+
+def test_a_layer_without_functional_analysis_has_no_unallocated_leaf(tmp_path: Path) -> None:
+    """Capella creates every layer with a root function: alone, it is not a leaf function to allocate."""
+    path = tmp_path / "layer.capella"
+    found = []
+    for functions in ("", '<ownedFunctions xsi:type="la:LogicalFunction" id="f" name="Filter"/>'):
+        path.write_text(_layer_with_functions(functions), encoding="utf-8")
+        model, _ = importers.load(path)
+        found.append([d.element_id for d in run_rules(model, ("architecture",)) if d.code == "AR140"])
+    assert found == [[], ["f"]]

@@ -5,6 +5,7 @@ functions, and states that transitions reach."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from metamodel.elements import Behavior, Block, Connector, Element, Part, Port, Relation
@@ -58,12 +59,17 @@ def _allocations(model: Model) -> dict[str, list[str]]:
 
 @rule("AR140", "warning", "leaf function not allocated to a component", domain="architecture")
 def unallocated_leaf_function(model: Model) -> Iterator[Diagnostic]:
-    """In a layer that has components, every function without sub-functions is allocated to one."""
+    """In a layer that has components, every function without sub-functions is allocated to one. A layer
+    whose only function is the root function Capella creates with it has no functional analysis yet:
+    its root is not reported."""
     layers = {k for b in of_kind(model, Block) for k, kinds in _LAYER_COMPONENTS.items() if b.stereotype in kinds}
-    parents = {b.owner for b in _behaviours(model, "function")}
+    functions = list(_behaviours(model, "function"))
+    parents = {b.owner for b in functions}
+    per_layer = Counter(f.detail for f in functions)
     allocated = _allocations(model)
-    for function in _behaviours(model, "function"):
-        if function.detail in layers and function.id not in parents and function.id not in allocated:
+    for function in functions:
+        if function.detail in layers and per_layer[function.detail] > 1 and function.id not in parents and \
+                function.id not in allocated:
             yield Diagnostic("AR140", "warning", f"leaf function {function.name!r} is not allocated to any component",
                              function.id, function.name)
 
