@@ -180,7 +180,7 @@ class _Parser:
             return self.declaration(node, depth)
         if word in (":>>", "redefines"):  # ':>> x = 5;' redefines a feature of the owner's type
             return self.declaration(Node("feature", token.line, prefixes=prefixes), depth)
-        if prefixes & set(ASSERTIONS) and token.kind == NAME and word not in USAGE_KEYWORDS:
+        if prefixes & set(ASSERTIONS) and token.kind == NAME and word not in (*USAGE_KEYWORDS, "satisfy"):
             if word == "not":
                 node = Node("skipped", token.line, name="negated assertion", prefixes=prefixes)
                 self._skip_statement(depth, node)
@@ -278,8 +278,11 @@ class _Parser:
         return not (token.kind == NAME and following is not None and following.text in (":", ";", ":>", ":>>"))
 
     def expression_member(self, token: Token) -> Node:
-        """An expression in a body, up to ``;`` or the body's ``}``."""
-        return Node("expression", token.line, text=self.expression_text())
+        """An expression in a body, up to its ``;`` (taken) or the body's ``}``."""
+        node = Node("expression", token.line, text=self.expression_text())
+        if self.at(";"):
+            self.take()
+        return node
 
     def _is_name_use(self) -> bool:
         """A prefix word used as a name (``end`` as a feature name followed by ``:``)."""

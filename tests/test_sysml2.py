@@ -338,3 +338,28 @@ def test_flows_inside_actions_are_reported_and_succession_flows_are_flows(tmp_pa
     inside = sorted((e.element, e.reason.split(" not imported")[0]) for e in report.entries if "inside" in e.reason)
     assert inside == [("ProvidePower", "2 flows inside action def 'ProvidePower'"),
                       ("drive", "1 flow inside perform 'drive'")]
+
+
+def test_expression_statements_end_at_their_semicolons_and_asserted_satisfactions_count(tmp_path: Path) -> None:
+    """Statements in a requirement body separated by ';' (``frame c;``) are read one after the other; an
+    ``assert satisfy`` is a satisfaction like ``satisfy``, a negated one is not."""
+    path = tmp_path / "req.sysml"
+    path.write_text("package Q {\n  concern c;\n  requirement def R { frame c; x > 1; }\n  part p;\n"
+                    "  requirement r : R;\n  requirement s : R;\n  assert satisfy r by p;\n"
+                    "  assert not satisfy s by p;\n}\n", encoding="utf-8")
+    model, _ = importers.load(path)
+    satisfied = [(r.sources, r.targets) for r in model.of_kind(Relation) if r.relation == "satisfy"]
+    assert satisfied == [(["Q::p"], ["Q::r"])]
+    uncovered = {d.element_id for d in run_rules(model, ["architecture"]) if d.code == "AR114"}
+    assert "Q::s" in uncovered and "Q::r" not in uncovered
+
+
+def test_constraint_usages_need_no_definition(tmp_path: Path) -> None:
+    """A SysML v2 constraint (or calculation) usage without a definition is typed by the library's base
+    constraint: not an untyped feature."""
+    path = tmp_path / "c.sysml"
+    path.write_text("package K {\n  constraint def C;\n  constraint c : C;\n  constraint loose;\n"
+                    "  requirement def R { require constraint tight :>> c; }\n  calc def F;\n  calc f;\n}\n",
+                    encoding="utf-8")
+    model, _ = importers.load(path)
+    assert [d.message for d in run_rules(model, ["architecture"]) if d.code == "AR102"] == []

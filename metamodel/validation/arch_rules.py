@@ -241,7 +241,8 @@ _TYPELESS_PORTS = ("PhysicalPort", "ComponentPort", "AADL event port", "AADL fea
 
 # SysML v2 usages (the importer keeps their keyword as stereotype): one without a definition is typed by
 # the library's base (Parts::Part, Ports::Port), a complete usage that its own features define
-_SYSML2_USAGES = ("part", "item", "attribute", "feature", "end", "port", "subject", "return")
+_SYSML2_USAGES = ("part", "item", "attribute", "feature", "end", "port", "subject", "return", "constraint", "calc",
+                  "analysis", "verification")
 
 
 def _of_owner(model: Model, element: Element) -> str:
