@@ -166,7 +166,7 @@ class Sysml2Mapper:
             self._create(Interface(self._id(node, owner), node.name, owner=owner), node, owner)
         elif keyword in ("requirement def", "requirement"):
             self._create(Requirement(self._id(node, owner), node.name or node.short_name, owner=owner,
-                                     req_id=node.short_name), node, owner)
+                                     req_id=node.short_name, properties={"keyword": keyword}), node, owner)
         elif keyword == "satisfy":
             relation = Relation(self._id(node, owner), "", owner=owner, relation="satisfy")
             self._create(relation, node, owner, scope_member=False)

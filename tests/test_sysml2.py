@@ -363,3 +363,15 @@ def test_constraint_usages_need_no_definition(tmp_path: Path) -> None:
                     encoding="utf-8")
     model, _ = importers.load(path)
     assert [d.message for d in run_rules(model, ["architecture"]) if d.code == "AR102"] == []
+
+
+def test_requirement_definitions_are_checked_through_their_usages(tmp_path: Path) -> None:
+    """A SysML v2 requirement definition states what its usages require; the usages, which may be
+    anonymous, are what a design satisfies."""
+    path = tmp_path / "defs.sysml"
+    path.write_text("package D {\n  requirement def Mass { requirement; requirement def <'1'> Inner; }\n"
+                    "  requirement def Unused;\n  part car;\n  requirement m : Mass;\n  requirement open : Mass;\n"
+                    "  satisfy m by car;\n}\n", encoding="utf-8")
+    model, _ = importers.load(path)
+    found = [(d.code, d.element_id) for d in run_rules(model, ["architecture"]) if d.code in ("AR112", "AR114")]
+    assert found == [("AR114", "D::open")]

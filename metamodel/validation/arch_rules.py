@@ -411,6 +411,8 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
 def missing_name(model: Model) -> Iterator[Diagnostic]:
     named = (Package, Block, Port, Interface, ValueType, Requirement)  # unnamed parts are usual (": Type")
     for element in model.elements.values():
+        if element.properties.get("keyword") == "requirement":
+            continue  # a SysML v2 requirement usage, which may be anonymous like any usage
         if isinstance(element, named) and not element.name.strip() and not _is_external(element):
             yield _finding("AR112", "warning", element, f"{element.kind} {element.id!r} has no name")
 
@@ -432,13 +434,30 @@ _COVERING = ("satisfy", "verify", "refine", "derive", "realization", "influence"
 _COVERED_BY = ", ".join(_COVERING[:-1]) + f" or {_COVERING[-1]}"
 
 
+def _in_requirement_definitions(model: Model) -> set[str]:
+    """SysML v2 requirement definitions and the requirements declared inside them, at any depth."""
+    requirements = list(of_kind(model, Requirement))
+    found = {r.id for r in requirements if r.properties.get("keyword") == "requirement def"}
+    for requirement in requirements:
+        seen, owner = set(), requirement.owner
+        while owner and owner not in seen and owner not in found:
+            seen.add(owner)
+            owner = model.elements[owner].owner if owner in model.elements else None
+        if owner in found:
+            found.add(requirement.id)
+    return found
+
+
 @rule("AR114", "warning", "requirement not covered", domain="architecture")
 def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
     """Covered: the target of a satisfy, verify, refine or derive relation (derived requirements carry
     it on; Capella's allocations of requirements are read as these), of a realization or of an influence
-    (ArchiMate's motivation elements), or the owner of requirements (its children carry it)."""
+    (ArchiMate's motivation elements), or the owner of requirements (its children carry it). A SysML v2
+    requirement definition, and what is declared inside one, states what its usages require: the usages
+    are checked instead."""
     covered = {t for r in of_kind(model, Relation) if r.relation in _COVERING for t in r.targets}
     covered.update(r.owner for r in of_kind(model, Requirement) if r.owner)
+    covered |= _in_requirement_definitions(model)
     for requirement in _authored(model, Requirement):
         if requirement.id not in covered:
             yield _finding("AR114", "warning", requirement, f"requirement {_label(requirement)} is the target "
