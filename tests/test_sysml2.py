@@ -375,3 +375,15 @@ def test_requirement_definitions_are_checked_through_their_usages(tmp_path: Path
     model, _ = importers.load(path)
     found = [(d.code, d.element_id) for d in run_rules(model, ["architecture"]) if d.code in ("AR112", "AR114")]
     assert found == [("AR114", "D::open")]
+
+
+def test_end_ports_of_a_connection_usage_are_its_ends(tmp_path: Path) -> None:
+    """'end port p3 : P;' in the body of a connection usage declares an end of the connection, not a port
+    that a connector must reach."""
+    path = tmp_path / "ends.sysml"
+    path.write_text("package E {\n  port def P;\n  connection def A { end port p1 : P; end port p2 : ~P; }\n"
+                    "  part def B1 {\n    part p { port p1 : P; port p2 : ~P; }\n"
+                    "    connection a : A connect p.p1 to p.p2 { end port p3 : P; }\n  }\n  part b : B1;\n}\n",
+                    encoding="utf-8")
+    model, _ = importers.load(path)
+    assert [d.message for d in run_rules(model, ["architecture"]) if d.code == "AR103"] == []

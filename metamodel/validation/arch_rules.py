@@ -288,6 +288,8 @@ def unconnected_port(model: Model) -> Iterator[Diagnostic]:
             continue  # AADL features are checked per subcomponent (AR121)
         if isinstance(model.get(port.owner), Block) and port.owner not in used:
             continue
+        if isinstance(model.get(port.owner), Connector):
+            continue  # an end of a SysML v2 connection ('end port p : P' in its body): what it connects
         if port.stereotype == "ComponentPort" and port.type:
             continue  # Capella: a component port that provides or requires an interface is in use (DCOV_09)
         if port.id not in connected and not port.required:  # required ones: AR004
