@@ -3,6 +3,7 @@ outlines on the diagram and the loop-dominance chart under the plot, through rea
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from conftest import Mouse, choose_in_menu, right_click
@@ -11,6 +12,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from app.gui.document import Document, new_model
+from metamodel.errors import ModelError
+from tests.paths import SD_MODELS
 
 SIR = Path(__file__).resolve().parents[2] / "samples" / "sir.salver"
 
@@ -101,3 +104,49 @@ def test_loops_through_a_variable_and_analysis_after_a_run(window, qtbot):
     chart = window.structure.chart
     assert panel.dominance is None and panel.list.topLevelItemCount() == 0 and not chart.curves
     assert not chart.isVisible()
+
+
+def _held_analysis(monkeypatch) -> tuple[threading.Event, list]:
+    """Make Loops That Matter wait for the returned event; the first analysis then fails. The list gets
+    the name of each model analysed."""
+    from app.gui.docks import structure
+
+    release, seen, real = threading.Event(), [], structure.analyse
+
+    def held(model, params=None):  # noqa: ANN001 - structure.analyse's signature
+        seen.append(model.name)
+        assert release.wait(30)
+        if len(seen) == 1:
+            raise ModelError(f"model '{model.name}' cannot be compiled:", [])
+        return real(model, params)
+
+    monkeypatch.setattr(structure, "analyse", held)
+    return release, seen
+
+
+def test_an_analysis_of_the_file_shown_before_does_not_report_on_the_next(window, qtbot, monkeypatch):
+    release, seen = _held_analysis(monkeypatch)
+    _open_sir(window)
+    tools = window.structure
+    tools.loops_dock.show()
+    QTest.mouseClick(tools.loops.analyse_button, Qt.MouseButton.LeftButton)
+    window.open_path(str(SD_MODELS / "samples" / "teacup" / "teacup.mdl"), background=False)
+    release.set()
+    qtbot.waitUntil(lambda: not tools.running, timeout=30_000)
+    qtbot.wait(20)
+    assert len(seen) == 1, "nothing is analysed that was not asked for"
+    assert "run the model or press Analyse" in tools.loops.status.text(), "the failure of SIR's analysis is not shown"
+    assert tools.loops.analyse_button.isEnabled()
+
+
+def test_an_analysis_asked_for_while_one_runs_starts_after_it(window, qtbot, monkeypatch):
+    release, seen = _held_analysis(monkeypatch)
+    _open_sir(window)
+    tools = window.structure
+    tools.loops_dock.show()
+    QTest.mouseClick(tools.loops.analyse_button, Qt.MouseButton.LeftButton)
+    window.run_model()  # a run while the first analysis is held: its analysis waits for the first
+    qtbot.waitUntil(lambda: window.act_run.isEnabled() and window.plots.latest is not None, timeout=30_000)
+    release.set()
+    qtbot.waitUntil(lambda: tools.loops.dominance is not None, timeout=60_000)
+    assert len(seen) == 2 and "R1" in tools.loops.status.text()

@@ -372,6 +372,7 @@ class StructureTools:
         self.chart = DominanceChart()
         self.overlay = LoopOverlay()
         self.running = False
+        self.waiting: tuple[dict[str, Any] | None] | None = None  # the analysis asked for while one ran
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.causes_dock = self._dock("Causes and Uses", "causes", self.causes, bottom)
         self.loops_dock = self._dock("Loops", "loops", self.loops, bottom)
@@ -406,7 +407,8 @@ class StructureTools:
         self.column = column
 
     def set_document(self, _document: Any) -> None:  # noqa: ANN401 - Document
-        """A new document: what was shown of the previous one goes."""
+        """A new document: what was shown of the previous one goes, and an analysis asked for it."""
+        self.waiting = None
         self.overlay.clear()
         self.loops.filter_to(None)
         self.loops.set_dominance(None)
@@ -442,15 +444,19 @@ class StructureTools:
             self.analyse()
 
     def analyse(self, params: dict[str, Any] | None = None) -> bool:
-        """Start Loops That Matter on a snapshot of the document's model; False while one is running."""
-        if self.running or self.window.document is None:
+        """Start Loops That Matter on a snapshot of the document's model; False while one is running,
+        in which case this one starts when that one ends (the latest asked for wins)."""
+        if self.window.document is None:
+            return False
+        if self.running:
+            self.waiting = (params,)
             return False
         self.running = True
         self.loops.set_busy("Analysing loops…")
         document = self.window.document
         model = snapshot(document.model)
         workers.submit(lambda: analyse(model, params), lambda found: self._analysed(document, found),
-                       self._failed, self.loops)
+                       lambda exc: self._failed(document, exc), self.loops)
         return True
 
     def _run_finished(self, outcome: Any) -> None:  # noqa: ANN401 - RunOutcome
@@ -459,17 +465,27 @@ class StructureTools:
             self.analyse(params)
 
     def _analysed(self, document: Any, dominance: Dominance) -> None:  # noqa: ANN401 - Document
-        self.running = False
-        if document is not self.window.document:  # another file was opened meanwhile
-            self.loops.set_dominance(None)
-            return
-        self.loops.set_dominance(dominance)
-        self.chart.set_dominance(dominance)
+        if self._ended(document):
+            self.loops.set_dominance(dominance)
+            self.chart.set_dominance(dominance)
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, document: Any, exc: BaseException) -> None:  # noqa: ANN401 - Document
+        if self._ended(document):
+            self.loops.set_failed(f"Loops That Matter failed: {exc}")
+            self.chart.set_dominance(None)
+
+    def _ended(self, document: Any) -> bool:  # noqa: ANN401 - Document
+        """An analysis of ``document`` ended: True when its outcome is to be shown, False when another file
+        was opened meanwhile (its outcome is dropped) or another analysis was asked for (it starts now)."""
         self.running = False
-        self.loops.set_failed(f"Loops That Matter failed: {exc}")
-        self.chart.set_dominance(None)
+        if self.waiting is not None:
+            (params,), self.waiting = self.waiting, None
+            self.analyse(params)
+            return False
+        if document is not self.window.document:
+            self.loops.set_dominance(None)
+            return False
+        return True
 
     def _highlight(self, loop: LoopView | None) -> None:
         self.overlay.show(self.window.tabs.current_scene() if loop is not None else None, loop)
