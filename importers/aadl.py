@@ -374,7 +374,7 @@ class _Mapper:
                 if kind in ("source", "path") else None
             spec = FlowSpec(f"{classifier.id}.{name}", name, owner=classifier.id, flow_kind=kind, entry=entry,
                             exit=exit_)
-            spec.properties.update(self._block_properties(flow, classifier))
+            spec.add_properties(self._block_properties(flow, classifier))
             self._add(spec, flow)
         self._modes(classifier)
 
@@ -403,7 +403,7 @@ class _Mapper:
         port = Port(f"{classifier.id}.{name}", name, owner=classifier.id, direction=direction, port_kind=kind,
                     type=type_id or None, flow_type=data_type.id if data_type else type_id,
                     stereotype=f"AADL {kind}")
-        port.properties.update(self._block_properties(kind_tree, classifier))
+        port.add_properties(self._block_properties(kind_tree, classifier))
         self._add(port, feature)
 
     def _modes(self, classifier: _Classifier) -> None:
@@ -441,7 +441,7 @@ class _Mapper:
             reference = _sub(sub, "classifier_ref")
             type_id = self._resolve(_classifier_name(reference), impl) if reference else None
             part = Part(f"{impl.id}.{name}", name, owner=impl.id, type=type_id, stereotype=_category(sub))
-            part.properties.update(self._block_properties(sub, impl))
+            part.add_properties(self._block_properties(sub, impl))
             self._add(part, sub)
         for _ in impl.tree.find_data("call_sequence"):
             self.unmapped.count("call sequence", impl.tree.meta.line, impl.name)
@@ -460,7 +460,7 @@ class _Mapper:
             return
         directed = _sub(connection, "directed") is not None
         connector = Connector(f"{impl.id}.{name}", name, owner=impl.id, ends=ends, directed=directed)
-        connector.properties.update(self._block_properties(connection, impl))
+        connector.add_properties(self._block_properties(connection, impl))
         self._add(connector, connection)
 
     def _connection_end(self, impl: _Classifier, path: list[str]) -> ConnectorEnd | None:
@@ -489,7 +489,7 @@ class _Mapper:
             steps.append(FlowStep(self._flow_spec(type_id, path[-1]) or f"{type_id}.{path[-1]}",
                                   part.id if part is not None else f"{impl.id}.{path[0]}"))
         spec = FlowSpec(f"{impl.id}.{name}", name, owner=impl.id, flow_kind="end_to_end", steps=steps)
-        spec.properties.update(self._block_properties(flow, impl))
+        spec.add_properties(self._block_properties(flow, impl))
         self._add(spec, flow)
 
     # -- properties ---------------------------------------------------------------------------------
@@ -526,5 +526,5 @@ class _Mapper:
                     self.report.add(f"property {name} applies to {'.'.join(target)!r}, which is not imported",
                                     classifier.name, association.meta.line, "info")
                     continue
-                element.properties[name] = text
+                element.add_properties({name: text})
 

@@ -36,6 +36,7 @@ from importers.report import ImportReport
 from importers.unmapped import UnmappedCounter
 from importers.xml_safe import parse_file
 from metamodel.elements import (
+    NO_VALUES,
     Behavior,
     Block,
     Connector,
@@ -252,7 +253,7 @@ class CapellaMapper:
     def _package(self, element: etree._Element, owner: str | None) -> None:
         library = element.get("name") in LIBRARY_PACKAGES
         layer = capella_type(element) or ""
-        properties = {"layer": layer} if layer in LAYER_TYPES else {}
+        properties = {"layer": layer} if layer in LAYER_TYPES else NO_VALUES
         self._add(Package(element.get("id"), element.get("name") or "", owner=owner, library=library,
                           properties=properties), element)
 
@@ -263,7 +264,7 @@ class CapellaMapper:
 
     def _block(self, element: etree._Element, owner: str | None) -> None:
         stereotype = capella_type(element) or ""
-        properties = {"actor": "true"} if element.get("actor") == "true" else {}
+        properties = {"actor": "true"} if element.get("actor") == "true" else NO_VALUES
         self._add(Block(element.get("id"), element.get("name") or "", owner=owner, properties=properties,
                         is_abstract=element.get("abstract") == "true", stereotype=stereotype), element)
 
@@ -307,7 +308,7 @@ class CapellaMapper:
             bounds[key], bad = read_bound(child.get("value", "0"), 1, upper=key == "upper")
             if bad is not None:
                 invalid[key] = bad
-        return bounds["lower"] or 0, bounds["upper"], invalid
+        return bounds["lower"] or 0, bounds["upper"], invalid or NO_VALUES
 
     def _port(self, element: etree._Element, owner: str | None) -> None:
         physical = capella_type(element) == "PhysicalPort"

@@ -17,6 +17,7 @@ from importers.xmi_document import Node, StereotypeApplication, XmiDocument
 from importers.xmi_dynamics import dynamics_handlers
 from importers.xmi_parametrics import PendingConstraint, attach, default_value, read_constraint
 from metamodel.elements import (
+    NO_VALUES,
     Behavior,
     Block,
     Connector,
@@ -378,7 +379,7 @@ class Mapper:
             bounds[key], bad = read_bound(text, 1, upper=key == "upper")
             if bad is not None:
                 invalid[key] = bad
-        return bounds["lower"] or 0, bounds["upper"], invalid
+        return bounds["lower"] or 0, bounds["upper"], invalid or NO_VALUES
 
     # -- resolution ---------------------------------------------------------------------------------
     def _resolve(self) -> None:

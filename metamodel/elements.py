@@ -8,8 +8,9 @@ referenced element does (``metamodel.references``); equations reference variable
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from metamodel.equations.ast import Num, UnaryOp
 from metamodel.equations.parser import parse
@@ -20,6 +21,34 @@ from metamodel.references import CLEAR, DELETE, DROP, NESTED, PRUNE, Tracked, Tr
 GF_TYPES = ("continuous", "extrapolate", "discrete")
 PORT_DIRECTIONS = ("in", "out", "inout")
 INTEGRATION_METHODS = ("euler", "rk2", "rk4", "rk45", "lsoda", "bdf", "radau")
+
+
+class _NoValues(dict[str, str]):
+    """The one empty ``invalid`` / ``properties`` shared by the elements that have none (most of them):
+    it reads like ``{}`` and cannot change in place; ``Element.add_properties`` gives an element its own."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return 0
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("the shared empty values of an element cannot change; use Element.add_properties "
+                        "or assign a new dict")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _refuse
+
+    def __reduce__(self) -> str:
+        return "NO_VALUES"  # copies and pickles give back the shared one
+
+    def __copy__(self) -> _NoValues:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _NoValues:
+        return self
+
+
+NO_VALUES = _NoValues()
 
 
 @dataclass
@@ -42,12 +71,21 @@ class Element(TrackedElement):
     doc: str = ""
     owner: str | None = None
     library: bool = False
-    invalid: dict[str, str] = field(default_factory=dict)
-    properties: dict[str, str] = field(default_factory=dict)  # tool property values as written (AADL)
+    invalid: dict[str, str] = field(default=NO_VALUES)
+    properties: dict[str, str] = field(default=NO_VALUES)  # tool property values as written (AADL)
 
     @property
     def canonical(self) -> str:
         return canonical(self.name)
+
+    def add_properties(self, values: Mapping[str, str]) -> None:
+        """Set these tool property values (others are kept); the element gets its own dict on first use."""
+        if not values:
+            return
+        if self.properties is NO_VALUES:
+            self.properties = dict(values)
+        else:
+            self.properties.update(values)
 
 
 # --------------------------------------------------------------------------------------------------
