@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from pathlib import Path
+
+import networkx as nx
 
 import importers
 from metamodel.elements import Block, Connector, ConnectorEnd, ItemFlow, Part, Port, Relation, Requirement
 from metamodel.model import Model
 from metamodel.validation import run_rules
+from metamodel.validation.arch_rules import cyclic_components
 from tests.paths import MBSE_SAMPLES
 
 SAMPLES = MBSE_SAMPLES
@@ -129,3 +133,19 @@ def test_each_rule_on_a_built_model() -> None:
     assert codes["AR114"] == 1 and codes["AR107"] == 1 and codes["AR104"] == 1
     model.elements["pz"].lower = -1
     assert _arch(model)["AR113"] == 2
+
+
+def test_cyclic_components_are_the_cycles_networkx_finds_in_its_order() -> None:
+    """The composition-cycle check's graph search against networkx's, on random graphs."""
+    chance = random.Random(15)
+    for _ in range(500):
+        nodes = chance.randint(1, 12)
+        graph, successors = nx.DiGraph(), {}
+        for _ in range(chance.randint(0, 30)):
+            source, target = f"n{chance.randrange(nodes)}", f"n{chance.randrange(nodes)}"
+            graph.add_edge(source, target)
+            successors.setdefault(source, {})[target] = None
+            successors.setdefault(target, {})
+        expected = [sorted(c) for c in nx.strongly_connected_components(graph)
+                    if len(c) > 1 or any(graph.has_edge(n, n) for n in c)]
+        assert [sorted(c) for c in cyclic_components(successors)] == expected

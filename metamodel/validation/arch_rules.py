@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-import networkx as nx
-
 from metamodel.elements import (
     Behavior,
     Block,
@@ -355,16 +353,57 @@ def property_unit_mismatch(model: Model) -> Iterator[Diagnostic]:
 def composition_cycle(model: Model) -> Iterator[Diagnostic]:
     """Only mandatory parts (lower bound at least 1) make instances infinite: a ``[0..*]`` part of its
     own type is a legal tree."""
-    graph = nx.DiGraph()
+    parts_of: dict[str, dict[str, None]] = {}  # block -> the types of its mandatory parts, in model order
     for part in _authored(model, Part):
         if part.aggregation == "part" and part.lower >= 1 and "lower" not in part.invalid \
                 and isinstance(model.get(part.type), Block) and part.owner in model:
-            graph.add_edge(part.owner, part.type)
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
-            blocks = sorted((model[n] for n in component), key=lambda b: (b.name, b.id))
-            yield Diagnostic("AR110", "error", "composition cycle: " + " -> ".join(_label(b) for b in blocks),
-                             blocks[0].id, blocks[0].name, related=tuple(b.id for b in blocks[1:]))
+            parts_of.setdefault(part.owner, {})[part.type] = None
+            parts_of.setdefault(part.type, {})
+    for component in cyclic_components(parts_of):
+        blocks = sorted((model[n] for n in component), key=lambda b: (b.name, b.id))
+        yield Diagnostic("AR110", "error", "composition cycle: " + " -> ".join(_label(b) for b in blocks),
+                         blocks[0].id, blocks[0].name, related=tuple(b.id for b in blocks[1:]))
+
+
+def cyclic_components(successors: dict[str, dict[str, None]]) -> Iterator[list[str]]:
+    """The strongly connected components of a directed graph (every node a key, mapping to the nodes it
+    has edges to) that hold a cycle: more than one node, or one node with an edge to itself. Found by one
+    depth-first search without recursion (Tarjan's), from the nodes in order; a component comes out
+    when the search leaves the first node it reached in it."""
+    found: dict[str, int] = {}  # node -> when the search reached it
+    low: dict[str, int] = {}  # node -> the earliest node on the stack it reaches
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    for start in successors:
+        if start in found:
+            continue
+        found[start] = low[start] = len(found)
+        stack.append(start)
+        on_stack.add(start)
+        path = [(start, iter(successors[start]))]
+        while path:
+            node, pending = path[-1]
+            for target in pending:
+                if target not in found:
+                    found[target] = low[target] = len(found)
+                    stack.append(target)
+                    on_stack.add(target)
+                    path.append((target, iter(successors[target])))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], found[target])
+            else:
+                path.pop()
+                if path:
+                    parent = path[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == found[node]:
+                    component = []
+                    while not component or component[-1] != node:
+                        component.append(stack.pop())
+                        on_stack.discard(component[-1])
+                    if len(component) > 1 or node in successors[node]:
+                        yield component
 
 
 def _typed_by(element: Element, other: Element) -> bool:
