@@ -80,7 +80,10 @@ class Node(_Record):
 
     def __init__(self, tag: str, kind: str | None, id_: str | None, keys: dict[str, int], values: tuple[str, ...],
                  children: tuple[Node, ...], text: str | None, line: int | None) -> None:
-        super().__init__(keys, values, children, line)
+        self.keys = keys  # as in ``_Record.__init__``, without the call: one node per XML element
+        self.values = values
+        self.children = children
+        self.line = line
         self.tag = tag
         self.kind = kind
         self.id = id_
@@ -309,7 +312,7 @@ class _Reader:
                 continue
             kids = stack.pop()
             depth = len(stack)  # how many elements enclose this one (0: the root)
-            extra = flags.pop(depth, None)
+            extra = flags.pop(depth, None) if flags else None
             if extension:
                 self._extension_end(doc, element, extension, depth, flags)
                 extension -= 1
@@ -354,10 +357,8 @@ class _Reader:
                 else:
                     siblings.append(node)
             element.clear()
-            previous = element.getprevious()
-            while previous is not None:
+            if element.getprevious() is not None:  # the one before it: each end lets the earlier ones go
                 del element.getparent()[0]
-                previous = element.getprevious()
         raise ParseError("malformed XML: no root element", file=self.source)  # iterparse raises first
 
     def _node(self, doc: XmiDocument, element: etree._Element, kids: list[Node] | None,
@@ -382,7 +383,7 @@ class _Reader:
                     extra: dict[str, object] | None, xmi_prefix: str) -> None:
         """A child of the XMI root: a model root, XMI's own data, a stereotype application or other."""
         tag = element.tag
-        local, _, model_root = self._tag(tag, doc.xmi_ns)
+        local, _, model_root = self.tags.get(tag) or self._tag(tag, doc.xmi_ns)
         if model_root:
             doc.model_roots.append(self._node(doc, element, kids, extra))
             return
@@ -390,27 +391,34 @@ class _Reader:
             self._node(doc, element, kids, extra)  # its ids stay known
             return
         attrib = element.attrib
-        layout = self._application_layout(tag, tuple(attrib), doc.xmi_ns)
-        written = tuple(attrib.values())
-        bases = {written[i] for i in layout.bases}
+        names = tuple(attrib)
+        layout = self.applications.get((tag, names)) or self._application_layout(tag, names, doc.xmi_ns)
+        written = attrib.values()
+        at = layout.bases
+        bases = [written[at[0]]] if len(at) == 1 else sorted({written[i] for i in at})
         node = None
         if not bases:
             node = self._node(doc, element, kids, extra)
-            bases = {r for kid in node.children if kid.tag.startswith("base_") for r in doc.refs(node, kid.tag)}
+            bases = sorted({r for kid in node.children if kid.tag.startswith("base_") for r in doc.refs(node, kid.tag)})
         if not bases:
             doc.other_roots.append(node)  # type: ignore[arg-type]
             return
-        values = tuple(_intern(written[i]) for i in layout.values)
+        values = tuple([_intern(written[i]) for i in layout.values]) if layout.values else ()
         children = tuple(kids) if kids else _NO_CHILDREN
         keys = layout.keys
         if layout.sysml:
             doc.uses_sysml = True
-        for base in sorted(bases):
+        line = element.sourceline
+        stereotypes = doc.stereotypes
+        for base in bases:
             base = _intern(base)
-            application = StereotypeApplication(local, base, keys, values, children, element.sourceline)
+            application = StereotypeApplication(local, base, keys, values, children, line)
             doc.applications.append(application)
-            earlier = doc.applied(base)
-            doc.stereotypes[base] = (*earlier, application) if earlier else application
+            earlier = stereotypes.get(base)
+            if earlier is None:
+                stereotypes[base] = application
+            else:
+                stereotypes[base] = (*earlier, application) if isinstance(earlier, tuple) else (earlier, application)
 
     def _application_layout(self, tag: str, names: tuple[str, ...], xmi_ns: str) -> _ApplicationLayout:
         """Where the ``base_…`` references and the tag values are among these attributes of a root child."""

@@ -100,10 +100,12 @@ class TrackedElement(Tracked):
         elif (value is None or type(value) is str) and part.__dict__.get(attr, _UNSET) == value:
             part.__dict__[attr] = value  # the same name or id: the index stays as it is
             return
-        part.__dict__[attr] = value
-        self._changed()
+        part.__dict__[attr] = value  # a list assigned is tracked already (``_tracked_list``): nothing to claim
+        for table in self._tables():
+            table.refresh(self)
 
     def _changed(self) -> None:
+        """A reference list of this element or of one of its parts changed in place."""
         tables = self._tables()
         if tables:
             self._claim(self)  # parts added in place (a new connector end) report from now on
@@ -112,6 +114,11 @@ class TrackedElement(Tracked):
 
     def _tables(self) -> list[ElementTable]:
         """The live element tables (models) that hold this element; dead ones are forgotten."""
+        single = self.__dict__.get("_owners")
+        if isinstance(single, weakref.ref):  # the usual case: one table
+            table = single()
+            if table is not None:
+                return [table]
         owners = self._owner_refs()
         live = [t for t in (ref() for ref in owners) if t is not None]
         if len(live) != len(owners):
