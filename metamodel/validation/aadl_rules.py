@@ -107,14 +107,16 @@ def unconnected_input(model: Model) -> Iterator[Diagnostic]:
     no connection of the enclosing implementation reaches, its own or one it inherits through
     ``extends``; a subcomponent refined in an extension keeps the connections of the one it refines, and
     is reported there."""
-    parts = {p.id: p for p in of_kind(model, Part)}
-    reached = {(parts[end.part_with_port].owner, parts[end.part_with_port].name.lower(), end.role)
-               for c in of_kind(model, Connector) for end in c.ends if end.part_with_port in parts}
-    extended = _extended(model)
     features: dict[str, list[Port]] = {}
     for port in of_kind(model, Port):
         if _aadl(port) and port.direction in _INPUTS and port.owner:
             features.setdefault(port.owner, []).append(port)
+    if not features:
+        return  # no AADL inputs (a SysML or Capella model): nothing to look for
+    parts = {p.id: p for p in of_kind(model, Part)}
+    reached = {(parts[end.part_with_port].owner, parts[end.part_with_port].name.lower(), end.role)
+               for c in of_kind(model, Connector) for end in c.ends if end.part_with_port in parts}
+    extended = _extended(model)
     names = {(p.owner, p.name.lower()) for p in parts.values()}
     for part in parts.values():
         classifier = part.type or ""
