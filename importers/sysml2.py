@@ -83,7 +83,8 @@ def read_nodes(path: Path) -> list[Node]:
 
 @dataclass
 class _Scope:
-    """A namespace: its members by name, its imports and, for definitions, what it specializes."""
+    """A namespace: its members by name, its imports and what it specializes (a definition) or subsets
+    (a usage)."""
 
     members: dict[str, str] = field(default_factory=dict)
     imports: list[str] = field(default_factory=list)
@@ -224,7 +225,7 @@ class Sysml2Mapper:
             element.id = f"{element.id}@{self.current_file.name}:{node.line}"
         self.model.add(element)
         self._line(element.id, node)
-        self.scopes[element.id] = _Scope(supertypes=list(node.subsets) if node.keyword.endswith(" def") else [])
+        self.scopes[element.id] = _Scope(supertypes=list(node.subsets))
         self.parents[element.id] = owner
         if scope_member and node.name:
             self.scopes[owner].members.setdefault(node.name, element.id)
@@ -326,7 +327,7 @@ class Sysml2Mapper:
             conveyed = [fp.type for found, end in zip(ends, reached, strict=True)
                         for fp in self._flow_properties(end) if fp.id == found[-1] and fp.type][:1]
         flow = ItemFlow(self._id(node, scope), node.name, owner=scope, conveyed=conveyed,
-                        source=reached[0].id, target=reached[1].id)
+                        source=reached[0].id, target=reached[1].id, properties={"keyword": "flow"})
         self.model.add(flow)
         self._line(flow.id, node)
 
@@ -388,13 +389,19 @@ class Sysml2Mapper:
         return None
 
     def _member(self, namespace: str, name: str, seen: set[str]) -> str | None:
-        """A member of ``namespace`` or, for definitions, of what it specializes."""
+        """A member of ``namespace`` or one it inherits: from what a definition specializes, and from the
+        type and the subsetted features of a usage (``part b : B { connect f.a to a.g; }`` sees B's)."""
         if namespace in seen or namespace not in self.scopes:
             return None
         seen.add(namespace)
         scope = self.scopes[namespace]
         if name in scope.members:
             return scope.members[name]
+        type_id = getattr(self.model.get(namespace), "type", None)
+        if type_id:
+            found = self._member(type_id, name, seen)
+            if found is not None:
+                return found
         for supertype in scope.supertypes:
             found = self._chain(supertype, self.parents.get(namespace))
             if found:

@@ -387,3 +387,19 @@ def test_end_ports_of_a_connection_usage_are_its_ends(tmp_path: Path) -> None:
                     encoding="utf-8")
     model, _ = importers.load(path)
     assert [d.message for d in run_rules(model, ["architecture"]) if d.code == "AR103"] == []
+
+
+def test_names_in_a_usage_body_are_its_types_features(tmp_path: Path) -> None:
+    """In 'part b : B { connect f.a to a.g; }' f and a are B's features (inherited members of b), not
+    the package's part f; 'part c subsets b.f { part aa subsets a; }' sees F's; a v2 flow without a
+    payload type carries any item (no AR107)."""
+    path = tmp_path / "paths.sysml"
+    path.write_text("package Q {\n  part def F { part a : A; }\n  part f : F;\n  part def A { part g; }\n"
+                    "  part def B { part f : F; part a : A; }\n  part def C {\n"
+                    "    part b : B { connect f.a to a.g; }\n    part c subsets b.f { part aa subsets a; }\n"
+                    "    flow b.f.a to c.aa;\n  }\n}\n", encoding="utf-8")
+    model, report = importers.load(path)
+    connector = model["Q::C::b::connect@7"]
+    assert [(e.role, e.part_with_port) for e in connector.ends] == [("Q::F::a", "Q::B::f"), ("Q::A::g", "Q::B::a")]
+    assert [e.reason for e in report.entries if e.severity != "info"] == []
+    assert [d.code for d in run_rules(model, ["architecture"])] == []

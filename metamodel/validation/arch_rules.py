@@ -308,9 +308,10 @@ def connector_end_count(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR107", "warning", "item flow without a conveyed item", domain="architecture")
 def item_flow_without_item(model: Model) -> Iterator[Diagnostic]:
-    """UML requires an information flow to convey at least one classifier."""
+    """UML requires an information flow to convey at least one classifier; a SysML v2 flow without a
+    payload type carries any item."""
     for flow in _authored(model, ItemFlow):
-        if not flow.conveyed:
+        if not flow.conveyed and flow.properties.get("keyword") != "flow":
             ends = [model.get(e) for e in (flow.source, flow.target)]
             between = (f" from {_label(ends[0])}{_of_owner(model, ends[0])} to {_label(ends[1])}"
                        f"{_of_owner(model, ends[1])}") if None not in ends else ""
