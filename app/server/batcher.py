@@ -128,17 +128,16 @@ Execute = Callable[[Batch, RunHandle], Awaitable[RunOutput]]
 BatchHook = Callable[[int, int, float], None]  # (requests, runs, run seconds)
 
 
-@dataclass
 class _Item:
-    request: RunRequest
-    future: asyncio.Future[Completed]
-    enqueued: float
+    """A queued request, its future and when it came; ``key`` tells which requests may share a run."""
 
-    @property
-    def key(self) -> object:
-        if self.request.alone:
-            return id(self)
-        return (self.request.options, self.request.deadline_s)
+    __slots__ = ("request", "future", "enqueued", "key")
+
+    def __init__(self, request: RunRequest, future: asyncio.Future[Completed], enqueued: float) -> None:
+        self.request = request
+        self.future = future
+        self.enqueued = enqueued
+        self.key: object = id(self) if request.alone else (request.options, request.deadline_s)
 
 
 class BatcherClosed(RuntimeError):
@@ -168,6 +167,7 @@ class Batcher:
         self._isolate = isolate
         self._queue_limit = queue_limit
         self._pending: deque[_Item] = deque()
+        self._runs_of: dict[object, int] = {}  # runs queued per batching key
         self._wakeup = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
@@ -187,6 +187,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         item = _Item(request, loop.create_future(), loop.time())
         self._pending.append(item)
+        self._runs_of[item.key] = self._runs_of.get(item.key, 0) + request.runs
         item.future.add_done_callback(lambda future: self._forget(item) if future.cancelled() else None)
         self._wakeup.set()
         return await item.future
@@ -194,6 +195,14 @@ class Batcher:
     def _forget(self, item: _Item) -> None:
         if item in self._pending:
             self._pending.remove(item)
+            self._count_out(item.key, item.request.runs)
+
+    def _count_out(self, key: object, runs: int) -> None:
+        left = self._runs_of[key] - runs
+        if left:
+            self._runs_of[key] = left
+        else:
+            del self._runs_of[key]
 
     async def close(self) -> None:
         """Stop taking requests; finish the queued and running ones."""
@@ -218,7 +227,7 @@ class Batcher:
             limit = min(self._max_runs, first.request.batch_runs or self._max_runs)
             if limit > 1 and not first.request.alone:
                 deadline = first.enqueued + self._delay
-                while self._queued_runs(first.key) < limit and not self._closing:
+                while self._runs_of[first.key] < limit and not self._closing:
                     remaining = deadline - loop.time()
                     if remaining <= 0:
                         break
@@ -232,21 +241,23 @@ class Batcher:
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 
-    def _queued_runs(self, key: object) -> int:
-        return sum(item.request.runs for item in self._pending if item.key == key)
-
     def _take(self, key: object, limit: int) -> list[_Item]:
-        """Remove and return the queued items of ``key`` that fit one batch (the first always fits)."""
+        """Remove and return the queued items of ``key`` that fit one batch (the first always fits, the
+        first that does not fit ends it)."""
         taken: list[_Item] = []
+        kept: deque[_Item] = deque()
         total = 0
-        for item in list(self._pending):
-            if item.key != key:
-                continue
-            if taken and (total + item.request.runs > limit):
-                break
-            taken.append(item)
-            total += item.request.runs
-            self._pending.remove(item)
+        taking = True
+        for item in self._pending:
+            if taking and item.key == key:
+                if not taken or total + item.request.runs <= limit:
+                    taken.append(item)
+                    total += item.request.runs
+                    continue
+                taking = False
+            kept.append(item)
+        self._pending = kept
+        self._count_out(key, total)
         return taken
 
     def _batch(self, items: list[_Item]) -> Batch:
