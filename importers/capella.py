@@ -8,7 +8,9 @@ Mapped: the project's architectures (Package, the layer's Capella type as proper
 component, data and interface packages (Package); operational entities, system/logical/physical components
 and configuration items (Block, the Capella type as stereotype, ``actor`` in its properties when Capella
 marks it an actor) with their parts (Part, cardinality kept); component ports (Port, orientation as
-direction, first provided or required interface as type) and physical ports (Port, kind ``physical``);
+direction, first provided or required interface as type, all of them in its properties
+``providedInterfaces``/``requiredInterfaces``; a component's interface uses and implementations in its
+properties ``usedInterfaces``/``implementedInterfaces``) and physical ports (Port, kind ``physical``);
 component exchanges, communication means and physical links (Connector, the ends through the parts typed by
 the ports' components); data classes (Block ``Class`` with their properties as parts; primitive data types
 are ValueTypes); exchange items and interfaces (Interface: their elements or allocated exchange items as
@@ -83,6 +85,9 @@ REQUIREMENT_LINKS = {"CapellaIncomingRelation": ("target", "source"), "CapellaOu
 # a requirement link whose type names one of these is that SysML relation; any other allocation of a
 # requirement to the element that addresses it is read as satisfy
 LINK_KINDS = (("verif", "verify"), ("refin", "refine"), ("deriv", "derive"))
+# a component's links to interfaces: (property of the component, attribute naming the interface)
+INTERFACE_LINKS = {"InterfaceUse": ("usedInterfaces", "usedInterface"),
+                   "InterfaceImplementation": ("implementedInterfaces", "implementedInterface")}
 CARDINALITY_SLOTS = {"ownedMinCard", "ownedMaxCard"}
 LIBRARY_PACKAGES = {"Predefined Types"}  # the data types Capella creates in every project
 _BEHAVIOUR = "behaviour (functions, exchanges between functions, chains, states) is not imported"
@@ -183,6 +188,7 @@ class CapellaMapper:
             "ComponentPort": self._port, "PhysicalPort": self._port,
             "ExchangeItem": self._exchange_item, "Interface": self._interface, "Requirement": self._requirement,
             "CatalogElementLink": self._catalog_link,
+            **{kind: self._interface_link for kind in INTERFACE_LINKS},
             **behaviour_handlers(self),
         }
 
@@ -316,10 +322,13 @@ class CapellaMapper:
         required = self._refs(element, "requiredInterfaces")
         if provided and required:
             self.two_interfaces += 1
+        interfaces = {slot: " ".join(refs) for slot, refs in (("providedInterfaces", provided),
+                                                              ("requiredInterfaces", required)) if refs}
         port = Port(element.get("id"), element.get("name") or "", owner=owner,
                     direction=(element.get("orientation") or "INOUT").lower() if not physical else "inout",
                     port_kind="physical" if physical else (element.get("kind") or "FLOW").lower(),
-                    type=(provided or required or [None])[0], stereotype=capella_type(element) or "")
+                    type=(provided or required or [None])[0], stereotype=capella_type(element) or "",
+                    properties=interfaces or NO_VALUES)
         if port.direction not in ("in", "out", "inout"):
             self.report.add(f"port orientation {element.get('orientation')!r} unknown; inout used", port.name,
                             element.sourceline)
@@ -344,13 +353,27 @@ class CapellaMapper:
         self._add(interface, element, frozenset({"ownedElements"}))
 
     def _interface(self, element: etree._Element, owner: str | None) -> None:
-        interface = Interface(element.get("id"), element.get("name") or "", owner=owner)
+        interface = Interface(element.get("id"), element.get("name") or "", owner=owner,
+                              properties={"metaclass": "Interface"})
         for child in element:
             if isinstance(child.tag, str) and capella_type(child) == "ExchangeItemAllocation":
                 interface.flow_properties.append(FlowProperty(
                     child.get("name") or "", "inout", self._ref(child, "allocatedItem"), id=child.get("id")))
                 self.report.lines[child.get("id")] = child.sourceline
         self._add(interface, element, frozenset({"ownedExchangeItemAllocations"}))
+
+    def _interface_link(self, element: etree._Element, owner: str | None) -> None:
+        """A component's use or implementation of an interface: the interface's id joins the component's
+        ``usedInterfaces`` or ``implementedInterfaces`` property (space-separated, as Capella writes lists)."""
+        kind = capella_type(element) or ""
+        slot, attribute = INTERFACE_LINKS[kind]
+        component = self.model.get(owner)
+        interface = self._ref(element, attribute)
+        if not isinstance(component, Block) or not interface:
+            self.unmapped.count(kind, element.sourceline, element.get("name") or "")
+            return
+        listed = component.properties.get(slot, "")
+        component.add_properties({slot: f"{listed} {interface}".strip()})
 
     def _requirement(self, element: etree._Element, owner: str | None) -> None:
         name = element.get("ReqIFLongName") or element.get("ReqIFName") or element.get("name") or ""

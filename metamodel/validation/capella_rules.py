@@ -1,13 +1,13 @@
-"""Validation rules that mirror Capella's own validator on the functional side of a model (AR15x):
-functional exchanges against the direction of their function ports, functional chains through
-functions that are not leaves, and functions allocated more than once.
+"""Validation rules that mirror Capella's own validator (AR15x): functional exchanges against the
+direction of their function ports, functional chains through functions that are not leaves, functions
+allocated more than once, and interfaces no component requires.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from metamodel.elements import Behavior, Block, Port, Relation
+from metamodel.elements import Behavior, Block, Interface, Port, Relation
 from metamodel.model import Model
 from metamodel.validation.behaviour_rules import _behaviours, _involved, _layer
 from metamodel.validation.registry import Diagnostic, of_kind, rule, shared
@@ -71,3 +71,26 @@ def function_allocated_more_than_once(model: Model) -> Iterator[Diagnostic]:
             yield Diagnostic("AR152", "warning", f"function {function.name!r}{_layer(model, function)} is allocated "
                              f"{len(relations)} times (to {', '.join(repr(c) for c in components)})", function_id,
                              function.name, related=tuple(r.id for r in relations))
+
+
+def _listed(element: Block | Port, slot: str) -> list[str]:
+    """The ids a Capella list property of ``element`` names (``requiredInterfaces``, ``usedInterfaces``)."""
+    return element.properties.get(slot, "").split()
+
+
+@rule("AR153", "warning", "interface no component uses", domain="architecture")
+def interface_used_by_no_component(model: Model) -> Iterator[Diagnostic]:
+    """A Capella interface is used by a component: one of the component's interface uses or one of its
+    ports' required interfaces names it (Capella's DCOV_01, MDCHK_Interface_Usage_1; an interface that
+    components only provide or implement is not used)."""
+    used = {i for b in of_kind(model, Block) for i in _listed(b, "usedInterfaces")}
+    used.update(i for p in of_kind(model, Port) for i in _listed(p, "requiredInterfaces"))
+    for interface in of_kind(model, Interface):
+        if interface.properties.get("metaclass") == "Interface" and not interface.library and \
+                interface.id not in used:
+            providers = [p.id for p in of_kind(model, Port) if interface.id in _listed(p, "providedInterfaces")]
+            provided = f", though {len(providers)} port(s) provide it" if providers else ""
+            yield Diagnostic("AR153", "warning", f"interface {interface.name or interface.id!r}"
+                             f"{_layer(model, interface)} is used by no component (no port requires it and no "
+                             f"component uses it){provided}", interface.id, interface.name,
+                             related=tuple(providers))
