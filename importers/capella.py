@@ -12,7 +12,8 @@ direction, first provided or required interface as type, all of them in its prop
 ``providedInterfaces``/``requiredInterfaces``; a component's interface uses and implementations in its
 properties ``usedInterfaces``/``implementedInterfaces``) and physical ports (Port, kind ``physical``);
 component exchanges, communication means and physical links (Connector, the ends through the parts typed by
-the ports' components); data classes (Block ``Class`` with their properties as parts; primitive data types
+the ports' components; a component exchange's kind and conveyed exchange items in its properties ``kind``
+and ``convoyedInformations``); data classes (Block ``Class`` with their properties as parts; primitive data types
 are ValueTypes); exchange items and interfaces (Interface: their elements or allocated exchange items as
 flow properties); allocations and deployments (Relation ``allocate``, from the allocated element to where it
 is allocated) and component, port and information realizations (Relation ``realization``); requirements of
@@ -337,12 +338,21 @@ class CapellaMapper:
 
     def _connector(self, element: etree._Element, owner: str | None) -> None:
         ends = self._refs(element, "linkEnds") or [r for a in ("source", "target") for r in self._refs(element, a)]
-        connector = Connector(element.get("id"), element.get("name") or "", owner=owner)
+        kind = capella_type(element) or ""
+        properties = {"metaclass": kind} if kind == "ComponentExchange" else {}
+        if kind == "ComponentExchange" and element.get("kind"):
+            properties["kind"] = element.get("kind")
+        conveyed = self._refs(element, "convoyedInformations")
+        if conveyed:
+            properties["convoyedInformations"] = " ".join(conveyed)
+        connector = Connector(element.get("id"), element.get("name") or "", owner=owner,
+                              properties=properties or NO_VALUES)
         self._add(connector, element)
         self.pending_ends.append((connector.id, ends, element))
 
     def _exchange_item(self, element: etree._Element, owner: str | None) -> None:
-        interface = Interface(element.get("id"), element.get("name") or "", owner=owner)
+        interface = Interface(element.get("id"), element.get("name") or "", owner=owner,
+                              properties={"metaclass": "ExchangeItem"})
         for child in element:
             if isinstance(child.tag, str) and capella_type(child) == "ExchangeItemElement":
                 direction = (child.get("direction") or "").lower()

@@ -128,6 +128,12 @@ def test_sample_checks_find_only_real_problems(ife) -> None:
     # as published: 15 functional chains still empty ("[NOT DONE]", "[TODO]"), warnings as in Capella
     assert not [d for d in run_rules(model, ("architecture",)) if d.severity == "error"]
     assert codes["AR142"] == 15
+    # as published: component exchange 'Commands' goes from Streaming Server's IN port CP 4 to the Seat TV
+    # Interactions Manager's OUT port CP 5 (Capella's MDCHK_ComponentPort_Orientation reports it too)
+    assert [(d.element_name, d.related) for d in run_rules(model, ("architecture",)) if d.code == "AR154"] == [
+        ("Commands", ("c781fc0c-fbb5-489e-83dc-1def672b03b4", "a61aa702-5251-4a4b-9661-acea2aa9becc"))]
+    assert (model["c781fc0c-fbb5-489e-83dc-1def672b03b4"].direction,
+            model["a61aa702-5251-4a4b-9661-acea2aa9becc"].direction) == ("in", "out")
     assert "AR101" not in codes and "AR104" not in codes and "AR111" not in codes  # no dangling ends
     # component ports are typed by optional interfaces, physical ports have no type: only a class property
     assert codes["AR102"] == 1

@@ -1,111 +1,107 @@
-"""Capella functional exchanges against component exchanges (AR141), per layer, and the findings on
-elements that Capella's layers repeat by name: each one says which layer it is in."""
+"""Capella component exchanges against their ports' orientation (AR154, Capella's
+MDCHK_ComponentPort_Orientation) and against the exchange items of their functional exchanges (AR155,
+CE_EIsSameAsItsFEsEIs, system analysis only)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import importers
-from metamodel.elements import Connector, ConnectorEnd, Port, Relation
 from metamodel.validation import run_rules
+from tests.test_capella import HEADER
 
-NS = ('xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-      'xmlns:m="http://www.polarsys.org/capella/core/modeller/7.0.0" '
-      'xmlns:ctx="http://www.polarsys.org/capella/core/ctx/7.0.0" '
-      'xmlns:la="http://www.polarsys.org/capella/core/la/7.0.0" '
-      'xmlns:pa="http://www.polarsys.org/capella/core/pa/7.0.0" '
-      'xmlns:cs="http://www.polarsys.org/capella/core/cs/7.0.0" '
-      'xmlns:fa="http://www.polarsys.org/capella/core/fa/7.0.0"')
+CTX = ('xmlns:ctx="http://www.polarsys.org/capella/core/ctx/7.0.0" '
+       'xmlns:inf="http://www.polarsys.org/capella/core/information/7.0.0" ')
 
 
-def _component(kind: str, ident: str, name: str, functions: tuple[str, ...], inner: str = "",
-               actor: bool = False) -> str:
-    allocations = "".join(f'<ownedFunctionalAllocation xsi:type="fa:ComponentFunctionalAllocation" '
-                          f'id="al-{f}" targetElement="#{f}" sourceElement="#{ident}"/>' for f in functions)
-    flag = ' actor="true"' if actor else ""
-    return (f'<ownedComponents xsi:type="{kind}" id="{ident}" name="{name}"{flag}>{allocations}{inner}'
-            '</ownedComponents>')
+def _port(pid: str, orientation: str) -> str:
+    return (f'<ownedFeatures xsi:type="fa:ComponentPort" id="{pid}" name="{pid}" orientation="{orientation}" '
+            'kind="FLOW"/>')
 
 
-def _exchange(ident: str, source: str, target: str) -> str:
-    return (f'<ownedFunctionalExchanges xsi:type="fa:FunctionalExchange" id="{ident}" name="Data" '
-            f'source="#{source}" target="#{target}"/>')
+def _exchange(cid: str, source: str, target: str, kind: str = "FLOW", conveyed: str = "", fes: str = "") -> str:
+    items = f' convoyedInformations="{conveyed}"' if conveyed else ""
+    allocations = "".join(
+        '<ownedComponentExchangeFunctionalExchangeAllocations '
+        f'xsi:type="fa:ComponentExchangeFunctionalExchangeAllocation" id="{cid}_{fe}" targetElement="#{fe}" '
+        f'sourceElement="#{cid}"/>' for fe in fes.split())
+    return (f'<ownedComponentExchanges xsi:type="fa:ComponentExchange" id="{cid}" name="{cid}" source="#{source}" '
+            f'target="#{target}" kind="{kind}"{items}>{allocations}</ownedComponentExchanges>')
 
 
-def _layer(prefix: str, kind: str, function: str, extra: str = "") -> str:
-    """One layer: components A and B inside the system S, actors User and Grid; functions on each, one
-    function on no component; exchanges A-B, A-A, User-Grid, User-A, A-nowhere."""
-    p = prefix
-    functions = "".join(f'<ownedFunctions xsi:type="{function}" id="{p}{f}" name="{f}"/>'
-                        for f in ("fa", "fa2", "fb", "fu", "fg", "free"))
-    exchanges = (_exchange(f"{p}ab", f"{p}fa", f"{p}fb") + _exchange(f"{p}aa", f"{p}fa", f"{p}fa2")
-                 + _exchange(f"{p}ug", f"{p}fu", f"{p}fg") + _exchange(f"{p}ua", f"{p}fu", f"{p}fa")
-                 + _exchange(f"{p}af", f"{p}fa", f"{p}free"))
-    inner = (f'<ownedFeatures xsi:type="cs:Part" id="{p}pa" name="A" abstractType="#{p}a"/>'
-             f'<ownedFeatures xsi:type="cs:Part" id="{p}pb" name="B" abstractType="#{p}b"/>'
-             + _component(kind, f"{p}a", "A", (f"{p}fa", f"{p}fa2"))
-             + _component(kind, f"{p}b", "B", (f"{p}fb",)))
-    return (f'<ownedFunctions xsi:type="{function}" id="{p}root" name="Root">{functions}{exchanges}</ownedFunctions>'
-            + _component(kind, f"{p}s", "S", (), inner)
-            + _component(kind, f"{p}u", "User", (f"{p}fu",), actor=True)
-            + _component(kind, f"{p}g", "Grid", (f"{p}fg",), actor=True) + extra)
+def model_text(layer: str = "ctx:SystemAnalysis", component: str = "ctx:SystemComponent") -> str:
+    """Components a and b inside sys, with exchanges of every orientation and exchange items."""
+    exchanges = "".join((
+        _exchange("ce_ok", "a_out", "b_in", conveyed="#ei1", fes="fe1"),
+        _exchange("ce_reversed", "a_in", "b_out", conveyed="#ei2", fes="fe1"),
+        _exchange("ce_from_in", "a_in2", "b_io"),
+        _exchange("ce_same", "a_out2", "b_out2"),
+        _exchange("ce_delegation", "sys_in", "a_in3", kind="DELEGATION"),
+        _exchange("ce_items_missing", "a_out3", "b_in2", fes="fe1 fe2"),
+    ))
+    return HEADER.replace('id="p1"', CTX + 'id="p1"') + f"""
+  <ownedModelRoots xsi:type="m:SystemEngineering" id="se" name="SE">
+    <ownedArchitectures xsi:type="{layer}" id="layer" name="Layer">
+      <ownedDataPkg xsi:type="inf:DataPkg" id="data" name="Data">
+        <ownedExchangeItems xsi:type="inf:ExchangeItem" id="ei1" name="Speed"/>
+        <ownedExchangeItems xsi:type="inf:ExchangeItem" id="ei2" name="Torque"/>
+      </ownedDataPkg>
+      <ownedFunctionPkg xsi:type="la:LogicalFunctionPkg" id="fpkg" name="Functions">
+        <ownedLogicalFunctions xsi:type="la:LogicalFunction" id="root" name="Root">
+          <ownedFunctionalExchanges xsi:type="fa:FunctionalExchange" id="fe1" name="fe1" exchangedItems="#ei1"/>
+          <ownedFunctionalExchanges xsi:type="fa:FunctionalExchange" id="fe2" name="fe2" exchangedItems="#ei2"/>
+        </ownedLogicalFunctions>
+      </ownedFunctionPkg>
+      <ownedSystemComponentPkg xsi:type="ctx:SystemComponentPkg" id="pkg" name="Structure">
+        <ownedParts xsi:type="cs:Part" id="part-sys" name="Sys" abstractType="#sys"/>
+        <ownedSystemComponents xsi:type="{component}" id="sys" name="Sys">
+          <ownedFeatures xsi:type="cs:Part" id="part-a" name="A" abstractType="#a"/>
+          <ownedFeatures xsi:type="cs:Part" id="part-b" name="B" abstractType="#b"/>
+          {_port("sys_in", "IN")}
+          {exchanges}
+          <ownedSystemComponents xsi:type="{component}" id="a" name="A">
+            {_port("a_out", "OUT")}{_port("a_in", "IN")}{_port("a_in2", "IN")}{_port("a_out2", "OUT")}
+            {_port("a_in3", "IN")}{_port("a_out3", "OUT")}
+          </ownedSystemComponents>
+          <ownedSystemComponents xsi:type="{component}" id="b" name="B">
+            {_port("b_in", "IN")}{_port("b_out", "OUT")}{_port("b_io", "INOUT")}{_port("b_out2", "OUT")}
+            {_port("b_in2", "IN")}
+          </ownedSystemComponents>
+        </ownedSystemComponents>
+      </ownedSystemComponentPkg>
+    </ownedArchitectures>
+  </ownedModelRoots>
+</org.polarsys.capella.core.data.capellamodeller:Project>
+"""
 
 
-def _model(tmp_path: Path):
-    chain = '<ownedFunctionalChains xsi:type="fa:FunctionalChain" id="{}chain" name="Later"/>'
-    layers = (("ctx:SystemAnalysis", "System Analysis", _layer("s-", "ctx:SystemComponent", "ctx:SystemFunction")
-               + chain.format("s-")),
-              ("la:LogicalArchitecture", "Logical Architecture",
-               _layer("l-", "la:LogicalComponent", "la:LogicalFunction") + chain.format("l-")),
-              ("pa:PhysicalArchitecture", "Physical Architecture",
-               _layer("p-", "pa:PhysicalComponent", "pa:PhysicalFunction")))
-    body = "".join(f'<ownedArchitectures xsi:type="{kind}" id="{kind}" name="{name}">{inner}</ownedArchitectures>'
-                   for kind, name, inner in layers)
-    path = tmp_path / "layers.capella"
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<m:Project {NS} id="p" name="P">'
-                    f'<ownedModelRoots xsi:type="m:SystemEngineering" id="se" name="SE">{body}</ownedModelRoots>'
-                    '</m:Project>', encoding="utf-8")
+def _findings(tmp_path: Path, text: str, code: str) -> dict:
+    path = tmp_path / "exchanges.capella"
+    path.write_text(text, encoding="utf-8")
     model, _ = importers.load(path)
-    return model
+    return {d.element_id: d for d in run_rules(model, ["architecture"]) if d.code == code}
 
 
-def test_exchanges_between_components_of_the_logical_and_physical_architectures(tmp_path: Path) -> None:
-    findings = [d for d in run_rules(_model(tmp_path), ["architecture"]) if d.code == "AR141"]
-    # A-B and User-A, in the logical and the physical architecture; not the system analysis, not an exchange
-    # inside A, between two actors, or to a function on no component (that one is AR140's)
-    assert sorted((d.element_id, d.related) for d in findings) == [
-        ("l-ab", ()), ("l-ua", ()), ("p-ab", ()), ("p-ua", ())]
-    assert all(d.severity == "warning" for d in findings)
-    messages = [d.message for d in findings]
-    assert len(set(messages)) == len(messages)
-    assert any("'A' and 'B' (logical architecture)" in m for m in messages)
-    assert any("'A' and 'B' (physical architecture)" in m for m in messages)
+def test_component_exchanges_against_port_orientation(tmp_path: Path) -> None:
+    found = _findings(tmp_path, model_text(), "AR154")
+    assert set(found) == {"ce_reversed", "ce_from_in"}
+    assert found["ce_reversed"].related == ("a_in", "b_out")
+    assert "leaves IN port 'a_in'" in found["ce_reversed"].message and "enters OUT port 'b_out'" in \
+        found["ce_reversed"].message
+    assert found["ce_from_in"].related == ("a_in2",)
+    # out to out is AR001's (one finding per cause); a delegation keeps its direction
+    assert "ce_same" in _findings(tmp_path, model_text(), "AR001")
 
 
-def test_carried_exchange_and_an_exchange_on_the_wrong_component_exchange(tmp_path: Path) -> None:
-    model = _model(tmp_path)
-    model.add(Port("l-cpa", "p", owner="l-a"))
-    model.add(Port("l-cpb", "p", owner="l-b"))
-    model.add(Connector("l-ce", "A to B", ends=[ConnectorEnd("l-cpa"), ConnectorEnd("l-cpb")]))
-    model.add(Relation("l-carry", relation="allocate", sources=["l-ab", "l-ua"], targets=["l-ce"]))
-    findings = {d.element_id: d.message for d in run_rules(model, ["architecture"]) if d.code == "AR141"}
-    assert "l-ab" not in findings
-    assert "does not join the components of its functions" in findings["l-ua"]
+def test_component_exchange_items_against_its_functional_exchanges(tmp_path: Path) -> None:
+    found = _findings(tmp_path, model_text(), "AR155")
+    assert set(found) == {"ce_reversed", "ce_items_missing"}
+    assert found["ce_reversed"].related == ("ei2", "ei1")  # conveys Torque, its functional exchange Speed
+    assert "conveys 'Torque'" in found["ce_reversed"].message and "'Speed'" in found["ce_reversed"].message
+    assert found["ce_items_missing"].related == ("ei1", "ei2")
 
 
-def test_chains_of_each_layer_say_which_layer_and_warn(tmp_path: Path) -> None:
-    findings = [d for d in run_rules(_model(tmp_path), ["architecture"]) if d.code == "AR142"]
-    assert sorted(d.element_id for d in findings) == ["l-chain", "s-chain"]
-    assert {d.severity for d in findings} == {"warning"}  # Capella's DWF_DF_03 is a warning
-    assert sorted(d.message for d in findings) == [
-        "functional chain 'Later' (logical architecture) involves nothing",
-        "functional chain 'Later' (system analysis) involves nothing"]
-
-
-def test_component_port_providing_an_interface_is_in_use(tmp_path: Path) -> None:
-    model = _model(tmp_path)
-    model.add(Port("l-cpa", "served", owner="l-a", stereotype="ComponentPort", type="l-itf"))
-    model.add(Port("l-cpb", "spare", owner="l-b", stereotype="ComponentPort"))
-    unconnected = {d.element_id: d.message for d in run_rules(model, ["architecture"]) if d.code == "AR103"}
-    assert "l-cpa" not in unconnected  # Capella's DCOV_09: used by no exchange, but it provides an interface
-    assert unconnected["l-cpb"] == "port 'spare' of 'B' is not connected"
+def test_exchange_items_are_checked_in_the_system_analysis_only(tmp_path: Path) -> None:
+    text = model_text("la:LogicalArchitecture", "la:LogicalComponent")
+    assert _findings(tmp_path, text, "AR155") == {}
+    assert set(_findings(tmp_path, text, "AR154")) == {"ce_reversed", "ce_from_in"}  # every layer

@@ -1,13 +1,14 @@
 """Validation rules that mirror Capella's own validator (AR15x): functional exchanges against the
 direction of their function ports, functional chains through functions that are not leaves, functions
-allocated more than once, and interfaces no component requires.
+allocated more than once, interfaces no component uses, and component exchanges against their ports'
+orientation or the exchange items of their functional exchanges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from metamodel.elements import Behavior, Block, Interface, Port, Relation
+from metamodel.elements import Behavior, Block, Connector, Interface, Port, Relation
 from metamodel.model import Model
 from metamodel.validation.behaviour_rules import _behaviours, _involved, _layer
 from metamodel.validation.registry import Diagnostic, of_kind, rule, shared
@@ -24,9 +25,7 @@ def exchange_against_port_direction(model: Model) -> Iterator[Diagnostic]:
     for exchange in _behaviours(model, "functional_exchange"):
         source = _function_port(model, exchange.source)
         target = _function_port(model, exchange.target)
-        wrong = [(port, role) for port, role, bad in ((source, "leaves", "in"), (target, "enters", "out"))
-                 if port is not None and port.direction == bad]
-        for port, role in wrong:
+        for port, role in _against_direction(source, target):
             yield Diagnostic("AR150", "error", f"functional exchange {exchange.name or exchange.id!r}"
                              f"{_layer(model, exchange)} {role} {port.direction}put port {port.name or port.id!r}",
                              exchange.id, exchange.name, related=(port.id,))
@@ -94,3 +93,80 @@ def interface_used_by_no_component(model: Model) -> Iterator[Diagnostic]:
                              f"{_layer(model, interface)} is used by no component (no port requires it and no "
                              f"component uses it){provided}", interface.id, interface.name,
                              related=tuple(providers))
+
+
+def _against_direction(source: Port | None, target: Port | None) -> list[tuple[Port, str]]:
+    """The ends of an exchange that go against their port's direction: a source port that is an input
+    (the exchange "leaves" it), a target port that is an output (it "enters" it)."""
+    return [(port, role) for port, role, bad in ((source, "leaves", "in"), (target, "enters", "out"))
+            if port is not None and port.direction == bad]
+
+
+def _owned_by(model: Model, port: Port) -> str:
+    owner = model.get(port.owner)
+    return f" of {owner.name!r}" if owner is not None and owner.name else ""
+
+
+def _names(model: Model, ids: list[str]) -> str:
+    return ", ".join(repr(model[i].name or i) for i in ids)
+
+
+def _end_ports(model: Model, connector: Connector) -> tuple[Port | None, Port | None]:
+    ports = [model.get(end.role) for end in connector.ends]
+    return tuple(p if isinstance(p, Port) else None for p in ports)  # type: ignore[return-value]
+
+
+@rule("AR154", "warning", "component exchange leaves an IN port or enters an OUT port", domain="architecture")
+def component_exchange_against_orientation(model: Model) -> Iterator[Diagnostic]:
+    """A Capella component exchange other than a delegation goes from a port that is not IN to a port that
+    is not OUT (Capella's MDCHK_ComponentPort_Orientation). Two ports of one orientation are AR001's."""
+    for connector in of_kind(model, Connector):
+        if connector.properties.get("metaclass") != "ComponentExchange" or len(connector.ends) != 2 or \
+                connector.properties.get("kind") == "DELEGATION":
+            continue
+        source, target = _end_ports(model, connector)
+        if source is not None and target is not None and source.direction == target.direction:
+            continue
+        wrong = _against_direction(source, target)
+        if wrong:
+            ends = " and ".join(f"{role} {port.direction.upper()} port {port.name or port.id!r}{_owned_by(model, port)}"
+                                for port, role in wrong)
+            yield Diagnostic("AR154", "warning", f"component exchange {connector.name or connector.id!r}"
+                             f"{_layer(model, connector)} {ends}", connector.id, connector.name,
+                             related=tuple(port.id for port, _ in wrong))
+
+
+@rule("AR155", "warning", "component exchange conveys other exchange items than its functional exchanges",
+      domain="architecture")
+def component_exchange_items(model: Model) -> Iterator[Diagnostic]:
+    """In the system analysis, the exchange items a component exchange conveys are the union of those of
+    the functional exchanges allocated to it (Capella's CE_EIsSameAsItsFEsEIs, which checks the system
+    analysis only). One finding per component exchange, naming the items on one side only."""
+    carried: dict[str, set[str]] = {}
+    for relation in of_kind(model, Relation):
+        if relation.relation != "allocate":
+            continue
+        for exchange in relation.sources:
+            function_exchange = model.get(exchange)
+            if isinstance(function_exchange, Behavior) and function_exchange.behavior_kind == "functional_exchange":
+                for target in relation.targets:
+                    carried.setdefault(target, set()).update(function_exchange.members)
+    for connector in of_kind(model, Connector):
+        if connector.properties.get("metaclass") != "ComponentExchange" or \
+                _layer(model, connector) != " (system analysis)":
+            continue
+        conveyed = set(connector.properties.get("convoyedInformations", "").split())
+        via = carried.get(connector.id, set())
+        items = [i for i in (*conveyed, *via) if isinstance(model.get(i), Interface)
+                 and model[i].properties.get("metaclass") == "ExchangeItem"]
+        only_ce = sorted({i for i in items if i in conveyed and i not in via})
+        only_fe = sorted({i for i in items if i in via and i not in conveyed})
+        if only_ce or only_fe:
+            parts = []
+            if only_ce:
+                parts.append(f"conveys {_names(model, only_ce)}, which none of its functional exchanges exchanges")
+            if only_fe:
+                parts.append(f"does not convey {_names(model, only_fe)} of its functional exchanges")
+            yield Diagnostic("AR155", "warning", f"component exchange {connector.name or connector.id!r}"
+                             f"{_layer(model, connector)} {'; '.join(parts)}", connector.id, connector.name,
+                             related=(*only_ce, *only_fe))
