@@ -45,6 +45,7 @@ from metamodel.elements import (
 )
 from metamodel.errors import ParseError
 from metamodel.model import Model
+from metamodel.validation.aadl_rules import MISSING_PACKAGE
 
 GRAMMAR = Path(__file__).with_name("aadl.lark")
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -94,8 +95,9 @@ class _Classifier:
 def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     """Import an AADL model: the file and the packages it uses from the files beside it."""
     report = ImportReport(source=str(path), format="aadl")
-    sources = _read_with_imports(Path(path), report)
-    model = _Mapper(sources, report).run(Path(path).stem)
+    missing: dict[str, list[str]] = {}
+    sources = _read_with_imports(Path(path), report, missing)
+    model = _Mapper(sources, report, missing).run(Path(path).stem)
     model.source_path = str(path)
     return model, report
 
@@ -116,14 +118,17 @@ def _parse(path: Path) -> _Source:
         raise ParseError(f"AADL syntax: {exc}", file=str(path)) from None
 
 
-def _read_with_imports(path: Path, report: ImportReport) -> list[_Source]:
-    """The file, then each sibling file that defines a package named in a ``with`` clause."""
+def _read_with_imports(path: Path, report: ImportReport, missing: dict[str, list[str]]) -> list[_Source]:
+    """The file, then each sibling file that defines a package named in a ``with`` clause; ``missing``
+    gets each package no file defines, with the files whose ``with`` names it."""
     first = _parse(path)
     sources, defined = [first], set(_packages_of(first.tree))
-    wanted = list(_withs(first.tree))
+    wanted = [(name, first.path.name) for name in _withs(first.tree)]
     siblings: dict[str, Path] | None = None
     while wanted:
-        name = wanted.pop()
+        name, user = wanted.pop()
+        if name in missing:
+            missing[name].append(user)
         if name.lower() in defined or name.lower() in PREDECLARED:
             continue
         if siblings is None:
@@ -133,6 +138,7 @@ def _read_with_imports(path: Path, report: ImportReport) -> list[_Source]:
         if sibling is None:
             report.add(f"package {name!r} is used but no .aadl file beside the model defines it", name,
                        severity="warning")
+            missing[name] = [user]
             continue
         try:
             source = _parse(sibling)
@@ -141,7 +147,7 @@ def _read_with_imports(path: Path, report: ImportReport) -> list[_Source]:
             continue
         sources.append(source)
         defined.update(_packages_of(source.tree))
-        wanted.extend(_withs(source.tree))
+        wanted.extend((used, sibling.name) for used in _withs(source.tree))
     return sources
 
 
@@ -199,8 +205,10 @@ def _end_ref(tree: Tree) -> list[str]:
 
 
 class _Mapper:
-    def __init__(self, sources: list[_Source], report: ImportReport) -> None:
+    def __init__(self, sources: list[_Source], report: ImportReport, missing: dict[str, list[str]]) -> None:
         self.sources = sources
+        self.missing = {name.lower(): name for name in missing}
+        self.missing_users = missing
         self.report = report
         self.model = Model()
         self.unmapped = UnmappedCounter(dict(REASONS))
@@ -215,6 +223,10 @@ class _Mapper:
     # -- driver -------------------------------------------------------------------------------------
     def run(self, name: str) -> Model:
         self.model.name = name
+        for package, users in self.missing_users.items():  # AR126 reports each, AR101 not again
+            placeholder = Package(f"package:{package}", package)
+            placeholder.add_properties({MISSING_PACKAGE: ", ".join(dict.fromkeys(users))})
+            self.model.add(placeholder)
         for source in self.sources:
             for package in source.tree.find_data("package"):
                 self._declare(package, source.path)
@@ -293,9 +305,13 @@ class _Mapper:
             return f"{aliases[head.lower()]}::{tail}" if head.lower() in aliases else reference
         if reference.lower() in aliases:
             return aliases[reference.lower()]
-        for renamed in self.renamed.get(package.lower(), ()):
-            if f"{renamed}::{reference}".lower() in self.classifiers:
-                return f"{renamed}::{reference}"
+        renamed = self.renamed.get(package.lower(), ())
+        for other in renamed:
+            if f"{other}::{reference}".lower() in self.classifiers:
+                return f"{other}::{reference}"
+        unread = [other for other in renamed if other.lower() in self.missing]
+        if unread and f"{package}::{reference}".lower() not in self.classifiers:
+            return f"{unread[0]}::{reference}"  # from a package renamed with '::all' that no file defines
         return reference
 
     def _resolve(self, reference: str, context: _Classifier) -> str:
@@ -317,6 +333,7 @@ class _Mapper:
                 self.model.add(ValueType(candidate, candidate.rpartition("::")[2], library=True,
                                          href=f"aadl:{package}"))
             return candidate
+        package = self.missing.get(package.lower(), package)
         return f"package:{package}#{candidate.rpartition('::')[2]}"
 
     def _find(self, element_id: str) -> Element | None:

@@ -275,6 +275,9 @@ class _Parser:
         if token.kind == NAME and token.text in (*USAGE_KEYWORDS, "doc", "comment", "import", "satisfy", "connect"):
             return False
         following = self.peek(1)
+        if token.kind == NAME and token.text in _UNMAPPED_USAGES and following is not None and (
+                following.kind == NAME or following.text in ("def", "<")):
+            return False  # 'action a(…) { … }' in an analysis body: a usage, skipped, not an expression
         return not (token.kind == NAME and following is not None and following.text in (":", ";", ":>", ":>>"))
 
     def expression_member(self, token: Token) -> Node:
@@ -490,10 +493,27 @@ class _Parser:
         level = 0
         while True:
             token = self.peek()
+            if token is not None and token.text == "{" and (not parts or len(parts) > 1 and parts[-2].text == "->"):
+                parts += self._braced()  # a body expression: '{ … }' alone, or an argument 'xs->forAll { in i; … }'
+                continue
             if token is None or (level == 0 and token.text in (";", "{", "}")):
                 return _joined(parts)
             level += {"(": 1, "[": 1, ")": -1, "]": -1}.get(token.text, 0)
             parts.append(self.take())
+
+    def _braced(self) -> list[Token]:
+        """The tokens of a balanced ``{ … }`` group, braces included."""
+        opened = self.peek()
+        parts: list[Token] = []
+        level = 0
+        while True:
+            token = self.peek()
+            if token is None:
+                raise self.error(f"'{{' opened at line {opened.line if opened else '?'} is not closed", None)
+            level += {"{": 1, "}": -1}.get(token.text, 0)
+            parts.append(self.take())
+            if level == 0:
+                return parts
 
     def connect_ends(self) -> list[str]:
         if self.at("("):

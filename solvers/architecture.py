@@ -125,13 +125,27 @@ def _time_settings(model: Model, parametrics: Parametrics, modules: int) -> SimS
     return None
 
 
+_LISTED = 20  # values an under-determined finding names in its message
+
+
+def _unset_values(names: list[str]) -> list[Diagnostic]:
+    """One PA004 finding for all values that nothing determines (one cause: the run must set them)."""
+    if not names:
+        return []
+    if len(names) == 1:
+        return [Diagnostic("PA004", "warning", f"under-determined: nothing gives {names[0]} a value; a run must set "
+                           f"it (--set {names[0]}=VALUE)", element_name=names[0])]
+    shown = ", ".join(names[:_LISTED]) + (f" and {len(names) - _LISTED} more" if len(names) > _LISTED else "")
+    return [Diagnostic("PA004", "warning", f"under-determined: nothing determines these {len(names)} values: "
+                       f"{shown}; a run must set them (--set NAME=VALUE)", element_name=names[0])]
+
+
 def diagnose(model: Model) -> list[Diagnostic]:
     """What stops the architecture of ``model`` from running (errors), the values a run must be given
     (warnings) and how it will run (notes), as check findings."""
     binding = bind_architecture(model)
     found = [p for p in binding.problems if p.code != "AR125"]  # its cause, a composition cycle, is AR110
     if not found:
-        found += [Diagnostic("PA004", "warning", f"under-determined: nothing gives {name} a value; a run must set "
-                             f"it (--set {name}=VALUE)", element_name=name) for name in binding.parametrics.inputs]
+        found += _unset_values(binding.parametrics.inputs)
         found += [Diagnostic("PA000", "info", note) for note in binding.notes if "nothing gives a value" not in note]
     return found

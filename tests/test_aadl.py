@@ -166,3 +166,22 @@ def test_renamed_classifiers_and_inherited_connections(tmp_path: Path) -> None:
     assert not [d for d in findings if d.code == "AR101"]
     # the refined f keeps the connections of top.base; the added g has none
     assert sorted((d.code, d.element_id) for d in findings) == [("AR121", "Plant::top.refined.g")] * 2
+
+
+def test_package_no_file_defines_is_one_finding(tmp_path: Path) -> None:
+    """A package named in 'with' that no file beside the model defines gives one AR126 finding naming
+    it and the file that uses it; classifiers that may come from it (qualified, or unqualified through
+    'renames P::all') are not reported again as missing (AR101), nor compared across connections (AR002)."""
+    (tmp_path / "top.aadl").write_text(
+        "package Top\npublic\n  with Types;\n  renames Types::all;\n  with Lib;\n"
+        "  system S\n    features\n      i: in data port Types::Reading;\n      o: out data port Sample;\n"
+        "  end S;\n  system T\n    features\n      i: in data port Lib::Reading;\n  end T;\n"
+        "  system W\n  end W;\n  system implementation W.impl\n    subcomponents\n      s: system S;\n"
+        "      t: system T;\n    connections\n      c: port s.o -> t.i;\n  end W.impl;\nend Top;\n",
+        encoding="utf-8")
+    found = _findings(tmp_path / "top.aadl")
+    missing = sorted(d.message for d in found if d.code == "AR126")
+    assert len(missing) == 2 and "'Lib'" in missing[0] and "'Types'" in missing[1], missing
+    assert all("top.aadl" in message for message in missing)
+    assert "2 elements" in missing[1]
+    assert [d.message for d in found if d.code in ("AR101", "AR002")] == []

@@ -403,3 +403,41 @@ def test_names_in_a_usage_body_are_its_types_features(tmp_path: Path) -> None:
     assert [(e.role, e.part_with_port) for e in connector.ends] == [("Q::F::a", "Q::B::f"), ("Q::A::g", "Q::B::a")]
     assert [e.reason for e in report.entries if e.severity != "info"] == []
     assert [d.code for d in run_rules(model, ["architecture"])] == []
+
+
+def test_body_expressions_and_actions_in_analysis_bodies_end(tmp_path: Path) -> None:
+    """A constraint whose expression takes a body (``xs->forAll { in i; … }``) and an action usage with a
+    body inside an analysis definition are read to their ends (each made the parser loop for ever);
+    the action is a usage, not an expression of the analysis."""
+    import signal
+
+    path = tmp_path / "analysis.sysml"
+    path.write_text("package A {\n  attribute def S { n : Real; }\n  analysis def F () r : Real {\n"
+                    "    action dynamics(in s : S, out p : Real[*]) {\n"
+                    "      assert constraint c { (1..s.n)->forAll {in i : Integer; p[i] > 0} }\n    }\n"
+                    "    action use(in p : Real[*] = dynamics.p, out e : Real = r) { }\n  }\n"
+                    "  part q { attribute x : Real; }\n}\n", encoding="utf-8")
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the import did not end"))
+    signal.alarm(20)
+    try:
+        model, _ = importers.load(path)
+    finally:
+        signal.alarm(0)
+    assert model.get("A::q::x") is not None
+    unreadable = [d.message for d in run_rules(model, ["architecture", "parametrics"]) if d.code == "PA001"]
+    assert not any("action" in message for message in unreadable), unreadable
+
+
+def test_values_nothing_determines_are_one_finding(tmp_path: Path) -> None:
+    """Values that no constraint, default or binding determines have one cause (a run must set them):
+    one PA004 finding names them all."""
+    from solvers.architecture import diagnose
+
+    path = tmp_path / "unset.sysml"
+    path.write_text("package U {\n  part def T {\n    attribute a : Real;\n    attribute b : Real;\n"
+                    "    attribute c : Real;\n    constraint { c == a + b }\n  }\n  part t : T;\n}\n",
+                    encoding="utf-8")
+    model, _ = importers.load(path)
+    unset = [d for d in diagnose(model) if d.code == "PA004"]
+    assert len(unset) == 1, [d.message for d in unset]
+    assert "these 2 values: a, b;" in unset[0].message

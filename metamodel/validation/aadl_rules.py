@@ -1,5 +1,6 @@
 """Rules of AADL models: directed connections against feature directions (AR005), inputs of
-subcomponents that no connection feeds (AR121) and end-to-end flow latency against its bound (AR120).
+subcomponents that no connection feeds (AR121), end-to-end flow latency against its bound (AR120) and
+packages named in ``with`` clauses that no file beside the model defines (AR126).
 
 The latency of an end-to-end flow is computed as OSATE's flow-latency analysis does for a synchronous
 system, per step as ``[minimum, maximum]``:
@@ -18,13 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from metamodel.elements import Block, Connector, FlowSpec, Part, Port, Relation
+from metamodel.elements import Block, Connector, FlowSpec, Package, Part, Port, Relation
 from metamodel.model import Model
 from metamodel.validation.registry import Diagnostic, of_kind, rule
 
 _TIME_UNITS = {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "sec": 1.0, "s": 1.0, "min": 60.0, "hr": 3600.0}
 _TIME = re.compile(r"([+-]?\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)?")
 _INPUTS = ("in", "inout")
+MISSING_PACKAGE = "aadl:used by"  # property of the placeholder of a package named in 'with' that no file defines
 
 
 def time_range(text: str | None) -> tuple[float, float] | None:
@@ -178,3 +180,25 @@ def end_to_end_latency(model: Model) -> Iterator[Diagnostic]:
                              f"{high * 1e3:g} ms (minimum {low * 1e3:g} ms) exceeds its bound of "
                              f"{bound[1] * 1e3:g} ms", spec.id, spec.name,
                              related=tuple(s.part or s.element for s in spec.steps))
+
+
+@rule("AR126", "warning", "package named in a 'with' clause is not available", domain="architecture")
+def missing_package(model: Model) -> Iterator[Diagnostic]:
+    """One finding per package (or property set) that a ``with`` clause names and no ``.aadl`` file beside
+    the model defines, naming the files that use it and listing the elements whose classifiers it holds."""
+    from metamodel.validation.arch_rules import references
+
+    users: dict[str, list[str]] = {}
+    for element in model.elements.values():
+        for _, ref in references(element):
+            if ref.startswith("package:"):
+                users.setdefault(ref.partition("#")[0], []).append(element.id)
+    for package in of_kind(model, Package):
+        files = package.properties.get(MISSING_PACKAGE)
+        if files is None:
+            continue
+        affected = list(dict.fromkeys(users.get(package.id, ())))
+        what = (f"; {len(affected)} elements refer to classifiers not found that it may hold, which are not "
+                "checked" if affected else "")
+        yield Diagnostic("AR126", "warning", f"package {package.name!r} named in 'with' of {files} is in no .aadl "
+                         f"file beside the model{what}", package.id, package.name, related=tuple(affected))

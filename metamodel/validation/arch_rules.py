@@ -110,6 +110,12 @@ def _carries_nothing(model: Model, port: Port) -> bool:
     return isinstance(interface, Interface) and not interface.flow_properties
 
 
+def _unavailable(model: Model, ref: str) -> bool:
+    """A reference into a file or package that is not there, held by its placeholder (``package:P#name``)."""
+    head, sep, _ = ref.partition("#")
+    return bool(sep) and head in model.elements and ref not in model.elements
+
+
 @rule("AR002", "error", "ports connected with different flow types", domain="architecture")
 def incompatible_flow_type(model: Model) -> Iterator[Diagnostic]:
     """Two interfaces that carry the same flow properties (a SysML v2 port def and its mirror) agree."""
@@ -118,6 +124,8 @@ def incompatible_flow_type(model: Model) -> Iterator[Diagnostic]:
         carried = _carried(model, pair.first)
         if _carries_nothing(model, pair.first) and _carries_nothing(model, pair.second):
             continue  # interfaces without flow properties (SysML v2 port defs with no items): nothing differs
+        if _unavailable(model, pair.first.flow_type) or _unavailable(model, pair.second.flow_type):
+            continue  # a type in a package that is not there (AR126) is not known, so neither is the difference
         if a and b and a != b and (carried is None or carried != _carried(model, pair.second)):
             yield _diagnostic("AR002", pair, f"port '{pair.first.name}' carries {pair.first.flow_type} but port "
                               f"'{pair.second.name}' carries {pair.second.flow_type}")
@@ -174,7 +182,7 @@ def _flow_properties(model: Model) -> dict[str, FlowProperty]:
     return {fp.id: fp for i in of_kind(model, Interface) for fp in i.flow_properties if fp.id}
 
 
-def _references(element: Element) -> Iterator[tuple[str, str]]:
+def references(element: Element) -> Iterator[tuple[str, str]]:
     """``(what, referenced id)`` for every id reference an architecture element holds."""
     if element.owner:
         yield "owner", element.owner
@@ -211,7 +219,7 @@ def dangling_reference(model: Model) -> Iterator[Diagnostic]:
     known = set(model.elements) | set(_flow_properties(model))
     missing: dict[str, list[tuple[Element, str, str]]] = {}
     for element in model.elements.values():
-        for what, ref in _references(element):
+        for what, ref in references(element):
             if ref not in known:
                 file_part = ref.partition("#")[0] if "#" in ref else ""
                 missing.setdefault(file_part or ref, []).append((element, what, ref))
@@ -222,6 +230,8 @@ def dangling_reference(model: Model) -> Iterator[Diagnostic]:
         if head:
             missing[head].extend(missing.pop(cause))
     for cause, uses in missing.items():
+        if cause in model.elements:
+            continue  # the placeholder of a file or package that is not there: its own rule reports it (AR126)
         first, what, ref = uses[0]
         others = f" (and {len(uses) - 1} more references)" if len(uses) > 1 else ""
         target = f"element {ref!r} in {cause!r}, which is not available" if cause != ref else \
