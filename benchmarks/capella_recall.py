@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     results = measure(model, oracle, findings)
     mapped = [r for r in results if r.salver]
     totals = {"planted": sum(r.planted for r in results), "caught": sum(r.caught for r in results),
-              "planted_mapped": sum(r.planted for r in mapped), "extra": sum(len(r.extra) for r in results)}
+              "planted_mapped": sum(r.planted for r in mapped), "extra": sum(len(r.extra) for r in results),
+              "present_mapped": sum(r.planted - len(r.missing) for r in mapped)}
     if args.json:
         print(json.dumps({"rules": [r.to_json() for r in results], "totals": totals,
                           "other": dict(other_findings(model, oracle, findings))}, indent=1))
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         counts = f"planted {r.planted}  caught {r.caught}  extra {len(r.extra)}"
         print(f"{r.capella:<12} {r.salver or '-':<6} {counts}{note}")
     print(f"caught {totals['caught']} of {totals['planted']} planted ({totals['planted_mapped']} under a mapped "
-          f"rule); {totals['extra']} extra findings on scope elements Capella passes")
+          f"rule, {totals['present_mapped']} of those in this file); {totals['extra']} extra findings on scope "
+          "elements Capella passes")
     print("findings outside every scope:", dict(other_findings(model, oracle, findings)))
     return 0
 

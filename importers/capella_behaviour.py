@@ -1,10 +1,10 @@
 """The functional and dynamic side of a Capella model as ``Behavior`` elements.
 
 Functions of every layer (operational activities, system, logical and physical functions) with their
-sub-functions; function ports (``Port``, kind ``function``, owned by their function); functional
-exchanges (source and target: the function ports or functions they join); functional chains and
-operational processes (``members``: the functions, exchanges and referenced chains involved, in the
-file's order);
+sub-functions and, for control functions, their kind; function ports (``Port``, kind ``function``, owned
+by their function); functional exchanges (source and target: the function ports or functions they
+join); functional chains and operational processes (``members``: the functions, exchanges and
+referenced chains involved, in the file's order);
 state machines, regions, states, modes and pseudo-states, state transitions (``source``/``target``);
 scenarios (``members``: the instances their lifelines represent) and their messages.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from metamodel.elements import Behavior, Port
+from metamodel.elements import NO_VALUES, Behavior, Port
 
 FUNCTIONS = {"OperationalActivity", "SystemFunction", "LogicalFunction", "PhysicalFunction"}
 FUNCTION_PORTS = {"FunctionInputPort": "in", "FunctionOutputPort": "out"}
@@ -60,7 +60,9 @@ class _BehaviourReader:
         self.mapper._add(behaviour, element)
 
     def function(self, element: etree._Element, owner: str | None) -> None:
-        self._behaviour(element, owner, "function")
+        """A function; a control function's kind (DUPLICATE, GATHER, SPLIT…) is its property ``kind``."""
+        kind = element.get("kind")
+        self._behaviour(element, owner, "function", properties={"kind": kind} if kind else NO_VALUES)
 
     def function_port(self, element: etree._Element, owner: str | None) -> None:
         port = Port(element.get("id"), element.get("name") or "", owner=owner,

@@ -1,14 +1,15 @@
 """Validation rules that mirror Capella's own validator (AR15x): functional exchanges against the
 direction of their function ports, functional chains through functions that are not leaves, functions
 allocated more than once, interfaces no component uses, and component exchanges against their ports'
-orientation or the exchange items of their functional exchanges.
+orientation or the exchange items of their functional exchanges, control functions with more than one
+input or output, and parts typed by components of another level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from metamodel.elements import Behavior, Block, Connector, Interface, Port, Relation
+from metamodel.elements import Behavior, Block, Connector, Interface, Part, Port, Relation, Unmapped
 from metamodel.model import Model
 from metamodel.validation.behaviour_rules import _behaviours, _involved, _layer
 from metamodel.validation.registry import Diagnostic, of_kind, rule, shared
@@ -170,3 +171,73 @@ def component_exchange_items(model: Model) -> Iterator[Diagnostic]:
             yield Diagnostic("AR155", "warning", f"component exchange {connector.name or connector.id!r}"
                              f"{_layer(model, connector)} {'; '.join(parts)}", connector.id, connector.name,
                              related=(*only_ce, *only_fe))
+
+
+# Capella's control functions (FunctionKind) that take one input, and those that give one output
+_ONE_INPUT = {"DUPLICATE", "SPLIT", "SELECT"}
+_ONE_OUTPUT = {"GATHER", "ROUTE"}
+
+
+def _function_exchanges(model: Model) -> dict[tuple[str, str], set[str]]:
+    """(function id, "in" or "out") -> the functional exchanges that enter or leave it (at a port or the
+    function itself)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for exchange in _behaviours(model, "functional_exchange"):
+        for end, way in ((exchange.target, "in"), (exchange.source, "out")):
+            element = model.get(end)
+            function = model.get(element.owner) if isinstance(element, Port) else element
+            if isinstance(function, Behavior) and function.behavior_kind == "function":
+                found.setdefault((function.id, way), set()).add(exchange.id)
+    return found
+
+
+@rule("AR156", "warning", "control function with more than one input or output", domain="architecture")
+def control_function_arity(model: Model) -> Iterator[Diagnostic]:
+    """A Capella duplicate, split or select function has one incoming exchange and one input port; a gather
+    or route function one outgoing exchange and one output port (Capella's DWF_DF_01 and DWF_DF_02,
+    AbstractFunction_OneIncoming and _OneOutgoing)."""
+    exchanges = _function_exchanges(model)
+    ports: dict[tuple[str, str], int] = {}
+    for port in of_kind(model, Port):
+        if port.port_kind == "function" and port.owner:
+            ports[(port.owner, port.direction)] = ports.get((port.owner, port.direction), 0) + 1
+    for function in _behaviours(model, "function"):
+        kind = function.properties.get("kind", "")
+        way = "in" if kind in _ONE_INPUT else "out" if kind in _ONE_OUTPUT else None
+        if way is None:
+            continue
+        many = sorted(exchanges.get((function.id, way), ()))
+        noun = "incoming" if way == "in" else "outgoing"
+        if len(many) > 1:
+            problem = f"{len(many)} {noun} functional exchanges"
+        elif ports.get((function.id, way), 0) > 1:
+            problem = f"{ports[(function.id, way)]} {way}put ports"
+        else:
+            continue
+        yield Diagnostic("AR156", "warning", f"{kind.lower()} function {function.name!r}{_layer(model, function)} "
+                         f"has {problem}; it takes one", function.id, function.name, related=tuple(many))
+
+
+_COMPONENT_KINDS = ("Entity", "SystemComponent", "LogicalComponent", "PhysicalComponent", "ConfigurationItem")
+
+
+@rule("AR157", "error", "component holds a part typed by a component of another level", domain="architecture")
+def part_of_another_level(model: Model) -> Iterator[Diagnostic]:
+    """The parts a Capella component holds are typed by components of its own kind: an entity's by
+    entities, a logical component's by logical components… (Capella's DWF_DC_06,
+    MDCHK_Component_PartTypeLevel). One finding per component, listing its parts of another kind."""
+    wrong: dict[str, list[Part]] = {}
+    for part in of_kind(model, Part):
+        owner, type_ = model.get(part.owner), model.get(part.type)
+        if part.stereotype != "Part" or not isinstance(owner, Block) or owner.stereotype not in _COMPONENT_KINDS \
+                or type_ is None or isinstance(type_, Unmapped):
+            continue
+        if not (isinstance(type_, Block) and type_.stereotype == owner.stereotype):
+            wrong.setdefault(owner.id, []).append(part)
+    for component_id, parts in wrong.items():
+        component = model[component_id]
+        kinds = ", ".join(f"{p.name!r} ({getattr(model[p.type], 'stereotype', '') or model[p.type].kind})"
+                          for p in parts)
+        yield Diagnostic("AR157", "error", f"{component.stereotype} {component.name!r}{_layer(model, component)} "
+                         f"holds parts typed by another kind of element: {kinds}", component_id, component.name,
+                         related=tuple(p.id for p in parts))
