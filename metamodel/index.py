@@ -22,16 +22,18 @@ class ModelIndex:
     ``names[key]`` lists the ids of the elements whose canonical name is ``key``: variables first, then
     the others, each in model order. ``referrers[id]`` maps the id of each element that references
     ``id`` to how many times it does. Both are made from the entries when first asked for (importing
-    an architecture model and checking it never ask) and kept current from then on.
+    an architecture model and checking it never ask) and kept current from then on; until
+    ``referrers`` is first asked for, the entries do not list what each element references either.
     """
 
     def __init__(self) -> None:
         self._names: dict[str, list[str]] | None = None
         self._keys: dict[str, str] = {}  # id -> canonical name, while ``names`` is kept
         self._referrers: dict[str, dict[str, int]] | None = None
-        # id -> (element, ids it references, rank in the name lists); an entry whose references change
-        # moves to the end, where the counts put that element among the referrers of each target
-        self._entries: dict[str, tuple[Element, tuple[str, ...], int]] = {}
+        # id -> (element, ids it references or None while ``referrers`` is not kept, rank in the name
+        # lists); an entry whose references change moves to the end, where the counts put that element
+        # among the referrers of each target
+        self._entries: dict[str, tuple[Element, tuple[str, ...] | None, int]] = {}
         self._next = 0
 
     @classmethod
@@ -55,7 +57,10 @@ class ModelIndex:
     def referrers(self) -> dict[str, dict[str, int]]:
         if self._referrers is None:
             self._referrers = {}
-            for element_id, (_, targets, _) in self._entries.items():
+            entries = self._entries
+            for element_id, (element, _, rank) in entries.items():
+                targets = tuple(referenced_ids(element))
+                entries[element_id] = (element, targets, rank)
                 self._count(element_id, targets, 1)
         return self._referrers
 
@@ -65,19 +70,21 @@ class ModelIndex:
             order = self._next
         self._next = max(self._next, order + 1)
         rank = order if element.is_variable else order + _OTHERS
-        targets = tuple(referenced_ids(element))
-        self._entries[element.id] = (element, targets, rank)
         if self._names is not None:
             key = self._keys[element.id] = element.canonical
             self._file(key, element.id, rank)
-        if self._referrers is not None:
+        if self._referrers is None:
+            self._entries[element.id] = (element, None, rank)
+        else:
+            targets = tuple(referenced_ids(element))
+            self._entries[element.id] = (element, targets, rank)
             self._count(element.id, targets, 1)
 
     def remove(self, element_id: str) -> None:
         _, targets, _ = self._entries.pop(element_id)
         if self._names is not None:
             self._unfile(self._keys.pop(element_id), element_id)
-        if self._referrers is not None:
+        if targets is not None:  # counted among the referrers
             self._count(element_id, targets, -1)
 
     def refresh(self, element: Element) -> None:
@@ -89,12 +96,13 @@ class ModelIndex:
                 self._unfile(key, element.id)
                 self._keys[element.id] = new_key
                 self._file(new_key, element.id, rank)
+        if targets is None:  # references are not kept yet: the entry stays as it is
+            return
         new_targets = tuple(referenced_ids(element))
         if new_targets != targets:
             del self._entries[element.id]
-            if self._referrers is not None:
-                self._count(element.id, targets, -1)
-                self._count(element.id, new_targets, 1)
+            self._count(element.id, targets, -1)
+            self._count(element.id, new_targets, 1)
         self._entries[element.id] = (element, new_targets, rank)
 
     def order(self, element_id: str) -> int:
