@@ -21,18 +21,21 @@ class ModelIndex:
 
     ``names[key]`` lists the ids of the elements whose canonical name is ``key``: variables first, then
     the others, each in model order. ``referrers[id]`` maps the id of each element that references
-    ``id`` to how many times it does. Both are made from the entries when first asked for (importing
-    an architecture model and checking it never ask) and kept current from then on; until
-    ``referrers`` is first asked for, the entries do not list what each element references either.
+    ``id`` to how many times it does. Both are made when first asked for (importing an architecture
+    model and checking it never ask) and kept current from then on.
     """
 
     def __init__(self) -> None:
         self._names: dict[str, list[str]] | None = None
         self._keys: dict[str, str] = {}  # id -> canonical name, while ``names`` is kept
         self._referrers: dict[str, dict[str, int]] | None = None
-        # id -> (element, ids it references or None while ``referrers`` is not kept, rank in the name
-        # lists); an entry whose references change moves to the end, where the counts put that element
-        # among the referrers of each target
+        # Until names, referrers or an order are first asked for, the elements are only listed as they
+        # arrive (``_arrivals``; an element's order is its place there), which is all that importing and
+        # checking a model need. From then on ``_entries`` holds, per id: the element, the ids it
+        # references (None while referrers are not kept) and its rank in the name lists; an entry
+        # whose references change moves to the end, where the counts put that element among the
+        # referrers of each target.
+        self._arrivals: dict[str, Element] | None = {}
         self._entries: dict[str, tuple[Element, tuple[str, ...] | None, int]] = {}
         self._next = 0
 
@@ -44,20 +47,31 @@ class ModelIndex:
             index.add(element)
         return index
 
+    def _kept(self) -> dict[str, tuple[Element, tuple[str, ...] | None, int]]:
+        """The entries, made from the arrivals the first time they are needed."""
+        arrivals = self._arrivals
+        if arrivals is not None:
+            self._arrivals = None
+            self._entries = {element_id: (element, None, order if element.is_variable else order + _OTHERS)
+                             for order, (element_id, element) in enumerate(arrivals.items())}
+            self._next = len(self._entries)
+        return self._entries
+
     @property
     def names(self) -> dict[str, list[str]]:
         if self._names is None:
+            entries = self._kept()
             self._names = {}
-            self._keys = {element_id: element.canonical for element_id, (element, _, _) in self._entries.items()}
-            for element_id, _ in sorted(self._entries.items(), key=lambda item: item[1][2]):
+            self._keys = {element_id: element.canonical for element_id, (element, _, _) in entries.items()}
+            for element_id, _ in sorted(entries.items(), key=lambda item: item[1][2]):
                 self._names.setdefault(self._keys[element_id], []).append(element_id)
         return self._names
 
     @property
     def referrers(self) -> dict[str, dict[str, int]]:
         if self._referrers is None:
+            entries = self._kept()
             self._referrers = {}
-            entries = self._entries
             for element_id, (element, _, rank) in entries.items():
                 targets = tuple(referenced_ids(element))
                 entries[element_id] = (element, targets, rank)
@@ -66,6 +80,10 @@ class ModelIndex:
 
     def add(self, element: Element, order: int | None = None) -> None:
         """Index a new element; ``order`` places it among the others (default: after all of them)."""
+        if order is None and self._arrivals is not None:
+            self._arrivals[element.id] = element
+            return
+        entries = self._kept()
         if order is None:
             order = self._next
         self._next = max(self._next, order + 1)
@@ -74,13 +92,16 @@ class ModelIndex:
             key = self._keys[element.id] = element.canonical
             self._file(key, element.id, rank)
         if self._referrers is None:
-            self._entries[element.id] = (element, None, rank)
+            entries[element.id] = (element, None, rank)
         else:
             targets = tuple(referenced_ids(element))
-            self._entries[element.id] = (element, targets, rank)
+            entries[element.id] = (element, targets, rank)
             self._count(element.id, targets, 1)
 
     def remove(self, element_id: str) -> None:
+        if self._arrivals is not None:
+            del self._arrivals[element_id]
+            return
         _, targets, _ = self._entries.pop(element_id)
         if self._names is not None:
             self._unfile(self._keys.pop(element_id), element_id)
@@ -89,6 +110,8 @@ class ModelIndex:
 
     def refresh(self, element: Element) -> None:
         """Bring the entry of ``element`` up to date after its name or references changed."""
+        if self._arrivals is not None:  # neither names nor references are kept yet
+            return
         _, targets, rank = self._entries[element.id]
         if self._names is not None:
             key, new_key = self._keys[element.id], element.canonical
@@ -107,7 +130,7 @@ class ModelIndex:
 
     def order(self, element_id: str) -> int:
         """Where the element stands among the others (for putting it back in its place)."""
-        return self._entries[element_id][2] % _OTHERS
+        return self._kept()[element_id][2] % _OTHERS
 
     def state(self) -> tuple[dict[str, list[str]], dict[str, dict[str, int]]]:
         """Names and references, for comparing two indexes."""
