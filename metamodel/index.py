@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from metamodel.references import referenced_ids
@@ -25,17 +25,23 @@ class ModelIndex:
     model and checking it never ask) and kept current from then on.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, arrivals: Callable[[], dict[str, Element] | None] | None = None) -> None:
+        """``arrivals``: gives the dict that lists the elements in the order they arrive, kept by its owner
+        (an element table, which adds to it and removes from it before telling the index); without it
+        the index keeps that list itself."""
         self._names: dict[str, list[str]] | None = None
         self._keys: dict[str, str] = {}  # id -> canonical name, while ``names`` is kept
         self._referrers: dict[str, dict[str, int]] | None = None
         # Until names, referrers or an order are first asked for, the elements are only listed as they
-        # arrive (``_arrivals``; an element's order is its place there), which is all that importing and
-        # checking a model need. From then on ``_entries`` holds, per id: the element, the ids it
+        # arrive (an element's order is its place there), which is all that importing and checking a
+        # model need; ``_arrivals`` is that list when the index keeps it, ``_owned`` gives the owner's.
+        # From then on ``_entries`` holds, per id: the element, the ids it
         # references (None while referrers are not kept) and its rank in the name lists; an entry
         # whose references change moves to the end, where the counts put that element among the
         # referrers of each target.
-        self._arrivals: dict[str, Element] | None = {}
+        self._owned = arrivals
+        self._arrivals: dict[str, Element] | None = {} if arrivals is None else None
+        self._lazy = True
         self._entries: dict[str, tuple[Element, tuple[str, ...] | None, int]] = {}
         self._next = 0
 
@@ -49,11 +55,11 @@ class ModelIndex:
 
     def _kept(self) -> dict[str, tuple[Element, tuple[str, ...] | None, int]]:
         """The entries, made from the arrivals the first time they are needed."""
-        arrivals = self._arrivals
-        if arrivals is not None:
-            self._arrivals = None
+        if self._lazy:
+            arrivals = self._arrivals if self._owned is None else self._owned()
+            self._lazy, self._arrivals = False, None
             self._entries = {element_id: (element, None, order if element.is_variable else order + _OTHERS)
-                             for order, (element_id, element) in enumerate(arrivals.items())}
+                             for order, (element_id, element) in enumerate((arrivals or {}).items())}
             self._next = len(self._entries)
         return self._entries
 
@@ -80,8 +86,9 @@ class ModelIndex:
 
     def add(self, element: Element, order: int | None = None) -> None:
         """Index a new element; ``order`` places it among the others (default: after all of them)."""
-        if order is None and self._arrivals is not None:
-            self._arrivals[element.id] = element
+        if order is None and self._lazy:
+            if self._arrivals is not None:
+                self._arrivals[element.id] = element
             return
         entries = self._kept()
         if order is None:
@@ -99,8 +106,9 @@ class ModelIndex:
             self._count(element.id, targets, 1)
 
     def remove(self, element_id: str) -> None:
-        if self._arrivals is not None:
-            del self._arrivals[element_id]
+        if self._lazy:
+            if self._arrivals is not None:
+                del self._arrivals[element_id]
             return
         _, targets, _ = self._entries.pop(element_id)
         if self._names is not None:
@@ -110,7 +118,7 @@ class ModelIndex:
 
     def refresh(self, element: Element) -> None:
         """Bring the entry of ``element`` up to date after its name or references changed."""
-        if self._arrivals is not None:  # neither names nor references are kept yet
+        if self._lazy:  # neither names nor references are kept yet
             return
         _, targets, rank = self._entries[element.id]
         if self._names is not None:
@@ -179,8 +187,8 @@ class ElementTable(dict):  # type: ignore[type-arg]
 
     def __init__(self, items: Mapping[str, Element] | Iterable[tuple[str, Element]] = ()) -> None:
         super().__init__()
-        self.index = ModelIndex()
         self._ref = weakref.ref(self)
+        self.index = ModelIndex(self._ref)
         self.update(items)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
