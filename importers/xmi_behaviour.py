@@ -71,9 +71,8 @@ def bind_sd_behaviour(model: Model, element: Node, element_id: str, block: Block
 
 def simulation_config(doc: XmiDocument) -> SimSpec | None:
     """Time settings of a Cameo «SimulationConfig» (``startTime``, ``endTime``, ``stepSize``), if any."""
-    for application in doc.applications:
-        if application.name != "SimulationConfig":
-            continue
+    for application in sorted((a for a in doc.applications() if a.name == "SimulationConfig"),
+                              key=lambda a: a.line or 0):
         values = {tag: application.value(tag) for tag in ("startTime", "endTime", "stepSize")}
         try:
             numbers = {tag: float(text) for tag, text in values.items() if text not in (None, "")}

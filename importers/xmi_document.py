@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -153,7 +154,6 @@ class XmiDocument:
     by_id: dict[str, Node | None] = field(default_factory=dict)
     extension_ids: set[str] = field(default_factory=set)
     stereotypes: dict[str, StereotypeApplication | tuple[StereotypeApplication, ...]] = field(default_factory=dict)
-    applications: list[StereotypeApplication] = field(default_factory=list)
     other_roots: list[Node] = field(default_factory=list)
     externals: dict[str, External] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
@@ -182,6 +182,26 @@ class XmiDocument:
     def application(self, element_id: str, *names: str) -> StereotypeApplication | None:
         """The first application on ``element_id`` whose stereotype is one of ``names``."""
         return next((a for a in self.applied(element_id) if a.name in names), None)
+
+    def applications(self) -> Iterator[StereotypeApplication]:
+        """Every stereotype application, those on one element together (first applied element first)."""
+        for found in self.stereotypes.values():
+            if isinstance(found, StereotypeApplication):
+                yield found
+            else:
+                yield from found
+
+    def consume(self, element_id: str, read: Callable[[str], bool]) -> None:
+        """Mark the applications on ``element_id`` whose stereotype ``read`` accepts as read into its
+        element. Only their stereotype's name is kept: the element holds what their tag values said."""
+        found = self.stereotypes.get(element_id)
+        if found is None:
+            return
+        if isinstance(found, StereotypeApplication):
+            if read(found.name):
+                self.stereotypes[element_id] = _read_application(found.name)
+        elif any(read(a.name) for a in found):
+            self.stereotypes[element_id] = tuple(_read_application(a.name) if read(a.name) else a for a in found)
 
     # -- references ---------------------------------------------------------------------------------
     def refs(self, node: Node | StereotypeApplication, slot: str) -> list[str]:
@@ -413,7 +433,6 @@ class _Reader:
         for base in bases:
             base = _intern(base)
             application = StereotypeApplication(local, base, keys, values, children, line)
-            doc.applications.append(application)
             earlier = stereotypes.get(base)
             if earlier is None:
                 stereotypes[base] = application
@@ -453,6 +472,17 @@ class _Reader:
 
 
 _EMPTY_KEYS: dict[str, int] = {}
+_READ: dict[str, StereotypeApplication] = {}  # stereotype name -> what is kept of an application once read
+
+
+def _read_application(name: str) -> StereotypeApplication:
+    """What is kept of an application of ``name`` once read into its element: one shared record, its
+    stereotype's name and nothing else."""
+    found = _READ.get(name)
+    if found is None:
+        found = _READ[name] = StereotypeApplication(name, "", _EMPTY_KEYS, (), _NO_CHILDREN, None)
+        found.consumed = True
+    return found
 
 
 class _ApplicationLayout(NamedTuple):

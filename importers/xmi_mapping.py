@@ -107,11 +107,12 @@ class Mapper:
 
     # -- driver -------------------------------------------------------------------------------------
     def run(self) -> Model:
+        config = simulation_config(self.doc)  # read before the walk keeps only the names of what it reads
         roots = self.doc.model_roots
         while roots:
             self._walk(roots.pop(0))  # the walk lets each node go once mapped
         self._resolve()
-        settle_time(self.model, self.report, simulation_config(self.doc))
+        settle_time(self.model, self.report, config)
         self._report_leftovers()
         return self.model
 
@@ -153,9 +154,7 @@ class Mapper:
         created.library = created.library or (holder is not None and holder.library)
         self.model.add(created)
         self.report.lines[created.id] = node.line
-        for application in self.doc.applied(created.id):
-            if application.name in HANDLED_STEREOTYPES or application.name.endswith("Requirement"):
-                application.consumed = True
+        self.doc.consume(created.id, _handled)
         self._let_go(node, whole)
         return True
 
@@ -242,10 +241,10 @@ class Mapper:
 
     def _value_type(self, element: Node, owner: str | None) -> None:
         element_id = element.id
-        if not self._add(ValueType(element_id, element.get("name") or "", owner=owner), element):
-            return
         app = self._app(element_id, "ValueType")
         unit = self.doc.ref(app, "unit") if app is not None else None
+        if not self._add(ValueType(element_id, element.get("name") or "", owner=owner), element):
+            return
         if unit:
             self.unit_refs[element_id] = unit
         self._children(element, element_id)
@@ -510,9 +509,8 @@ class Mapper:
                             f"{REASONS.get(label, 'behaviour is not executed')}", f"first: {name}" if name else "",
                             line, "info")
         groups: dict[tuple[str, str, str], list] = {}
-        for application in self.doc.applications:
-            if application.consumed:
-                continue
+        unread = sorted((a for a in self.doc.applications() if not a.consumed), key=lambda a: a.line or 0)
+        for application in unread:
             severity, reason = self._why_unused(application)
             group = groups.setdefault((application.name, severity, reason), [0, application.line])
             group[0] += 1
@@ -528,6 +526,11 @@ class Mapper:
         if base in self.model.elements and not isinstance(self.model.elements[base], Unmapped):
             return "info", "not interpreted by Salver"
         return "info", "applied to elements that are not imported"
+
+
+def _handled(stereotype: str) -> bool:
+    """Whether the mapping reads an application of ``stereotype`` into the element it applies to."""
+    return stereotype in HANDLED_STEREOTYPES or stereotype.endswith("Requirement")
 
 
 def _ignore(element: Node, owner: str | None) -> None:

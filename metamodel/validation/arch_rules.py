@@ -216,11 +216,11 @@ def references(element: Element) -> Iterator[tuple[str, str]]:
 def dangling_reference(model: Model) -> Iterator[Diagnostic]:
     """One finding per missing target, or per missing file for references into another file, listing
     every element that refers to it."""
-    known = set(model.elements) | set(_flow_properties(model))
+    elements, flow_properties = model.elements, _flow_properties(model)
     missing: dict[str, list[tuple[Element, str, str]]] = {}
-    for element in model.elements.values():
+    for element in elements.values():
         for what, ref in references(element):
-            if ref not in known:
+            if ref not in elements and ref not in flow_properties:
                 file_part = ref.partition("#")[0] if "#" in ref else ""
                 missing.setdefault(file_part or ref, []).append((element, what, ref))
     for cause in sorted(missing, key=len):  # a feature of a missing classifier ('T.port') is the same cause
@@ -441,22 +441,39 @@ def _copies(model: Model) -> dict[str, str]:
 def duplicate_name(model: Model) -> Iterator[Diagnostic]:
     """Names compare as written. A part named after its own type beside it (Capella's component and its
     part) and a replica beside its original are no clash. One finding per clashing name."""
-    groups: dict[tuple[str | None, str, str], list[Element]] = {}
+    copies = _copies(model)
+    for name, members in _repeated_names(model).items():
+        groups: dict[tuple[str | None, str], list[Element]] = {}
+        for element in members:
+            groups.setdefault((element.owner, _name_kind(element)), []).append(element)
+        for (_, kind), group in groups.items():
+            first = group[0]
+            clashing = [e for e in group[1:] if not (_typed_by(e, first) or _typed_by(first, e))
+                        and copies.get(e.id, e.id) != copies.get(first.id, first.id)]
+            if clashing:
+                yield Diagnostic("AR111", "warning", f"{len(clashing) + 1} elements of kind {kind} in the same "
+                                 f"owner are named {name!r}", first.id, first.name,
+                                 related=tuple(e.id for e in clashing))
+
+
+def _repeated_names(model: Model) -> dict[str, list[Element]]:
+    """The elements AR111 compares, by name, for the names more than one of them has (in model order;
+    a name held once costs no list)."""
+    first: dict[str, Element] = {}
+    repeated: dict[str, list[Element]] = {}
     for element in model.elements.values():
-        if not element.name or _is_external(element) or isinstance(element, Relation | Connector) or \
+        name = element.name
+        if not name or _is_external(element) or isinstance(element, Relation | Connector) or \
                 (isinstance(element, Behavior) and element.behavior_kind in _UNNAMED_BEHAVIOUR):
             continue
-        groups.setdefault((element.owner, _name_kind(element), element.name), []).append(element)
-    copies = _copies(model)
-    for (_, kind, name), members in groups.items():
-        if len(members) < 2:
-            continue
-        first = members[0]
-        clashing = [e for e in members[1:] if not (_typed_by(e, first) or _typed_by(first, e))
-                    and copies.get(e.id, e.id) != copies.get(first.id, first.id)]
-        if clashing:
-            yield Diagnostic("AR111", "warning", f"{len(clashing) + 1} elements of kind {kind} in the same owner "
-                             f"are named {name!r}", first.id, first.name, related=tuple(e.id for e in clashing))
+        seen = first.setdefault(name, element)
+        if seen is not element:
+            group = repeated.get(name)
+            if group is None:
+                repeated[name] = [seen, element]
+            else:
+                group.append(element)
+    return repeated
 
 
 @rule("AR112", "warning", "element without a name", domain="architecture")
