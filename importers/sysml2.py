@@ -166,8 +166,11 @@ class Sysml2Mapper:
         elif keyword == "port def":
             self._create(Interface(self._id(node, owner), node.name, owner=owner), node, owner)
         elif keyword in ("requirement def", "requirement"):
+            properties = {"keyword": keyword}
+            if keyword == "requirement" and (node.direction or node.redefines and not node.name):
+                properties["parameter"] = "true"  # 'in requirement r : R;', ':>> r = s': names a requirement
             self._create(Requirement(self._id(node, owner), node.name or node.short_name, owner=owner,
-                                     req_id=node.short_name, properties={"keyword": keyword}), node, owner)
+                                     req_id=node.short_name, properties=properties), node, owner)
         elif keyword == "satisfy":
             relation = Relation(self._id(node, owner), "", owner=owner, relation="satisfy")
             self._create(relation, node, owner, scope_member=False)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from importers.sysml2_parse import Node
-from metamodel.elements import Block, Constraint, Part, Relation, Requirement
+from metamodel.elements import Block, Connector, Constraint, Part, Port, Relation, Requirement
 
 if TYPE_CHECKING:
     from importers.sysml2 import Sysml2Mapper
@@ -149,12 +149,31 @@ class Execution:
         self.mapper._create(part, node, owner)
 
     def bind(self, node: Node, owner: str | None) -> None:
-        """``bind a = b`` once names resolve: an equation of two values; between parts, ports or items it
-        is their identity, counted and not imported."""
+        """``bind a = b`` once names resolve: an equation of two values; between ports or their items
+        (``bind p.fuel = tank.p.fuel``, a port delegated to an inner one) a binding connector of the
+        ports; between parts or other items their identity, counted and not imported."""
         if any(self.mapper.is_item(end, owner) for end in node.ends):
-            self.mapper._count("binding of parts", node, " = ".join(node.ends))
+            ports = [self._bound_port(end, owner) for end in node.ends]
+            if None in ports:
+                self.mapper._count("binding of parts", node, " = ".join(node.ends))
+                return
+            connector = Connector(f"{owner}::bind@{node.line}" if owner else f"bind@{node.line}", "", owner=owner,
+                                  binding=True, ends=[self.mapper._end(port, owner, node) for port in ports if port])
+            if connector.id not in self.mapper.model.elements:
+                self.mapper.model.add(connector)  # binds a port's item to another's: the ports are wired
+                self.mapper._line(connector.id, node)
         else:
             self._constraint(owner, f"{_quoted(node.ends[0])} == {_quoted(node.ends[1])}", node)
+
+    def _bound_port(self, chain: str, owner: str | None) -> str | None:
+        """The chain to the port whose feature (or which) ``chain`` names: ``p.fuel`` -> ``p``; else None."""
+        found = self.mapper._chain(chain, owner)
+        steps = chain.split(".")
+        if found and isinstance(self.mapper.model.get(found[-1]), Port):
+            return chain
+        if len(found) > 1 and len(steps) > 1 and isinstance(self.mapper.model.get(found[-2]), Port):
+            return ".".join(steps[:-1])
+        return None
 
     def _constraint(self, owner: str | None, body: str, node: Node) -> None:
         if owner is None or not isinstance(self.mapper.model.get(owner), Block | Part | Requirement):

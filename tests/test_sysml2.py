@@ -441,3 +441,35 @@ def test_values_nothing_determines_are_one_finding(tmp_path: Path) -> None:
     unset = [d for d in diagnose(model) if d.code == "PA004"]
     assert len(unset) == 1, [d.message for d in unset]
     assert "these 2 values: a, b;" in unset[0].message
+
+
+def test_requirements_inside_satisfied_usages_and_requirement_parameters_are_covered(tmp_path: Path) -> None:
+    """A SysML v2 requirement usage nested in a satisfied one is part of what is satisfied; a requirement
+    parameter of an analysis and a redefinition that binds it name other requirements, so none of them
+    is an uncovered requirement (AR114), while a requirement nothing covers still is."""
+    path = tmp_path / "group.sysml"
+    path.write_text("package G {\n  part def V;\n  requirement def R;\n  requirement loose : R;\n"
+                    "  analysis def A { subject v : V; in requirement r : R; }\n"
+                    "  part ctx {\n    part v : V;\n    requirement group {\n      requirement city : R;\n"
+                    "      requirement highway : R;\n    }\n"
+                    "    analysis a : A { subject v = ctx.v; requirement :>> r = loose; }\n"
+                    "    satisfy group by v;\n  }\n}\n", encoding="utf-8")
+    model, _ = importers.load(path)
+    uncovered = sorted(d.element_id for d in run_rules(model, ["architecture"]) if d.code == "AR114")
+    assert uncovered == ["G::loose"], uncovered
+
+
+def test_binding_the_items_of_two_ports_wires_the_ports(tmp_path: Path) -> None:
+    """``bind p.fuel = tank.p.fuel`` delegates an outer port to an inner one: both ports are connected
+    (a binding connector, no AR103), while a port nothing reaches still is reported."""
+    path = tmp_path / "bind.sysml"
+    path.write_text("package B {\n  item def Fuel;\n  port def FuelPort { out item fuel : Fuel; }\n"
+                    "  part def Tank { port inlet : ~FuelPort; port outlet : FuelPort; }\n"
+                    "  part def Car { port inlet : ~FuelPort; }\n"
+                    "  part car : Car {\n    part tank : Tank;\n    bind inlet.fuel = tank.inlet.fuel;\n  }\n}\n",
+                    encoding="utf-8")
+    model, _ = importers.load(path)
+    bindings = [c for c in model.of_kind(Connector) if c.binding]
+    assert [[e.role for e in c.ends] for c in bindings] == [["B::Car::inlet", "B::Tank::inlet"]]
+    unconnected = sorted(d.message for d in run_rules(model, ["architecture"]) if d.code == "AR103")
+    assert len(unconnected) == 1 and "'outlet'" in unconnected[0], unconnected

@@ -517,17 +517,37 @@ def _in_requirement_definitions(model: Model) -> set[str]:
     return found
 
 
+def _inside_covered_usage(model: Model, requirement: Requirement, related: set[str]) -> bool:
+    """A SysML v2 requirement usage declared inside a requirement usage that a relation covers: it is
+    part of what that requirement requires, so satisfying the owner satisfies it."""
+    if requirement.properties.get("keyword") != "requirement":
+        return False
+    seen, owner = set(), requirement.owner
+    while owner and owner not in seen:
+        seen.add(owner)
+        element = model.elements.get(owner)
+        if not isinstance(element, Requirement):
+            return False
+        if owner in related:
+            return True
+        owner = element.owner
+    return False
+
+
 @rule("AR114", "warning", "requirement not covered", domain="architecture")
 def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
     """Covered: the target of a satisfy, verify, refine or derive relation (derived requirements carry
     it on; Capella's allocations of requirements are read as these), of a realization or of an influence
     (ArchiMate's motivation elements), or the owner of requirements (its children carry it). A SysML v2
     requirement definition, and what is declared inside one, states what its usages require: the usages
-    are checked instead."""
+    are checked instead; a v2 requirement usage inside a covered usage is part of it, and a requirement
+    parameter (``in requirement r``) or a redefinition binding one (``:>> r = s``) only names another."""
     covered = {t for r in of_kind(model, Relation) if r.relation in _COVERING for t in r.targets}
+    related = set(covered)
     covered.update(r.owner for r in of_kind(model, Requirement) if r.owner)
     covered |= _in_requirement_definitions(model)
     for requirement in _authored(model, Requirement):
-        if requirement.id not in covered:
+        if requirement.id not in covered and not requirement.properties.get("parameter") and not \
+                _inside_covered_usage(model, requirement, related):
             yield _finding("AR114", "warning", requirement, f"requirement {_label(requirement)} is the target "
                            f"of no {_COVERED_BY} relation and contains no requirements")
