@@ -53,7 +53,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 PREDECLARED = {"base_types", "data_model", "aadl_project", "deployment_properties", "thread_properties",
                "timing_properties", "communication_properties", "memory_properties", "programming_properties",
                "modeling_properties", "arinc653", "arinc429", "physical", "sei"}
-_PACKAGE = re.compile(r"^\s*package\s+([\w:]+)", re.I | re.M)
+_PACKAGE = re.compile(r"^\s*(?:package\s+([\w:]+)|property\s+set\s+(\w+)\s+is\b)", re.I | re.M)
 REASONS = {"call sequence": "subprogram call sequences are not imported",
            "connection to a subprogram call": "connections to subprogram calls (call sequences) are not imported",
            "annex": "annex subclauses (behaviour, error model, …) are not imported",
@@ -158,13 +158,15 @@ def _sibling_packages(path: Path) -> dict[str, Path]:
             head = candidate.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        for match in _PACKAGE.finditer(head):
-            found.setdefault(match.group(1).lower(), candidate)
+        for match in _PACKAGE.finditer(head):  # packages and property sets: both are named in 'with'
+            found.setdefault((match.group(1) or match.group(2)).lower(), candidate)
     return found
 
 
 def _packages_of(tree: Tree) -> list[str]:
-    return [_qname(p.children[0]).lower() for p in tree.find_data("package")]
+    """The packages and property sets a file defines (lowercased)."""
+    return [_qname(p.children[0]).lower() for p in tree.find_data("package")] + [
+        str(p.children[0]).lower() for p in tree.find_data("property_set")]
 
 
 def _withs(tree: Tree) -> list[str]:

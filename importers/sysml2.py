@@ -103,6 +103,7 @@ class Sysml2Mapper:
         self.parents: dict[str, str | None] = {}
         self.pending: list[tuple[Element, Node, str | None, Path]] = []  # references resolved at the end
         self.flows: list[tuple[Node, str | None, Path]] = []  # made item flows once their ends resolve
+        self.skipped: dict[str | None, set[str]] = {}  # per owner: names of usages not imported (actions, …)
         self.binds: list[tuple[Node, str | None, Path]] = []  # equations unless their ends are items
         self.external_lines: dict[str, int] = {}
         self.current_file = path
@@ -149,6 +150,8 @@ class Sysml2Mapper:
             self._count("import", node, node.target)
         elif keyword == "skipped":
             self._count(node.name, node, "")
+            if node.text:
+                self.skipped.setdefault(owner, set()).add(node.text)
             if node.flows:
                 what = f"{node.name} {node.text!r}" if node.text else node.name
                 self.report.add(f"{node.flows} flow{'s' if node.flows > 1 else ''} inside {what} not imported: "
@@ -315,6 +318,9 @@ class Sysml2Mapper:
         neither a port nor a part are counted, not imported."""
         ends = [self._chain(chain, scope) for chain in node.ends]
         for chain, found in zip(node.ends, ends, strict=True):
+            if not found and self._through_skipped(chain, scope):
+                self._count("flow through a usage that is not imported", node, chain)
+                return
             if not found:
                 self.report.add(f"flow end {chain!r} not found", node.name or node.keyword, self._file_line(node),
                                 "error")
@@ -333,6 +339,29 @@ class Sysml2Mapper:
                         source=reached[0].id, target=reached[1].id, properties={"keyword": "flow"})
         self.model.add(flow)
         self._line(flow.id, node)
+
+    def _through_skipped(self, chain: str, scope: str | None) -> bool:
+        """Whether a feature chain that is not found goes through a usage Salver does not import (an
+        action, a state…): ``pusher.behavior.output`` where ``behavior`` is an action of ``pusher``."""
+        steps = chain.split(".")
+        found = self._lookup(steps[0], scope)
+        if found is None:  # a usage not imported in the scope or a namespace around it
+            owner, seen = scope, set()
+            while owner is not None and owner not in seen:
+                seen.add(owner)
+                if steps[0] in self.skipped.get(owner, ()):
+                    return True
+                element = self.model.get(owner)
+                owner = element.owner if element is not None else None
+            return steps[0] in self.skipped.get(None, ())
+        for step in steps[1:]:
+            member = self._feature(found, step)
+            if member is None:
+                element = self.model.get(found)
+                owners = (found, getattr(element, "type", None))
+                return any(step in self.skipped.get(owner, ()) for owner in owners if owner)
+            found = member
+        return False
 
     def is_item(self, chain: str, scope: str | None) -> bool:
         """Whether a feature chain ends at a part, item or port, or at a flow property of a port that

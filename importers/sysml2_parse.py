@@ -229,6 +229,13 @@ class _Parser:
         self._skip_statement(depth, node)
         return node
 
+    def _old_short_name(self) -> bool:
+        """``id 'R1'`` before a declared name (``id`` followed by a name and then a name or what may end a
+        declaration), not a feature called ``id`` (``attribute id : String;``)."""
+        token, short, after = self.peek(), self.peek(1), self.peek(2)
+        return (token is not None and token.text == "id" and short is not None and short.kind == NAME
+                and after is not None and (after.kind == NAME or after.text in (":", ":>", "{", ";")))
+
     def _skipped_name(self) -> str:
         """The name a skipped usage or definition declares (``perform action drive``: ``drive``), if any."""
         offset = 0
@@ -297,6 +304,9 @@ class _Parser:
             self.take()
             node.short_name = self.take().value
             self.expect(">", "after the short name")
+        elif self._old_short_name():
+            self.take()  # 'requirement id 'R1' name', the short name as the 2020-2021 pilot releases wrote it
+            node.short_name = self.take().value
         token = self.peek()
         if token is not None and token.kind == NAME and token.text not in _STOP_WORDS:
             node.name = self.take().value

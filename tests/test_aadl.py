@@ -185,3 +185,14 @@ def test_package_no_file_defines_is_one_finding(tmp_path: Path) -> None:
     assert all("top.aadl" in message for message in missing)
     assert "2 elements" in missing[1]
     assert [d.message for d in found if d.code in ("AR101", "AR002")] == []
+
+
+def test_property_set_beside_the_model_is_found(tmp_path: Path) -> None:
+    """A property set named in 'with' and defined in a file beside the model is not a missing package."""
+    (tmp_path / "props.aadl").write_text("property set Acme is\n  Author: aadlstring applies to (all);\n"
+                                         "end Acme;\n", encoding="utf-8")
+    (tmp_path / "top.aadl").write_text("package Top\npublic\n  with Acme;\n  system S\n    properties\n"
+                                       "      Acme::Author => \"me\";\n  end S;\nend Top;\n", encoding="utf-8")
+    model, report = importers.load(tmp_path / "top.aadl")
+    assert [d.message for d in run_rules(model, ["architecture"]) if d.code == "AR126"] == []
+    assert report.ok

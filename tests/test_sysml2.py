@@ -473,3 +473,28 @@ def test_binding_the_items_of_two_ports_wires_the_ports(tmp_path: Path) -> None:
     assert [[e.role for e in c.ends] for c in bindings] == [["B::Car::inlet", "B::Tank::inlet"]]
     unconnected = sorted(d.message for d in run_rules(model, ["architecture"]) if d.code == "AR103")
     assert len(unconnected) == 1 and "'outlet'" in unconnected[0], unconnected
+
+
+def test_flow_through_an_action_usage_is_reported_not_an_error(tmp_path: Path) -> None:
+    """A flow whose end goes through an action usage (not imported) is reported as not imported, not as an
+    end that does not exist; an end that names nothing at all is still an error."""
+    path = tmp_path / "actions.sysml"
+    path.write_text("package F {\n  part ctx {\n    part a { action run { out x; } }\n"
+                    "    part b { action go { in y; } }\n"
+                    "    flow a.run.x to b.go.y;\n    flow a.nothing to b.go.y;\n  }\n}\n", encoding="utf-8")
+    _, report = importers.load(path)
+    errors = [e.reason for e in report.errors]
+    assert errors == ["flow end 'a.nothing' not found"], errors
+    assert any("flow through a usage that is not imported" in e.reason for e in report.entries)
+
+
+def test_short_names_written_with_id(tmp_path: Path) -> None:
+    """The pilot releases' ``requirement id 'UR1' Load`` gives the short name as ``<'UR1'>`` does; a feature
+    named ``id`` is still a feature."""
+    path = tmp_path / "ids.sysml"
+    path.write_text("package I {\n  requirement id 'UR1' Load { requirement id 'UR1.1' Cargo; }\n"
+                    "  part def P { attribute id : ScalarValues::String; }\n}\n", encoding="utf-8")
+    model, _ = importers.load(path)
+    requirements = {r.name: r.req_id for r in model.of_kind(Requirement)}
+    assert requirements == {"Load": "UR1", "Cargo": "UR1.1"}
+    assert model.get("I::P::id") is not None
