@@ -6,7 +6,7 @@ One function per rule; ``connected_port_pairs`` gives every rule the two ports a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -368,15 +368,21 @@ def composition_cycle(model: Model) -> Iterator[Diagnostic]:
     for part in _authored(model, Part):
         if part.aggregation == "part" and part.lower >= 1 and "lower" not in part.invalid \
                 and isinstance(model.get(part.type), Block) and part.owner in model:
-            parts_of.setdefault(part.owner, {})[part.type] = None
-            parts_of.setdefault(part.type, {})
+            types = parts_of.get(part.owner)
+            if types is None or types is _NO_PARTS:  # a block met so far only as a part's type keeps its place
+                types = parts_of[part.owner] = {}
+            types[part.type] = None
+            parts_of.setdefault(part.type, _NO_PARTS)
     for component in cyclic_components(parts_of):
         blocks = sorted((model[n] for n in component), key=lambda b: (b.name, b.id))
         yield Diagnostic("AR110", "error", "composition cycle: " + " -> ".join(_label(b) for b in blocks),
                          blocks[0].id, blocks[0].name, related=tuple(b.id for b in blocks[1:]))
 
 
-def cyclic_components(successors: dict[str, dict[str, None]]) -> Iterator[list[str]]:
+_NO_PARTS: dict[str, None] = {}  # shared by the blocks without mandatory parts of their own; never written
+
+
+def cyclic_components(successors: Mapping[str, Collection[str]]) -> Iterator[list[str]]:
     """The strongly connected components of a directed graph (every node a key, mapping to the nodes it
     has edges to) that hold a cycle: more than one node, or one node with an edge to itself. Found by one
     depth-first search without recursion (Tarjan's), from the nodes in order; a component comes out

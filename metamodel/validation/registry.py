@@ -73,22 +73,28 @@ def rule(code: str, severity: str, summary: str, domain: str = "sd") -> Callable
 
 def of_kind(model: Model, cls: type[E]) -> Iterable[E]:
     """The elements of ``model`` that are instances of ``cls``, in model order. Within a run of the rules
-    the model is gone through once for every kind the rules ask for; outside a run this is
-    ``model.of_kind``."""
+    the model is gone through once to list the elements of each type, and once more for each kind that
+    spans several types; outside a run this is ``model.of_kind``."""
     if _RUN_MEMO.get() is None:
         return model.of_kind(cls)
-    elements, positions = shared(("elements by type", id(model)), lambda: _by_type(model))
-    return shared(("of kind", id(model), cls), lambda: [
-        elements[i] for i in sorted(i for kind, at in positions.items() if issubclass(kind, cls) for i in at)])
+    by_type = shared(("elements by type", id(model)), lambda: _by_type(model))
+    types = [kind for kind in by_type if issubclass(kind, cls)]
+    if len(types) <= 1:
+        return by_type[types[0]] if types else ()  # type: ignore[return-value]
+    return shared(("of kind", id(model), cls), lambda: [e for e in model.elements.values() if isinstance(e, cls)])
 
 
-def _by_type(model: Model) -> tuple[list[Element], dict[type, list[int]]]:
-    """The elements of ``model`` in order, and the positions of those of each type."""
-    elements = list(model.elements.values())
-    positions: dict[type, list[int]] = {}
-    for position, element in enumerate(elements):
-        positions.setdefault(type(element), []).append(position)
-    return elements, positions
+def _by_type(model: Model) -> dict[type, list[Element]]:
+    """The elements of ``model`` of each type, in model order."""
+    found: dict[type, list[Element]] = {}
+    for element in model.elements.values():
+        kind = type(element)
+        listed = found.get(kind)
+        if listed is None:
+            found[kind] = [element]
+        else:
+            listed.append(element)
+    return found
 
 
 def shared(key: Hashable, compute: Callable[[], T]) -> T:
