@@ -206,14 +206,14 @@ class XmiDocument:
     # -- references ---------------------------------------------------------------------------------
     def refs(self, node: Node | StereotypeApplication, slot: str) -> list[str]:
         """Ids referenced through ``slot``: attribute id list, child ``xmi:idref`` or child ``href``."""
-        found = [_intern(ref) for ref in (node.get(slot) or "").split()]
+        found = (node.get(slot) or "").split()  # a single id is the attribute's own string, as read
         idref = f"{{{self.xmi_ns}}}idref"
         for child in node.children:
             if child.tag != slot:
                 continue
             target = child.get(idref)
             if target:
-                found.append(_intern(target))
+                found.append(target)
             elif child.get("href"):
                 found.append(self.resolve_href(child.get("href") or "", child))
         return found
@@ -227,7 +227,7 @@ class XmiDocument:
         when it cannot be resolved (reported once; the checks then find it dangling)."""
         file_part, _, fragment = href.partition("#")
         if not file_part or file_part == Path(self.source).name:
-            return _intern(fragment)
+            return fragment
         if href in self.externals:
             return self.externals[href].key
         if _SCHEME.match(file_part):
@@ -275,6 +275,13 @@ class _Reader:
         self.layouts: dict[tuple[str, ...], tuple[dict[str, int], int | None, int | None]] = {}
         self.kinds: dict[str, str] = {}  # xmi:type as written -> metaclass
         self.applications: dict[tuple[str, tuple[str, ...]], _ApplicationLayout] = {}  # by tag and attributes
+        # every attribute value read, held once (an id and the references to it share one string); kept
+        # by the reader, not interned, so that its table goes with the reader once the file is read
+        self.strings: dict[str, str] = {}
+
+    def held(self, value: str) -> str:
+        """``value``, or the equal string read before it."""
+        return self.strings.setdefault(value, value)
 
     def read(self, events) -> XmiDocument:  # noqa: ANN001 (the iterparse generator)
         event, root = next(events)
@@ -318,6 +325,7 @@ class _Reader:
         extension_tag = f"{{{xmi_ns}}}Extension"
         xmi_prefix = f"{{{xmi_ns}}}"
         by_id = doc.by_id
+        held = self.strings.setdefault
         tags, layouts, kinds = self.tags, self.layouts, self.kinds
         stack: list[list[Node] | None] = [None]  # children read so far, per open element (root first)
         flags: dict[int, dict[str, object]] = {}  # depth -> extra facts for the element open there
@@ -347,7 +355,7 @@ class _Reader:
                 if attrib:
                     names = tuple(attrib)
                     keys, id_at, type_at = layouts.get(names) or self._layout(names, xmi_ns)
-                    values = tuple(map(_intern, attrib.values()))  # repeated values are held once
+                    values = tuple([held(v, v) for v in attrib.values()])  # repeated values are held once
                     element_id = values[id_at] if id_at is not None else None
                     if type_at is not None:
                         written = values[type_at]
@@ -389,7 +397,7 @@ class _Reader:
         values = tuple(element.attrib.values())
         if type_at is not None:
             kind = values[type_at].rpartition(":")[2]
-        element_id = _intern(values[id_at]) if id_at is not None else None
+        element_id = self.held(values[id_at]) if id_at is not None else None
         node = Node(local, kind, element_id, keys, values, tuple(kids) if kids else _NO_CHILDREN,
                     None if kids else element.text, element.sourceline)
         node.extra = extra
@@ -423,7 +431,8 @@ class _Reader:
         if not bases:
             doc.other_roots.append(node)  # type: ignore[arg-type]
             return
-        values = tuple([_intern(written[i]) for i in layout.values]) if layout.values else ()
+        held = self.strings.setdefault
+        values = tuple([held(written[i], written[i]) for i in layout.values]) if layout.values else ()
         children = tuple(kids) if kids else _NO_CHILDREN
         keys = layout.keys
         if layout.sysml:
@@ -431,7 +440,7 @@ class _Reader:
         line = element.sourceline
         stereotypes = doc.stereotypes
         for base in bases:
-            base = _intern(base)
+            base = self.held(base)
             application = StereotypeApplication(local, base, keys, values, children, line)
             earlier = stereotypes.get(base)
             if earlier is None:
@@ -457,7 +466,7 @@ class _Reader:
         """An element of ``xmi:Extension`` content (``level`` 1: the Extension element itself)."""
         element_id = element.get(f"{{{doc.xmi_ns}}}id")
         if element_id:
-            doc.extension_ids.add(_intern(element_id))
+            doc.extension_ids.add(self.held(element_id))
         if level == 2 and self._tag(element.tag, doc.xmi_ns)[0] == "moduleExtension":
             flags.setdefault(depth - 2, {})["module"] = True
         referent = element.get("referentPath")
