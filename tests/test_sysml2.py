@@ -459,6 +459,18 @@ def test_requirements_inside_satisfied_usages_and_requirement_parameters_are_cov
     assert uncovered == ["G::loose"], uncovered
 
 
+def test_requirement_usage_subsetted_by_a_satisfied_one_is_covered(tmp_path: Path) -> None:
+    """``requirement city :> base`` satisfied satisfies ``base`` too (along a chain); a requirement nothing
+    subsets or satisfies is still uncovered."""
+    path = tmp_path / "subsets.sysml"
+    path.write_text("package S {\n  requirement def R;\n  requirement base : R;\n  requirement mid :> base;\n"
+                    "  requirement other : R;\n  part p {\n    requirement city :> mid;\n    satisfy city by p;\n"
+                    "  }\n}\n", encoding="utf-8")
+    model, _ = importers.load(path)
+    uncovered = sorted(d.element_id for d in run_rules(model, ["architecture"]) if d.code == "AR114")
+    assert uncovered == ["S::other"], uncovered
+
+
 def test_binding_the_items_of_two_ports_wires_the_ports(tmp_path: Path) -> None:
     """``bind p.fuel = tank.p.fuel`` delegates an outer port to an inner one: both ports are connected
     (a binding connector, no AR103), while a port nothing reaches still is reported."""

@@ -523,6 +523,18 @@ def _in_requirement_definitions(model: Model) -> set[str]:
     return found
 
 
+def _through_subsetting(model: Model, related: set[str]) -> set[str]:
+    """``related`` with the SysML v2 requirement usages that a covered usage subsets (``requirement a :> b``:
+    what satisfies ``a`` satisfies ``b``), along chains of them."""
+    usages = [r for r in of_kind(model, Requirement) if r.properties.get("keyword") == "requirement" and r.type]
+    while True:
+        more = {r.type for r in usages if r.type not in related and isinstance(model.get(r.type), Requirement)
+                and (r.id in related or _inside_covered_usage(model, r, related))}
+        if not more:
+            return related
+        related |= more
+
+
 def _inside_covered_usage(model: Model, requirement: Requirement, related: set[str]) -> bool:
     """A SysML v2 requirement usage declared inside a requirement usage that a relation covers: it is
     part of what that requirement requires, so satisfying the owner satisfies it."""
@@ -546,10 +558,12 @@ def uncovered_requirement(model: Model) -> Iterator[Diagnostic]:
     it on; Capella's allocations of requirements are read as these), of a realization or of an influence
     (ArchiMate's motivation elements), or the owner of requirements (its children carry it). A SysML v2
     requirement definition, and what is declared inside one, states what its usages require: the usages
-    are checked instead; a v2 requirement usage inside a covered usage is part of it, and a requirement
+    are checked instead; a v2 requirement usage inside a covered usage is part of it, one that a covered
+    usage subsets (``requirement a :> b``) is covered with it, and a requirement
     parameter (``in requirement r``) or a redefinition binding one (``:>> r = s``) only names another."""
     covered = {t for r in of_kind(model, Relation) if r.relation in _COVERING for t in r.targets}
-    related = set(covered)
+    related = _through_subsetting(model, set(covered))
+    covered |= related
     covered.update(r.owner for r in of_kind(model, Requirement) if r.owner)
     covered |= _in_requirement_definitions(model)
     for requirement in _authored(model, Requirement):
