@@ -173,6 +173,14 @@ def _withs(tree: Tree) -> list[str]:
     return [_qname(q) for w in tree.find_data("with_clause") for q in w.children if isinstance(q, Tree)]
 
 
+def _with_line(tree: Tree, package: str) -> int | None:
+    """The line of the ``with`` clause of ``tree`` that names ``package``, if one does."""
+    for clause in tree.find_data("with_clause"):
+        if any(isinstance(q, Tree) and _qname(q).lower() == package.lower() for q in clause.children):
+            return getattr(clause.meta, "line", None)
+    return None
+
+
 def _qname(tree: Tree | Token) -> str:
     if isinstance(tree, Token):
         return str(tree)
@@ -229,6 +237,9 @@ class _Mapper:
             placeholder = Package(f"package:{package}", package)
             placeholder.add_properties({MISSING_PACKAGE: ", ".join(dict.fromkeys(users))})
             self.model.add(placeholder)
+            line = _with_line(self.sources[0].tree, package)
+            if line:
+                self.report.lines[placeholder.id] = line  # the model file's 'with' that names it
         for source in self.sources:
             for package in source.tree.find_data("package"):
                 self._declare(package, source.path)

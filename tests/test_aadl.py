@@ -185,6 +185,8 @@ def test_package_no_file_defines_is_one_finding(tmp_path: Path) -> None:
     assert all("top.aadl" in message for message in missing)
     assert "2 elements" in missing[1]
     assert [d.message for d in found if d.code in ("AR101", "AR002")] == []
+    _, report = importers.load(tmp_path / "top.aadl")
+    assert report.lines["package:Types"] == 3 and report.lines["package:Lib"] == 5
 
 
 def test_property_set_beside_the_model_is_found(tmp_path: Path) -> None:
