@@ -20,8 +20,10 @@ is allocated) and component, port and information realizations (Relation ``reali
 the requirements viewpoint (Requirement) and their allocations to the elements that address them (Relation
 ``satisfy`` from the element to the requirement, or ``verify``/``refine``/``derive`` when the link's type
 names one).
-Functions, functional exchanges, capabilities, scenarios, modes and states are behaviour: counted in
-the report, and kept as ``Unmapped`` stubs where a mapped relation refers to them.
+Functions, their ports and exchanges, functional chains, state machines and scenarios are read by
+``importers.capella_behaviour``. Capabilities, function packages (their functions are owned by the layer)
+and realization traces between levels are counted in the report, and kept as ``Unmapped`` stubs where a
+mapped relation refers to them.
 """
 
 from __future__ import annotations
@@ -91,27 +93,21 @@ INTERFACE_LINKS = {"InterfaceUse": ("usedInterfaces", "usedInterface"),
                    "InterfaceImplementation": ("implementedInterfaces", "implementedInterface")}
 CARDINALITY_SLOTS = {"ownedMinCard", "ownedMaxCard"}
 LIBRARY_PACKAGES = {"Predefined Types"}  # the data types Capella creates in every project
-_BEHAVIOUR = "behaviour (functions, exchanges between functions, chains, states) is not imported"
+_FUNCTION_PKG = "the package is not kept; its functions, exchanges and chains are imported, owned by the layer"
+_CHAIN_CONTROL = "control nodes and sequence links of operational processes and chains are not imported"
 _CAPABILITY = "capabilities, missions and their involvements (use cases) are not imported"
-_SCENARIO = "scenarios (sequence diagrams) are not imported"
-_TRACE = "traces between architecture levels of elements that are not imported"
+_TRACE = "realization traces between architecture levels are not imported"
 _CATALOG = "replicable element catalogs (REC/RPL) are not imported (each replica is linked to its original)"
+# Capella kinds not imported, by reason; the kinds that are imported (behaviour_handlers among them) have none
 _GROUPS = {
-    _BEHAVIOUR: ("OperationalActivity", "SystemFunction", "LogicalFunction", "PhysicalFunction", "FunctionInputPort",
-                 "FunctionOutputPort", "FunctionalExchange", "FunctionalChain", "OperationalProcess",
-                 "FunctionalChainInvolvementFunction", "FunctionalChainInvolvementLink", "FunctionalChainReference",
-                 "SequenceLink", "ControlNode", "StateMachine", "Region", "State", "Mode", "StateTransition",
-                 "InitialPseudoState", "FinalState", "ChoicePseudoState", "DeepHistoryPseudoState", "ChangeEvent",
-                 "OperationalActivityPkg", "SystemFunctionPkg", "LogicalFunctionPkg", "PhysicalFunctionPkg"),
+    _FUNCTION_PKG: ("OperationalActivityPkg", "SystemFunctionPkg", "LogicalFunctionPkg", "PhysicalFunctionPkg"),
+    _CHAIN_CONTROL: ("ControlNode", "SequenceLink"),
     _CAPABILITY: ("OperationalCapabilityPkg", "OperationalCapability", "CapabilityPkg", "Capability",
                   "CapabilityRealizationPkg", "CapabilityRealization", "MissionPkg", "Mission", "MissionInvolvement",
                   "CapabilityExploitation", "CapabilityInvolvement", "CapabilityRealizationInvolvement",
                   "EntityOperationalCapabilityInvolvement", "AbstractFunctionAbstractCapabilityInvolvement",
                   "FunctionalChainAbstractCapabilityInvolvement", "AbstractCapabilityInclude",
                   "AbstractCapabilityExtend", "AbstractCapabilityGeneralization", "RolePkg", "Role"),
-    _SCENARIO: ("Scenario", "InstanceRole", "SequenceMessage", "InteractionState", "MessageEnd", "ExecutionEnd",
-                "FragmentEnd", "InteractionOperand", "Execution", "CombinedFragment", "StateFragment",
-                "EventSentOperation", "EventReceiptOperation", "ExecutionEvent", "InteractionUse"),
     _TRACE: ("FunctionRealization", "FunctionalExchangeRealization", "FunctionalChainRealization",
              "AbstractCapabilityRealization", "ScenarioRealization", "AbstractStateRealization",
              "StateTransitionRealization", "OperationalAnalysisRealization", "SystemAnalysisRealization",
@@ -122,6 +118,7 @@ _GROUPS = {
 REASONS = {
     **{kind: reason for reason, kinds in _GROUPS.items() for kind in kinds},
     "TransfoLink": "transition traces between architecture levels are tool bookkeeping",
+    "ChangeEvent": "change events (triggers of state transitions) are not imported",
     "KeyValue": "key/value annotations are not imported",
     "Unit": "units are read into the physical quantities that use them",
     "EnumerationLiteral": "enumeration literals are not imported",

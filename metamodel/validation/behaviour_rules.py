@@ -43,6 +43,19 @@ def _layer(model: Model, element: Element) -> str:
     return ""
 
 
+def _architecture(model: Model, element: Element) -> str | None:
+    """The id of the Capella architecture (a layer's package) an element sits in, None outside any: a file
+    can hold several model roots, each with its own layers."""
+    seen: set[str] = set()
+    current = model.get(element.owner)
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        if current.properties.get("layer") in _LAYER_NAMES:
+            return current.id
+        current = model.get(current.owner)
+    return None
+
+
 def _behaviours(model: Model, kind: str) -> Iterator[Behavior]:
     return (b for b in of_kind(model, Behavior) if b.behavior_kind == kind and not b.library)
 
@@ -61,15 +74,17 @@ def _allocations(model: Model) -> dict[str, list[str]]:
 def unallocated_leaf_function(model: Model) -> Iterator[Diagnostic]:
     """In a layer that has components, every function without sub-functions is allocated to one. A layer
     whose only function is the root function Capella creates with it has no functional analysis yet:
-    its root is not reported."""
-    layers = {k for b in of_kind(model, Block) for k, kinds in _LAYER_COMPONENTS.items() if b.stereotype in kinds}
+    its root is not reported. Layers are counted per architecture (a file may hold several model roots)."""
+    layers = {(_architecture(model, b), k) for b in of_kind(model, Block)
+              for k, kinds in _LAYER_COMPONENTS.items() if b.stereotype in kinds}
     functions = list(_behaviours(model, "function"))
     parents = {b.owner for b in functions}
-    per_layer = Counter(f.detail for f in functions)
+    layer_of = {f.id: (_architecture(model, f), f.detail) for f in functions}
+    per_layer = Counter(layer_of.values())
     allocated = _allocations(model)
     for function in functions:
-        if function.detail in layers and per_layer[function.detail] > 1 and function.id not in parents and \
-                function.id not in allocated:
+        layer = layer_of[function.id]
+        if layer in layers and per_layer[layer] > 1 and function.id not in parents and function.id not in allocated:
             yield Diagnostic("AR140", "warning", f"leaf function {function.name!r} is not allocated to any component",
                              function.id, function.name)
 
@@ -177,15 +192,64 @@ def _involved(model: Model, chain: Behavior) -> set[str]:
     return found
 
 
+def _disconnected(model: Model, members: set[str]) -> list[list[Behavior]]:
+    """The groups of functions a chain involves (its functions and its exchanges' end functions), joined by
+    the exchanges it involves; one group when the chain is connected."""
+    group: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        while group.setdefault(node, node) != node:
+            node = group[node]
+        return node
+
+    functions: dict[str, Behavior] = {}
+    for member in members:
+        element = model.get(member)
+        if isinstance(element, Behavior) and element.behavior_kind == "function":
+            functions[element.id] = element
+            find(element.id)
+        elif isinstance(element, Behavior) and element.behavior_kind == "functional_exchange":
+            ends = [f for f in (_function_of(model, element.source), _function_of(model, element.target)) if f]
+            for end in ends:
+                functions[end.id] = end
+            if len(ends) == 2:
+                group[find(ends[0].id)] = find(ends[1].id)
+    groups: dict[str, list[Behavior]] = {}
+    for function in sorted(functions.values(), key=lambda f: (f.name, f.id)):
+        groups.setdefault(find(function.id), []).append(function)
+    return list(groups.values())
+
+
+def _chain_shape(model: Model, chain: Behavior, members: set[str]) -> Diagnostic | None:
+    """Capella's well-formedness of a chain: it involves at least one functional exchange, and its involved
+    exchanges join all its involved functions into one connected whole."""
+    where = f"functional chain {chain.name!r}{_layer(model, chain)}"
+    if not any(isinstance(m, Behavior) and m.behavior_kind == "functional_exchange" for m in map(model.get, members)):
+        return Diagnostic("AR142", "warning", f"{where} involves no functional exchange: its functions are not "
+                          "linked", chain.id, chain.name)
+    groups = _disconnected(model, members)
+    if len(groups) < 2:
+        return None
+    parts = "; ".join(", ".join(repr(f.name) for f in g[:3]) + (", …" if len(g) > 3 else "") for g in groups[:3])
+    return Diagnostic("AR142", "warning", f"{where} is not connected: its exchanges leave {len(groups)} separate "
+                      f"groups of functions ({parts})", chain.id, chain.name,
+                      related=tuple(f.id for g in groups for f in g))
+
+
 @rule("AR142", "warning", "functional chain involves an exchange without its functions", domain="architecture")
 def broken_functional_chain(model: Model) -> Iterator[Diagnostic]:
-    """A chain involves something, and each functional exchange it involves joins two functions it involves
-    (Capella's DWF_DF_03, a warning)."""
+    """A chain involves something, each functional exchange it involves joins two functions it involves, and
+    it is well formed: it involves an exchange, and its exchanges join its functions into one connected
+    whole (Capella's DWF_DF_03, a warning, with FunctionalChainExt's well-formedness)."""
     for chain in _behaviours(model, "functional_chain"):
         members = _involved(model, chain)
         if not members:
             yield Diagnostic("AR142", "warning", f"functional chain {chain.name!r}{_layer(model, chain)} involves "
                              "nothing", chain.id, chain.name)
+            continue
+        shape = _chain_shape(model, chain, members)
+        if shape is not None:
+            yield shape
             continue
         for member in sorted(members):
             exchange = model.get(member)
