@@ -188,15 +188,16 @@ def missing_package(model: Model) -> Iterator[Diagnostic]:
     the model defines, naming the files that use it and listing the elements whose classifiers it holds."""
     from metamodel.validation.arch_rules import references
 
+    missing = [p for p in of_kind(model, Package) if p.properties.get(MISSING_PACKAGE) is not None]
+    if not missing:
+        return  # every package named is there (or the model is not AADL): no reference to go through
     users: dict[str, list[str]] = {}
     for element in model.elements.values():
         for _, ref in references(element):
             if ref.startswith("package:"):
                 users.setdefault(ref.partition("#")[0], []).append(element.id)
-    for package in of_kind(model, Package):
-        files = package.properties.get(MISSING_PACKAGE)
-        if files is None:
-            continue
+    for package in missing:
+        files = package.properties[MISSING_PACKAGE]
         affected = list(dict.fromkeys(users.get(package.id, ())))
         what = (f"; {len(affected)} elements refer to classifiers not found that it may hold, which are not "
                 "checked" if affected else "")
