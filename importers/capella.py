@@ -2,7 +2,8 @@
 
 The ``.capella`` file holds the model; the ``.afm`` beside it is viewpoint metadata and the ``.aird`` the
 diagrams, neither is read. Elements carry ``xsi:type`` and an ``id`` (a UUID); references are ``#id``
-lists in attributes.
+lists in attributes. Fragmented parts of a model (``.capellafragment`` files, the model holding an ``href`` in
+the element's place) are read from the files beside the model; references into them resolve.
 
 Mapped: the project's architectures (Package, the layer's Capella type as property ``layer``) and their
 component, data and interface packages (Package); operational entities, system/logical/physical components
@@ -32,6 +33,7 @@ import html
 import os
 import re
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -175,6 +177,7 @@ class CapellaMapper:
         self.unit_refs: dict[str, str] = {}
         self.two_interfaces = 0
         self.catalog_links: dict[str, tuple[str | None, str | None]] = {}  # link id -> (target, origin link)
+        self.fragments: dict[str, dict[str, etree._Element]] = {}  # fragment file -> its elements by id
         self.handlers: dict[str, Callable[[etree._Element, str | None], None]] = {
             **{kind: self._package for kind in PACKAGE_TYPES},
             **{kind: self._block for kind in BLOCK_TYPES},
@@ -193,6 +196,7 @@ class CapellaMapper:
     # -- driver -------------------------------------------------------------------------------------
     def run(self) -> Model:
         self.model.doc = _plain(self.root.get("description"))
+        self._read_fragments(self.root)
         self._children(self.root, None)
         self._resolve()
         self.unmapped.report_to(self.report)
@@ -207,6 +211,10 @@ class CapellaMapper:
             kind = capella_type(child)
             if kind is None:
                 continue  # untyped slots (expression bodies, languages): content of their typed parent
+            if child.get("href") and not child.get("id"):
+                child = self._held_elsewhere(child)
+                if child is None:
+                    continue
             handler = self.handlers.get(kind) or (self._requirement if kind.endswith("Requirement") else None)
             if handler is not None:
                 if not child.get("id"):
@@ -215,6 +223,56 @@ class CapellaMapper:
             else:
                 self.unmapped.count(kind, child.sourceline, child.get("name") or "")
                 self._children(child, owner)
+
+    def _held_elsewhere(self, proxy: etree._Element) -> etree._Element | None:
+        """An element whose content another file holds (a Capella fragment: ``href="fragments/x.capellafragment#id"``,
+        written where the element sits in the model): that element, read from the file beside the model;
+        ``None``, and reported, when the file or the element in it cannot be read."""
+        href = proxy.get("href") or ""
+        file_part, _, target = href.rpartition("#")
+        path = os.path.normpath(os.path.join(os.path.dirname(self.source), unquote(file_part)))
+        held = self._fragment(path).get(target) if file_part else None
+        if held is not None and not held.get(XSI_TYPE):
+            held.set(XSI_TYPE, proxy.get(XSI_TYPE) or "")  # a fragment's root names its type in its tag
+        if held is None:
+            self.report.add(f"element held in {file_part or href!r} not imported: that file or the element "
+                            "in it was not found beside the model", capella_type(proxy) or "", proxy.sourceline,
+                            "warning")
+        return held
+
+    def _read_fragments(self, root: etree._Element) -> None:
+        """Read, before mapping, the fragment files that elements of ``root`` are held in (and theirs), so
+        that references into them resolve wherever they come in the file."""
+        for proxy in root.iter():
+            if isinstance(proxy.tag, str) and proxy.get("href") and not proxy.get("id"):
+                file_part = proxy.get("href").rpartition("#")[0]
+                path = os.path.normpath(os.path.join(os.path.dirname(self.source), unquote(file_part)))
+                if file_part and path not in self.fragments:
+                    held = self._fragment(path)
+                    if held:
+                        self._read_fragments(next(iter(held.values())).getroottree().getroot())
+
+    def _fragment(self, path: str) -> dict[str, etree._Element]:
+        """The elements by id of a fragment file beside the model (read once; empty when unreadable)."""
+        if path not in self.fragments:
+            self.fragments[path] = {}
+            try:
+                root = parse_file(path).getroot()
+            except (OSError, ParseError):
+                return self.fragments[path]
+            held = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+            self.fragments[path] = held
+            for key, element in held.items():
+                self.by_id.setdefault(key, element)
+        return self.fragments[path]
+
+    def _local(self, file_part: str) -> bool:
+        """Whether a reference's file is the model itself or a fragment that was read, from the model's
+        folder or a fragment's."""
+        name = unquote(file_part)
+        folders = {os.path.dirname(self.source), *(os.path.dirname(f) for f in self.fragments)}
+        read = {os.path.normpath(self.source), *(f for f, held in self.fragments.items() if held)}
+        return any(os.path.normpath(os.path.join(folder, name)) in read for folder in folders)
 
     def _give_id(self, element: etree._Element, kind: str) -> None:
         """A mapped element without an id (a damaged file) gets a fresh one: nothing in the file refers to it."""
@@ -243,7 +301,9 @@ class CapellaMapper:
         found = []
         for ref in (element.get(attribute) or "").split():
             file_part, _, fragment = ref.rpartition("#")
-            if file_part:
+            if file_part and fragment and self._local(file_part):
+                file_part = ""
+            elif file_part:
                 self.report.add(f"reference {ref!r} into another file is not followed",
                                 element.get("name") or element.get("id") or "", element.sourceline)
             found.append(ref if file_part and fragment else fragment or ref)

@@ -370,3 +370,58 @@ def test_report_says_what_became_of_functions(tmp_path: Path) -> None:
     assert "realization traces between architecture levels are not imported" in trace
     assert "elements that are not imported" not in trace
     assert not set(behaviour_handlers(None)) & set(REASONS)
+
+
+FRAGMENTED = HEADER + """
+  <ownedModelRoots xsi:type="m:SystemEngineering" id="se" name="SE">
+    <ownedArchitectures xsi:type="la:LogicalArchitecture" id="la" name="Logical">
+      <ownedLogicalComponentPkg xsi:type="la:LogicalComponentPkg" id="pkg" name="Structure">
+        <ownedLogicalComponents xsi:type="la:LogicalComponent" id="sys" name="Sys">
+          <ownedFeatures xsi:type="cs:Part" id="part-a" name="A" abstractType="#a"/>
+          <ownedFeatures xsi:type="cs:Part" id="part-b" name="B" abstractType="fragments/B%20part.capellafragment#b"/>
+          <ownedComponentExchanges xsi:type="fa:ComponentExchange" id="ce1" name="A to B" source="#a-out"
+              target="fragments/B%20part.capellafragment#b-in" kind="FLOW"/>
+          <ownedLogicalComponents xsi:type="la:LogicalComponent" id="a" name="A">
+            <ownedFeatures xsi:type="fa:ComponentPort" id="a-out" name="out" orientation="OUT" kind="FLOW"/>
+          </ownedLogicalComponents>
+          <ownedLogicalComponents xsi:type="la:LogicalComponent" href="fragments/B%20part.capellafragment#b"/>
+        </ownedLogicalComponents>
+      </ownedLogicalComponentPkg>
+    </ownedArchitectures>
+  </ownedModelRoots>
+</org.polarsys.capella.core.data.capellamodeller:Project>
+"""
+FRAGMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<la:LogicalComponent xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:la="http://www.polarsys.org/capella/core/la/7.0.0" xmlns:fa="http://www.polarsys.org/capella/core/fa/7.0.0"
+    id="b" name="B">
+  <ownedFeatures xsi:type="fa:ComponentPort" id="b-in" name="in" orientation="IN" kind="FLOW"/>
+</la:LogicalComponent>
+"""
+
+
+def test_elements_held_in_fragments_are_read_from_them(tmp_path: Path) -> None:
+    """Capella keeps fragmented parts of a model in ``.capellafragment`` files, the model holding an
+    ``href`` where the element sits: the element is read from the fragment beside the model and references
+    into it resolve; without the fragment it is reported, not made up as a nameless component."""
+    path = tmp_path / "fragmented.capella"
+    path.write_text(FRAGMENTED, encoding="utf-8")
+    (tmp_path / "fragments").mkdir()
+    fragment = tmp_path / "fragments" / "B part.capellafragment"
+    fragment.write_text(FRAGMENT, encoding="utf-8")
+    model, report = importers.load(path)
+    block, port = model.get("b"), model.get("b-in")
+    assert isinstance(block, Block) and (block.name, block.owner, block.stereotype) == ("B", "sys", "LogicalComponent")
+    assert isinstance(port, Port) and port.owner == "b"
+    assert model.get("part-b").type == "b"
+    connector = model.get("ce1")
+    assert isinstance(connector, Connector) and [end.role for end in connector.ends] == ["a-out", "b-in"]
+    assert not [d for d in run_rules(model, ("architecture",)) if d.code in ("AR101", "AR103", "AR112")]
+    assert not [e for e in report.entries if e.severity != "info"]
+
+    fragment.unlink()
+    model, report = importers.load(path)
+    assert model.get("b") is None and not [e for e in model.elements.values() if e.id.startswith("_no_id_")]
+    held = "element held in 'fragments/B%20part.capellafragment'"
+    assert [e.line for e in report.entries if held in e.reason] == [15]
+    assert not [d for d in run_rules(model, ("architecture",)) if d.code == "AR112"]
