@@ -113,3 +113,23 @@ def test_the_oracle_names_its_source_and_maps_rules_that_exist() -> None:
     for entry in oracle["rules"]:
         assert set(entry["oracle"]) <= set(entry["scope"]), entry["capella"]
         assert entry["salver_rule"] is None and entry["why"] or entry["salver_rule"] in RULES
+
+
+def test_an_exchange_item_allocation_without_its_item_is_reported_by_id(tmp_path: Path) -> None:
+    """Capella's DWF_I_11: an interface's exchange item allocation with no allocated item. AR102 names the
+    allocation (a flow property of the interface) among its related ids, so the recall counts it caught
+    and present; the allocation that names its item is not reported."""
+    allocations = ('<ownedInterfaces xsi:type="cs:Interface" id="i_alone" name="Alone">'
+                   '<ownedExchangeItemAllocations xsi:type="cs:ExchangeItemAllocation" id="eia_ok" name="ok"'
+                   ' allocatedItem="#ei"/>'
+                   '<ownedExchangeItemAllocations xsi:type="cs:ExchangeItemAllocation" id="eia_ko" name="ko"/>'
+                   '</ownedInterfaces>')
+    model, _ = _load(tmp_path, INTERFACES.replace(
+        '<ownedInterfaces xsi:type="cs:Interface" id="i_alone" name="Alone"/>', allocations))
+    found = [d for d in run_rules(model, ["architecture"]) if d.code == "AR102"]
+    assert [(d.element_id, d.related) for d in found] == [("i_alone", ("eia_ko",))]
+    assert "'ko'" in found[0].message
+    oracle = {"rules": [{"capella": "DWF_I_11", "scope": ["eia_ok", "eia_ko"], "oracle": {"eia_ko": 1},
+                         "salver_rule": "AR102"}]}
+    (result,) = capella_recall.measure(model, oracle)
+    assert (result.caught, result.extra, result.missing) == (1, (), ())

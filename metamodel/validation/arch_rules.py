@@ -7,7 +7,7 @@ One function per rule; ``connected_port_pairs`` gives every rule the two ports a
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from metamodel.elements import (
@@ -269,9 +269,10 @@ def untyped_feature(model: Model) -> Iterator[Diagnostic]:
                            f"{element.kind} {_label(element)}{_of_owner(model, element)} has no type")
         elif isinstance(element, Interface):
             for fp in element.flow_properties:
-                if not fp.type:
-                    yield _finding("AR102", "warning", element,
-                                   f"flow property {fp.name!r} of {_label(element)} has no type")
+                if not fp.type:  # related: the flow property (a Capella exchange item allocation) by its id
+                    yield replace(_finding("AR102", "warning", element,
+                                           f"flow property {fp.name!r} of {_label(element)} has no type"),
+                                  related=(fp.id,) if fp.id else ())
 
 
 def wired_ids(model: Model) -> set[str]:
