@@ -42,6 +42,7 @@ from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.unmapped import UnmappedCounter
 from importers.xml_safe import parse_file
+from metamodel.access import AccessError, confined
 from metamodel.elements import (
     NO_VALUES,
     Behavior,
@@ -257,7 +258,11 @@ class CapellaMapper:
         if path not in self.fragments:
             self.fragments[path] = {}
             try:
-                root = parse_file(path).getroot()
+                allowed = confined(os.path.abspath(path), os.path.dirname(self.source) or ".", "fragment file")
+                root = parse_file(allowed).getroot()
+            except AccessError as exc:  # a model reads only files in its own folder tree (or allowed ones)
+                self.report.add(str(exc), os.path.basename(path), severity="warning")
+                return self.fragments[path]
             except (OSError, ParseError):
                 return self.fragments[path]
             held = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}

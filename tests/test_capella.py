@@ -425,3 +425,18 @@ def test_elements_held_in_fragments_are_read_from_them(tmp_path: Path) -> None:
     held = "element held in 'fragments/B%20part.capellafragment'"
     assert [e.line for e in report.entries if held in e.reason] == [15]
     assert not [d for d in run_rules(model, ("architecture",)) if d.code == "AR112"]
+
+
+def test_a_fragment_outside_the_model_folder_is_not_read(tmp_path: Path) -> None:
+    """A fragment ``href`` that leads out of the model's folder tree (``../``) is refused and reported, like
+    every other file a model names; the element it would hold is not imported."""
+    model_folder = tmp_path / "model"
+    model_folder.mkdir()
+    outside = tmp_path / "fragments"
+    outside.mkdir()
+    (outside / "B part.capellafragment").write_text(FRAGMENT, encoding="utf-8")
+    path = model_folder / "fragmented.capella"
+    path.write_text(FRAGMENTED.replace('href="fragments/', 'href="../fragments/'), encoding="utf-8")
+    model, report = importers.load(path)
+    assert model.get("b") is None
+    assert any("outside the model's folder" in e.reason and e.severity == "warning" for e in report.entries)
