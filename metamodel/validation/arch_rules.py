@@ -6,7 +6,7 @@ One function per rule; ``connected_port_pairs`` gives every rule the two ports a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -35,6 +35,7 @@ from metamodel.units import UnitContext
 from metamodel.validation.registry import Diagnostic, of_kind, rule, shared
 
 E = TypeVar("E", bound=Element)
+K = TypeVar("K")
 
 _FLIPPED = {"in": "out", "out": "in", "inout": "inout"}
 
@@ -449,10 +450,11 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
     """Names compare as written. A part named after its own type beside it (Capella's component and its
     part) and a replica beside its original are no clash. One finding per clashing name."""
     copies = _copies(model)
-    for name, members in _repeated_names(model).items():
+    for name, members in _repeats(_compared(model), _name).items():
         groups: dict[tuple[str | None, str], list[Element]] = {}
-        for element in members:
-            groups.setdefault((element.owner, _name_kind(element)), []).append(element)
+        for same_owner in _repeats(members, _owner).values():
+            for element in same_owner:
+                groups.setdefault((element.owner, _name_kind(element)), []).append(element)
         for (_, kind), group in groups.items():
             first = group[0]
             clashing = [e for e in group[1:] if not (_typed_by(e, first) or _typed_by(first, e))
@@ -463,24 +465,38 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
                                  related=tuple(e.id for e in clashing))
 
 
-def _repeated_names(model: Model) -> dict[str, list[Element]]:
-    """The elements AR111 compares, by name, for the names more than one of them has (in model order;
-    a name held once costs no list)."""
-    first: dict[str, Element] = {}
-    repeated: dict[str, list[Element]] = {}
+def _name(element: Element) -> str:
+    return element.name
+
+
+def _owner(element: Element) -> str | None:
+    return element.owner
+
+
+def _compared(model: Model) -> Iterator[Element]:
+    """The elements AR111 compares: named ones of the author's design, not relations, connectors or
+    behaviour whose names may repeat."""
     for element in model.elements.values():
-        name = element.name
-        if not name or _is_external(element) or isinstance(element, Relation | Connector) or \
-                (isinstance(element, Behavior) and element.behavior_kind in _UNNAMED_BEHAVIOUR):
-            continue
-        seen = first.setdefault(name, element)
+        if element.name and not _is_external(element) and not isinstance(element, Relation | Connector) and \
+                not (isinstance(element, Behavior) and element.behavior_kind in _UNNAMED_BEHAVIOUR):
+            yield element
+
+
+def _repeats(elements: Iterable[E], key: Callable[[E], K]) -> dict[K, list[E]]:
+    """The elements that share their key with another, by key, in the order the keys first appear (a key
+    held once costs no list: models are large and most names are their element's own)."""
+    first: dict[K, E] = {}
+    repeated: dict[K, list[E]] = {}
+    for element in elements:
+        found = key(element)
+        seen = first.setdefault(found, element)
         if seen is not element:
-            group = repeated.get(name)
+            group = repeated.get(found)
             if group is None:
-                repeated[name] = [seen, element]
+                repeated[found] = [seen, element]
             else:
                 group.append(element)
-    return repeated
+    return {found: repeated[found] for found in first if found in repeated}
 
 
 @rule("AR112", "warning", "element without a name", domain="architecture")
