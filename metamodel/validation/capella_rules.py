@@ -85,10 +85,14 @@ def interface_used_by_no_component(model: Model) -> Iterator[Diagnostic]:
     components only provide or implement is not used)."""
     used = {i for b in of_kind(model, Block) for i in _listed(b, "usedInterfaces")}
     used.update(i for p in of_kind(model, Port) for i in _listed(p, "requiredInterfaces"))
+    providing: dict[str, list[str]] = {}  # interface -> the ports that provide it
+    for port in of_kind(model, Port):
+        for provided_id in _listed(port, "providedInterfaces"):
+            providing.setdefault(provided_id, []).append(port.id)
     for interface in of_kind(model, Interface):
         if interface.properties.get("metaclass") == "Interface" and not interface.library and \
                 interface.id not in used:
-            providers = [p.id for p in of_kind(model, Port) if interface.id in _listed(p, "providedInterfaces")]
+            providers = providing.get(interface.id, [])
             provided = f", though {len(providers)} port(s) provide it" if providers else ""
             yield Diagnostic("AR153", "warning", f"interface {interface.name or interface.id!r}"
                              f"{_layer(model, interface)} is used by no component (no port requires it and no "
