@@ -231,8 +231,7 @@ class CapellaMapper:
         ``None``, and reported, when the file or the element in it cannot be read."""
         href = proxy.get("href") or ""
         file_part, _, target = href.rpartition("#")
-        path = os.path.normpath(os.path.join(os.path.dirname(self.source), unquote(file_part)))
-        held = self._fragment(path).get(target) if file_part else None
+        held = self._fragment(self._fragment_path(file_part)).get(target) if file_part else None
         if held is not None and not held.get(XSI_TYPE):
             held.set(XSI_TYPE, proxy.get(XSI_TYPE) or "")  # a fragment's root names its type in its tag
         if held is None:
@@ -247,11 +246,15 @@ class CapellaMapper:
         for proxy in root.iter():
             if isinstance(proxy.tag, str) and proxy.get("href") and not proxy.get("id"):
                 file_part = proxy.get("href").rpartition("#")[0]
-                path = os.path.normpath(os.path.join(os.path.dirname(self.source), unquote(file_part)))
+                path = self._fragment_path(file_part)
                 if file_part and path not in self.fragments:
                     held = self._fragment(path)
                     if held:
                         self._read_fragments(next(iter(held.values())).getroottree().getroot())
+
+    def _fragment_path(self, file_part: str) -> str:
+        """The path, as the model's folder gives it, of the fragment file an ``href`` names."""
+        return os.path.normpath(os.path.join(os.path.dirname(self.source), unquote(file_part)))
 
     def _fragment(self, path: str) -> dict[str, etree._Element]:
         """The elements by id of a fragment file beside the model (read once; empty when unreadable)."""
