@@ -14,11 +14,13 @@ direction, first provided or required interface as type, all of them in its prop
 properties ``usedInterfaces``/``implementedInterfaces``) and physical ports (Port, kind ``physical``);
 component exchanges, communication means and physical links (Connector, the ends through the parts typed by
 the ports' components; a component exchange's kind and conveyed exchange items in its properties ``kind``
-and ``convoyedInformations``); data classes (Block ``Class`` with their properties as parts; primitive data types
-are ValueTypes); exchange items and interfaces (Interface: their elements or allocated exchange items as
-flow properties); allocations and deployments (Relation ``allocate``, from the allocated element to where it
-is allocated) and component, port and information realizations (Relation ``realization``); requirements of
-the requirements viewpoint (Requirement) and their allocations to the elements that address them (Relation
+and ``convoyedInformations``); data classes and unions (Block ``Class`` or ``Union`` with their properties as
+parts; primitive data types are ValueTypes); associations (Relation ``association`` from the ends they own to
+their navigable ends); a component's communication links (Relation ``communication`` to the exchange item);
+exchange items and interfaces (Interface: their elements or allocated exchange items as flow properties);
+allocations and deployments (Relation ``allocate``, from the allocated element to where it is allocated)
+and component, port and information realizations (Relation ``realization``); requirements of the requirements
+viewpoint (Requirement) and their allocations to the elements that address them (Relation
 ``satisfy`` from the element to the requirement, or ``verify``/``refine``/``derive`` when the link's type
 names one).
 Functions, their ports and exchanges, functional chains, state machines and scenarios are read by
@@ -95,6 +97,7 @@ LINK_KINDS = (("verif", "verify"), ("refin", "refine"), ("deriv", "derive"))
 INTERFACE_LINKS = {"InterfaceUse": ("usedInterfaces", "usedInterface"),
                    "InterfaceImplementation": ("implementedInterfaces", "implementedInterface")}
 CARDINALITY_SLOTS = {"ownedMinCard", "ownedMaxCard"}
+UNION_REFS = ("discriminant", "defaultProperty")  # a union's references to its union properties
 LIBRARY_PACKAGES = {"Predefined Types"}  # the data types Capella creates in every project
 _FUNCTION_PKG = "the package is not kept; its functions, exchanges and chains are imported, owned by the layer"
 _CHAIN_CONTROL = "control nodes and sequence links of operational processes and chains are not imported"
@@ -129,8 +132,7 @@ REASONS = {
     "Constraint": "constraint expressions are not imported",
     "OpaqueExpression": "constraint expressions are not imported",
     "Generalization": "generalizations are not imported",
-    "Association": "associations between classes are not imported (their class-owned ends are parts)",
-    "Property": "association ends are not imported",
+    "Property": "properties outside classes, unions and associations are not imported",
     "ExchangeCategory": "exchange categories are not imported",
     "PhysicalPath": "physical paths are not imported (their allocations of exchanges are)",
     "PhysicalPathInvolvement": "physical paths are not imported (their allocations of exchanges are)",
@@ -153,6 +155,11 @@ def capella_type(element: etree._Element) -> str | None:
     """The metaclass of a Capella element (``LogicalComponent``…) from its ``xsi:type``."""
     written = element.get(XSI_TYPE)
     return written.rpartition(":")[2] if written else None
+
+
+def _is_association(relation: Relation) -> bool:
+    """Whether a relation is a Capella association (ArchiMate's association relationships are others)."""
+    return relation.relation == "association" and relation.properties.get("metaclass") == "Association"
 
 
 def _plain(text: str | None) -> str:
@@ -186,7 +193,9 @@ class CapellaMapper:
             **{kind: self._connector for kind in CONNECTOR_TYPES},
             **{kind: self._relation for kind in RELATIONS},
             **{kind: self._requirement_link for kind in REQUIREMENT_LINKS},
-            "Class": self._class, "Part": self._part, "Property": self._property,
+            "Class": self._class, "Union": self._class, "Part": self._part, "Property": self._property,
+            "UnionProperty": self._property, "Association": self._association,
+            "CommunicationLink": self._communication_link,
             "ComponentPort": self._port, "PhysicalPort": self._port,
             "ExchangeItem": self._exchange_item, "Interface": self._interface, "Requirement": self._requirement,
             "CatalogElementLink": self._catalog_link,
@@ -341,7 +350,15 @@ class CapellaMapper:
                         is_abstract=element.get("abstract") == "true", stereotype=stereotype), element)
 
     def _class(self, element: etree._Element, owner: str | None) -> None:
-        self._add(Block(element.get("id"), element.get("name") or "", owner=owner, stereotype="Class"), element)
+        """A data class or union (Block, stereotype ``Class`` or ``Union``); ``isPrimitive`` and a union's
+        ``kind``, ``discriminant`` and ``defaultProperty`` (the ids of its union properties) in its properties,
+        as written."""
+        kind = capella_type(element) or "Class"
+        values = {slot: element.get(slot) for slot in ("isPrimitive", "kind") if element.get(slot)}
+        if kind == "Union":
+            values.update({slot: ref for slot in UNION_REFS if (ref := self._ref(element, slot))})
+        self._add(Block(element.get("id"), element.get("name") or "", owner=owner, stereotype=kind,
+                        properties=values or NO_VALUES), element)
 
     def _value_type(self, element: etree._Element, owner: str | None) -> None:
         unit = self._ref(element, "unit")
@@ -356,16 +373,42 @@ class CapellaMapper:
         self._add(part, element, frozenset(CARDINALITY_SLOTS))
 
     def _property(self, element: etree._Element, owner: str | None) -> None:
-        if not isinstance(self.model.get(owner), Block):
+        """A property of a class or union, or an end an association owns (Part, stereotype ``Property`` or
+        ``UnionProperty``); its ``aggregationKind`` and a union property's ``qualifier`` ids in its properties."""
+        holder = self.model.get(owner)
+        if not (isinstance(holder, Block) or isinstance(holder, Relation) and _is_association(holder)):
             self.unmapped.count("Property", element.sourceline, element.get("name") or "")
             self._children(element, owner)
             return
         lower, upper, invalid = self._cardinality(element)
         kind = element.get("aggregationKind")
+        values = {"aggregationKind": kind} if kind else {}
+        qualifiers = self._refs(element, "qualifier")
+        if qualifiers:
+            values["qualifier"] = " ".join(qualifiers)
         part = Part(element.get("id"), element.get("name") or "", owner=owner, type=self._ref(element, "abstractType"),
                     aggregation="part" if kind == "COMPOSITION" else "reference", lower=lower, upper=upper,
-                    stereotype="Property", invalid=invalid)
+                    stereotype=capella_type(element) or "Property", invalid=invalid, properties=values or NO_VALUES)
         self._add(part, element, frozenset(CARDINALITY_SLOTS))
+
+    def _association(self, element: etree._Element, owner: str | None) -> None:
+        """An association between classes: a relation ``association`` from the ends it owns (``ownedMembers``,
+        mapped as its parts) to its navigable ends (``navigableMembers``, most often properties of classes)."""
+        members = [child.get("id") for child in element if isinstance(child.tag, str) and child.get("id")
+                   and etree.QName(child).localname == "ownedMembers"]
+        relation = Relation(element.get("id"), element.get("name") or "", owner=owner, relation="association",
+                            sources=members, targets=self._refs(element, "navigableMembers"),
+                            properties={"metaclass": "Association"})
+        self._add(relation, element)
+
+    def _communication_link(self, element: etree._Element, owner: str | None) -> None:
+        """A component's communication link to an exchange item: a relation ``communication`` from the
+        component to the item, its ``kind`` and ``protocol`` in its properties (absent: Capella's UNSET)."""
+        values = {slot: element.get(slot) for slot in ("kind", "protocol") if element.get(slot)}
+        relation = Relation(element.get("id"), element.get("name") or "", owner=owner, relation="communication",
+                            sources=[owner] if owner else [], targets=self._refs(element, "exchangeItem"),
+                            properties=values or NO_VALUES)
+        self._add(relation, element)
 
     def _cardinality(self, element: etree._Element) -> tuple[int, int | None, dict[str, str]]:
         """Min and max cardinality (1 when absent; a value without ``value`` is 0, as in Capella) and the
@@ -416,14 +459,19 @@ class CapellaMapper:
         self.pending_ends.append((connector.id, ends, element))
 
     def _exchange_item(self, element: etree._Element, owner: str | None) -> None:
-        interface = Interface(element.get("id"), element.get("name") or "", owner=owner,
-                              properties={"metaclass": "ExchangeItem"})
+        """An exchange item (Interface, its ``exchangeMechanism`` in its properties when written) with its
+        elements as flow properties (their ``kind`` and ``direction`` as written in their properties)."""
+        values = {"metaclass": "ExchangeItem"}
+        if element.get("exchangeMechanism"):
+            values["exchangeMechanism"] = element.get("exchangeMechanism")
+        interface = Interface(element.get("id"), element.get("name") or "", owner=owner, properties=values)
         for child in element:
             if isinstance(child.tag, str) and capella_type(child) == "ExchangeItemElement":
                 direction = (child.get("direction") or "").lower()
+                written = {slot: child.get(slot) for slot in ("kind", "direction") if child.get(slot)}
                 interface.flow_properties.append(FlowProperty(
                     child.get("name") or "", direction if direction in ("in", "out", "inout") else "inout",
-                    self._ref(child, "abstractType"), id=child.get("id")))
+                    self._ref(child, "abstractType"), id=child.get("id"), properties=written or NO_VALUES))
                 self.report.lines[child.get("id")] = child.sourceline
         self._add(interface, element, frozenset({"ownedElements"}))
 
@@ -538,7 +586,9 @@ class CapellaMapper:
 
     @staticmethod
     def _references(element: Element) -> list[str]:
-        if isinstance(element, Part | Port):
+        if isinstance(element, Part):  # a union property's qualifiers: data values, named in the checks
+            return [ref for ref in (element.type, *element.properties.get("qualifier", "").split()) if ref]
+        if isinstance(element, Port):
             return [element.type] if element.type else []
         if isinstance(element, Interface):
             return [fp.type for fp in element.flow_properties if fp.type]

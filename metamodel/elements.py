@@ -318,6 +318,7 @@ class FlowProperty(Tracked):
     type: str | None = None
     units: str = ""
     id: str | None = None
+    properties: dict[str, str] = field(default=NO_VALUES)  # tool values as written (Capella's kind, direction)
 
 
 @dataclass
@@ -398,7 +399,7 @@ class Requirement(Element):
 
 
 RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", "copy", "dependency",
-                  "realization",
+                  "realization", "communication",  # Capella: a component's communication link to an exchange item
                   # ArchiMate relationships
                   "access", "aggregation", "assignment", "association", "composition", "flow", "influence",
                   "serving", "specialization", "triggering")

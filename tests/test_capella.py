@@ -18,22 +18,23 @@ from tests.paths import MBSE_SAMPLES
 IFE = MBSE_SAMPLES / "capella" / "In-Flight Entertainment System.capella"
 
 # Counted with grep on xsi:type in the file: blocks = SystemComponent 5 + LogicalComponent 23 +
-# PhysicalComponent 64 + Entity 8 + ConfigurationItem 11 + Class 34; parts = cs:Part 111 + class-owned
-# information:Property 74 (88 less 14 association ends); ports = ComponentPort 52 + PhysicalPort 37;
+# PhysicalComponent 64 + Entity 8 + ConfigurationItem 11 + Class 34; parts = cs:Part 111 + information:Property
+# 88 (74 of classes, 14 ends owned by associations); ports = ComponentPort 52 + PhysicalPort 37;
 # connectors = ComponentExchange 23 + CommunicationMean 2 + PhysicalLink 21; packages = SystemEngineering,
 # 5 architectures, 5 component/entity/CI packages, DataPkg 16, InterfacePkg 5; value types = Boolean 2 +
 # Enumeration 9 + Numeric 5 + PhysicalQuantity 4 + String 2; interfaces = ExchangeItem 17 + Interface 4.
 # ports also count the function ports, 482 FunctionInputPort/FunctionOutputPort.
-EXPECTED = {"block": 145, "part": 185, "port": 571, "connector": 46, "package": 32, "value_type": 22,
-            "interface": 21, "relation": 601, "requirement": 0}
+EXPECTED = {"block": 145, "part": 199, "port": 571, "connector": 46, "package": 32, "value_type": 22,
+            "interface": 21, "relation": 615, "requirement": 0}
 # behaviour: functions of the four layers, functional exchanges, chains, state machines with their regions,
 # states and transitions, scenarios with their messages
 BEHAVIOUR = {"function": 235, "functional_exchange": 272, "functional_chain": 37, "state_machine": 5, "region": 61,
              "state": 73, "transition": 85, "scenario": 13, "message": 80}
 # allocate = ComponentFunctionalAllocation 179 + PortAllocation 69 + ComponentPortAllocation 2 +
 # ComponentExchangeAllocation 1 + ComponentExchangeFunctionalExchangeAllocation 26 + PartDeploymentLink 22;
-# realization = ComponentRealization 33 + PortRealization 219 + InformationRealization 26.
-RELATIONS = {"allocate": 299, "realization": 278, "copy": 24}  # copy: REC/RPL replicas to their originals
+# realization = ComponentRealization 33 + PortRealization 219 + InformationRealization 26; copy: REC/RPL
+# replicas to their originals; association = information:Association 14.
+RELATIONS = {"allocate": 299, "realization": 278, "copy": 24, "association": 14}
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
           '<org.polarsys.capella.core.data.capellamodeller:Project xmlns:xmi="http://www.omg.org/XMI" '
