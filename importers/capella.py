@@ -333,8 +333,8 @@ class CapellaMapper:
     # -- structure ----------------------------------------------------------------------------------
     def _package(self, element: etree._Element, owner: str | None) -> None:
         library = element.get("name") in LIBRARY_PACKAGES
-        layer = capella_type(element) or ""
-        properties = {"layer": layer} if layer in LAYER_TYPES else NO_VALUES
+        kind = capella_type(element) or ""
+        properties = {"metaclass": kind, "layer": kind} if kind in LAYER_TYPES else {"metaclass": kind}
         self._add(Package(element.get("id"), element.get("name") or "", owner=owner, library=library,
                           properties=properties), element)
 
@@ -447,14 +447,14 @@ class CapellaMapper:
     def _connector(self, element: etree._Element, owner: str | None) -> None:
         ends = self._refs(element, "linkEnds") or [r for a in ("source", "target") for r in self._refs(element, a)]
         kind = capella_type(element) or ""
-        properties = {"metaclass": kind} if kind == "ComponentExchange" else {}
+        properties = {"metaclass": kind}
         if kind == "ComponentExchange" and element.get("kind"):
             properties["kind"] = element.get("kind")
         conveyed = self._refs(element, "convoyedInformations")
         if conveyed:
             properties["convoyedInformations"] = " ".join(conveyed)
         connector = Connector(element.get("id"), element.get("name") or "", owner=owner,
-                              properties=properties or NO_VALUES)
+                              properties=properties)
         self._add(connector, element)
         self.pending_ends.append((connector.id, ends, element))
 
@@ -505,9 +505,11 @@ class CapellaMapper:
         self._add(requirement, element)
 
     def _relation(self, element: etree._Element, owner: str | None) -> None:
-        kind, source, target = RELATIONS[capella_type(element) or ""]
+        metaclass = capella_type(element) or ""
+        kind, source, target = RELATIONS[metaclass]
         relation = Relation(element.get("id"), element.get("name") or "", owner=owner, relation=kind,
-                            sources=self._refs(element, source), targets=self._refs(element, target))
+                            sources=self._refs(element, source), targets=self._refs(element, target),
+                            properties={"metaclass": metaclass})
         self._add(relation, element)
 
     def _requirement_link(self, element: etree._Element, owner: str | None) -> None:
