@@ -12,7 +12,8 @@ from tests.test_capella import HEADER
 NAMESPACES = ('xmlns:ctx="http://www.polarsys.org/capella/core/ctx/7.0.0" '
               'xmlns:pa="http://www.polarsys.org/capella/core/pa/7.0.0" '
               'xmlns:epbs="http://www.polarsys.org/capella/core/epbs/7.0.0" '
-              'xmlns:inf="http://www.polarsys.org/capella/core/information/7.0.0" ')
+              'xmlns:inf="http://www.polarsys.org/capella/core/information/7.0.0" '
+              'xmlns:pa.deployment="http://www.polarsys.org/capella/core/pa/deployment/7.0.0" ')
 ALLOCATION = 'xsi:type="fa:ComponentFunctionalAllocation"'
 CE_FE = 'xsi:type="fa:ComponentExchangeFunctionalExchangeAllocation"'
 MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
@@ -61,6 +62,9 @@ MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
           </ownedFunctions>
           <ownedFunctions xsi:type="la:LogicalFunction" id="lf_b" name="Process">
             <inputs xsi:type="fa:FunctionInputPort" id="lf_b_in" name="in"/>
+          </ownedFunctions>
+          <ownedFunctions xsi:type="la:LogicalFunction" id="lf_c" name="Compute">
+            <inputs xsi:type="fa:FunctionInputPort" id="lf_c_in" name="in"/>
           </ownedFunctions>
           <ownedFunctionalExchanges xsi:type="fa:FunctionalExchange" id="fe_la" name="Sample" source="#lf_a_out"
               target="#lf_b_in"/>
@@ -114,7 +118,16 @@ MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
                 source="#cp_other" target="#cp2" kind="FLOW"/>
           </ownedLogicalComponents>
           <ownedLogicalComponents xsi:type="la:LogicalComponent" id="lc2" name="Computer">
-            <ownedFeatures xsi:type="fa:ComponentPort" id="cp2" name="cp2" orientation="IN"/>
+            <ownedFeatures xsi:type="fa:ComponentPort" id="cp2" name="cp2" orientation="IN">
+              <ownedPortAllocations xsi:type="inf:PortAllocation" id="pal_inner" targetElement="#lf_c_in"
+                  sourceElement="#cp2"/>
+            </ownedFeatures>
+            <ownedLogicalComponentPkgs xsi:type="la:LogicalComponentPkg" id="lc2_pkg" name="Inside">
+              <ownedParts xsi:type="cs:Part" id="p_lc21" name="Core" abstractType="#lc21"/>
+              <ownedLogicalComponents xsi:type="la:LogicalComponent" id="lc21" name="Core">
+                <ownedFunctionalAllocation {ALLOCATION} id="al_c" targetElement="#lf_c" sourceElement="#lc21"/>
+              </ownedLogicalComponents>
+            </ownedLogicalComponentPkgs>
             <ownedFunctionalAllocation {ALLOCATION} id="al_b" targetElement="#lf_b" sourceElement="#lc2"/>
             <ownedFunctionalAllocation {ALLOCATION} id="al_stray" targetElement="#sf_stray" sourceElement="#lc2"/>
           </ownedLogicalComponents>
@@ -122,15 +135,33 @@ MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
       </ownedLogicalComponentPkg>
     </ownedArchitectures>
     <ownedArchitectures xsi:type="pa:PhysicalArchitecture" id="pa" name="Physical Architecture">
+      <ownedFunctionPkg xsi:type="pa:PhysicalFunctionPkg" id="pa_fpkg" name="Physical Functions">
+        <ownedPhysicalFunctions xsi:type="pa:PhysicalFunction" id="pf_root" name="Root">
+          <ownedFunctions xsi:type="pa:PhysicalFunction" id="pf_run" name="Run">
+            <outputs xsi:type="fa:FunctionOutputPort" id="pf_out" name="out"/>
+          </ownedFunctions>
+        </ownedPhysicalFunctions>
+      </ownedFunctionPkg>
       <ownedPhysicalComponentPkg xsi:type="pa:PhysicalComponentPkg" id="pa_pkg" name="Structure">
         <ownedParts xsi:type="cs:Part" id="p_ps" name="Physical System" abstractType="#ps"/>
         <ownedPhysicalLinks xsi:type="cs:PhysicalLink" id="pl_bad" name="Cable B" linkEnds="#pp1 #pp2"/>
         <ownedPhysicalComponents xsi:type="pa:PhysicalComponent" id="ps" name="Physical System">
-          <ownedFeatures xsi:type="cs:Part" id="p_n1" name="Board 1" abstractType="#n1"/>
+          <ownedFeatures xsi:type="cs:Part" id="p_n1" name="Board 1" abstractType="#n1">
+            <ownedDeploymentLinks xsi:type="pa.deployment:PartDeploymentLink" id="deploy_sw" deployedElement="#p_sw"
+                location="#p_n1"/>
+          </ownedFeatures>
           <ownedFeatures xsi:type="cs:Part" id="p_n2" name="Board 2" abstractType="#n2"/>
+          <ownedFeatures xsi:type="cs:Part" id="p_sw" name="Software" abstractType="#sw"/>
           <ownedPhysicalLinks xsi:type="cs:PhysicalLink" id="pl_ok" name="Cable A" linkEnds="#pp1 #pp2"/>
           <ownedPhysicalComponents xsi:type="pa:PhysicalComponent" id="n1" name="Board 1" nature="NODE">
             <ownedFeatures xsi:type="cs:PhysicalPort" id="pp1" name="pp1"/>
+            <ownedFeatures xsi:type="fa:ComponentPort" id="n1_cp" name="cp">
+              <ownedPortAllocations xsi:type="inf:PortAllocation" id="pal_deployed" targetElement="#pf_out"
+                  sourceElement="#n1_cp"/>
+            </ownedFeatures>
+          </ownedPhysicalComponents>
+          <ownedPhysicalComponents xsi:type="pa:PhysicalComponent" id="sw" name="Software" nature="BEHAVIOR">
+            <ownedFunctionalAllocation {ALLOCATION} id="al_run" targetElement="#pf_run" sourceElement="#sw"/>
           </ownedPhysicalComponents>
           <ownedPhysicalComponents xsi:type="pa:PhysicalComponent" id="n2" name="Board 2" nature="NODE">
             <ownedFeatures xsi:type="cs:PhysicalPort" id="pp2" name="pp2"/>
@@ -180,9 +211,11 @@ def test_component_exchange_allocates_functional_exchanges_of_its_level(findings
 
 
 def test_port_allocations_reach_functions_the_component_or_its_parts_allocate(findings: list[Diagnostic]) -> None:
-    """cp1 allocates a port of lf_a, which its component allocates, and ls_p one of a function that a
-    component within ls allocates: both fine; cp_other allocates a port of lf_b (allocated to lc2) and a
-    component port, one finding each; its allocation of a missing element is AR101's."""
+    """cp1 allocates a port of lf_a, which its component allocates, ls_p one of a function that a
+    component within ls allocates, cp2 one of a function of a component in a package inside lc2, and n1_cp
+    one of a function of the component deployed on n1: all fine; cp_other allocates a port of lf_b
+    (allocated to lc2) and a component port, one finding each; its allocation of a missing element is
+    AR101's."""
     wrong = sorted(_about(findings, "AR173", "cp_other"), key=lambda d: d.related)
     assert [d.related for d in wrong] == [("pal_other", "lf_b_in"), ("pal_port",)]
     assert "function 'Process'" in wrong[0].message and "not a function port" in wrong[1].message

@@ -184,12 +184,21 @@ def _within(model: Model, component: Block, container: Block) -> bool:
         if current == container.id:
             return True
         for part in parts.get(current, []):
-            holders = [part.owner, *(getattr(model.get(p), "type", None) for p in deployed_on.get(part.id, []))]
+            holders = [_holding_component(model, part),
+                       *(getattr(model.get(p), "type", None) for p in deployed_on.get(part.id, []))]
             for holder in holders:
                 if holder and holder not in seen and isinstance(model.get(holder), Block):
                     seen.add(holder)
                     todo.append(holder)
     return False
+
+
+def _holding_component(model: Model, part: Part) -> str | None:
+    """The component holding a part, directly or through component packages inside it."""
+    holder = model.get(part.owner)
+    while isinstance(holder, Package) and _structural(holder):
+        holder = model.get(holder.owner)
+    return holder.id if isinstance(holder, Block) else None
 
 
 def _allocating_components(model: Model) -> dict[str, list[Block]]:
@@ -394,3 +403,4 @@ def exchange_item_of_lower_level(model: Model) -> Iterator[Diagnostic]:
                                  f"allocates exchange item {_named(item)}{_layer(model, item)}, of a lower level",
                                  interface.id, interface.name,
                                  related=tuple(i for i in (allocation.id, item.id) if i))
+
