@@ -137,12 +137,22 @@ class Mapper:
         handler = self.handlers.get(kind)
         if handler is None:
             self._count(kind, node)
+            self._keep_member(node, kind, owner)
         else:
             handler(node, owner)
 
     def _count(self, label: str, node: Node) -> None:
         entry = self.unmapped.setdefault(label, [0, node.line, node.get("name") or ""])
         entry[0] += 1
+
+    def _keep_member(self, node: Node, kind: str, owner: str | None) -> None:
+        """A member of a requirement or interface block that is not mapped (an operation, a behaviour, a
+        class without a SysML stereotype) stays as a stub it owns: SysML forbids such members there."""
+        if node.id and node.id not in self.model.elements and \
+                isinstance(self.model.elements.get(owner or ""), Requirement | Interface):
+            stub = Unmapped(node.id, node.get("name") or "", owner=owner, source_type=kind,
+                            stereotype=",".join(self.doc.stereotype_names(node.id)))
+            self._add(stub, node)
 
     def _add(self, created: Element, node: Node, *, whole: bool = False) -> bool:
         """Add an element read from ``node``; ``whole``: everything inside the node was read into it."""
@@ -198,9 +208,10 @@ class Mapper:
         if requirement:
             app = self._app(element_id, requirement)
             created = Requirement(element_id, name, owner=owner, req_id=app.value("id") or "",
-                                  text=app.value("text") or "")
+                                  text=app.value("text") or "", stereotype=requirement)
         elif {"InterfaceBlock", "FlowSpecification"} & set(names):
-            created = Interface(element_id, name, owner=owner)
+            stereotype = "InterfaceBlock" if "InterfaceBlock" in names else "FlowSpecification"
+            created = Interface(element_id, name, owner=owner, stereotype=stereotype)
         elif "ValueType" in names:
             self._value_type(element, owner)
             return
@@ -218,6 +229,7 @@ class Mapper:
         """A UML class without a block stereotype in a SysML model is not a block: its features are not
         imported (a reference to it becomes a stub); classifiers nested in it still are."""
         self._count("Class without a SysML stereotype (not a block)", element)
+        self._keep_member(element, "Class", owner)
         self._queue([child for child in element.children if child.id
                      and child.tag in ("nestedClassifier", "packagedElement")], owner)
 
@@ -228,6 +240,7 @@ class Mapper:
                               block, self.doc.source, self.report)
         else:
             self._count("OpaqueBehavior", element)
+            self._keep_member(element, "OpaqueBehavior", owner)
 
     def _constraint(self, element: Node, owner: str | None) -> None:
         pending = read_constraint(self.model, self.doc, self.report, element, owner)
@@ -243,7 +256,9 @@ class Mapper:
         element_id = element.id
         app = self._app(element_id, "ValueType")
         unit = self.doc.ref(app, "unit") if app is not None else None
-        if not self._add(ValueType(element_id, element.get("name") or "", owner=owner), element):
+        value_type = ValueType(element_id, element.get("name") or "", owner=owner,
+                               stereotype="ValueType" if app is not None else "")
+        if not self._add(value_type, element):
             return
         if unit:
             self.unit_refs[element_id] = unit
@@ -338,20 +353,21 @@ class Mapper:
     def _relation(self, element: Node, owner: str | None) -> None:
         element_id = element.id
         names = self.doc.stereotype_names(element_id)
-        kind = next((RELATION_STEREOTYPES[n] for n in names if n in RELATION_STEREOTYPES), None)
-        if kind is None:
-            kind = "realization" if element.kind == "Realization" else "dependency"
+        stereotype = next((n for n in names if n in RELATION_STEREOTYPES), "")
+        plain = "realization" if element.kind == "Realization" else "dependency"
+        kind = RELATION_STEREOTYPES.get(stereotype, plain)
         relation = Relation(element_id, element.get("name") or "", owner=owner, relation=kind,
                             sources=self.doc.refs(element, "client"),
-                            targets=self.doc.refs(element, "supplier"))
+                            targets=self.doc.refs(element, "supplier"), stereotype=stereotype)
         self._add(relation, element, whole=True)
 
     def _generalization(self, element: Node, owner: str | None) -> None:
         """A classifier's generalization: a specialization relation from it to its general classifier, so
-        that what it inherits (attributes, ports, constraints) is its own too."""
+        that what it inherits (attributes, ports, constraints) is its own too (a requirement's is kept for
+        the check that requirements take part in none)."""
         specific = self.model.elements.get(owner or "")
         general = self.doc.refs(element, "general")
-        if not isinstance(specific, Block | Interface | ValueType) or not general:
+        if not isinstance(specific, Block | Interface | ValueType | Requirement) or not general:
             self._count("Generalization", element)
             return
         relation = Relation(element.id or f"generalization:{element.line}", "", owner=specific.id,
@@ -476,7 +492,9 @@ class Mapper:
         """Aggregation kinds, flow types and units that follow from the resolved types."""
         if isinstance(element, Part):
             type_element = self.model.get(element.type)
-            raw = self.aggregation.get(element.id, "none")
+            written = self.aggregation.get(element.id)
+            element.composite = None if written is None else written == "composite"
+            raw = written or "none"
             if element.stereotype == "ValueProperty" or isinstance(type_element, ValueType):
                 element.aggregation = "value"
             else:

@@ -250,6 +250,7 @@ class ValueType(Element):
     kind: ClassVar[str] = "value_type"
     units: str = ""
     href: str = ""
+    stereotype: str = ""  # the SysML stereotype it was read from (ValueType), when the source has one
 
 
 @dataclass
@@ -264,6 +265,7 @@ class Part(Element):
     upper: int | None = 1  # None = unbounded (*)
     default: str = ""
     stereotype: str = ""  # e.g. PartProperty, ValueProperty, ConstraintProperty
+    composite: bool | None = None  # UML aggregation = composite as the source writes it (None: not read)
 
 
 @dataclass
@@ -328,6 +330,7 @@ class Interface(Element):
     kind: ClassVar[str] = "interface"
     references: ClassVar[dict[str, str]] = {**Element.references, "flow_properties": NESTED}
     flow_properties: list[FlowProperty] = field(default_factory=list)
+    stereotype: str = ""  # the SysML stereotype it was read from: InterfaceBlock, FlowSpecification
 
 
 @dataclass
@@ -396,6 +399,7 @@ class Requirement(Element):
     req_id: str = ""
     text: str = ""
     type: str | None = None
+    stereotype: str = ""  # the SysML v1 stereotype it was read from (Requirement or a specialization)
 
 
 RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", "copy", "dependency",
@@ -425,6 +429,7 @@ class Relation(Element):
     relation: str = "satisfy"
     sources: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
+    stereotype: str = ""  # the SysML stereotype it was read from (Satisfy, Copy, Allocate...)
 
 
 @dataclass
