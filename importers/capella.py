@@ -601,10 +601,13 @@ class CapellaMapper:
         return []
 
     def _stub(self, key: str) -> None:
-        """Referenced elements of kinds Salver does not model become ``Unmapped`` stubs."""
+        """Referenced elements of kinds Salver does not model become ``Unmapped`` stubs (a collection keeps its
+        ``isPrimitive``, which the checks of property types read)."""
         if key in self.model.elements:
             return
         source = self.by_id.get(key)
         if source is not None:
-            self.model.add(Unmapped(key, source.get("name") or "", source_type=capella_type(source) or ""))
+            primitive = source.get("isPrimitive")
+            self.model.add(Unmapped(key, source.get("name") or "", source_type=capella_type(source) or "",
+                                    properties={"isPrimitive": primitive} if primitive else NO_VALUES))
             self.report.lines[key] = source.sourceline

@@ -39,8 +39,10 @@ DATA = """
           {pair_item}
         </ownedClasses>
         <ownedClasses xsi:type="inf:Class" id="record" name="Record">
-          {origin}{owner}{parts}{parts_bad}{aggregated}{shared_a}{shared_b}
+          {origin}{owner}{parts}{parts_bad}{aggregated}{shared_a}{shared_b}{history}{vector}
         </ownedClasses>
+        <ownedCollections xsi:type="inf:Collection" id="points" name="Points" type="#point"/>
+        <ownedCollections xsi:type="inf:Collection" id="vec" name="Vec" type="#point" isPrimitive="true"/>
         <ownedClasses xsi:type="inf:Union" id="u_none" name="NoDiscriminant">
           <ownedFeatures xsi:type="inf:UnionProperty" id="u_none_a" name="a" abstractType="#point"/>
         </ownedClasses>
@@ -139,6 +141,8 @@ def _data() -> str:
         aggregated=_property("ownedFeatures", "aggregated", "points", "point", "AGGREGATION", ("0", "*")),
         shared_a=_property("ownedFeatures", "shared_a", "left", "item", "AGGREGATION"),
         shared_b=_property("ownedFeatures", "shared_b", "right", "record", "AGGREGATION"),
+        history=_property("ownedFeatures", "history", "history", "points"),
+        vector=_property("ownedFeatures", "vector", "vector", "vec"),
         whole=_property("ownedMembers", "whole", "", "record", "ASSOCIATION", ("0", "1")),
         wholes=_property("ownedMembers", "wholes", "", "record", "ASSOCIATION", ("0", "*")),
         point_end=_property("ownedMembers", "point_end", "", "record", "ASSOCIATION"),
@@ -219,9 +223,11 @@ def test_association_rules(findings) -> None:
 
 def test_property_typed_by_a_class_without_association(findings) -> None:
     _, found = findings
-    # 'owner' of Record and the component's part 'log': no association; 'pair_item' is in a primitive class,
-    # 'origin' typed by a primitive one, the navigable and owned association ends are ends
-    assert _of(found, "AR193") == [("log", ("record",)), ("owner", ("item",))]
+    # 'owner' and 'history' (a collection) of Record and the component's part 'log': no association;
+    # 'pair_item' is in a primitive class, 'origin' and 'vector' typed by primitive types, the navigable and
+    # owned association ends are ends
+    assert _of(found, "AR193") == [("history", ("points",)), ("log", ("record",)), ("owner", ("item",))]
+    assert "non-primitive collection 'Points'" in next(d.message for d in found if d.element_id == "history")
 
 
 def test_exchange_item_rules(findings) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from metamodel.elements import Block, Element, Interface, Part, Relation
+from metamodel.elements import Block, Element, Interface, Part, Relation, Unmapped
 from metamodel.model import Model
 from metamodel.validation.behaviour_rules import _layer
 from metamodel.validation.registry import Diagnostic, of_kind, rule, shared
@@ -35,11 +35,17 @@ def _names(elements: list[Element]) -> str:
 
 
 def _data_class(element: Element | None) -> bool:
-    return isinstance(element, Block) and element.stereotype in _DATA_CLASSES
+    """A Capella class or union, or a collection (not imported: a stub where a property is typed by one)."""
+    return isinstance(element, Block) and element.stereotype in _DATA_CLASSES or \
+        isinstance(element, Unmapped) and element.source_type == "Collection"
 
 
 def _primitive(element: Element | None) -> bool:
     return _data_class(element) and element.properties.get("isPrimitive") == "true"  # type: ignore[union-attr]
+
+
+def _kind_of(element: Element) -> str:
+    return element.source_type if isinstance(element, Unmapped) else getattr(element, "stereotype", element.kind)
 
 
 def _union_properties(model: Model) -> dict[str, list[Part]]:
@@ -167,8 +173,8 @@ def composition_end_cardinality(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR190", "warning", "association end typed by a primitive class", domain="architecture")
 def association_end_primitive(model: Model) -> Iterator[Diagnostic]:
-    """The ends of a Capella association are not typed by primitive classes (DWF_D_05,
-    AssociationEndsPrimitive): a primitive class is used by value, through a plain property."""
+    """The ends of a Capella association are not typed by primitive classes or collections (DWF_D_05,
+    AssociationEndsPrimitive): a primitive type is used by value, through a plain property."""
     for association in _associations(model):
         primitive = [e for e in _ends(model, association) if _primitive(model.get(e.type))]
         if primitive:
@@ -208,8 +214,8 @@ def association_without_plain_end(model: Model) -> Iterator[Diagnostic]:
 @rule("AR193", "warning", "property typed by a non-primitive class without an association", domain="architecture")
 def property_typed_by_class(model: Model) -> Iterator[Diagnostic]:
     """A Capella property (of a class, a union or a component) that is no association's end is typed by a
-    primitive class, unless it belongs to a primitive class (DWF_D_06, PropertyTypeRule): a structure
-    that is not primitive is reached through an association. Collections are not imported."""
+    primitive class or collection, unless it belongs to a primitive class (DWF_D_06, PropertyTypeRule): a
+    structure that is not primitive is reached through an association."""
     ends = {ref for a in _associations(model) for ref in (*a.sources, *a.targets)}
     for part in of_kind(model, Part):
         if part.library or part.id in ends or _primitive(model.get(part.owner)):
@@ -219,7 +225,7 @@ def property_typed_by_class(model: Model) -> Iterator[Diagnostic]:
             owner = model.get(part.owner)
             where = f" of {_label(owner)}" if owner is not None else ""
             yield Diagnostic("AR193", "warning", f"property {_label(part)}{where}{_layer(model, part)} is typed by "
-                             f"the non-primitive {type_.stereotype.lower()} {_label(type_)} but is the end of no "
+                             f"the non-primitive {_kind_of(type_).lower()} {_label(type_)} but is the end of no "
                              "association", part.id, part.name, related=(type_.id,))
 
 
@@ -270,6 +276,16 @@ def _link_kind(link: Relation) -> str:
     return link.properties.get("kind", "UNSET")
 
 
+def _link_label(model: Model, link: Relation) -> str:
+    """A communication link as Capella's explorer shows it (links have no names of their own): its kind, the
+    component that owns it and its exchange item, and the layer."""
+    named = f"{link.name!r} " if link.name else ""
+    owner, item = model.get(link.owner), model.get(link.targets[0]) if link.targets else None
+    of = f" of {_label(owner)}" if owner is not None else ""
+    to = f" to {_label(item)}" if item is not None else ""
+    return f"communication link {named}{_link_kind(link)}{of}{to}{_layer(model, link)}"
+
+
 def _protocol(link: Relation) -> str:
     return link.properties.get("protocol", "UNSET")
 
@@ -306,11 +322,9 @@ def communication_link_kind(model: Model) -> Iterator[Diagnostic]:
             continue
         expected = _MECHANISM_OF_KIND.get(kind, "UNSET")
         if _mechanism(item) != expected:
-            owner = model.get(link.owner)
-            of = f" of {_label(owner)}" if owner is not None else ""
-            yield Diagnostic("AR197", "warning", f"communication link {_label(link)}{of}{_layer(model, link)} of "
-                             f"kind {kind} is for exchange items of mechanism {expected}, but {_label(item)} is "
-                             f"{_mechanism(item)}", link.id, link.name, related=(item.id,))
+            yield Diagnostic("AR197", "warning", f"{_link_label(model, link)}: kind {kind} is for exchange items of "
+                             f"mechanism {expected}, but {_label(item)} is {_mechanism(item)}", link.id, link.name,
+                             related=(item.id,))
 
 
 @rule("AR198", "warning", "communication link protocol of another link kind", domain="architecture")
@@ -321,8 +335,5 @@ def communication_link_protocol(model: Model) -> Iterator[Diagnostic]:
         protocol, kind = _protocol(link), _link_kind(link)
         expected = _KIND_OF_PROTOCOL.get(protocol, "UNSET")
         if protocol != "UNSET" and kind != expected:
-            owner = model.get(link.owner)
-            of = f" of {_label(owner)}" if owner is not None else ""
-            yield Diagnostic("AR198", "warning", f"communication link {_label(link)}{of}{_layer(model, link)} of "
-                             f"kind {kind} has protocol {protocol}, which is for {expected} links", link.id,
-                             link.name)
+            yield Diagnostic("AR198", "warning", f"{_link_label(model, link)}: protocol {protocol} is for {expected} "
+                             "links", link.id, link.name)
