@@ -1,4 +1,4 @@
-"""Capella's validator on the data model and on exchange items (AR185-AR198): unions, associations, the
+"""Capella's validator on the data model and on exchange items (AR185-AR199): unions, associations, the
 types of properties, exchange item elements and communication links, each rule's planted cases and the
 elements Capella passes."""
 
@@ -39,7 +39,7 @@ DATA = """
           {pair_item}
         </ownedClasses>
         <ownedClasses xsi:type="inf:Class" id="record" name="Record">
-          {origin}{owner}{parts}{parts_bad}{aggregated}{shared_a}{shared_b}{history}{vector}
+          {origin}{owner}{parts}{parts_bad}{aggregated}{shared_a}{shared_b}{history}{vector}{unset_nav}
         </ownedClasses>
         <ownedCollections xsi:type="inf:Collection" id="points" name="Points" type="#point"/>
         <ownedCollections xsi:type="inf:Collection" id="vec" name="Vec" type="#point" isPrimitive="true"/>
@@ -84,6 +84,10 @@ DATA = """
         </ownedAssociations>
         <ownedAssociations xsi:type="inf:Association" id="a_shared" name="shared"
             navigableMembers="#shared_a #shared_b"/>
+        <ownedAssociations xsi:type="inf:Association" id="a_lonely" name="lonely">{lonely}</ownedAssociations>
+        <ownedAssociations xsi:type="inf:Association" id="a_unset" name="unset" navigableMembers="#unset_nav">
+          {unset_end}
+        </ownedAssociations>
         <ownedDataValues xsi:type="dv:LiteralNumericValue" id="one" name="one" value="1"/>
         <ownedDataValues xsi:type="dv:LiteralNumericValue" id="two" name="two" value="2"/>
         <ownedExchangeItems xsi:type="inf:ExchangeItem" id="ei_flow" name="Video" exchangeMechanism="FLOW">
@@ -99,6 +103,10 @@ DATA = """
         <ownedExchangeItems xsi:type="inf:ExchangeItem" id="ei_op_bad" name="Reset" exchangeMechanism="OPERATION">
           <ownedElements xsi:type="inf:ExchangeItemElement" id="ei_op_bad_e" name="how" abstractType="#point"
               direction="IN"/>
+        </ownedExchangeItems>
+        <ownedExchangeItems xsi:type="inf:ExchangeItem" id="ei_op_unset" name="Stop" exchangeMechanism="OPERATION">
+          <ownedElements xsi:type="inf:ExchangeItemElement" id="ei_op_unset_e" name="why" abstractType="#point"
+              kind="MEMBER" direction="UNSET"/>
         </ownedExchangeItems>
         <ownedExchangeItems xsi:type="inf:ExchangeItem" id="ei_event" name="Alarm" exchangeMechanism="EVENT">
           <ownedElements xsi:type="inf:ExchangeItemElement" id="ei_event_e" name="level" abstractType="#point"
@@ -148,6 +156,9 @@ def _data() -> str:
         point_end=_property("ownedMembers", "point_end", "", "record", "ASSOCIATION"),
         hidden_whole=_property("ownedMembers", "hidden_whole", "", "record", "ASSOCIATION"),
         hidden_part=_property("ownedMembers", "hidden_part", "", "item", "COMPOSITION"),
+        lonely=_property("ownedMembers", "lonely", "", "record", "ASSOCIATION"),
+        unset_end=_property("ownedMembers", "unset_end", "", "record"),
+        unset_nav=_property("ownedFeatures", "unset_nav", "items", "item", "ASSOCIATION"),
     )
 
 
@@ -219,6 +230,8 @@ def test_association_rules(findings) -> None:
     assert _of(found, "AR190") == [("a_prim", ("point",))]
     assert _of(found, "AR191") == [("a_hidden", ("hidden_part",))]
     assert _of(found, "AR192") == [("a_shared", ("shared_a", "shared_b"))]
+    assert _of(found, "AR199") == [("a_lonely", ()), ("a_unset", ("unset_end",))]
+    assert "has 1 end" in next(d.message for d in found if d.element_id == "a_lonely")
 
 
 def test_property_typed_by_a_class_without_association(findings) -> None:
@@ -233,8 +246,11 @@ def test_property_typed_by_a_class_without_association(findings) -> None:
 def test_exchange_item_rules(findings) -> None:
     _, found = findings
     assert _of(found, "AR194") == [("ei_event", ("ei_event_e",)), ("ei_op_bad", ("ei_op_bad_e",))]
-    # an element written without a direction is IN; an OPERATION's elements have directions
-    assert _of(found, "AR195") == [("ei_event", ("ei_event_e",)), ("ei_plain", ("ei_plain_e",))]
+    # an element written without a direction is IN: wrong outside an OPERATION, right in one ('Compute'),
+    # where UNSET is wrong ('Stop')
+    assert _of(found, "AR195") == [("ei_event", ("ei_event_e",)), ("ei_op_unset", ("ei_op_unset_e",)),
+                                   ("ei_plain", ("ei_plain_e",))]
+    assert "elements without a direction: 'why'" in next(d.message for d in found if d.element_id == "ei_op_unset")
 
 
 def test_communication_link_rules(findings) -> None:
@@ -253,7 +269,7 @@ def test_rules_stay_quiet_on_models_without_unions_or_links(tmp_path: Path) -> N
     path.write_text(empty, encoding="utf-8")
     model, _ = importers.load(path)
     codes = {d.code for d in run_rules(model, ["architecture"])}
-    assert not codes & {f"AR{n}" for n in range(185, 199)}
+    assert not codes & {f"AR{n}" for n in range(185, 200)}
 
 
 def test_association_relationships_of_other_tools_are_not_capella_associations() -> None:
@@ -262,4 +278,4 @@ def test_association_relationships_of_other_tools_are_not_capella_associations()
     model.add(Block("b", "Service"))
     model.add(Relation("r", "uses", relation="association", sources=["a"], targets=["b"]))
     codes = {d.code for d in run_rules(model, ["architecture"])}
-    assert not codes & {"AR189", "AR190", "AR191", "AR192"}
+    assert not codes & {"AR189", "AR190", "AR191", "AR192", "AR199"}

@@ -1,5 +1,5 @@
 """Validation rules that mirror Capella's own validator on the data model (unions, associations, the
-types of properties) and on exchange items and communication links (AR185-AR198).
+types of properties) and on exchange items and communication links (AR185-AR199).
 
 Capella writes an enumeration attribute only when it differs from its first literal, so a value that is
 absent reads as that literal: a union's kind UNION, an aggregation kind UNSET, an exchange mechanism
@@ -211,6 +211,27 @@ def association_without_plain_end(model: Model) -> Iterator[Diagnostic]:
                              association.name, related=tuple(e.id for e in ends))
 
 
+@rule("AR199", "warning", "association with fewer than two ends or an end of unset aggregation kind",
+      domain="architecture")
+def association_ends_incomplete(model: Model) -> Iterator[Diagnostic]:
+    """A Capella association has at least two members, owned and navigable ones counted together
+    (DWF_D_14, MDCHK_Association_OwnedMembers), and none of aggregation kind UNSET (DWF_D_29,
+    AssociationPropertyAggregationKindUnSet). One finding per association, naming what is missing."""
+    for association in _associations(model):
+        problems = []
+        count = len(association.sources) + len(association.targets)
+        if count < 2:
+            problems.append(f"{count} end{'s' if count != 1 else ''}")
+        ends = _ends(model, association)
+        unset = [e for e in ends if _aggregation(e) == "UNSET"]
+        if unset:
+            problems.append(f"ends of aggregation kind UNSET: {_names(unset)}")
+        if problems:
+            yield Diagnostic("AR199", "warning", f"association {_label(association)}{_layer(model, association)} "
+                             f"has {'; '.join(problems)}", association.id, association.name,
+                             related=tuple(e.id for e in unset))
+
+
 @rule("AR193", "warning", "property typed by a non-primitive class without an association", domain="architecture")
 def property_typed_by_class(model: Model) -> Iterator[Diagnostic]:
     """A Capella property (of a class, a union or a component) that is no association's end is typed by a
@@ -252,20 +273,25 @@ def exchange_item_element_kind(model: Model) -> Iterator[Diagnostic]:
                              item.name, related=tuple(fp.id for fp in wrong if fp.id))
 
 
-@rule("AR195", "warning", "exchange item element with a direction outside an operation", domain="architecture")
+@rule("AR195", "warning", "exchange item element direction against its exchange mechanism", domain="architecture")
 def exchange_item_element_direction(model: Model) -> Iterator[Diagnostic]:
-    """Only the elements of a Capella exchange item of mechanism OPERATION have a direction: the others'
-    direction is UNSET (DWF_I_03, ExchangeItemDirection; an element written without one is IN). One
-    finding per exchange item."""
+    """The elements of a Capella exchange item of mechanism OPERATION have a direction (parameters), the
+    others' direction is UNSET (DWF_I_03, ExchangeItemDirection, on the exchange item; DWF_D_43,
+    CheckExchangeItemElementDirection, on its elements; an element written without one is IN). One finding
+    per exchange item."""
     for item in _exchange_items(model):
-        if _mechanism(item) == "OPERATION":
+        operation = _mechanism(item) == "OPERATION"
+        wrong = [fp for fp in item.flow_properties if (fp.properties.get("direction", "IN") == "UNSET") == operation]
+        if not wrong:
             continue
-        directed = [fp for fp in item.flow_properties if fp.properties.get("direction", "IN") != "UNSET"]
-        if directed:
-            names = ", ".join(f"{fp.name or fp.id!r} ({fp.properties.get('direction', 'IN')})" for fp in directed)
-            yield Diagnostic("AR195", "warning", f"exchange item {_label(item)}{_layer(model, item)} of mechanism "
-                             f"{_mechanism(item)} has elements with a direction: {names}", item.id, item.name,
-                             related=tuple(fp.id for fp in directed if fp.id))
+        if operation:
+            problem = "elements without a direction: " + ", ".join(repr(fp.name or fp.id) for fp in wrong)
+        else:
+            problem = "elements with a direction: " + ", ".join(
+                f"{fp.name or fp.id!r} ({fp.properties.get('direction', 'IN')})" for fp in wrong)
+        yield Diagnostic("AR195", "warning", f"exchange item {_label(item)}{_layer(model, item)} of mechanism "
+                         f"{_mechanism(item)} has {problem}", item.id, item.name,
+                         related=tuple(fp.id for fp in wrong if fp.id))
 
 
 def _links(model: Model) -> Iterator[Relation]:
