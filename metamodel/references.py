@@ -159,11 +159,12 @@ class _Watched:
 
     def __set__(self, holder: Tracked, value: Any) -> None:
         fields = holder.__dict__
-        element = fields.get("_holder", holder)  # what ``_element()`` gives, without the call
-        if element is not None and (fields if element is holder else element.__dict__).get("_owners"):
-            element._set_tracked(holder, self.attr, value)
-        else:
-            fields[self.attr] = value
+        if "_owners" in fields or "_holder" in fields:  # neither: an element not in a model (importers make many)
+            element = fields.get("_holder", holder)  # what ``_element()`` gives, without the call
+            if element is not None and (fields if element is holder else element.__dict__).get("_owners"):
+                element._set_tracked(holder, self.attr, value)
+                return
+        fields[self.attr] = value
 
 
 # watched classes -> their reference fields that may hold lists: (name, whether NESTED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import TypeVar
 
 from metamodel.elements import (
@@ -149,9 +150,12 @@ def incompatible_units(model: Model) -> Iterator[Diagnostic]:
 
 @rule("AR004", "error", "required port not connected", domain="architecture")
 def unconnected_required_port(model: Model) -> Iterator[Diagnostic]:
+    required = [port for port in of_kind(model, Port) if port.required]
+    if not required:
+        return
     connected = {end.role for connector in of_kind(model, Connector) for end in connector.ends}
-    for port in of_kind(model, Port):
-        if port.required and port.id not in connected:
+    for port in required:
+        if port.id not in connected:
             yield Diagnostic("AR004", "error", f"required port '{port.name}' is not connected", port.id, port.name)
 
 
@@ -180,37 +184,61 @@ def _authored(model: Model, cls: type[E]) -> Iterator[E]:
 
 
 def _flow_properties(model: Model) -> dict[str, FlowProperty]:
-    return {fp.id: fp for i in of_kind(model, Interface) for fp in i.flow_properties if fp.id}
+    """The flow properties of the model's interfaces by id (worked out once per run of the rules)."""
+    return shared(("flow properties", id(model)),
+                  lambda: {fp.id: fp for i in of_kind(model, Interface) for fp in i.flow_properties if fp.id})
 
 
 def references(element: Element) -> Iterator[tuple[str, str]]:
     """``(what, referenced id)`` for every id reference an architecture element holds."""
     if element.owner:
         yield "owner", element.owner
-    if isinstance(element, Part | Port) and element.type:
-        yield "type", element.type
+    if isinstance(element, Part | Port):
+        if element.type:
+            yield "type", element.type
     elif isinstance(element, Interface):
-        yield from ((f"flow property {fp.name!r} type", fp.type) for fp in element.flow_properties if fp.type)
+        for fp in element.flow_properties:
+            if fp.type:
+                yield f"flow property {fp.name!r} type", fp.type
     elif isinstance(element, Connector):
         for n, end in enumerate(element.ends, 1):
-            yield from ((f"end {n} {what}", ref) for what, ref in
-                        (("role", end.role), ("part with port", end.part_with_port)) if ref)
-            yield from ((f"end {n} property path", ref) for ref in end.nested_path)
+            if end.role:
+                yield f"end {n} role", end.role
+            if end.part_with_port:
+                yield f"end {n} part with port", end.part_with_port
+            for ref in end.nested_path:
+                yield f"end {n} property path", ref
         if element.type:
             yield "type", element.type
     elif isinstance(element, ItemFlow):
-        yield from ((what, ref) for what, ref in (("source", element.source), ("target", element.target)) if ref)
-        yield from (("conveyed item", ref) for ref in element.conveyed)
-        yield from (("realizing connector", ref) for ref in element.realizing_connectors)
+        yield from _ends(element.source, element.target)
+        for ref in element.conveyed:
+            yield "conveyed item", ref
+        for ref in element.realizing_connectors:
+            yield "realizing connector", ref
     elif isinstance(element, Relation):
-        yield from (("source", ref) for ref in element.sources)
-        yield from (("target", ref) for ref in element.targets)
+        for ref in element.sources:
+            yield "source", ref
+        for ref in element.targets:
+            yield "target", ref
     elif isinstance(element, FlowSpec):
-        yield from ((what, ref) for what, ref in (("entry", element.entry), ("exit", element.exit)) if ref)
-        yield from (("step", step.element) for step in element.steps)
+        if element.entry:
+            yield "entry", element.entry
+        if element.exit:
+            yield "exit", element.exit
+        for step in element.steps:
+            yield "step", step.element
     elif isinstance(element, Behavior):
-        yield from ((what, ref) for what, ref in (("source", element.source), ("target", element.target)) if ref)
-        yield from (("member", ref) for ref in element.members)
+        yield from _ends(element.source, element.target)
+        for ref in element.members:
+            yield "member", ref
+
+
+def _ends(source: str | None, target: str | None) -> Iterator[tuple[str, str]]:
+    if source:
+        yield "source", source
+    if target:
+        yield "target", target
 
 
 @rule("AR101", "error", "reference to an element that does not exist", domain="architecture")
@@ -262,7 +290,7 @@ def _of_owner(model: Model, element: Element) -> str:
 
 @rule("AR102", "warning", "part, port or flow property without a type", domain="architecture")
 def untyped_feature(model: Model) -> Iterator[Diagnostic]:
-    for element in model.elements.values():
+    for element in of_kind(model, Part | Port | Interface):
         if element.library or (isinstance(element, Port) and element.stereotype in _TYPELESS_PORTS):
             continue
         if isinstance(element, Part | Port) and not element.type and element.stereotype not in _SYSML2_USAGES:
@@ -294,16 +322,18 @@ def unconnected_port(model: Model) -> Iterator[Diagnostic]:
     connected = wired_ids(model)
     used = {p.type for p in of_kind(model, Part) if p.type}
     for port in _authored(model, Port):
+        if port.id in connected or port.required:  # required ones: AR004
+            continue
         if port.stereotype.startswith("AADL "):
             continue  # AADL features are checked per subcomponent (AR121)
-        if isinstance(model.get(port.owner), Block) and port.owner not in used:
+        owner = model.get(port.owner)
+        if isinstance(owner, Block) and port.owner not in used:
             continue
-        if isinstance(model.get(port.owner), Connector):
+        if isinstance(owner, Connector):
             continue  # an end of a SysML v2 connection ('end port p : P' in its body): what it connects
         if port.stereotype == "ComponentPort" and port.type:
             continue  # Capella: a component port that provides or requires an interface is in use (DCOV_09)
-        if port.id not in connected and not port.required:  # required ones: AR004
-            yield _finding("AR103", "warning", port, f"port {_label(port)}{_of_owner(model, port)} is not connected")
+        yield _finding("AR103", "warning", port, f"port {_label(port)}{_of_owner(model, port)} is not connected")
 
 
 @rule("AR104", "error", "connector with fewer than two ends, or a binding with other than two", domain="architecture")
@@ -388,13 +418,14 @@ def cyclic_components(successors: Mapping[str, Collection[str]]) -> Iterator[lis
     """The strongly connected components of a directed graph (every node a key, mapping to the nodes it
     has edges to) that hold a cycle: more than one node, or one node with an edge to itself. Found by one
     depth-first search without recursion (Tarjan's), from the nodes in order; a component comes out
-    when the search leaves the first node it reached in it."""
+    when the search leaves the first node it reached in it. A node without edges is in no cycle: the
+    search does not go into it (most blocks of a model are leaves)."""
     found: dict[str, int] = {}  # node -> when the search reached it
     low: dict[str, int] = {}  # node -> the earliest node on the stack it reaches
     stack: list[str] = []
     on_stack: set[str] = set()
     for start in successors:
-        if start in found:
+        if start in found or not successors[start]:
             continue
         found[start] = low[start] = len(found)
         stack.append(start)
@@ -403,6 +434,8 @@ def cyclic_components(successors: Mapping[str, Collection[str]]) -> Iterator[lis
         while path:
             node, pending = path[-1]
             for target in pending:
+                if not successors[target]:
+                    continue
                 if target not in found:
                     found[target] = low[target] = len(found)
                     stack.append(target)
@@ -450,9 +483,9 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
     """Names compare as written. A part named after its own type beside it (Capella's component and its
     part) and a replica beside its original are no clash. One finding per clashing name."""
     copies = _copies(model)
-    for name, members in _repeats(_compared(model), _name).items():
+    for name, members in _repeats(_compared(model), _NAME).items():
         groups: dict[tuple[str | None, str], list[Element]] = {}
-        for same_owner in _repeats(members, _owner).values():
+        for same_owner in _repeats(members, _OWNER).values():
             for element in same_owner:
                 groups.setdefault((element.owner, _name_kind(element)), []).append(element)
         for (_, kind), group in groups.items():
@@ -465,12 +498,7 @@ def duplicate_name(model: Model) -> Iterator[Diagnostic]:
                                  related=tuple(e.id for e in clashing))
 
 
-def _name(element: Element) -> str:
-    return element.name
-
-
-def _owner(element: Element) -> str | None:
-    return element.owner
+_NAME, _OWNER = attrgetter("name"), attrgetter("owner")
 
 
 def _compared(model: Model) -> Iterator[Element]:
@@ -499,21 +527,23 @@ def _repeats(elements: Iterable[E], key: Callable[[E], K]) -> dict[K, list[E]]:
     return {found: repeated[found] for found in first if found in repeated}
 
 
+_NAMED = Package | Block | Port | Interface | ValueType | Requirement  # unnamed parts are usual (": Type")
+
+
 @rule("AR112", "warning", "element without a name", domain="architecture")
 def missing_name(model: Model) -> Iterator[Diagnostic]:
-    named = (Package, Block, Port, Interface, ValueType, Requirement)  # unnamed parts are usual (": Type")
-    for element in model.elements.values():
+    for element in of_kind(model, _NAMED):
         if element.properties.get("keyword") == "requirement":
             continue  # a SysML v2 requirement usage, which may be anonymous like any usage
-        if isinstance(element, named) and not element.name.strip() and not _is_external(element):
+        if not element.name.strip() and not _is_external(element):
             yield _finding("AR112", "warning", element, f"{element.kind} {element.id!r} has no name")
 
 
 @rule("AR113", "error", "multiplicity bounds are invalid", domain="architecture")
 def invalid_multiplicity(model: Model) -> Iterator[Diagnostic]:
     """Bounds that are not numbers are kept as written by the importers and reported here."""
-    for element in model.elements.values():
-        if isinstance(element, Part | Port) and not element.library:
+    for element in of_kind(model, Part | Port):
+        if not element.library:
             lower = element.invalid.get("lower", element.lower)
             upper = element.invalid.get("upper", "*" if element.upper is None else element.upper)
             bad_text = "lower" in element.invalid or "upper" in element.invalid

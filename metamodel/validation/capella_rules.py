@@ -83,15 +83,18 @@ def interface_used_by_no_component(model: Model) -> Iterator[Diagnostic]:
     """A Capella interface is used by a component: one of the component's interface uses or one of its
     ports' required interfaces names it (Capella's DCOV_01, MDCHK_Interface_Usage_1; an interface that
     components only provide or implement is not used)."""
+    interfaces = [i for i in of_kind(model, Interface) if i.properties.get("metaclass") == "Interface"
+                  and not i.library]
+    if not interfaces:
+        return  # no Capella interface (a SysML model): no component's interface uses to go through
     used = {i for b in of_kind(model, Block) for i in _listed(b, "usedInterfaces")}
     used.update(i for p in of_kind(model, Port) for i in _listed(p, "requiredInterfaces"))
     providing: dict[str, list[str]] = {}  # interface -> the ports that provide it
     for port in of_kind(model, Port):
         for provided_id in _listed(port, "providedInterfaces"):
             providing.setdefault(provided_id, []).append(port.id)
-    for interface in of_kind(model, Interface):
-        if interface.properties.get("metaclass") == "Interface" and not interface.library and \
-                interface.id not in used:
+    for interface in interfaces:
+        if interface.id not in used:
             providers = providing.get(interface.id, [])
             provided = f", though {len(providers)} port(s) provide it" if providers else ""
             yield Diagnostic("AR153", "warning", f"interface {interface.name or interface.id!r}"
@@ -232,8 +235,10 @@ def part_of_another_level(model: Model) -> Iterator[Diagnostic]:
     MDCHK_Component_PartTypeLevel). One finding per component, listing its parts of another kind."""
     wrong: dict[str, list[Part]] = {}
     for part in of_kind(model, Part):
+        if part.stereotype != "Part":
+            continue
         owner, type_ = model.get(part.owner), model.get(part.type)
-        if part.stereotype != "Part" or not isinstance(owner, Block) or owner.stereotype not in _COMPONENT_KINDS \
+        if not isinstance(owner, Block) or owner.stereotype not in _COMPONENT_KINDS \
                 or type_ is None or isinstance(type_, Unmapped):
             continue
         if not (isinstance(type_, Block) and type_.stereotype == owner.stereotype):

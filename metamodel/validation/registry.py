@@ -81,7 +81,8 @@ def of_kind(model: Model, cls: type[E]) -> Iterable[E]:
     types = [kind for kind in by_type if issubclass(kind, cls)]
     if len(types) <= 1:
         return by_type[types[0]] if types else ()  # type: ignore[return-value]
-    return shared(("of kind", id(model), cls), lambda: [e for e in model.elements.values() if isinstance(e, cls)])
+    wanted = set(types)
+    return shared(("of kind", id(model), cls), lambda: [e for e in model.elements.values() if type(e) in wanted])
 
 
 def _by_type(model: Model) -> dict[type, list[Element]]:

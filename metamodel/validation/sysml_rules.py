@@ -34,7 +34,7 @@ def _resolved(model: Model, type_id: str | None) -> Element | None:
 def typing_per_kind(model: Model) -> Iterator[Diagnostic]:
     """SysML: a proxy port is typed by an interface block, a full port by anything but one; part, value
     and constraint properties by blocks, value types and constraint blocks."""
-    for element in model.elements.values():
+    for element in of_kind(model, Port | Part):
         if element.library:
             continue
         if isinstance(element, Port) and element.stereotype in ("ProxyPort", "FullPort"):
