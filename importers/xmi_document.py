@@ -115,7 +115,10 @@ class StereotypeApplication(_Record):
 
     def __init__(self, name: str, base: str, keys: dict[str, int], values: tuple[str, ...],
                  children: tuple[Node, ...], line: int | None) -> None:
-        super().__init__(keys, values, children, line)
+        self.keys = keys  # as in ``_Record.__init__``, without the call: one per application read
+        self.values = values
+        self.children = children
+        self.line = line
         self.name = name
         self.base = base
         self.consumed = False
@@ -207,11 +210,10 @@ class XmiDocument:
     def refs(self, node: Node | StereotypeApplication, slot: str) -> list[str]:
         """Ids referenced through ``slot``: attribute id list, child ``xmi:idref`` or child ``href``."""
         found = (node.get(slot) or "").split()  # a single id is the attribute's own string, as read
-        idref = f"{{{self.xmi_ns}}}idref"
         for child in node.children:
             if child.tag != slot:
                 continue
-            target = child.get(idref)
+            target = child.get(f"{{{self.xmi_ns}}}idref")
             if target:
                 found.append(target)
             elif child.get("href"):
@@ -351,11 +353,11 @@ class _Reader:
             else:
                 tag = element.tag
                 info = tags.get(tag) or self._tag(tag, xmi_ns)
-                attrib = element.attrib
-                if attrib:
-                    names = tuple(attrib)
+                names = tuple(element.keys())  # the element's own keys() and values(): no attrib proxy
+                if names:
                     keys, id_at, type_at = layouts.get(names) or self._layout(names, xmi_ns)
-                    values = tuple([held(v, v) for v in attrib.values()])  # repeated values are held once
+                    texts = element.values()
+                    values = tuple(map(held, texts, texts))  # repeated values are held once
                     element_id = values[id_at] if id_at is not None else None
                     if type_at is not None:
                         written = values[type_at]
@@ -418,10 +420,9 @@ class _Reader:
         if tag.startswith(xmi_prefix):  # xmi:Documentation (xmi:Extension is read as extension content)
             self._node(doc, element, kids, extra)  # its ids stay known
             return
-        attrib = element.attrib
-        names = tuple(attrib)
+        names = tuple(element.keys())
         layout = self.applications.get((tag, names)) or self._application_layout(tag, names, doc.xmi_ns)
-        written = attrib.values()
+        written = element.values()
         at = layout.bases
         bases = [written[at[0]]] if len(at) == 1 else sorted({written[i] for i in at})
         node = None
@@ -440,7 +441,7 @@ class _Reader:
         line = element.sourceline
         stereotypes = doc.stereotypes
         for base in bases:
-            base = self.held(base)
+            base = held(base, base)
             application = StereotypeApplication(local, base, keys, values, children, line)
             earlier = stereotypes.get(base)
             if earlier is None:

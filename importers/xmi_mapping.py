@@ -162,7 +162,7 @@ class Mapper:
             return False
         holder = self.model.elements.get(created.owner or "")
         created.library = created.library or (holder is not None and holder.library)
-        self.model.add(created)
+        self.model.elements[created.id] = created  # its id is new: checked above
         self.report.lines[created.id] = node.line
         self.doc.consume(created.id, _handled)
         self._let_go(node, whole)
