@@ -7,9 +7,9 @@ One function per rule; ``connected_port_pairs`` gives every rule the two ports a
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from operator import attrgetter
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from metamodel.elements import (
     Behavior,
@@ -41,8 +41,7 @@ K = TypeVar("K")
 _FLIPPED = {"in": "out", "out": "in", "inout": "inout"}
 
 
-@dataclass(frozen=True)
-class PortPair:
+class PortPair(NamedTuple):
     """The two port ends of a connector; ``delegation`` when one end is the owner's own boundary port."""
 
     connector: Connector
@@ -291,12 +290,14 @@ def _of_owner(model: Model, element: Element) -> str:
 @rule("AR102", "warning", "part, port or flow property without a type", domain="architecture")
 def untyped_feature(model: Model) -> Iterator[Diagnostic]:
     for element in of_kind(model, Part | Port | Interface):
-        if element.library or (isinstance(element, Port) and element.stereotype in _TYPELESS_PORTS):
+        if element.library:
             continue
-        if isinstance(element, Part | Port) and not element.type and element.stereotype not in _SYSML2_USAGES:
-            yield _finding("AR102", "warning", element,
-                           f"{element.kind} {_label(element)}{_of_owner(model, element)} has no type")
-        elif isinstance(element, Interface):
+        if not isinstance(element, Interface):
+            if not element.type and element.stereotype not in _SYSML2_USAGES and \
+                    not (isinstance(element, Port) and element.stereotype in _TYPELESS_PORTS):
+                yield _finding("AR102", "warning", element,
+                               f"{element.kind} {_label(element)}{_of_owner(model, element)} has no type")
+        else:
             for fp in element.flow_properties:
                 if not fp.type:  # related: the flow property (a Capella exchange item allocation) by its id
                     yield replace(_finding("AR102", "warning", element,
@@ -533,9 +534,9 @@ _NAMED = Package | Block | Port | Interface | ValueType | Requirement  # unnamed
 @rule("AR112", "warning", "element without a name", domain="architecture")
 def missing_name(model: Model) -> Iterator[Diagnostic]:
     for element in of_kind(model, _NAMED):
-        if element.properties.get("keyword") == "requirement":
-            continue  # a SysML v2 requirement usage, which may be anonymous like any usage
-        if not element.name.strip() and not _is_external(element):
+        if element.name.strip() or _is_external(element):
+            continue
+        if element.properties.get("keyword") != "requirement":  # a SysML v2 requirement usage may be anonymous
             yield _finding("AR112", "warning", element, f"{element.kind} {element.id!r} has no name")
 
 
@@ -543,13 +544,14 @@ def missing_name(model: Model) -> Iterator[Diagnostic]:
 def invalid_multiplicity(model: Model) -> Iterator[Diagnostic]:
     """Bounds that are not numbers are kept as written by the importers and reported here."""
     for element in of_kind(model, Part | Port):
-        if not element.library:
+        if element.library:
+            continue
+        bad_text = "lower" in element.invalid or "upper" in element.invalid
+        if bad_text or element.lower < 0 or (element.upper is not None and element.upper < max(element.lower, 0)):
             lower = element.invalid.get("lower", element.lower)
             upper = element.invalid.get("upper", "*" if element.upper is None else element.upper)
-            bad_text = "lower" in element.invalid or "upper" in element.invalid
-            if bad_text or element.lower < 0 or (element.upper is not None and element.upper < max(element.lower, 0)):
-                yield _finding("AR113", "error", element,
-                               f"{element.kind} {_label(element)} has multiplicity [{lower}..{upper}]")
+            yield _finding("AR113", "error", element,
+                           f"{element.kind} {_label(element)} has multiplicity [{lower}..{upper}]")
 
 
 _COVERING = ("satisfy", "verify", "refine", "derive", "realization", "influence")  # the last two: ArchiMate
