@@ -109,6 +109,7 @@ class ParametricBuilder:
         self.statement: tuple[Constraint, Instance, Statement] | None = None
         self.calcs = {canonical(b.name): b for b in index.model.of_kind(Block) if b.stereotype == "calc def"}
         self.arguments: list[dict[str, Node]] = []  # parameter name -> argument, while a calculation is inlined
+        self.parsed: dict[str, list[Statement]] = {}  # constraint id -> its statements, read once for all instances
 
     # -- driver -----------------------------------------------------------------------------------
     def build(self) -> Parametrics:
@@ -117,7 +118,7 @@ class ParametricBuilder:
         for tree in self.trees:
             for instance in tree.walk():
                 for constraint in self.index.features(instance.sources, Constraint):
-                    statements += [(constraint, instance, s) for s in self._parse(constraint, instance)]
+                    statements += [(constraint, instance, s) for s in self._parse(constraint)]
         rest = []
         for item in statements:  # values bound to sequences first: (a, b) is then seen wherever it is used
             statement = item[2]
@@ -213,16 +214,21 @@ class ParametricBuilder:
         setattr(quantity, attribute, value)
 
     # -- constraints ------------------------------------------------------------------------------
-    def _parse(self, constraint: Constraint, instance: Instance) -> list[Statement]:
-        try:
-            return parse_body(constraint.body, constraint.language, frozenset(self.calcs))
-        except ParseError as exc:
-            where = f" at column {exc.offset + 1}" if exc.offset is not None else ""
-            language = f" ({constraint.language})" if constraint.language else ""
-            self._problem("PA001", f"constraint {constraint.name or constraint.body[:40]!r} of {instance.name}"
-                                   f"{language} cannot be read{where}: {exc.message}", constraint.id,
-                          constraint.name)
-            return []
+    def _parse(self, constraint: Constraint) -> list[Statement]:
+        """The statements of a constraint, read once however many instances hold it: a body that cannot
+        be read is one PA001, on the constraint and the element that owns it."""
+        if constraint.id not in self.parsed:
+            try:
+                self.parsed[constraint.id] = parse_body(constraint.body, constraint.language, frozenset(self.calcs))
+            except ParseError as exc:
+                self.parsed[constraint.id] = []
+                where = f" at column {exc.offset + 1}" if exc.offset is not None else ""
+                language = f" ({constraint.language})" if constraint.language else ""
+                owner = self.index.model.get(constraint.owner) if constraint.owner else None
+                of = f" of {owner.name}" if owner is not None and owner.name else ""
+                self._problem("PA001", f"constraint {constraint.name or constraint.body[:40]!r}{of}{language} cannot "
+                                       f"be read{where}: {exc.message}", constraint.id, constraint.name)
+        return self.parsed[constraint.id]
 
     def _sequence(self, constraint: Constraint, instance: Instance, statement: Statement) -> None:
         """``c.parts == (a.m, b.m)``: a multi-valued parameter bound to a sequence of values."""

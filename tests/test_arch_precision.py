@@ -233,3 +233,15 @@ def test_ocl_invariants_of_blocks_are_kept_but_not_solved(tmp_path: Path) -> Non
     assert not any("inv" in e.reason for e in report.entries)
     refused = [d for d in _architecture(model) if d.code == "PA001"]
     assert [d.element_id for d in refused] == ["law"]
+
+
+def test_an_unreadable_constraint_is_one_finding_however_many_parts_use_its_block(tmp_path: Path) -> None:
+    """A block typed by two parts holds one constraint: a body that cannot be read is one PA001, naming the
+    block, not one per part."""
+    body = (_block("tank", "Tank", _value("level", "level") + _rule("law", "level := level + 1 ?", ""))
+            + _block("plant", "Plant", '<ownedAttribute xmi:id="t1" name="tank1" type="tank" aggregation="composite"/>'
+                     '<ownedAttribute xmi:id="t2" name="tank2" type="tank" aggregation="composite"/>'))
+    model, _ = _load(tmp_path, body, _stereo("tank", "plant"))
+    refused = [d for d in _architecture(model) if d.code == "PA001"]
+    assert [d.element_id for d in refused] == ["law"]
+    assert "of Tank" in refused[0].message and "tank1" not in refused[0].message
