@@ -50,6 +50,10 @@ LIBRARY_PACKAGES = {"MD Customization for SysML", "UML Standard Profile", "Magic
                     "ISO 80000", "SI Value Types", "UML Primitive Types", "PrimitiveTypes", "UMLPrimitiveTypes",
                     "SysML Standard Library", "Traceability Customization", "Dependency Matrix Profile"}
 LIBRARY_STEREOTYPES = {"auxiliaryResource"}
+# stereotypes whose SysML constraints name the owner (a block) or forbid another one on the same port:
+# a class without «Block» keeps its features that carry one, as stubs
+BLOCK_FEATURE_STEREOTYPES = {"ConnectorProperty", "DistributedProperty", "ParticipantProperty", "FullPort",
+                             "ProxyPort"}
 HANDLED_STEREOTYPES = {*BLOCK_STEREOTYPES, "SimulationConfig", "InterfaceBlock", "FlowSpecification", "ValueType",
                        "ItemFlow", "BindingConnector", "NestedConnectorEnd", "Requirement",
                        *RELATION_STEREOTYPES, *PROPERTY_STEREOTYPES, *PORT_STEREOTYPES}
@@ -230,8 +234,30 @@ class Mapper:
         imported (a reference to it becomes a stub); classifiers nested in it still are."""
         self._count("Class without a SysML stereotype (not a block)", element)
         self._keep_member(element, "Class", owner)
+        self._keep_against_blocks(element, owner)
         self._queue([child for child in element.children if child.id
                      and child.tag in ("nestedClassifier", "packagedElement")], owner)
+
+    def _keep_against_blocks(self, element: Node, owner: str | None) -> None:
+        """What SysML's constraints judge in a class that is not a block: its generalizations to blocks
+        (Block [8]) and its features carrying a stereotype of blocks' features (``BLOCK_FEATURE_STEREOTYPES``),
+        kept as stubs owned by a stub of the class."""
+        features = [c for c in element.children if c.id and c.tag == "ownedAttribute"
+                    and BLOCK_FEATURE_STEREOTYPES & set(self.doc.stereotype_names(c.id))]
+        generalizations = [(c, general) for c in element.children if c.tag == "generalization"
+                           for general in self.doc.refs(c, "general")[:1]
+                           if set(BLOCK_STEREOTYPES) & set(self.doc.stereotype_names(general))]
+        if not features and not generalizations or not element.id:
+            return
+        if element.id not in self.model.elements:
+            self._add(Unmapped(element.id, element.get("name") or "", owner=owner, source_type="Class"), element)
+        for feature in features:
+            self._add(Unmapped(feature.id or "", feature.get("name") or "", owner=element.id,
+                               source_type=feature.kind or "Property",
+                               stereotype=",".join(self.doc.stereotype_names(feature.id or ""))), feature)
+        for node, general in generalizations:
+            self._add(Relation(node.id or f"generalization:{node.line}", "", owner=element.id,
+                               relation="specialization", sources=[element.id], targets=[general]), node, whole=True)
 
     def _opaque_behaviour(self, element: Node, owner: str | None) -> None:
         block = self.model.elements.get(owner or "")
@@ -301,6 +327,8 @@ class Mapper:
         direction = _direction(app.value("direction") if app is not None else None)
         conjugated = "true" in (element.get("isConjugated"), app.value("isConjugated") if app else None)
         lower, upper, invalid = self._multiplicity(element)
+        if {"FullPort", "ProxyPort"} <= set(names):  # a port cannot be both (FullPort [1], ProxyPort [1])
+            invalid = {**invalid, "stereotype": "FullPort, ProxyPort"}
         port = Port(element_id, element.get("name") or "", owner=owner, direction=direction,
                     port_kind=PORT_KINDS.get(stereotype, "standard"), type=self.doc.ref(element, "type"),
                     conjugated=conjugated, lower=lower, upper=upper, stereotype=stereotype, invalid=invalid)

@@ -20,17 +20,20 @@ def test_transcription_has_a_model_per_test_and_a_reason_per_unmapped_constraint
 
 
 def test_report_on_caught_missed_and_unimported_constraints() -> None:
-    chosen = {"constraint.interfaceblock.porttype", "constraint.derivereqt.client", "constraint.fullport.notproxyport"}
+    chosen = {"constraint.interfaceblock.porttype", "constraint.derivereqt.client", "constraint.fullport.notbehavioral",
+              "constraint.optional.multiplicity"}
     results = {r.constraint: r for r in papyrus_recall.measure(ORACLE, only=chosen)}
     port_type = results["constraint.interfaceblock.porttype"]
     assert (port_type.salver, port_type.present, port_type.caught, port_type.false) == ("AR226", True, True, 0)
     derive = results["constraint.derivereqt.client"]
     assert (derive.caught, derive.false) == (True, 0)
     assert derive.others_on_valid == ("AR221",)  # its supplier is a plain class: DeriveReqt [1] holds it
-    full_port = results["constraint.fullport.notproxyport"]
-    assert (full_port.salver, full_port.present, full_port.caught) == (None, False, False)  # a plain class's port
+    behavioral = results["constraint.fullport.notbehavioral"]  # a plain class's full port: a stub, unjudged
+    assert (behavioral.salver, behavioral.present, behavioral.caught) == (None, True, False)
+    optional = results["constraint.optional.multiplicity"]  # an activity parameter: not imported
+    assert (optional.salver, optional.present, optional.caught) == (None, False, False)
     assert papyrus_recall.totals(list(results.values())) == {
-        "constraints": 3, "mapped": 2, "present": 2, "caught": 2, "recall": 0.667, "false": 0}
+        "constraints": 4, "mapped": 2, "present": 3, "caught": 2, "recall": 0.5, "false": 0}
 
 
 def test_swapped_elements_count_as_missed_and_false() -> None:

@@ -145,3 +145,30 @@ def test_value_properties_of_blocks_are_composite(tmp_path: Path) -> None:
     assert _findings(path) == {("AR234", "shared")}
     model, _ = importers.load(path)
     assert next(f for f in run_rules(model, ["architecture"]) if f.code == "AR234").related == ("s1", "s2")
+
+
+def test_ports_features_and_specializations_judged_against_blocks(tmp_path: Path) -> None:
+    """A port of a block that is both full and proxy, and in a class without «Block»: its stereotyped
+    features and its specialization of a block, which the import keeps as stubs for these checks."""
+    port = '<ownedAttribute xmi:type="uml:Port" xmi:id="{0}" name="{0}"/>'
+    prop = '<ownedAttribute xmi:id="{0}" name="{0}"/>'
+    body = "\n".join([
+        _cls("blk", port.format("both") + port.format("full") + prop.format("conn_ok")),
+        _cls("plain", port.format("plain_both") + prop.format("conn") + prop.format("dist") + prop.format("bare")
+             + '<generalization xmi:id="g_blk" general="blk"/>'),
+        _cls("plain2", '<generalization xmi:id="g_plain" general="plain"/>'),
+    ])
+    applied = [("Blocks:Block", "base_Class", "blk"), ("PortsAndFlows:FullPort", "base_Port", "both"),
+               ("PortsAndFlows:ProxyPort", "base_Port", "both"), ("PortsAndFlows:FullPort", "base_Port", "full"),
+               ("Blocks:ConnectorProperty", "base_Property", "conn_ok"),
+               ("PortsAndFlows:FullPort", "base_Port", "plain_both"),
+               ("PortsAndFlows:ProxyPort", "base_Port", "plain_both"),
+               ("Blocks:ConnectorProperty", "base_Property", "conn"),
+               ("Blocks:DistributedProperty", "base_Property", "dist")]
+    apps = "\n".join(f'<{kind} xmi:id="s{n}" {slot}="{base}"/>' for n, (kind, slot, base) in enumerate(applied))
+    path = _model(tmp_path, body, apps)
+    assert _findings(path) == {("AR235", "both"), ("AR235", "plain_both"), ("AR236", "conn"), ("AR236", "dist"),
+                               ("AR237", "plain")}
+    model, _ = importers.load(path)
+    assert "bare" not in model.elements and "plain2" not in model.elements  # nothing judged there
+    assert not [f for f in run_rules(model, ["architecture"]) if f.code == "AR101"]  # the stubs' owners exist

@@ -285,3 +285,54 @@ def value_property_composite(model: Model) -> Iterator[Diagnostic]:
             names = ", ".join(_label(p) for p in parts)
             yield Diagnostic("AR234", "error", f"{owner.kind} {_label(owner)} has value properties that are not "
                              f"composite: {names}", owner_id, owner.name, related=tuple(p.id for p in parts))
+
+
+def _stereotypes(element: Element) -> set[str]:
+    """The SysML stereotypes of a port read whole, or of a stub of a feature of a class that is not a block."""
+    if isinstance(element, Unmapped):
+        return set(element.stereotype.split(","))
+    if isinstance(element, Port):
+        return {s.strip() for s in element.invalid.get("stereotype", element.stereotype).split(",")}
+    return set()
+
+
+@rule("AR235", "error", "port that is both a full port and a proxy port", domain="architecture")
+def full_and_proxy_port(model: Model) -> Iterator[Diagnostic]:
+    """FullPort [1], ProxyPort [1]: full ports cannot also be proxy ports, nor proxy ports full ports."""
+    for element in model.elements.values():
+        if isinstance(element, Port | Unmapped) and not element.library and \
+                {"FullPort", "ProxyPort"} <= _stereotypes(element):
+            yield Diagnostic("AR235", "error", f"port {_label(element)} is both a full port and a proxy port",
+                             element.id, element.name)
+
+
+# ConnectorProperty [1] and DistributedProperty [1]: properties of blocks (or value types); ParticipantProperty
+# [1]: of association blocks, which are not imported either
+_OF_BLOCKS = ("ConnectorProperty", "DistributedProperty", "ParticipantProperty")
+
+
+@rule("AR236", "error", "block property stereotype on a property of a class that is not a block",
+      domain="architecture")
+def block_property_outside_blocks(model: Model) -> Iterator[Diagnostic]:
+    """ConnectorProperty [1], DistributedProperty [1], ParticipantProperty [1]: these stereotypes apply only
+    to properties of blocks (the import keeps such properties of other classes as stubs)."""
+    for element in of_kind(model, Unmapped):
+        owner = model.get(element.owner)
+        applied = [s for s in _OF_BLOCKS if s in _stereotypes(element)]
+        if applied and isinstance(owner, Unmapped) and not element.library:
+            yield Diagnostic("AR236", "error", f"property {_label(element)} of {owner.source_type} {_label(owner)}, "
+                             f"which is not a block, is a {' and '.join(applied)}", element.id, element.name,
+                             related=(owner.id,))
+
+
+@rule("AR237", "error", "class that specializes a block without being a block", domain="architecture")
+def specialization_of_block(model: Model) -> Iterator[Diagnostic]:
+    """Block [8]: any classifier that specializes a block is a block too."""
+    for relation in of_kind(model, Relation):
+        if relation.relation != "specialization" or not relation.sources or not relation.targets:
+            continue
+        specific, general = model.get(relation.sources[0]), model.get(relation.targets[0])
+        if isinstance(specific, Unmapped) and isinstance(general, Block) and general.stereotype:
+            yield Diagnostic("AR237", "error", f"{specific.source_type} {_label(specific)} specializes block "
+                             f"{_label(general)} but is not a block", specific.id, specific.name,
+                             related=(general.id, relation.id))
