@@ -9,6 +9,7 @@ Nodes are let go as they are mapped, so the document and the model are not both 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from importers.multiplicity import read_bound
 from importers.report import ImportReport
@@ -484,14 +485,15 @@ class Mapper:
             keys.extend([*element.sources, *element.targets])
         elif isinstance(element, Behavior):
             keys.extend([element.source, element.target, *element.members])
+        elements, flow_properties = self.model.elements, self.flow_properties
         for key in keys:
-            self._target(key)
+            if key and key not in elements and key not in flow_properties:
+                self._target(key)
 
-    def _target(self, key: str | None) -> None:
-        """Make ``key`` resolvable when the file defines it: library types and other files' elements
-        become value types; elements of kinds Salver does not model become ``Unmapped`` stubs."""
-        if not key or key in self.model.elements or key in self.flow_properties:
-            return
+    def _target(self, key: str) -> None:
+        """Make ``key``, which names no element, resolvable when the file defines it: library types and
+        other files' elements become value types; elements of kinds Salver does not model become
+        ``Unmapped`` stubs."""
         external = self.doc.externals.get(key)
         if external is not None:
             self.model.add(ValueType(key, external.name, href=external.href))
@@ -574,6 +576,7 @@ class Mapper:
         return "info", "applied to elements that are not imported"
 
 
+@cache  # asked once per element mapped, of a few stereotypes
 def _handled(stereotype: str) -> bool:
     """Whether the mapping reads an application of ``stereotype`` into the element it applies to."""
     return stereotype in HANDLED_STEREOTYPES or stereotype.endswith("Requirement")

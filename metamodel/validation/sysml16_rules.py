@@ -242,9 +242,11 @@ def requirement_nested_classifiers(model: Model) -> Iterator[Diagnostic]:
 def requirement_as_type(model: Model) -> Iterator[Diagnostic]:
     """Requirement [6]: requirements type no other model element (one finding per requirement)."""
     requirements = {r.id: r for r in _sysml_requirements(model)}
+    if not requirements:
+        return
     typed: dict[str, list[Element]] = {}
-    for element in model.elements.values():
-        if isinstance(element, Part | Port) and element.type in requirements:
+    for element in of_kind(model, Part | Port):
+        if element.type in requirements:
             typed.setdefault(element.type, []).append(element)
     for requirement_id, elements in typed.items():
         requirement = requirements[requirement_id]
