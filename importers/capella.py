@@ -7,8 +7,8 @@ the element's place) are read from the files beside the model; references into t
 
 Mapped: the project's architectures (Package, the layer's Capella type as property ``layer``) and their
 component, data and interface packages (Package); operational entities, system/logical/physical components
-and configuration items (Block, the Capella type as stereotype, ``actor`` in its properties when Capella
-marks it an actor) with their parts (Part, cardinality kept); component ports (Port, orientation as
+and configuration items (Block, the Capella type as stereotype, ``actor`` and ``nature`` in its properties
+when Capella writes them) with their parts (Part, cardinality kept); component ports (Port, orientation as
 direction, first provided or required interface as type, all of them in its properties
 ``providedInterfaces``/``requiredInterfaces``; a component's interface uses and implementations in its
 properties ``usedInterfaces``/``implementedInterfaces``) and physical ports (Port, kind ``physical``);
@@ -18,15 +18,16 @@ and ``convoyedInformations``); data classes and unions (Block ``Class`` or ``Uni
 parts; primitive data types are ValueTypes); associations (Relation ``association`` from the ends they own to
 their navigable ends); a component's communication links (Relation ``communication`` to the exchange item);
 exchange items and interfaces (Interface: their elements or allocated exchange items as flow properties);
-allocations and deployments (Relation ``allocate``, from the allocated element to where it is allocated)
-and component, port and information realizations (Relation ``realization``); requirements of the requirements
-viewpoint (Requirement) and their allocations to the elements that address them (Relation
-``satisfy`` from the element to the requirement, or ``verify``/``refine``/``derive`` when the link's type
-names one).
+operational roles (Block, stereotype ``Role``); allocations, role allocations and deployments (Relation
+``allocate``, from the allocated element to where it is allocated) and component, port and information
+realizations (Relation ``realization``); requirements of the requirements viewpoint (Requirement) and their
+allocations to the elements that address them (Relation ``satisfy`` from the element to the requirement, or
+``verify``/``refine``/``derive`` when the link's type names one).
 Functions, their ports and exchanges, functional chains, state machines and scenarios are read by
-``importers.capella_behaviour``. Capabilities, function packages (their functions are owned by the layer)
-and realization traces between levels are counted in the report, and kept as ``Unmapped`` stubs where a
-mapped relation refers to them.
+``importers.capella_behaviour``; capabilities, missions, their links and generalizations by
+``importers.capella_capabilities``. Function, capability and role packages (their content is owned by
+the layer) and realization traces between levels are counted in the report, and kept as ``Unmapped``
+stubs where a mapped relation refers to them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from importers.capella_behaviour import behaviour_handlers
+from importers.capella_capabilities import capability_handlers
 from importers.multiplicity import read_bound
 from importers.report import ImportReport
 from importers.unmapped import UnmappedCounter
@@ -83,6 +85,7 @@ RELATIONS = {
     "ComponentExchangeAllocation": ("allocate", "targetElement", "sourceElement"),
     "ComponentExchangeFunctionalExchangeAllocation": ("allocate", "targetElement", "sourceElement"),
     "PartDeploymentLink": ("allocate", "deployedElement", "location"),
+    "RoleAllocation": ("allocate", "targetElement", "sourceElement"),
     "ComponentRealization": ("realization", "sourceElement", "targetElement"),
     "PortRealization": ("realization", "sourceElement", "targetElement"),
     "InformationRealization": ("realization", "sourceElement", "targetElement"),
@@ -101,19 +104,16 @@ UNION_REFS = ("discriminant", "defaultProperty")  # a union's references to its 
 LIBRARY_PACKAGES = {"Predefined Types"}  # the data types Capella creates in every project
 _FUNCTION_PKG = "the package is not kept; its functions, exchanges and chains are imported, owned by the layer"
 _CHAIN_CONTROL = "control nodes and sequence links of operational processes and chains are not imported"
-_CAPABILITY = "capabilities, missions and their involvements (use cases) are not imported"
+_CAPABILITY_PKG = "the package is not kept; its capabilities or missions are imported, owned by the layer"
+_ROLE_PKG = "the package is not kept; its roles are imported, owned by the layer"
 _TRACE = "realization traces between architecture levels are not imported"
 _CATALOG = "replicable element catalogs (REC/RPL) are not imported (each replica is linked to its original)"
 # Capella kinds not imported, by reason; the kinds that are imported (behaviour_handlers among them) have none
 _GROUPS = {
     _FUNCTION_PKG: ("OperationalActivityPkg", "SystemFunctionPkg", "LogicalFunctionPkg", "PhysicalFunctionPkg"),
     _CHAIN_CONTROL: ("ControlNode", "SequenceLink"),
-    _CAPABILITY: ("OperationalCapabilityPkg", "OperationalCapability", "CapabilityPkg", "Capability",
-                  "CapabilityRealizationPkg", "CapabilityRealization", "MissionPkg", "Mission", "MissionInvolvement",
-                  "CapabilityExploitation", "CapabilityInvolvement", "CapabilityRealizationInvolvement",
-                  "EntityOperationalCapabilityInvolvement", "AbstractFunctionAbstractCapabilityInvolvement",
-                  "FunctionalChainAbstractCapabilityInvolvement", "AbstractCapabilityInclude",
-                  "AbstractCapabilityExtend", "AbstractCapabilityGeneralization", "RolePkg", "Role"),
+    _CAPABILITY_PKG: ("OperationalCapabilityPkg", "CapabilityPkg", "CapabilityRealizationPkg", "MissionPkg"),
+    _ROLE_PKG: ("RolePkg",),
     _TRACE: ("FunctionRealization", "FunctionalExchangeRealization", "FunctionalChainRealization",
              "AbstractCapabilityRealization", "ScenarioRealization", "AbstractStateRealization",
              "StateTransitionRealization", "OperationalAnalysisRealization", "SystemAnalysisRealization",
@@ -124,6 +124,7 @@ _GROUPS = {
 REASONS = {
     **{kind: reason for reason, kinds in _GROUPS.items() for kind in kinds},
     "TransfoLink": "transition traces between architecture levels are tool bookkeeping",
+    "ActivityAllocation": "allocations of operational activities to roles are not imported",
     "ChangeEvent": "change events (triggers of state transitions) are not imported",
     "KeyValue": "key/value annotations are not imported",
     "Unit": "units are read into the physical quantities that use them",
@@ -131,7 +132,10 @@ REASONS = {
     "LiteralNumericValue": "numeric values (data type bounds, association end cardinalities) are not imported",
     "Constraint": "constraint expressions are not imported",
     "OpaqueExpression": "constraint expressions are not imported",
-    "Generalization": "generalizations are not imported",
+    "Generalization": "generalizations of elements that are not imported are not imported",
+    "AbstractCapabilityInclude": "capability links of elements that are not imported are not imported",
+    "AbstractCapabilityExtend": "capability links of elements that are not imported are not imported",
+    "AbstractCapabilityGeneralization": "capability links of elements that are not imported are not imported",
     "Property": "properties outside classes, unions and associations are not imported",
     "ExchangeCategory": "exchange categories are not imported",
     "PhysicalPath": "physical paths are not imported (their allocations of exchanges are)",
@@ -195,12 +199,13 @@ class CapellaMapper:
             **{kind: self._requirement_link for kind in REQUIREMENT_LINKS},
             "Class": self._class, "Union": self._class, "Part": self._part, "Property": self._property,
             "UnionProperty": self._property, "Association": self._association,
-            "CommunicationLink": self._communication_link,
+            "CommunicationLink": self._communication_link, "Role": self._block,
             "ComponentPort": self._port, "PhysicalPort": self._port,
             "ExchangeItem": self._exchange_item, "Interface": self._interface, "Requirement": self._requirement,
             "CatalogElementLink": self._catalog_link,
             **{kind: self._interface_link for kind in INTERFACE_LINKS},
             **behaviour_handlers(self),
+            **capability_handlers(self),
         }
 
     # -- driver -------------------------------------------------------------------------------------
@@ -345,7 +350,7 @@ class CapellaMapper:
 
     def _block(self, element: etree._Element, owner: str | None) -> None:
         stereotype = capella_type(element) or ""
-        properties = {"actor": "true"} if element.get("actor") == "true" else NO_VALUES
+        properties = {key: element.get(key) for key in ("actor", "nature") if element.get(key)} or NO_VALUES
         self._add(Block(element.get("id"), element.get("name") or "", owner=owner, properties=properties,
                         is_abstract=element.get("abstract") == "true", stereotype=stereotype), element)
 

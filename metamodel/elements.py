@@ -370,14 +370,16 @@ class FlowSpec(Element):
 
 
 BEHAVIOR_KINDS = ("function", "functional_exchange", "functional_chain", "activity", "action", "activity_edge",
-                  "state_machine", "region", "state", "mode", "transition", "scenario", "message")
+                  "state_machine", "region", "state", "mode", "transition", "scenario", "message", "capability",
+                  "mission")
 
 
 @dataclass
 class Behavior(Element):
     """A behavioural element kept with its structure: functions and their exchanges, chains, activities
-    and actions, state machines, states, modes and transitions, scenarios and messages. Exchanges,
-    transitions and messages go from ``source`` to ``target``; chains and scenarios list ``members``;
+    and actions, state machines, states, modes and transitions, scenarios and messages, capabilities
+    (use cases) and missions. Exchanges, transitions and messages go from ``source`` to ``target``;
+    chains, scenarios, capabilities and missions list ``members``;
     ``detail`` is the source tool's metaclass (``InitialPseudoState``, ``Mode``, ``CallBehaviorAction``)."""
 
     kind: ClassVar[str] = "behavior"
@@ -406,7 +408,9 @@ RELATION_KINDS = ("satisfy", "verify", "refine", "allocate", "derive", "trace", 
                   "realization", "communication",  # Capella: a component's communication link to an exchange item
                   # ArchiMate relationships
                   "access", "aggregation", "assignment", "association", "composition", "flow", "influence",
-                  "serving", "specialization", "triggering")
+                  "serving", "specialization", "triggering",
+                  # use cases and Capella capabilities including or extending one another
+                  "include", "extend")
 
 
 @dataclass

@@ -25,16 +25,18 @@ IFE = MBSE_SAMPLES / "capella" / "In-Flight Entertainment System.capella"
 # Enumeration 9 + Numeric 5 + PhysicalQuantity 4 + String 2; interfaces = ExchangeItem 17 + Interface 4.
 # ports also count the function ports, 482 FunctionInputPort/FunctionOutputPort.
 EXPECTED = {"block": 145, "part": 199, "port": 571, "connector": 46, "package": 32, "value_type": 22,
-            "interface": 21, "relation": 615, "requirement": 0}
+            "interface": 21, "relation": 623, "requirement": 0}
 # behaviour: functions of the four layers, functional exchanges, chains, state machines with their regions,
-# states and transitions, scenarios with their messages
+# states and transitions, scenarios with their messages; capabilities = OperationalCapability 3 + Capability 13 +
+# CapabilityRealization 23, and the 5 missions
 BEHAVIOUR = {"function": 235, "functional_exchange": 272, "functional_chain": 37, "state_machine": 5, "region": 61,
-             "state": 73, "transition": 85, "scenario": 13, "message": 80}
+             "state": 73, "transition": 85, "scenario": 13, "message": 80, "capability": 39, "mission": 5}
 # allocate = ComponentFunctionalAllocation 179 + PortAllocation 69 + ComponentPortAllocation 2 +
 # ComponentExchangeAllocation 1 + ComponentExchangeFunctionalExchangeAllocation 26 + PartDeploymentLink 22;
 # realization = ComponentRealization 33 + PortRealization 219 + InformationRealization 26; copy: REC/RPL
-# replicas to their originals; association = information:Association 14.
-RELATIONS = {"allocate": 299, "realization": 278, "copy": 24, "association": 14}
+# replicas to their originals; association = information:Association 14; specialization: the 7
+# Generalizations (of classes); include: the one AbstractCapabilityInclude.
+RELATIONS = {"allocate": 299, "realization": 278, "copy": 24, "association": 14, "specialization": 7, "include": 1}
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
           '<org.polarsys.capella.core.data.capellamodeller:Project xmlns:xmi="http://www.omg.org/XMI" '

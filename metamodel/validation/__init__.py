@@ -14,12 +14,13 @@ from metamodel.model import Model
 from metamodel.validation import registry
 from metamodel.validation.registry import Diagnostic, Rule, rule
 
-RULE_MODULES = ("aadl_rules", "arch_rules", "behaviour_rules", "capella_data_rules", "capella_levels", "capella_rules",
-                "fmu_rules", "neural_rules", "sd_rules", "sysml_rules", "sysml16_rules")
+RULE_MODULES = ("aadl_rules", "arch_rules", "behaviour_rules", "capability_rules", "capella_data_rules",
+                "capella_levels", "capella_rules", "fmu_rules", "neural_rules", "sd_rules", "sysml_rules",
+                "sysml16_rules")
 
-__all__ = ["RULES", "Diagnostic", "Rule", "aadl_rules", "arch_rules", "behaviour_rules", "capella_data_rules",
-           "capella_levels", "capella_rules", "fmu_rules", "neural_rules", "rule", "run_rules", "sd_rules",
-           "sysml16_rules", "sysml_rules", "validate"]
+__all__ = ["RULES", "Diagnostic", "Rule", "aadl_rules", "arch_rules", "behaviour_rules", "capability_rules",
+           "capella_data_rules", "capella_levels", "capella_rules", "fmu_rules", "neural_rules", "rule", "run_rules",
+           "sd_rules", "sysml16_rules", "sysml_rules", "validate"]
 
 
 def _register_rules() -> None:

@@ -469,7 +469,10 @@ _UNNAMED_BEHAVIOUR = ("message", "transition", "functional_exchange", "activity_
 
 def _name_kind(element: Element) -> str:
     """Elements of one owner must differ in name only within a kind: parts and ports are both properties
-    (UML's distinguishability), a block and a port of the same name are not a clash."""
+    (UML's distinguishability), a block and a port of the same name are not a clash, nor a function and a
+    capability (Capella holds them in separate packages of a layer)."""
+    if isinstance(element, Behavior):
+        return element.behavior_kind.replace("_", " ")
     return "property" if isinstance(element, Part | Port) else element.kind
 
 

@@ -2,7 +2,8 @@
 direction of their function ports, functional chains through functions that are not leaves, functions
 allocated more than once, interfaces no component uses, and component exchanges against their ports'
 orientation or the exchange items of their functional exchanges, control functions with more than one
-input or output, and parts typed by components of another level.
+input or output, parts typed by components of another level, components generalizing themselves and
+physical node components that allocate functions.
 """
 
 from __future__ import annotations
@@ -250,3 +251,60 @@ def part_of_another_level(model: Model) -> Iterator[Diagnostic]:
         yield Diagnostic("AR157", "error", f"{component.stereotype} {component.name!r}{_layer(model, component)} "
                          f"holds parts typed by another kind of element: {kinds}", component_id, component.name,
                          related=tuple(p.id for p in parts))
+
+
+@rule("AR165", "error", "component generalizes itself", domain="architecture")
+def component_generalizes_itself(model: Model) -> Iterator[Diagnostic]:
+    """A Capella component is not among its own super types: none of its generalizations names it
+    (Capella's DWF_DC_17, Component_GeneralizationItself, which looks at the direct generalizations)."""
+    for relation in of_kind(model, Relation):
+        if relation.relation != "specialization":
+            continue
+        for source in relation.sources:
+            component = model.get(source)
+            if isinstance(component, Block) and component.stereotype in _COMPONENT_KINDS and \
+                    source in relation.targets:
+                yield Diagnostic("AR165", "error", f"{component.stereotype} {component.name!r}"
+                                 f"{_layer(model, component)} generalizes itself", source, component.name,
+                                 related=(relation.id,))
+
+
+@rule("AR166", "error", "physical node component allocates functions", domain="architecture")
+def node_component_allocates_functions(model: Model) -> Iterator[Diagnostic]:
+    """A physical component of nature NODE that is not an actor allocates no function: functions go to
+    behaviour components deployed on the nodes (Capella's DWF_DC_20, PhysicalComponentFunctionAllocation).
+    One finding per component, naming its functions."""
+    allocated: dict[str, list[str]] = {}
+    for relation in of_kind(model, Relation):
+        if relation.relation != "allocate":
+            continue
+        functions = [s for s in relation.sources if isinstance(model.get(s), Behavior)
+                     and model[s].behavior_kind == "function"]
+        for target in relation.targets if functions else ():
+            allocated.setdefault(target, []).extend(functions)
+    for component_id, functions in allocated.items():
+        component = model.get(component_id)
+        if isinstance(component, Block) and component.stereotype == "PhysicalComponent" and \
+                component.properties.get("nature") == "NODE" and component.properties.get("actor") != "true":
+            yield Diagnostic("AR166", "error", f"node component {component.name!r}{_layer(model, component)} "
+                             f"allocates functions {_names(model, functions)}; a node allocates none",
+                             component_id, component.name, related=tuple(functions))
+
+
+@rule("AR167", "error", "role allocated by something other than an entity", domain="architecture")
+def role_allocated_by_non_entity(model: Model) -> Iterator[Diagnostic]:
+    """A Capella operational role is allocated to operational entities only: each of its role allocations
+    comes from an entity (Capella's DWF_DC_02, MDCHK_Role_RoleAllocation). The importer reads a role
+    allocation as an ``allocate`` relation from the role to what allocates it."""
+    for relation in of_kind(model, Relation):
+        roles = [s for s in relation.sources if isinstance(model.get(s), Block) and model[s].stereotype == "Role"]
+        if relation.relation != "allocate" or not roles:
+            continue
+        wrong = [t for t in relation.targets
+                 if not (isinstance(model.get(t), Block) and model[t].stereotype == "Entity")]
+        if wrong or not relation.targets:
+            for role in roles:
+                allocating = _names(model, wrong) if wrong else "nothing"
+                yield Diagnostic("AR167", "error", f"role {model[role].name!r}{_layer(model, model[role])} is "
+                                 f"allocated by {allocating}, not by an operational entity", role, model[role].name,
+                                 related=(relation.id, *wrong))
