@@ -1,4 +1,4 @@
-"""Capella's rules on architecture levels, allocation and ownership (AR170-AR177): one model of four
+"""Capella's rules on architecture levels, allocation and ownership (AR170-AR178): one model of four
 levels where each rule has elements Capella flags and elements it passes."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ NAMESPACES = ('xmlns:ctx="http://www.polarsys.org/capella/core/ctx/7.0.0" '
               'xmlns:pa="http://www.polarsys.org/capella/core/pa/7.0.0" '
               'xmlns:epbs="http://www.polarsys.org/capella/core/epbs/7.0.0" '
               'xmlns:inf="http://www.polarsys.org/capella/core/information/7.0.0" '
-              'xmlns:pa.deployment="http://www.polarsys.org/capella/core/pa/deployment/7.0.0" ')
+              'xmlns:pa.deployment="http://www.polarsys.org/capella/core/pa/deployment/7.0.0" '
+              'xmlns:com="http://www.polarsys.org/capella/core/information/communication/7.0.0" ')
 ALLOCATION = 'xsi:type="fa:ComponentFunctionalAllocation"'
 CE_FE = 'xsi:type="fa:ComponentExchangeFunctionalExchangeAllocation"'
 MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
@@ -114,6 +115,12 @@ MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
                   sourceElement="#cp_other"/>
             </ownedFeatures>
             <ownedFunctionalAllocation {ALLOCATION} id="al_a" targetElement="#lf_a" sourceElement="#lc1"/>
+            <ownedInterfacePkg xsi:type="cs:InterfacePkg" id="lc1_ipkg" name="Sensor Interfaces">
+              <ownedInterfaces xsi:type="cs:Interface" id="itf_lc1" name="Raw"/>
+            </ownedInterfacePkg>
+            <ownedInterfaceUses xsi:type="cs:InterfaceUse" id="use_own" usedInterface="#itf_lc1"/>
+            <ownedCommunicationLinks xsi:type="com:CommunicationLink" id="cl_up" kind="SEND" exchangeItem="#ei_sa"/>
+            <ownedCommunicationLinks xsi:type="com:CommunicationLink" id="cl_low" kind="SEND" exchangeItem="#ei_pa"/>
             <ownedComponentExchanges xsi:type="fa:ComponentExchange" id="ce_misplaced" name="Misplaced"
                 source="#cp_other" target="#cp2" kind="FLOW"/>
           </ownedLogicalComponents>
@@ -126,9 +133,16 @@ MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
               <ownedParts xsi:type="cs:Part" id="p_lc21" name="Core" abstractType="#lc21"/>
               <ownedLogicalComponents xsi:type="la:LogicalComponent" id="lc21" name="Core">
                 <ownedFunctionalAllocation {ALLOCATION} id="al_c" targetElement="#lf_c" sourceElement="#lc21"/>
+                <ownedInterfaceUses xsi:type="cs:InterfaceUse" id="use_above" usedInterface="#itf_lc2"/>
               </ownedLogicalComponents>
             </ownedLogicalComponentPkgs>
             <ownedFunctionalAllocation {ALLOCATION} id="al_b" targetElement="#lf_b" sourceElement="#lc2"/>
+            <ownedInterfaceUses xsi:type="cs:InterfaceUse" id="use_sibling" usedInterface="#itf_lc1"/>
+            <ownedInterfacePkg xsi:type="cs:InterfacePkg" id="lc2_ipkg" name="Computer Interfaces">
+              <ownedInterfacePkgs xsi:type="cs:InterfacePkg" id="lc2_ipkg_sub" name="Inner">
+                <ownedInterfaces xsi:type="cs:Interface" id="itf_lc2" name="Jobs"/>
+              </ownedInterfacePkgs>
+            </ownedInterfacePkg>
             <ownedFunctionalAllocation {ALLOCATION} id="al_stray" targetElement="#sf_stray" sourceElement="#lc2"/>
           </ownedLogicalComponents>
         </ownedLogicalComponents>
@@ -142,6 +156,9 @@ MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
           </ownedFunctions>
         </ownedPhysicalFunctions>
       </ownedFunctionPkg>
+      <ownedDataPkg xsi:type="inf:DataPkg" id="pa_data" name="Data">
+        <ownedExchangeItems xsi:type="inf:ExchangeItem" id="ei_pa" name="Frame"/>
+      </ownedDataPkg>
       <ownedPhysicalComponentPkg xsi:type="pa:PhysicalComponentPkg" id="pa_pkg" name="Structure">
         <ownedParts xsi:type="cs:Part" id="p_ps" name="Physical System" abstractType="#ps"/>
         <ownedPhysicalLinks xsi:type="cs:PhysicalLink" id="pl_bad" name="Cable B" linkEnds="#pp1 #pp2"/>
@@ -175,7 +192,7 @@ MODEL = HEADER.replace('id="p1"', NAMESPACES + 'id="p1"') + f"""
   </ownedModelRoots>
 </org.polarsys.capella.core.data.capellamodeller:Project>
 """
-CODES = {f"AR{n}" for n in range(170, 178)}
+CODES = {f"AR{n}" for n in range(170, 179)}
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +211,7 @@ def test_exactly_the_planted_elements_are_reported(findings: list[Diagnostic]) -
     assert sorted((d.code, d.element_id) for d in findings) == [
         ("AR170", "sf_parent"), ("AR171", "sf_stray"), ("AR172", "ce_level"), ("AR173", "cp_other"),
         ("AR173", "cp_other"), ("AR174", "ce_misplaced"), ("AR174", "pl_bad"), ("AR175", "sys"),
-        ("AR176", "epbs_ipkg"), ("AR177", "itf_sa")]
+        ("AR176", "epbs_ipkg"), ("AR177", "itf_sa"), ("AR178", "lc1"), ("AR178", "lc2")]
 
 
 def test_allocated_functions_are_leaves_of_the_component_level(findings: list[Diagnostic]) -> None:
@@ -238,3 +255,13 @@ def test_interfaces_and_items_are_of_the_user_level_or_above(findings: list[Diag
     [package] = _about(findings, "AR176", "epbs_ipkg")
     assert component.related == ("itf_la",) and interface.related == ("eia_low", "ei_la")
     assert package.severity == "error" and "EPBS" in package.message
+
+
+def test_components_use_only_what_their_namespace_shows(findings: list[Diagnostic]) -> None:
+    """lc2 uses an interface of lc1's package (a sibling's); lc1 its own and lc21 one of the component
+    above it (in a sub-package): fine; lc1's communication links name a system exchange item (fine) and a
+    physical one."""
+    [sibling] = _about(findings, "AR178", "lc2")
+    [lower] = _about(findings, "AR178", "lc1")
+    assert sibling.related == ("itf_lc1",) and "held by 'Sensor', which is not above it" in sibling.message
+    assert lower.related == ("ei_pa",) and "exchange item 'Frame' (physical architecture)" in lower.message

@@ -1,8 +1,8 @@
-"""Capella's rules on architecture levels, allocation and ownership (AR170-AR177): functions allocated
+"""Capella's rules on architecture levels, allocation and ownership (AR170-AR178): functions allocated
 to components (leaves only, of the component's level), functional exchanges allocated to component
 exchanges of their level, port allocations of component ports, the element owning a component exchange
-or physical link, and the levels of the interfaces components use and of the exchange items interfaces
-allocate.
+or physical link, the levels of the interfaces components use and of the exchange items interfaces
+allocate, and the interfaces and exchange items a component can see.
 
 Levels are Capella's architectures in their order (operational analysis, system analysis, logical,
 physical, EPBS); an element's level is the architecture it sits in.
@@ -404,3 +404,83 @@ def exchange_item_of_lower_level(model: Model) -> Iterator[Diagnostic]:
                                  interface.id, interface.name,
                                  related=tuple(i for i in (allocation.id, item.id) if i))
 
+
+
+def _holding_block(model: Model, element: Element) -> Block | None:
+    """The component whose packages hold ``element`` (an interface, an exchange item), None when the
+    architecture's own packages hold it; worked out once per package."""
+    known = shared(("capella holding components", id(model)), dict)
+    path: list[str] = []
+    current = model.get(element.owner)
+    found: Block | None = None
+    while current is not None and current.id not in path:
+        if current.id in known:
+            found = known[current.id]
+            break
+        path.append(current.id)
+        if isinstance(current, Block) or current.properties.get("layer") in LEVELS:
+            found = current if isinstance(current, Block) else None
+            break
+        current = model.get(current.owner)
+    for visited in path:
+        known[visited] = found
+    return found
+
+
+def _above(model: Model, component: Block) -> set[str]:
+    """The component and the components holding it, through component packages (Capella's
+    CapellaElementExt.getComponentHierarchy, the component itself added)."""
+    found, current = set(), model.get(component.id)
+    while current is not None and current.id not in found and not current.properties.get("layer"):
+        if isinstance(current, Block):
+            found.add(current.id)
+        current = model.get(current.owner)
+    return found
+
+
+def _communication_items(model: Model) -> dict[str, list[str]]:
+    """Component id -> the exchange items its communication links name."""
+    def gather() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for relation in of_kind(model, Relation):
+            if relation.relation == "communication" and relation.owner:
+                found.setdefault(relation.owner, []).extend(relation.targets)
+        return found
+    return shared(("capella communication items", id(model)), gather)
+
+
+@rule("AR178", "warning", "component uses an interface or exchange item outside what it can see", domain="architecture")
+def interface_out_of_sight(model: Model) -> Iterator[Diagnostic]:
+    """A component uses, implements, provides or requires (through its ports) only interfaces that its
+    level's interface packages hold, or those of the components above it, or its own, or an upper level's;
+    its communication links name exchange items of its level or an upper one (Capella's DWF_I_13,
+    InterfaceAndExchangeItemsLocationConsistency with the business queries listing what each may name;
+    interfaces of a lower level are AR175's). One finding per component."""
+    ports: dict[str, list[Port]] = {}
+    for port in of_kind(model, Port):
+        if port.stereotype == "ComponentPort" and port.owner:
+            ports.setdefault(port.owner, []).append(port)
+    items = _communication_items(model)
+    for component in of_kind(model, Block):
+        own = level(model, component) if component.stereotype in COMPONENT_KINDS else None
+        if own is None:
+            continue
+        causes: list[tuple[str, str]] = []
+        above: set[str] | None = None
+        for interface_id in _interfaces_of(model, component, ports):
+            interface = model.get(interface_id)
+            holder = _holding_block(model, interface) if isinstance(interface, Interface) else None
+            if holder is None or level(model, interface) != own:
+                continue
+            above = _above(model, component) if above is None else above
+            if holder.id not in above:
+                causes.append((interface_id, f"{_named(interface)}, held by {_named(holder)}, which is not above it"))
+        for item_id in dict.fromkeys(items.get(component.id, [])):
+            item = model.get(item_id)
+            if isinstance(item, Interface) and (level(model, item) or 0) > own:
+                causes.append((item_id, f"exchange item {_named(item)}{_layer(model, item)}, of a lower level"))
+        if causes:
+            yield Diagnostic("AR178", "warning", f"{component.stereotype} {_named(component)}"
+                             f"{_layer(model, component)} uses what it cannot see: "
+                             f"{'; '.join(text for _, text in causes)}", component.id, component.name,
+                             related=tuple(i for i, _ in causes))
