@@ -6,7 +6,8 @@ lists in attributes. Fragmented parts of a model (``.capellafragment`` files, th
 the element's place) are read from the files beside the model; references into them resolve.
 
 Mapped: the project's architectures (Package, the layer's Capella type as property ``layer``) and their
-component, data and interface packages (Package); operational entities, system/logical/physical components
+component, data and interface packages (Package; every package, connector and relation keeps its Capella
+type as property ``metaclass``); operational entities, system/logical/physical components
 and configuration items (Block, the Capella type as stereotype, ``actor`` and ``nature`` in its properties
 when Capella writes them) with their parts (Part, cardinality kept); component ports (Port, orientation as
 direction, first provided or required interface as type, all of them in its properties
