@@ -6,7 +6,8 @@ by their function); functional exchanges (source and target: the function ports 
 join); functional chains and operational processes (``members``: the functions, exchanges and
 referenced chains involved, in the file's order);
 state machines, regions, states, modes and pseudo-states, state transitions (``source``/``target``);
-scenarios (``members``: the instances their lifelines represent) and their messages.
+scenarios (``members``: the instances their lifelines represent; their ``kind`` in their properties) and
+their messages.
 """
 
 from __future__ import annotations
@@ -97,9 +98,12 @@ class _BehaviourReader:
                         target=self.mapper._ref(element, "target"))
 
     def scenario(self, element: etree._Element, owner: str | None) -> None:
+        """A scenario; its ``kind`` (INTERACTION, DATA_FLOW…; UNSET, Capella's default, when unwritten) in its
+        properties."""
         members = [ref for child in element if isinstance(child.tag, str) and self._kind(child) == "InstanceRole"
                    for ref in self.mapper._refs(child, "representedInstance")]
-        self._behaviour(element, owner, "scenario", members=members)
+        self._behaviour(element, owner, "scenario", members=members,
+                        properties={"kind": element.get("kind") or "UNSET"})
 
     def message(self, element: etree._Element, owner: str | None) -> None:
         self._behaviour(element, owner, "message", members=self.mapper._refs(element, "invokedOperation"))
