@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from metamodel.elements import Block, Connector, Interface, Part, Port, Relation
 from metamodel.model import Model
-from metamodel.validation.behaviour_rules import _behaviours, _layer
+from metamodel.validation.behaviour_rules import _architecture, _behaviours, _layer
 from metamodel.validation.capella_rules import _COMPONENT_KINDS, _listed, _parents
 from metamodel.validation.registry import Diagnostic, of_kind, rule
 
@@ -124,10 +124,12 @@ def component_exchange_of_no_kind(model: Model) -> Iterator[Diagnostic]:
 @rule("AR210", "error", "Capella component no part represents", domain="architecture")
 def component_without_part(model: Model) -> Iterator[Diagnostic]:
     """Every component (entity, system, logical or physical component, configuration item, actors among
-    them) is the type of at least one part (Capella's DWF_DC_42, ComponentNoPart)."""
+    them) of a Capella architecture layer is the type of at least one part (Capella's DWF_DC_42,
+    ComponentNoPart). Components outside a layer (models not read from Capella) are left alone."""
     typed = {p.type for p in of_kind(model, Part) if p.type}
     for block in of_kind(model, Block):
-        if block.stereotype in _COMPONENT_KINDS and not block.library and block.id not in typed:
+        if block.stereotype in _COMPONENT_KINDS and not block.library and block.id not in typed and \
+                _architecture(model, block) is not None:
             yield Diagnostic("AR210", "error", f"{block.stereotype} {block.name or block.id!r}{_layer(model, block)} "
                              "is the type of no part", block.id, block.name)
 
