@@ -14,23 +14,14 @@ from metamodel.model import Model
 from metamodel.validation import registry
 from metamodel.validation.registry import Diagnostic, Rule, rule
 
-<<<<<<< HEAD
 RULE_MODULES = ("aadl_rules", "arch_rules", "behaviour_rules", "capability_rules", "capella_data_rules",
-                "capella_levels", "capella_rules", "fmu_rules", "neural_rules", "sd_rules", "sysml_rules",
-                "sysml16_rules")
+                "capella_design_rules", "capella_levels", "capella_physical_rules", "capella_rules",
+                "capella_state_rules", "fmu_rules", "neural_rules", "sd_rules", "sysml_rules", "sysml16_rules")
 
 __all__ = ["RULES", "Diagnostic", "Rule", "aadl_rules", "arch_rules", "behaviour_rules", "capability_rules",
-           "capella_data_rules", "capella_levels", "capella_rules", "fmu_rules", "neural_rules", "rule", "run_rules",
-           "sd_rules", "sysml16_rules", "sysml_rules", "validate"]
-=======
-RULE_MODULES = ("aadl_rules", "arch_rules", "behaviour_rules", "capella_data_rules", "capella_design_rules",
-                "capella_levels", "capella_physical_rules", "capella_rules", "capella_state_rules", "fmu_rules",
-                "neural_rules", "sd_rules", "sysml_rules", "sysml16_rules")
-
-__all__ = ["RULES", "Diagnostic", "Rule", "aadl_rules", "arch_rules", "behaviour_rules", "capella_data_rules",
-           "capella_design_rules", "capella_levels", "capella_physical_rules", "capella_rules", "capella_state_rules",
-           "fmu_rules", "neural_rules", "rule", "run_rules", "sd_rules", "sysml16_rules", "sysml_rules", "validate"]
->>>>>>> 93a9526 (Capella design and physical-nature rules (AR205-AR219): control functions that are leaves, exchanges looping on one function or allocated twice, component exchanges of kind UNSET, components no part represents, interfaces no component implements, scenario kinds against their layer, and what node and behaviour physical components may hold, deploy and sit in; the import keeps a physical component's nature and a scenario's kind; the recall oracle maps the 25 Capella rules AR200-AR219 answer)
+           "capella_data_rules", "capella_design_rules", "capella_levels", "capella_physical_rules", "capella_rules",
+           "capella_state_rules", "fmu_rules", "neural_rules", "rule", "run_rules", "sd_rules", "sysml16_rules",
+           "sysml_rules", "validate"]
 
 
 def _register_rules() -> None:
