@@ -24,8 +24,8 @@ operational roles (Block, stereotype ``Role``); allocations, role allocations an
 realizations (Relation ``realization``); requirements of the requirements viewpoint (Requirement) and their
 allocations to the elements that address them (Relation ``satisfy`` from the element to the requirement, or
 ``verify``/``refine``/``derive`` when the link's type names one).
-Functions, their ports and exchanges, functional chains, state machines and scenarios are read by
-``importers.capella_behaviour``; capabilities, missions, their links and generalizations by
+Functions, their ports and exchanges, functional chains, state machines, scenarios and physical paths are
+read by ``importers.capella_behaviour``; capabilities, missions, their links and generalizations by
 ``importers.capella_capabilities``. Function, capability and role packages (their content is owned by
 the layer) and realization traces between levels are counted in the report, and kept as ``Unmapped``
 stubs where a mapped relation refers to them.
@@ -139,8 +139,6 @@ REASONS = {
     "AbstractCapabilityGeneralization": "capability links of elements that are not imported are not imported",
     "Property": "properties outside classes, unions and associations are not imported",
     "ExchangeCategory": "exchange categories are not imported",
-    "PhysicalPath": "physical paths are not imported (their allocations of exchanges are)",
-    "PhysicalPathInvolvement": "physical paths are not imported (their allocations of exchanges are)",
     "ModelInformation": "tool metadata",
     "EnumerationPropertyType": "property value types of the tool are not imported",
     "EnumerationPropertyLiteral": "property values of the tool are not imported",

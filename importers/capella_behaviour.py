@@ -7,7 +7,8 @@ join); functional chains and operational processes (``members``: the functions, 
 referenced chains involved, in the file's order);
 state machines, regions, states, modes and pseudo-states, state transitions (``source``/``target``);
 scenarios (``members``: the instances their lifelines represent; their ``kind`` in their properties) and
-their messages.
+their messages; physical paths (``members``: the parts, physical links and paths their involvements name,
+in the file's order; the order of the involvements, their next links, is not read).
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ STATES = {"Region", "State", "Mode", "FinalState", "InitialPseudoState", "Choice
 TRANSITIONS = {"StateTransition"}
 SCENARIOS = {"Scenario"}
 MESSAGES = {"SequenceMessage"}
+PHYSICAL_PATHS = {"PhysicalPath"}
+PATH_INVOLVEMENTS = ("PhysicalPathInvolvement", "PhysicalPathReference")
 # the parts of chains and scenarios read with their owner
 INVOLVEMENTS = {"FunctionalChainInvolvementFunction", "FunctionalChainInvolvementLink", "FunctionalChainReference",
                 "InstanceRole", "MessageEnd", "ExecutionEnd", "Execution", "EventReceiptOperation",
                 "EventSentOperation", "ExecutionEvent", "InteractionState", "FragmentEnd", "CombinedFragment",
-                "InteractionOperand", "StateFragment", "InteractionUse", "ArmTimerEvent", "CancelTimerEvent"}
+                "InteractionOperand", "StateFragment", "InteractionUse", "ArmTimerEvent", "CancelTimerEvent",
+                *PATH_INVOLVEMENTS}
 
 
 def behaviour_handlers(mapper) -> dict[str, Callable[[etree._Element, str | None], None]]:  # noqa: ANN001
@@ -43,7 +47,8 @@ def behaviour_handlers(mapper) -> dict[str, Callable[[etree._Element, str | None
     for kinds, handler in ((FUNCTIONS, reader.function), (FUNCTION_PORTS, reader.function_port),
                            (EXCHANGES, reader.exchange), (CHAINS, reader.chain), (STATE_MACHINES, reader.state_machine),
                            (STATES, reader.state), (TRANSITIONS, reader.transition), (SCENARIOS, reader.scenario),
-                           (MESSAGES, reader.message), (INVOLVEMENTS, reader.involvement)):
+                           (MESSAGES, reader.message), (PHYSICAL_PATHS, reader.physical_path),
+                           (INVOLVEMENTS, reader.involvement)):
         handlers.update(dict.fromkeys(kinds, handler))
     return handlers
 
@@ -78,12 +83,18 @@ class _BehaviourReader:
                         target=self.mapper._ref(element, "target"),
                         members=self.mapper._refs(element, "exchangedItems"))
 
+    def _involved(self, element: etree._Element, kinds: tuple[str, ...]) -> list[str]:
+        """What the involvements of ``kinds`` held by ``element`` name, in the file's order."""
+        return [ref for child in element if isinstance(child.tag, str) and self._kind(child) in kinds
+                for ref in self.mapper._refs(child, "involved")]
+
     def chain(self, element: etree._Element, owner: str | None) -> None:
-        members = [ref for child in element if isinstance(child.tag, str)
-                   and self._kind(child) in ("FunctionalChainInvolvementFunction", "FunctionalChainInvolvementLink",
-                                             "FunctionalChainReference")
-                   for ref in self.mapper._refs(child, "involved")]
+        members = self._involved(element, ("FunctionalChainInvolvementFunction", "FunctionalChainInvolvementLink",
+                                           "FunctionalChainReference"))
         self._behaviour(element, owner, "functional_chain", members=members)
+
+    def physical_path(self, element: etree._Element, owner: str | None) -> None:
+        self._behaviour(element, owner, "physical_path", members=self._involved(element, PATH_INVOLVEMENTS))
 
     def state_machine(self, element: etree._Element, owner: str | None) -> None:
         self._behaviour(element, owner, "state_machine")

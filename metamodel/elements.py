@@ -371,7 +371,7 @@ class FlowSpec(Element):
 
 BEHAVIOR_KINDS = ("function", "functional_exchange", "functional_chain", "activity", "action", "activity_edge",
                   "state_machine", "region", "state", "mode", "transition", "scenario", "message", "capability",
-                  "mission")
+                  "mission", "physical_path")
 
 
 @dataclass

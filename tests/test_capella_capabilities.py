@@ -1,6 +1,6 @@
-"""Capella capabilities, missions, generalizations and roles: their import, and the rules that mirror
-Capella's DCOV_02-08 (AR158-AR164), DWF_DC_17 (AR165), DWF_DC_20 (AR166) and DWF_DC_02 (AR167) on a
-planted model whose every other element Capella passes."""
+"""Capella capabilities, missions, generalizations, roles and physical paths: their import, and the rules
+that mirror Capella's DCOV_02-08 (AR158-AR164), DWF_DC_17 (AR165), DWF_DC_20 (AR166), DWF_DC_02 (AR167) and part of
+DWF_DC_03 (AR168, physical paths) on a planted model whose every other element Capella passes."""
 
 from __future__ import annotations
 
@@ -115,7 +115,16 @@ MODEL = HEADER.replace('id="p1"', NS + 'id="p1"') + f"""
           <ownedGeneralizations xsi:type="capellacore:Generalization" id="gen-ok" super="#base" sub="#parent"/>
           <ownedGeneralizations xsi:type="capellacore:Generalization" id="gen-self" super="#parent" sub="#parent"/>
         </ownedPhysicalComponents>
-        <ownedPhysicalComponents xsi:type="pa:PhysicalComponent" id="base" name="Base"/>
+        <ownedPhysicalComponents xsi:type="pa:PhysicalComponent" id="base" name="Base">
+          <ownedPhysicalPath xsi:type="cs:PhysicalPath" id="path_ok" name="Route">
+            <ownedPhysicalPathInvolvements xsi:type="cs:PhysicalPathInvolvement" id="ppi1" involved="#part-board"/>
+          </ownedPhysicalPath>
+          <ownedPhysicalPath xsi:type="cs:PhysicalPath" id="path_empty" name="Nowhere"/>
+          <ownedPhysicalPath xsi:type="cs:PhysicalPath" id="path_blank" name="Blank">
+            <ownedPhysicalPathInvolvements xsi:type="cs:PhysicalPathInvolvement" id="ppi2"/>
+          </ownedPhysicalPath>
+        </ownedPhysicalComponents>
+        <ownedParts xsi:type="cs:Part" id="part-board" name="board" abstractType="#board"/>
         {_physical("board", 'nature="NODE"', "f1")}
         {_physical("sensor_node", 'nature="NODE" actor="true"', "f2")}
         {_physical("app", 'nature="BEHAVIOR"', "f3")}
@@ -183,6 +192,13 @@ def test_a_role_allocated_by_something_other_than_an_entity_is_reported(planted)
     assert model["loader"].stereotype == "Role" and model["ra1"].sources == ["driver"]
     assert model["ra1"].targets == ["company"]  # the role is allocated to the entity that allocates it
     assert _found(findings, "AR167") == [("loader", ("ra2", "loader"))]  # not 'Driver', allocated by 'Company'
+
+
+def test_a_physical_path_involving_nothing_is_reported(planted) -> None:  # noqa: ANN001
+    model, _, findings = planted
+    assert model["path_ok"].members == ["part-board"] and model["path_ok"].owner == "base"
+    # no involvement at all, or an involvement that names nothing: Capella's DWF_DC_03 fails both
+    assert sorted(_found(findings, "AR168")) == [("path_blank", ()), ("path_empty", ())]
 
 
 def test_a_mission_exploiting_an_including_capability_covers_the_included_one(tmp_path: Path) -> None:

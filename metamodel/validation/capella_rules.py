@@ -308,3 +308,15 @@ def role_allocated_by_non_entity(model: Model) -> Iterator[Diagnostic]:
                 yield Diagnostic("AR167", "error", f"role {model[role].name!r}{_layer(model, model[role])} is "
                                  f"allocated by {allocating}, not by an operational entity", role, model[role].name,
                                  related=(relation.id, *wrong))
+
+
+@rule("AR168", "warning", "physical path involves nothing", domain="architecture")
+def empty_physical_path(model: Model) -> Iterator[Diagnostic]:
+    """A Capella physical path involves parts and physical links: one with no involvement, or whose
+    involvements name nothing, is not valid (the first cases of Capella's DWF_DC_03,
+    MDCHK_PhysicalPath_InvolvedLinks; its checks of the involvements' order are not made, as their next
+    links are not imported)."""
+    for path in of_kind(model, Behavior):
+        if path.behavior_kind == "physical_path" and not path.members and not path.library:
+            yield Diagnostic("AR168", "warning", f"physical path {path.name or path.id!r}{_layer(model, path)} "
+                             "involves no part, physical link or path", path.id, path.name)
