@@ -10,7 +10,7 @@ physical, EPBS); an element's level is the architecture it sits in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from metamodel.elements import Behavior, Block, Connector, Element, Interface, Package, Part, Port, Relation, Unmapped
 from metamodel.model import Model
@@ -32,24 +32,35 @@ def _architectures(model: Model) -> dict[str, str | None]:
     return shared(("capella architectures", id(model)), dict)
 
 
-def architecture(model: Model, element: Element) -> str | None:
-    """The id of the architecture an element sits in (None outside any); each owner is looked up once."""
-    known = _architectures(model)
+_GO_ON = object()  # what an ``answer`` of ``_nearest`` gives for an owner to pass by
+
+
+def _nearest(model: Model, element: Element, known: dict, answer: Callable[[Element], object]) -> object:
+    """What ``answer`` gives for the nearest owner of ``element`` it does not pass by (``_GO_ON``), None when it
+    passes them all; every owner visited is remembered in ``known`` with that result, so each is looked at once."""
     path: list[str] = []
     current = model.get(element.owner)
-    found: str | None = None
+    found: object = None
     while current is not None and current.id not in path:
         if current.id in known:
             found = known[current.id]
             break
         path.append(current.id)
-        if isinstance(current, Package) and current.properties.get("layer") in LEVELS:
-            found = current.id
+        result = answer(current)
+        if result is not _GO_ON:
+            found = result
             break
         current = model.get(current.owner)
     for visited in path:
         known[visited] = found
     return found
+
+
+def architecture(model: Model, element: Element) -> str | None:
+    """The id of the architecture an element sits in (None outside any); each owner is looked up once."""
+    def layer_package(owner: Element) -> object:
+        return owner.id if isinstance(owner, Package) and owner.properties.get("layer") in LEVELS else _GO_ON
+    return _nearest(model, element, _architectures(model), layer_package)  # type: ignore[return-value]
 
 
 def level(model: Model, element: Element) -> int | None:
@@ -409,22 +420,12 @@ def exchange_item_of_lower_level(model: Model) -> Iterator[Diagnostic]:
 def _holding_block(model: Model, element: Element) -> Block | None:
     """The component whose packages hold ``element`` (an interface, an exchange item), None when the
     architecture's own packages hold it; worked out once per package."""
+    def component_or_layer(owner: Element) -> object:
+        if isinstance(owner, Block):
+            return owner
+        return None if owner.properties.get("layer") in LEVELS else _GO_ON
     known = shared(("capella holding components", id(model)), dict)
-    path: list[str] = []
-    current = model.get(element.owner)
-    found: Block | None = None
-    while current is not None and current.id not in path:
-        if current.id in known:
-            found = known[current.id]
-            break
-        path.append(current.id)
-        if isinstance(current, Block) or current.properties.get("layer") in LEVELS:
-            found = current if isinstance(current, Block) else None
-            break
-        current = model.get(current.owner)
-    for visited in path:
-        known[visited] = found
-    return found
+    return _nearest(model, element, known, component_or_layer)  # type: ignore[return-value]
 
 
 def _above(model: Model, component: Block) -> set[str]:
