@@ -535,7 +535,8 @@ class CapellaMapper:
             parts_by_type.setdefault(part.type or "", []).append(part)
         for connector_id, refs, element in self.pending_ends:
             connector = self.model.elements[connector_id]
-            connector.ends = [self._end(ref, connector, parts_by_type, element) for ref in refs]
+            connector.ends = [self._end(ref, [r for r in refs if r != ref], connector, parts_by_type, element)
+                              for ref in refs]
             if len(refs) != 2:
                 self.report.add(f"{capella_type(element)} with {len(refs)} ends", connector.name, element.sourceline)
         for element in list(self.model.elements.values()):
@@ -562,13 +563,15 @@ class CapellaMapper:
             if replica in self.model.elements and original in self.model.elements:
                 self.model.add(Relation(link_id, owner=None, relation="copy", sources=[replica], targets=[original]))
 
-    def _end(self, ref: str, connector: Connector, parts_by_type: dict[str, list[Part]],
+    def _end(self, ref: str, others: list[str], connector: Connector, parts_by_type: dict[str, list[Part]],
              element: etree._Element) -> ConnectorEnd:
         """A connector end at a port (reached through the part typed by the port's component) or, for
-        exchanges between components without ports, at the part typed by the component."""
+        exchanges between components without ports, at the part typed by the component. A port of the
+        exchange's own holder is that holder's boundary only for a delegation: an exchange of kind DELEGATION,
+        or one whose other end is a component inside the holder."""
         target = self.model.get(ref)
         if isinstance(target, Port):
-            if target.owner == connector.owner:
+            if target.owner == connector.owner and self._delegates(others, connector, parts_by_type):
                 return ConnectorEnd(ref)  # the owner's own boundary port
             return ConnectorEnd(ref, self._part_typed(target.owner, connector, parts_by_type, element))
         if isinstance(target, Block):
@@ -577,6 +580,22 @@ class CapellaMapper:
         self.report.add(f"end {ref!r} of {capella_type(element)} is not a mapped port or component",
                         connector.name, element.sourceline)
         return ConnectorEnd(ref)
+
+    def _delegates(self, others: list[str], connector: Connector, parts_by_type: dict[str, list[Part]]) -> bool:
+        """Whether an exchange held by the component of one of its ends delegates from that component to a
+        component inside it (through the parts the component holds, directly or in its component packages)."""
+        if connector.properties.get("kind") == "DELEGATION":
+            return True
+        for ref in others:
+            other = self.model.get(ref)
+            component = other.owner if isinstance(other, Port) else ref
+            for part in parts_by_type.get(component or "", []):
+                holder = self.model.get(part.owner)
+                while isinstance(holder, Package):
+                    holder = self.model.get(holder.owner)
+                if holder is not None and holder.id == connector.owner:
+                    return True
+        return False
 
     def _part_typed(self, block_id: str | None, connector: Connector, parts_by_type: dict[str, list[Part]],
                     element: etree._Element) -> str | None:

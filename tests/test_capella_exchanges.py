@@ -105,3 +105,24 @@ def test_exchange_items_are_checked_in_the_system_analysis_only(tmp_path: Path) 
     text = model_text("la:LogicalArchitecture", "la:LogicalComponent")
     assert _findings(tmp_path, text, "AR155") == {}
     assert set(_findings(tmp_path, text, "AR154")) == {"ce_reversed", "ce_from_in"}  # every layer
+
+
+def test_an_exchange_held_by_one_of_its_ends_is_a_delegation_only_into_that_component(tmp_path: Path) -> None:
+    """Capella may hold an exchange between two sibling components in one of them: its port there is not the
+    holder's boundary (no delegation, so no AR001 on an OUT-to-IN flow); an exchange from the holder's port to a
+    component inside it is a delegation whatever its kind."""
+    held_by_a = _exchange("ce_held_by_a", "a_out4", "b_in3")
+    into_a = _exchange("ce_into_a", "sys_in2", "a_in4")
+    text = (model_text()
+            .replace(f'{_port("a_in3", "IN")}', f'{_port("a_in3", "IN")}{_port("a_out4", "OUT")}{_port("a_in4", "IN")}'
+                     + held_by_a)
+            .replace(f'{_port("b_in2", "IN")}', f'{_port("b_in2", "IN")}{_port("b_in3", "IN")}')
+            .replace(f'{_port("sys_in", "IN")}', f'{_port("sys_in", "IN")}{_port("sys_in2", "IN")}{into_a}'))
+    path = tmp_path / "held.capella"
+    path.write_text(text, encoding="utf-8")
+    model, _ = importers.load(path)
+    assert model["ce_held_by_a"].owner == "a"
+    ends = {c: [(e.role, e.part_with_port) for e in model[c].ends] for c in ("ce_held_by_a", "ce_into_a")}
+    assert ends["ce_held_by_a"] == [("a_out4", "part-a"), ("b_in3", "part-b")]
+    assert ends["ce_into_a"] == [("sys_in2", None), ("a_in4", "part-a")]
+    assert "ce_held_by_a" not in _findings(tmp_path, text, "AR001")
