@@ -24,11 +24,11 @@ operational roles (Block, stereotype ``Role``); allocations, role allocations an
 realizations (Relation ``realization``); requirements of the requirements viewpoint (Requirement) and their
 allocations to the elements that address them (Relation ``satisfy`` from the element to the requirement, or
 ``verify``/``refine``/``derive`` when the link's type names one).
-Functions, their ports and exchanges, functional chains, state machines, scenarios and physical paths are
-read by ``importers.capella_behaviour``; capabilities, missions, their links and generalizations by
-``importers.capella_capabilities``. Function, capability and role packages (their content is owned by
-the layer) and realization traces between levels are counted in the report, and kept as ``Unmapped``
-stubs where a mapped relation refers to them.
+Functions, their ports and exchanges, functional chains (with their control nodes and sequence links), state
+machines, scenarios and physical paths are read by ``importers.capella_behaviour``; capabilities, missions,
+their links and generalizations by ``importers.capella_capabilities``. Function, capability and role packages
+(their content is owned by the layer) and realization traces between levels are counted in the report, and
+kept as ``Unmapped`` stubs where a mapped relation refers to them.
 """
 
 from __future__ import annotations
@@ -104,7 +104,6 @@ CARDINALITY_SLOTS = {"ownedMinCard", "ownedMaxCard"}
 UNION_REFS = ("discriminant", "defaultProperty")  # a union's references to its union properties
 LIBRARY_PACKAGES = {"Predefined Types"}  # the data types Capella creates in every project
 _FUNCTION_PKG = "the package is not kept; its functions, exchanges and chains are imported, owned by the layer"
-_CHAIN_CONTROL = "control nodes and sequence links of operational processes and chains are not imported"
 _CAPABILITY_PKG = "the package is not kept; its capabilities or missions are imported, owned by the layer"
 _ROLE_PKG = "the package is not kept; its roles are imported, owned by the layer"
 _TRACE = "realization traces between architecture levels are not imported"
@@ -112,7 +111,6 @@ _CATALOG = "replicable element catalogs (REC/RPL) are not imported (each replica
 # Capella kinds not imported, by reason; the kinds that are imported (behaviour_handlers among them) have none
 _GROUPS = {
     _FUNCTION_PKG: ("OperationalActivityPkg", "SystemFunctionPkg", "LogicalFunctionPkg", "PhysicalFunctionPkg"),
-    _CHAIN_CONTROL: ("ControlNode", "SequenceLink"),
     _CAPABILITY_PKG: ("OperationalCapabilityPkg", "CapabilityPkg", "CapabilityRealizationPkg", "MissionPkg"),
     _ROLE_PKG: ("RolePkg",),
     _TRACE: ("FunctionRealization", "FunctionalExchangeRealization", "FunctionalChainRealization",

@@ -27,11 +27,12 @@ IFE = MBSE_SAMPLES / "capella" / "In-Flight Entertainment System.capella"
 EXPECTED = {"block": 145, "part": 199, "port": 571, "connector": 46, "package": 32, "value_type": 22,
             "interface": 21, "relation": 623, "requirement": 0}
 # behaviour: functions of the four layers, functional exchanges, chains, state machines with their regions,
-# states and transitions, scenarios with their messages; capabilities = OperationalCapability 3 + Capability 13 +
+# states and transitions, scenarios with their messages; the chains' involvements of functions (176) and exchanges
+# (161), control nodes and sequence links; capabilities = OperationalCapability 3 + Capability 13 +
 # CapabilityRealization 23, the 5 missions and the 2 physical paths
 BEHAVIOUR = {"function": 235, "functional_exchange": 272, "functional_chain": 37, "state_machine": 5, "region": 61,
              "state": 73, "transition": 85, "scenario": 13, "message": 80, "capability": 39, "mission": 5,
-             "physical_path": 2}
+             "physical_path": 2, "involvement": 337, "control_node": 4, "sequence_link": 12}
 # allocate = ComponentFunctionalAllocation 179 + PortAllocation 69 + ComponentPortAllocation 2 +
 # ComponentExchangeAllocation 1 + ComponentExchangeFunctionalExchangeAllocation 26 + PartDeploymentLink 22;
 # realization = ComponentRealization 33 + PortRealization 219 + InformationRealization 26; copy: REC/RPL

@@ -40,6 +40,11 @@ LA_START = '<ownedArchitectures xsi:type="org.polarsys.capella.core.data.la:Logi
 SA_START = ('<ownedArchitectures xsi:type="org.polarsys.capella.core.data.ctx:SystemAnalysis" id="sa" '
             'name="System Analysis">')
 SA_END = "</ownedArchitectures>"
+# a sequence link planted in the pump's functional chain, after its last involvement, and a condition for it
+_INV3 = 'id="inv3" involved="#f_drive"/>'
+_SEQUENCE = ('<ownedSequenceLinks xsi:type="org.polarsys.capella.core.data.fa:SequenceLink" id="seq" {ends}'
+             ' condition="#go">{condition}</ownedSequenceLinks>')
+_GO = ('<ownedConstraints xsi:type="org.polarsys.capella.core.data.capellacore:Constraint" id="go" name="running"/>')
 SECOND_INITIAL = '<subvertex xmi:type="uml:Pseudostate" xmi:id="init2"/>'
 PLANTINGS = [
     # SysML: UML well-formedness and SysML constraints, as Papyrus' and Cameo's validators apply them
@@ -104,6 +109,9 @@ PLANTINGS = [
     _p(PUMP, "Capella DWF_SM_02: initial state with two outgoing transitions", "AR200", ('id="tr0" source="#i" target="#m_off"/>', 'id="tr0" source="#i" target="#m_off"/><ownedTransitions xsi:type="org.polarsys.capella.core.data.capellacommon:StateTransition" id="tr3" source="#i" target="#m_on"/>')),  # noqa: E501
     _p(PUMP, "Capella DWF_SM_06: a state beside modes", "AR203", ('Mode" id="m_on"', 'State" id="m_on"')),
     _p(PUMP, "Capella DWF_DF_12: control function with sub-functions", "AR205", ('id="root" name="Root Logical Function">', 'id="root" name="Root Logical Function" kind="GATHER">')),  # noqa: E501
+    _p(PUMP, "Capella DWF_DF_15: sequence link no functional exchange matches", "AR179", (_INV3, _INV3 + _SEQUENCE.format(ends='source="#inv3" target="#inv1"', condition=_GO))),  # noqa: E501
+    _p(PUMP, "Capella DWF_DF_16: sequence link with an empty condition", "AR180", (_INV3, _INV3 + _SEQUENCE.format(ends='source="#inv1" target="#inv3" links="#inv2"', condition=_GO.replace("running", "")))),  # noqa: E501
+    _p(PUMP, "Capella DWF_DF_18: sequence link without its involvement links", "AR181", (_INV3, _INV3 + _SEQUENCE.format(ends='source="#inv1" target="#inv3"', condition=_GO))),  # noqa: E501
     _p(PUMP, "Capella DCOM_23: functional exchange from a function to itself", "AR206", ('id="fop" name="FOP 1"/>', 'id="fop" name="FOP 1"/><inputs xsi:type="org.polarsys.capella.core.data.fa:FunctionInputPort" id="fip_s" name="FIP S"/>'), ('source="#fop" target="#fip"', 'source="#fop" target="#fip_s"')),  # noqa: E501
     _p(PUMP, "Capella DWF_DC_43: component exchange of kind UNSET", "AR209", ('id="ce" kind="FLOW"', 'id="ce"')),
     _p(PUMP, "Capella DWF_DC_42: component no part represents", "AR210", ('<ownedParts xsi:type="org.polarsys.capella.core.data.cs:Part" id="p_sys" name="Pump System" abstractType="#sys"/>', '')),  # noqa: E501

@@ -14,14 +14,15 @@ from metamodel.model import Model
 from metamodel.validation import registry
 from metamodel.validation.registry import Diagnostic, Rule, rule
 
-RULE_MODULES = ("aadl_rules", "arch_rules", "behaviour_rules", "capability_rules", "capella_data_rules",
-                "capella_design_rules", "capella_levels", "capella_physical_rules", "capella_rules",
-                "capella_state_rules", "fmu_rules", "neural_rules", "sd_rules", "sysml_rules", "sysml16_rules")
+RULE_MODULES = ("aadl_rules", "arch_rules", "behaviour_rules", "capability_rules", "capella_chain_rules",
+                "capella_data_rules", "capella_design_rules", "capella_levels", "capella_physical_rules",
+                "capella_rules", "capella_state_rules", "fmu_rules", "neural_rules", "sd_rules", "sysml_rules",
+                "sysml16_rules")
 
 __all__ = ["RULES", "Diagnostic", "Rule", "aadl_rules", "arch_rules", "behaviour_rules", "capability_rules",
-           "capella_data_rules", "capella_design_rules", "capella_levels", "capella_physical_rules", "capella_rules",
-           "capella_state_rules", "fmu_rules", "neural_rules", "rule", "run_rules", "sd_rules", "sysml16_rules",
-           "sysml_rules", "validate"]
+           "capella_chain_rules", "capella_data_rules", "capella_design_rules", "capella_levels",
+           "capella_physical_rules", "capella_rules", "capella_state_rules", "fmu_rules", "neural_rules", "rule",
+           "run_rules", "sd_rules", "sysml16_rules", "sysml_rules", "validate"]
 
 
 def _register_rules() -> None:
