@@ -96,11 +96,16 @@ def test_recall_counts_planted_caught_and_extra_findings(tmp_path: Path) -> None
         {"capella": "DCOV_01", "scope": ["i_first", "i_alone"], "oracle": {"i_alone": 1}, "salver_rule": "AR153"},
         {"capella": "DCOV_01b", "scope": ["i_provided", "i_used"], "oracle": {"i_used": 1}, "salver_rule": "AR153"},
         {"capella": "DCOV_02", "scope": ["cap"], "oracle": {"cap": 1}, "salver_rule": None},
+        {"capella": "DCOV_01c", "scope": ["i_alone"], "oracle": {"i_alone": 1}, "salver_rule": "AR102",
+         "also": ["AR153"]},
+        {"capella": "DCOV_01d", "scope": ["i_alone"], "oracle": {"i_alone": 1}, "salver_rule": "AR102"},
     ]}
     results = {r.capella: r for r in capella_recall.measure(model, oracle)}
     assert (results["DCOV_01"].planted, results["DCOV_01"].caught, results["DCOV_01"].extra) == (1, 1, ())
     assert (results["DCOV_01b"].caught, results["DCOV_01b"].extra) == (0, ("i_provided",))
     assert (results["DCOV_02"].caught, results["DCOV_02"].missing) == (0, ("cap",))
+    # AR153's finding counts for the rule that names it under 'also', and only for that one
+    assert (results["DCOV_01c"].caught, results["DCOV_01d"].caught) == (1, 0)
 
 
 def test_the_oracle_names_its_source_and_maps_rules_that_exist() -> None:
@@ -113,6 +118,7 @@ def test_the_oracle_names_its_source_and_maps_rules_that_exist() -> None:
     for entry in oracle["rules"]:
         assert set(entry["oracle"]) <= set(entry["scope"]), entry["capella"]
         assert entry["salver_rule"] is None and entry["why"] or entry["salver_rule"] in RULES
+        assert set(entry.get("also", ())) <= set(RULES) and (entry["salver_rule"] or not entry.get("also"))
 
 
 def test_an_exchange_item_allocation_without_its_item_is_reported_by_id(tmp_path: Path) -> None:
