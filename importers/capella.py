@@ -152,6 +152,20 @@ def load(path: str | os.PathLike[str]) -> tuple[Model, ImportReport]:
     return model, report
 
 
+def written_cards(element: etree._Element) -> dict[str, str]:
+    """The min and max cardinalities of a property or exchange item element as written, by slot
+    (``ownedMinCard``, ``ownedMaxCard``; absent when the element has none): the ``value`` of an untyped
+    literal number, or the empty string for any other value (a reference, an expression, a typed or
+    valueless literal), which is written but not read here."""
+    cards: dict[str, str] = {}
+    for child in element:
+        slot = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if slot in CARDINALITY_SLOTS:
+            literal = capella_type(child) == "LiteralNumericValue" and child.get("abstractType") is None
+            cards[slot] = child.get("value", "") if literal else ""
+    return cards
+
+
 def capella_type(element: etree._Element) -> str | None:
     """The metaclass of a Capella element (``LogicalComponent``…) from its ``xsi:type``."""
     written = element.get(XSI_TYPE)
@@ -388,6 +402,9 @@ class CapellaMapper:
         qualifiers = self._refs(element, "qualifier")
         if qualifiers:
             values["qualifier"] = " ".join(qualifiers)
+        if element.get("isAbstract") == "true":
+            values["isAbstract"] = "true"
+        values.update(written_cards(element))
         part = Part(element.get("id"), element.get("name") or "", owner=owner, type=self._ref(element, "abstractType"),
                     aggregation="part" if kind == "COMPOSITION" else "reference", lower=lower, upper=upper,
                     stereotype=capella_type(element) or "Property", invalid=invalid, properties=values or NO_VALUES)
@@ -471,6 +488,7 @@ class CapellaMapper:
             if isinstance(child.tag, str) and capella_type(child) == "ExchangeItemElement":
                 direction = (child.get("direction") or "").lower()
                 written = {slot: child.get(slot) for slot in ("kind", "direction") if child.get(slot)}
+                written.update(written_cards(child))
                 interface.flow_properties.append(FlowProperty(
                     child.get("name") or "", direction if direction in ("in", "out", "inout") else "inout",
                     self._ref(child, "abstractType"), id=child.get("id"), properties=written or NO_VALUES))

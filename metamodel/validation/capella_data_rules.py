@@ -9,6 +9,7 @@ UNSET.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from metamodel.elements import Block, Element, Interface, Part, Relation, Unmapped
@@ -17,6 +18,7 @@ from metamodel.validation.behaviour_rules import _layer
 from metamodel.validation.registry import Diagnostic, of_kind, rule, shared
 
 _DATA_CLASSES = ("Class", "Union")
+_WHOLE = re.compile(r"[+-]?[0-9]+")  # what Java's Integer.parseInt reads
 # Capella's LinkCompatibilityDefinition: the exchange mechanism each communication link kind is for
 # (TRANSMIT and ACQUIRE, the default kinds, go with any) and the link kind each protocol is for
 _MECHANISM_OF_KIND = {"PRODUCE": "FLOW", "CONSUME": "FLOW", "SEND": "EVENT", "RECEIVE": "EVENT",
@@ -363,3 +365,64 @@ def communication_link_protocol(model: Model) -> Iterator[Diagnostic]:
         if protocol != "UNSET" and kind != expected:
             yield Diagnostic("AR198", "warning", f"{_link_label(model, link)}: protocol {protocol} is for {expected} "
                              "links", link.id, link.name)
+
+
+def _card_holders(model: Model) -> Iterator[tuple[Element, str, str, dict[str, str]]]:
+    """Capella's elements whose cardinalities DWF_D_50 and DWF_D_51 check, as (element its finding is on,
+    id of the bounded element, its description, its written values): the properties that are not abstract
+    of classes, unions and associations, and the elements of exchange items."""
+    for part in of_kind(model, Part):
+        holder = model.get(part.owner)
+        data_class = isinstance(holder, Block) and holder.stereotype in _DATA_CLASSES
+        association = isinstance(holder, Relation) and holder.properties.get("metaclass") == "Association"
+        if (data_class or association) and not part.library and part.properties.get("isAbstract") != "true":
+            kind = "association end" if association else "property"
+            yield part, part.id, f"{kind} {_label(part)} of {_label(holder)}{_layer(model, part)}", part.properties
+    for item in _exchange_items(model):
+        for element in item.flow_properties:
+            if element.id:
+                yield item, element.id, (f"element {element.name or element.id!r} of exchange item "
+                                         f"{_label(item)}{_layer(model, item)}"), element.properties
+
+
+def _card_problem(values: dict[str, str], slot: str, least: int) -> str | None:
+    """What is wrong with the cardinality in ``slot``: none written, or a literal that is no whole number
+    of at least ``least`` (``*`` included, as Capella reads it); None when it is one, or is written as
+    something other than a plain literal (not judged)."""
+    if slot not in values:
+        return "none"
+    written = values[slot]
+    if written == "":
+        return None
+    return None if _WHOLE.fullmatch(written) and int(written) >= least else repr(written)
+
+
+def _card_findings(model: Model, code: str, slot: str, least: int, bound: str) -> Iterator[Diagnostic]:
+    for element, bounded, description, values in _card_holders(model):
+        problem = _card_problem(values, slot, least)
+        if problem == "none":
+            text = f"{description} has no {bound} cardinality"
+        elif problem is not None:
+            text = f"{description} has {bound} cardinality {problem}, not a whole number of at least {least}"
+        else:
+            continue
+        related = () if bounded == element.id else (bounded,)
+        yield Diagnostic(code, "warning", text, element.id, element.name, related=related)
+
+
+@rule("AR241", "warning", "Capella property or exchange item element without a maximum cardinality of at least 1",
+      domain="architecture")
+def maximum_cardinality_natural(model: Model) -> Iterator[Diagnostic]:
+    """A property of a Capella class or association that is not abstract, and an exchange item element,
+    have a maximum cardinality written as a whole number of at least 1; Capella reads ``*`` as no such
+    number (DWF_D_50, PropertyMaximumCardinalityIsNatural). One finding per element."""
+    yield from _card_findings(model, "AR241", "ownedMaxCard", 1, "maximum")
+
+
+@rule("AR242", "warning", "Capella property or exchange item element without a minimum cardinality of at least 0",
+      domain="architecture")
+def minimum_cardinality_natural(model: Model) -> Iterator[Diagnostic]:
+    """A property of a Capella class or association that is not abstract, and an exchange item element,
+    have a minimum cardinality written as a whole number of at least 0 (DWF_D_51,
+    PropertyMinimumCardinalityIsNaturalOrZero). One finding per element."""
+    yield from _card_findings(model, "AR242", "ownedMinCard", 0, "minimum")
