@@ -387,35 +387,38 @@ def _card_holders(model: Model) -> Iterator[tuple[Element, str, str, dict[str, s
 
 def _card_problem(values: dict[str, str], slot: str, least: int) -> str | None:
     """What is wrong with the cardinality in ``slot``: none written, or a literal that is no whole number
-    of at least ``least`` (``*`` included, as Capella reads it); None when it is one, or is written as
-    something other than a plain literal (not judged)."""
+    of at least ``least`` (for a maximum, ``*``, unbounded, is right too); None when it is right, or is
+    written as something other than a plain literal (not judged)."""
     if slot not in values:
         return "none"
     written = values[slot]
-    if written == "":
+    if written == "" or slot == "ownedMaxCard" and written == "*":
         return None
     return None if _WHOLE.fullmatch(written) and int(written) >= least else repr(written)
 
 
 def _card_findings(model: Model, code: str, slot: str, least: int, bound: str) -> Iterator[Diagnostic]:
+    allowed = f"a whole number of at least {least}" + (" or '*'" if slot == "ownedMaxCard" else "")
     for element, bounded, description, values in _card_holders(model):
         problem = _card_problem(values, slot, least)
         if problem == "none":
             text = f"{description} has no {bound} cardinality"
         elif problem is not None:
-            text = f"{description} has {bound} cardinality {problem}, not a whole number of at least {least}"
+            text = f"{description} has {bound} cardinality {problem}, not {allowed}"
         else:
             continue
         related = () if bounded == element.id else (bounded,)
         yield Diagnostic(code, "warning", text, element.id, element.name, related=related)
 
 
-@rule("AR241", "warning", "Capella property or exchange item element without a maximum cardinality of at least 1",
+@rule("AR241", "warning", "Capella property or exchange item element without a maximum cardinality of at least 1 or *",
       domain="architecture")
 def maximum_cardinality_natural(model: Model) -> Iterator[Diagnostic]:
     """A property of a Capella class or association that is not abstract, and an exchange item element,
-    have a maximum cardinality written as a whole number of at least 1; Capella reads ``*`` as no such
-    number (DWF_D_50, PropertyMaximumCardinalityIsNatural). One finding per element."""
+    have a maximum cardinality written as a whole number of at least 1 or as ``*``, unbounded (DWF_D_50,
+    PropertyMaximumCardinalityIsNatural, whose description allows [1, *]; its Java parses ``*`` as no
+    number and Capella's test model plants a ``*`` as a fault, but Capella ships the rule disabled and writes
+    every unbounded maximum so: that plant is left uncaught on purpose). One finding per element."""
     yield from _card_findings(model, "AR241", "ownedMaxCard", 1, "maximum")
 
 
