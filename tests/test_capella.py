@@ -89,6 +89,18 @@ PLANTED = HEADER + """
 """
 
 
+def checked(tmp_path: Path, text: str, name: str = "model.capella"):
+    """Load the Capella text written to ``name`` and run the architecture checks: the model and the
+    messages of its findings, by code and element id."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    model, _ = importers.load(path)
+    found: dict[str, dict[str, str]] = {}
+    for d in run_rules(model, ["architecture"]):
+        found.setdefault(d.code, {})[d.element_id] = d.message
+    return model, found
+
+
 @pytest.fixture(scope="module")
 def ife():
     return importers.load(IFE)

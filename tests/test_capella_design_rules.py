@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import importers
-from metamodel.validation import run_rules
-from tests.test_capella import HEADER
+from tests.test_capella import HEADER, checked
 
 PA = ('xmlns:pa="http://www.polarsys.org/capella/core/pa/7.0.0" '
       'xmlns:interaction="http://www.polarsys.org/capella/core/interaction/7.0.0"')
@@ -128,13 +126,7 @@ MODEL = HEADER.replace("<org.polarsys.capella.core.data.capellamodeller:Project 
 
 
 def _found(tmp_path: Path) -> dict[str, dict[str, str]]:
-    path = tmp_path / "design.capella"
-    path.write_text(MODEL, encoding="utf-8")
-    model, _ = importers.load(path)
-    found: dict[str, dict[str, str]] = {}
-    for d in run_rules(model, ["architecture"]):
-        found.setdefault(d.code, {})[d.element_id] = d.message
-    return found
+    return checked(tmp_path, MODEL, "design.capella")[1]
 
 
 def test_control_functions_are_leaves(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import importers
 from metamodel.validation import run_rules
-from tests.test_capella import HEADER
+from tests.test_capella import HEADER, checked
 
 PA = 'xmlns:pa="http://www.polarsys.org/capella/core/pa/7.0.0"'
 
@@ -54,14 +54,9 @@ MODEL = HEADER.replace("<org.polarsys.capella.core.data.capellamodeller:Project 
 
 
 def _found(tmp_path: Path) -> dict[str, dict[str, str]]:
-    path = tmp_path / "natures.capella"
-    path.write_text(MODEL, encoding="utf-8")
-    model, _ = importers.load(path)
+    model, found = checked(tmp_path, MODEL, "natures.capella")
     assert (model["node"].properties["nature"], model["sw"].properties["nature"],
             model["root"].properties.get("nature", "UNSET")) == ("NODE", "BEHAVIOR", "UNSET")
-    found: dict[str, dict[str, str]] = {}
-    for d in run_rules(model, ["architecture"]):
-        found.setdefault(d.code, {})[d.element_id] = d.message
     return found
 
 
@@ -118,12 +113,7 @@ def test_nodes_and_behaviour_components_hold_and_deploy_one_another_as_capella_a
     """sw_ok is deployed on node n and held by the root: fine. sw_both is held by n and deployed on it
     (AR215) and a behaviour component inside a node (AR217); n holds sw_in_node without deploying it
     (AR216 on n, AR217 on sw_in_node); behaviour component host deploys node n2 (AR216, AR217)."""
-    path = tmp_path / "deployment.capella"
-    path.write_text(DEPLOYMENT, encoding="utf-8")
-    model, _ = importers.load(path)
-    found: dict[str, dict[str, str]] = {}
-    for d in run_rules(model, ["architecture"]):
-        found.setdefault(d.code, {})[d.element_id] = d.message
+    _, found = checked(tmp_path, DEPLOYMENT, "deployment.capella")
     assert set(found["AR215"]) == {"sw_both"}
     assert set(found["AR216"]) == {"n", "host"}
     assert "node physical component 'n' (physical architecture) holds behaviour components 'sw_in_node'" \
