@@ -11,6 +11,7 @@ import importers
 from importers.capella import REASONS
 from importers.capella_behaviour import behaviour_handlers
 from metamodel.elements import Behavior, Block, Connector, Interface, Part, Port, Relation, Requirement, Unmapped
+from metamodel.model import Model
 from metamodel.validation import run_rules
 from tests.bad_input import load_fails
 from tests.paths import MBSE_SAMPLES
@@ -89,7 +90,7 @@ PLANTED = HEADER + """
 """
 
 
-def checked(tmp_path: Path, text: str, name: str = "model.capella"):
+def checked(tmp_path: Path, text: str, name: str = "model.capella") -> tuple[Model, dict[str, dict[str, str]]]:
     """Load the Capella text written to ``name`` and run the architecture checks: the model and the
     messages of its findings, by code and element id."""
     path = tmp_path / name
